@@ -2,6 +2,7 @@ package tokenfactory_test
 
 import (
 	"crypto/rsa"
+	"os"
 	"sync"
 	"testing"
 
@@ -34,4 +35,13 @@ func testKey(t testing.TB) *rsa.PrivateKey {
 func otherKey(t testing.TB) *rsa.PrivateKey {
 	testKey(t)
 	return keys[1]
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+func init() {
+	register(command{name: "token", summary: "mint valid or deliberately broken MCA tokens", run: runToken})
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("token", `Mints an MCA access token and id token signed RS256, as the authorization server
+does, optionally broken by named mutations (see --list). Prints the Authorization
+header value ("Bearer <access> <id>") unless --kind or --decode says otherwise.
+
+Examples:
+  mcaspec token --app-id 7c1f5a4e-0b6d-4e8a-9a53-1d2f3e4a5b6c --write-key az.pem
+  mcaspec token --key az.pem --app-id ... --mutate expired-by/1h0m0s --kind access
+  mcaspec token --list`, stderr)
+	var (
+		keyFile     = fs.String("key", "", "PEM RSA private key to sign with (PKCS#1 or PKCS#8); default: a fresh key")
+		writeKey    = fs.String("write-key", "", "write the signing key (PKCS#1 PEM) to this file, to reuse with --key")
+		appID       = fs.String("app-id", "", "app id (the aud claim); required unless --list")
+		clientID    = fs.String("client-id", "mcaspec-client", "client id (prn, and the end of sub)")
+		issuer      = fs.String("issuer", tokenfactory.DefaultIssuer, "iss claim (fakeaz uses its serverUrl)")
+		lifetime    = fs.Duration("lifetime", tokenfactory.DefaultLifetime, "exp - iat")
+		kind        = fs.String("kind", "header", "what to print: header, access, id")
+		userID      = fs.String("user", "", "user id for imf.user (empty: anonymous id token)")
+		realm       = fs.String("realm", "customRealm", "imf.user.authBy when --user is set")
+		noJPK       = fs.Bool("no-jpk", false, "leave the jpk header out")
+		decode      = fs.Bool("decode", false, "print header and claims of each token as JSON instead")
+		list        = fs.Bool("list", false, "list the named mutations and exit")
+		publicKey   = fs.Bool("public-key", false, "print the publickey endpoint body ({kty,n,e}) of the signing key and exit")
+		mutateNames stringList
+	)
+	fs.Var(&mutateNames, "mutate", "apply a named mutation to the access token (repeatable; see --list)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var key *rsa.PrivateKey
+	var err error
+	if *keyFile != "" {
+		if key, err = readPrivateKey(*keyFile); err != nil {
+			return err
+		}
+	} else if key, err = tokenfactory.GenerateKey(0, nil); err != nil {
+		return err
+	}
+	if *writeKey != "" {
+		b := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+		if err := os.WriteFile(*writeKey, b, 0o600); err != nil {
+			return fmt.Errorf("write key: %w", err)
+		}
+	}
+	attacker, err := tokenfactory.GenerateKey(0, nil)
+	if err != nil {
+		return err
+	}
+	all, err := tokenfactory.All(tokenfactory.Params{Attacker: attacker})
+	if err != nil {
+		return err
+	}
+	if *list {
+		for _, m := range all {
+			fmt.Fprintf(stdout, "%-40s %s\n", m.Name, m.Doc)
+		}
+		return nil
+	}
+	if *publicKey {
+		return json.NewEncoder(stdout).Encode(tokenfactory.NewPublicKeyJSON(&key.PublicKey))
+	}
+	if *appID == "" {
+		return fmt.Errorf("%w: --app-id is required (the app id the target expects in aud)", errUsage)
+	}
+	var muts []tokenfactory.Mutation
+	for _, n := range mutateNames {
+		m, ok := tokenfactory.Find(all, n)
+		if !ok {
+			return fmt.Errorf("%w: unknown mutation %q (mcaspec token --list shows them)", errUsage, n)
+		}
+		muts = append(muts, m)
+	}
+	f, err := tokenfactory.New(key, tokenfactory.WithIssuer(*issuer), tokenfactory.WithLifetime(*lifetime), tokenfactory.WithJPK(!*noJPK))
+	if err != nil {
+		return err
+	}
+	access, err := f.AccessToken(tokenfactory.Access{AppID: *appID, ClientID: *clientID}, muts...)
+	if err != nil {
+		return err
+	}
+	idSpec := tokenfactory.ID{AppID: *appID, ClientID: *clientID,
+		Device:      tokenfactory.Device{ID: "mcaspec-device", Platform: "iOSnative", Model: "iPhone", OSVersion: "17.0"},
+		Application: tokenfactory.Application{ID: "com.example.mcaspec", Version: "1.0"}}
+	if *userID != "" {
+		idSpec.User = &tokenfactory.User{ID: *userID, AuthBy: *realm, DisplayName: *userID}
+	}
+	id, err := f.IDToken(idSpec)
+	if err != nil {
+		return err
+	}
+	var toks []string
+	switch *kind {
+	case "header":
+		if !*decode {
+			fmt.Fprintf(stdout, "Bearer %s %s\n", access, id)
+			return nil
+		}
+		toks = []string{access, id}
+	case "access":
+		toks = []string{access}
+	case "id":
+		toks = []string{id}
+	default:
+		return fmt.Errorf("%w: --kind must be header, access or id, not %q", errUsage, *kind)
+	}
+	for _, t := range toks {
+		if *decode {
+			fmt.Fprintln(stdout, decodeToken(t))
+		} else {
+			fmt.Fprintln(stdout, t)
+		}
+	}
+	return nil
+}
+
+// decodeToken renders a compact JWS's header and payload as JSON for people,
+// tolerating broken tokens.
+func decodeToken(tok string) string {
+	parts := strings.Split(tok, ".")
+	out := map[string]any{"segments": len(parts)}
+	for i, name := range []string{"header", "payload"} {
+		if i >= len(parts) {
+			break
+		}
+		raw, err := tokenfactory.DecodeLenient(parts[i])
+		var v any
+		switch {
+		case err != nil:
+			out[name] = "not base64: " + parts[i]
+		case json.Unmarshal(raw, &v) != nil:
+			out[name] = "not JSON: " + string(raw)
+		default:
+			out[name] = v
+		}
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	return string(b)
+}
+
+func readPrivateKey(path string) (*rsa.PrivateKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: read key: %v", errUsage, err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return nil, fmt.Errorf("%w: %s holds no PEM block (want an RSA private key)", errUsage, path)
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
+		return k, nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not an RSA private key: %v", errUsage, path, err)
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s holds a %T, want an RSA key", errUsage, path, k)
+	}
+	return rk, nil
+}
+
