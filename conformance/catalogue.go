@@ -1,0 +1,261 @@
+// Package conformance is the catalogue of conformance cases for MCA bearer
+// token validators, and the runner that executes one case against a target
+// that follows the target contract (docs/TARGET-CONTRACT.md).
+//
+// A case is data: a stable ID (never reused, never positional), a title, a
+// rule sentence with its level per profile, references, a recipe that makes
+// the request, and the set of acceptable outcomes. The Ginkgo specs
+// (conformance/specs), the reports and the generated docs are all built from
+// Catalogue(); this package imports no Ginkgo.
+package conformance
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Level is how binding a rule is in a profile.
+type Level string
+
+// Levels. A broken MUST is a FAIL, a missed SHOULD is NON-STRICT, INFO is
+// only recorded.
+const (
+	Must   Level = "MUST"
+	Should Level = "SHOULD"
+	Info   Level = "INFO"
+)
+
+// Profile is a set of levels for the catalogue.
+type Profile string
+
+// Profiles: mca is what the seed strategy's README promises; strict adds
+// RFC 6750 / RFC 8725 / RFC 9068 / OIDC best practice.
+const (
+	MCA    Profile = "mca"
+	Strict Profile = "strict"
+)
+
+// Profiles lists every profile.
+var Profiles = []Profile{MCA, Strict}
+
+// ParseProfile validates a profile name.
+func ParseProfile(s string) (Profile, error) {
+	for _, p := range Profiles {
+		if string(p) == s {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("unknown profile %q (want mca or strict)", s)
+}
+
+// Family is the protocol family a case applies to.
+type Family string
+
+// Families: MCA tokens (publickey endpoint, jpk header, string aud) and App ID
+// tokens (JWKS by kid, aud array, tenant, ver).
+const (
+	FamilyMCA   Family = "mca"
+	FamilyAppID Family = "appid"
+)
+
+// Area groups cases; its Prefix starts every case ID of the area.
+type Area struct {
+	Key, Prefix, Title, Section string
+}
+
+// Areas, in run order. Section names the part of shared/cases.md they cover.
+var Areas = []Area{
+	{"calibration", "CAL", "Calibration", "C (valid RS256, run first)"},
+	{"header", "HDR", "Header syntax", "A"},
+	{"structure", "STR", "Token structure", "B"},
+	{"signature", "SIG", "Signature and algorithm", "C"},
+	{"time", "TIM", "Time claims", "E"},
+	{"audience", "AUD", "Audience and issuer", "F"},
+	{"idtoken", "IDT", "Id token pairing and security context", "G"},
+	{"cache", "CCH", "Caching", "H"},
+	{"keys", "KEY", "Keys: retrieval, caching, rotation", "D"},
+	{"propagation", "PRP", "Propagation and service tokens", "I"},
+	{"resilience", "RES", "Resilience", "J"},
+}
+
+// AreaByKey returns the area with that key.
+func AreaByKey(key string) (Area, bool) {
+	for _, a := range Areas {
+		if a.Key == key {
+			return a, true
+		}
+	}
+	return Area{}, false
+}
+
+// Outcome names one acceptable result of a case.
+type Outcome string
+
+// Outcomes.
+const (
+	// Accepted: 200 from the protected route with the security context the tokens imply.
+	Accepted Outcome = "accept"
+	// InvalidToken: 401 with WWW-Authenticate: Bearer ... error="invalid_token" (401i).
+	InvalidToken Outcome = "401i"
+	// BareChallenge: 401 with a Bearer challenge without an error code (401b).
+	BareChallenge Outcome = "401b"
+	// BadRequest: 400 (the mca profile; any challenge or none).
+	BadRequest Outcome = "400"
+	// InvalidRequest: 400 with WWW-Authenticate: Bearer ... error="invalid_request".
+	InvalidRequest Outcome = "400ir"
+	// FailClosed: the AZ could not be used: 401, 500, 502, 503 or 504 — never 200.
+	FailClosed Outcome = "fail-closed"
+	// Rejected: any 4xx.
+	Rejected Outcome = "4xx"
+	// NotOK: any status but 2xx (the target could not do what was asked, and said so).
+	NotOK Outcome = "non-2xx"
+	// Observed: anything is acceptable; the behaviour is recorded (informational cases).
+	Observed Outcome = "observed"
+)
+
+// Expect is a case's expectation in one profile.
+type Expect struct {
+	Level    Level
+	Outcomes []Outcome
+}
+
+// Need is something a case requires from the run.
+type Need string
+
+// Needs.
+const (
+	// NeedFreshApp: the case creates its own app id (a fixed-app-id target
+	// serves one app only: see Runner.FixedAppID).
+	NeedFreshApp Need = "fresh-app"
+	// NeedAZControl: the case injects faults or rotates keys at the AZ.
+	NeedAZControl Need = "az-control"
+	// NeedServiceCredentials: the target must have service credentials (service-call).
+	NeedServiceCredentials Need = "service-credentials"
+	// NeedSecondApp: the case uses two apps (a fixed-app-id target cannot).
+	NeedSecondApp Need = "second-app"
+)
+
+// Case is one conformance case.
+type Case struct {
+	// ID is stable: area prefix, a dash, three digits (HDR-003). Never reused.
+	ID    string
+	Area  string
+	Title string
+	// Rule is the rule sentence, with MUST/SHOULD as in the strict profile.
+	Rule string
+	// Refs are references: RFC sections, the seed README, shared/cases.md.
+	Refs   []string
+	Expect map[Profile]Expect
+	Needs  []Need
+	// Families the case applies to (default: MCA only).
+	Families []Family
+	Recipe   Recipe
+}
+
+// Needs reports whether the case needs n.
+func (c *Case) NeedsAny(ns ...Need) bool {
+	for _, have := range c.Needs {
+		for _, n := range ns {
+			if have == n {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AppliesTo reports whether the case applies to a protocol family.
+func (c *Case) AppliesTo(f Family) bool {
+	if len(c.Families) == 0 {
+		return f == FamilyMCA
+	}
+	for _, x := range c.Families {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+// Labels are the Ginkgo labels of the case in a profile: case:ID,
+// level:must|should|info, area:KEY.
+func (c *Case) Labels(p Profile) []string {
+	return []string{"case:" + c.ID, "level:" + strings.ToLower(string(c.Expect[p].Level)), "area:" + c.Area}
+}
+
+var idRE = regexp.MustCompile(`^[A-Z]{3}-[0-9]{3}$`)
+
+// Validate checks the catalogue: unique, well-formed, label-safe IDs whose
+// prefix matches the area; a rule, a reference, a recipe and an expectation
+// for every profile on every case.
+func Validate(cases []Case) error {
+	seen := map[string]bool{}
+	var errs []string
+	for _, c := range cases {
+		area, ok := AreaByKey(c.Area)
+		switch {
+		case !idRE.MatchString(c.ID):
+			errs = append(errs, fmt.Sprintf("%q: ID is not like HDR-001", c.ID))
+		case seen[c.ID]:
+			errs = append(errs, c.ID+": duplicate ID")
+		case !ok:
+			errs = append(errs, fmt.Sprintf("%s: unknown area %q", c.ID, c.Area))
+		case !strings.HasPrefix(c.ID, area.Prefix+"-"):
+			errs = append(errs, fmt.Sprintf("%s: area %s wants prefix %s", c.ID, c.Area, area.Prefix))
+		}
+		seen[c.ID] = true
+		if c.Title == "" || c.Rule == "" {
+			errs = append(errs, c.ID+": missing title or rule")
+		}
+		if len(c.Refs) == 0 {
+			errs = append(errs, c.ID+": no reference")
+		}
+		if c.Recipe == nil {
+			errs = append(errs, c.ID+": no recipe")
+		}
+		for _, p := range Profiles {
+			e, ok := c.Expect[p]
+			if !ok || len(e.Outcomes) == 0 {
+				errs = append(errs, fmt.Sprintf("%s: no expectation for profile %s", c.ID, p))
+			}
+			if ok && e.Level != Must && e.Level != Should && e.Level != Info {
+				errs = append(errs, fmt.Sprintf("%s: bad level %q", c.ID, e.Level))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		sort.Strings(errs)
+		return fmt.Errorf("catalogue: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// Select returns the cases whose ID, area or label matches one of the
+// filters (all cases when filters is empty). A filter is a case ID
+// ("HDR-003"), an area key ("header") or a label ("level:must").
+func Select(cases []Case, p Profile, filters []string) []Case {
+	if len(filters) == 0 {
+		return cases
+	}
+	var out []Case
+	for _, c := range cases {
+		for _, f := range filters {
+			if f == c.ID || f == c.Area || contains(c.Labels(p), f) {
+				out = append(out, c)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}

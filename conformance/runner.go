@@ -1,0 +1,384 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+// Verdict is the result of one case.
+type Verdict string
+
+// Verdicts.
+const (
+	Pass          Verdict = "PASS"
+	Fail          Verdict = "FAIL"          // a MUST broken (or the harness could not run the case)
+	NonStrict     Verdict = "NON-STRICT"    // a SHOULD missed
+	Informational Verdict = "INFORMATIONAL" // behaviour recorded, never a failure
+	Skipped       Verdict = "SKIPPED"       // not run, with the reason
+)
+
+// Defaults of a Runner.
+const (
+	// DefaultResponseBound is the longest a target may take to answer one
+	// request; slower counts as a hang.
+	DefaultResponseBound = 5 * time.Second
+	// DefaultBodyExcerpt is how much of a response body a result keeps.
+	DefaultBodyExcerpt = 1024
+)
+
+// Runner runs cases against one target. Create it with NewRunner; it is
+// safe to run cases one at a time (the AZ scenario controls are shared).
+type Runner struct {
+	// Target is the target's base URL (http://127.0.0.1:PORT).
+	Target string
+	// AZ is the fake authorization server the target was configured with.
+	AZ *fakeaz.Server
+	// Profile decides levels and acceptable outcomes.
+	Profile Profile
+	// FixedAppID, when set, is the only app id the target serves
+	// (backend-style targets): every case uses it, cases that need another
+	// app are skipped and AZ-control cases run last.
+	FixedAppID string
+	// ServiceCredentials tells whether the target was given a service
+	// client id and secret (service-call cases are skipped otherwise).
+	ServiceCredentials bool
+	// HomeAppID is the app id the target was configured with (MCA_APP_ID);
+	// its service tokens are for this app.
+	HomeAppID string
+	// ServiceClientID is the target's service client id (MCA_CLIENT_ID).
+	ServiceClientID string
+	// ResponseBound: see DefaultResponseBound.
+	ResponseBound time.Duration
+	// HTTP is the client for the target (no redirects followed).
+	HTTP *http.Client
+	// Sink records requests the target makes downstream.
+	Sink *Sink
+	// Attacker serves an attacker's key and counts fetches.
+	Attacker *Attacker
+
+	seq atomic.Int64
+}
+
+// ErrSetup marks errors of the harness itself, not of the target.
+var ErrSetup = errors.New("harness setup")
+
+// Result is the outcome of one case.
+type Result struct {
+	ID       string       `json:"id"`
+	Area     string       `json:"area"`
+	Title    string       `json:"title"`
+	Rule     string       `json:"rule"`
+	Refs     []string     `json:"refs"`
+	Profile  Profile      `json:"profile"`
+	Level    Level        `json:"level"`
+	Expected []Outcome    `json:"expected"`
+	Recipe   string       `json:"recipe"`
+	Verdict  Verdict      `json:"verdict"`
+	Reason   string       `json:"reason,omitempty"`
+	Observed *Observation `json:"observed,omitempty"`
+	Duration Duration     `json:"durationMs"`
+}
+
+// Duration marshals as milliseconds.
+type Duration time.Duration
+
+// MarshalJSON writes milliseconds with microsecond precision.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf("%.3f", float64(time.Duration(d).Microseconds())/1000)), nil
+}
+
+// UnmarshalJSON reads milliseconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var ms float64
+	if _, err := fmt.Sscan(string(b), &ms); err != nil {
+		return err
+	}
+	*d = Duration(ms * float64(time.Millisecond))
+	return nil
+}
+
+// Run executes one case and judges it.
+func (r *Runner) Run(ctx context.Context, c Case) Result {
+	exp := c.Expect[r.Profile]
+	res := Result{ID: c.ID, Area: c.Area, Title: c.Title, Rule: c.Rule, Refs: c.Refs, Profile: r.Profile,
+		Level: exp.Level, Expected: exp.Outcomes, Recipe: c.Recipe.Describe()}
+	if reason := r.skipReason(&c); reason != "" {
+		res.Verdict, res.Reason = Skipped, reason
+		return res
+	}
+	start := time.Now()
+	env := &Env{r: r, caseID: c.ID}
+	defer env.cleanup()
+	obs, err := c.Recipe.Execute(ctx, env)
+	res.Duration = Duration(time.Since(start))
+	if obs == nil {
+		obs = &Observation{}
+	}
+	res.Observed = obs
+	var skip *SkipError
+	switch {
+	case errors.As(err, &skip):
+		res.Verdict, res.Reason = Skipped, skip.Reason
+		return res
+	case err != nil:
+		res.Verdict, res.Reason = Fail, "harness error: "+err.Error()
+		return res
+	}
+	matched, why := r.judge(exp.Outcomes, obs)
+	switch {
+	case exp.Level == Info:
+		res.Verdict, res.Reason = Informational, "observed: "+obs.Summary()
+	case matched:
+		res.Verdict = Pass
+	case exp.Level == Should:
+		res.Verdict, res.Reason = NonStrict, why
+	default:
+		res.Verdict, res.Reason = Fail, why
+	}
+	return res
+}
+
+func (r *Runner) skipReason(c *Case) string {
+	if r.FixedAppID != "" && c.NeedsAny(NeedSecondApp) {
+		return "needs a second app id, but the target serves one fixed app id (--fixed-app-id)"
+	}
+	if !r.ServiceCredentials && c.NeedsAny(NeedServiceCredentials) {
+		return "the target has no service credentials (MCA_CLIENT_ID / MCA_SECRET)"
+	}
+	return ""
+}
+
+// SkipError makes a recipe's case SKIPPED with a reason.
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return "skipped: " + e.Reason }
+
+// Skip returns a SkipError.
+func Skip(format string, args ...any) error { return &SkipError{Reason: fmt.Sprintf(format, args...)} }
+
+// judge decides whether the observation is one of the outcomes and passes
+// the checks every rejection must pass.
+func (r *Runner) judge(outcomes []Outcome, obs *Observation) (bool, string) {
+	if len(obs.Failures) > 0 {
+		return false, strings.Join(obs.Failures, "; ")
+	}
+	x := obs.Judged()
+	if x == nil {
+		return false, "no request was made"
+	}
+	if x.Error != "" {
+		return false, fmt.Sprintf("%s: no response: %s", x.Step, x.Error)
+	}
+	bound := r.bound()
+	if x.Latency > bound {
+		return false, fmt.Sprintf("%s: answered after %s (bound %s)", x.Step, x.Latency.Round(time.Millisecond), bound)
+	}
+	for _, o := range outcomes {
+		if ok, _ := o.Match(x, obs.Want); ok {
+			if o != Accepted && o != Observed && len(obs.Downstream) > 0 && obs.NoDownstream {
+				return false, fmt.Sprintf("rejected, but the target still called downstream %d time(s)", len(obs.Downstream))
+			}
+			return true, ""
+		}
+	}
+	var whys []string
+	for _, o := range outcomes {
+		_, why := o.Match(x, obs.Want)
+		whys = append(whys, why)
+	}
+	return false, fmt.Sprintf("%s: got %s; expected %s (%s)", x.Step, x.Brief(), joinOutcomes(outcomes), strings.Join(whys, "; "))
+}
+
+func joinOutcomes(os []Outcome) string {
+	s := make([]string, len(os))
+	for i, o := range os {
+		s[i] = string(o)
+	}
+	return strings.Join(s, " or ")
+}
+
+func (r *Runner) bound() time.Duration {
+	if r.ResponseBound > 0 {
+		return r.ResponseBound
+	}
+	return DefaultResponseBound
+}
+
+// Env is what a recipe works with while its case runs.
+type Env struct {
+	r        *Runner
+	caseID   string
+	cleanups []func()
+}
+
+// Runner returns the runner (target URL, AZ, sink, attacker).
+func (e *Env) Runner() *Runner { return e.r }
+
+// AZ returns the fake authorization server.
+func (e *Env) AZ() *fakeaz.Server { return e.r.AZ }
+
+// Defer registers a cleanup that runs when the case ends (e.g. ClearFaults).
+func (e *Env) Defer(f func()) { e.cleanups = append(e.cleanups, f) }
+
+func (e *Env) cleanup() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+}
+
+// App is an app at the AZ that a case mints tokens for.
+type App struct {
+	ID      string
+	Factory *tokenfactory.Factory
+	env     *Env
+}
+
+// NewApp returns a fresh app registered at the AZ (or the fixed app in
+// fixed-app-id mode). Its tokens are signed by the AZ's key for the app.
+func (e *Env) NewApp(ctx context.Context) (*App, error) {
+	id := e.r.FixedAppID
+	if id == "" {
+		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec"})
+		if err != nil {
+			return nil, fmt.Errorf("%w: add app: %v", ErrSetup, err)
+		}
+		id = a.ID
+		e.Defer(func() { _ = e.r.AZ.RemoveApp(id) })
+	}
+	f, err := e.r.AZ.Factory(id)
+	if err != nil {
+		return nil, fmt.Errorf("%w: token factory for %s: %v", ErrSetup, id, err)
+	}
+	return &App{ID: id, Factory: f, env: e}, nil
+}
+
+// ClientID returns a client id unique within the run, so no two cases share tokens.
+func (e *Env) ClientID() string {
+	return fmt.Sprintf("conformance-%s-%d", strings.ToLower(e.caseID), e.r.seq.Add(1))
+}
+
+// Pair is a minted token pair and the security context a target must produce for it.
+type Pair struct {
+	Access, ID string
+	Want       *SecurityContext
+}
+
+// Header returns "Bearer <access> <id>" (or without the id token).
+func (p Pair) Header() string {
+	if p.ID == "" {
+		return "Bearer " + p.Access
+	}
+	return "Bearer " + p.Access + " " + p.ID
+}
+
+// Mint makes an access token (and, if withID, an id token with a user, a
+// device and an application) for a fresh client of the app, applying the
+// mutations to each.
+func (a *App) Mint(withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
+	client := a.env.ClientID()
+	return a.MintFor(client, withID, accessMuts, idMuts)
+}
+
+// MintFor is Mint for a given client id.
+func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
+	acc, err := a.Factory.AccessToken(tokenfactory.Access{AppID: a.ID, ClientID: client}, accessMuts...)
+	if err != nil {
+		return Pair{}, fmt.Errorf("%w: mint access token: %v", ErrSetup, err)
+	}
+	p := Pair{Access: acc, Want: &SecurityContext{Sub: client, User: map[string]any{}, Device: map[string]any{}, Application: map[string]any{}}}
+	if !withID {
+		return p, nil
+	}
+	spec := DefaultIDSpec(a.ID, client)
+	if p.ID, err = a.Factory.IDToken(spec, idMuts...); err != nil {
+		return Pair{}, fmt.Errorf("%w: mint id token: %v", ErrSetup, err)
+	}
+	p.Want = WantContext(spec)
+	return p, nil
+}
+
+// DefaultIDSpec is the id token cases mint: a custom-realm user with
+// attributes, an iOS device, an application.
+func DefaultIDSpec(appID, client string) tokenfactory.ID {
+	return tokenfactory.ID{
+		AppID: appID, ClientID: client,
+		User:        &tokenfactory.User{ID: "user-" + client, AuthBy: "customRealm", DisplayName: "Conformance User", Attributes: map[string]any{"email": "user@example.com", "tier": "gold"}},
+		Device:      tokenfactory.Device{ID: "device-" + client, Platform: "iOSnative", Model: "iPhone15,2", OSVersion: "17.1"},
+		Application: tokenfactory.Application{ID: "com.example.mcaspec", Version: "1.0"},
+	}
+}
+
+// Protected sends GET /v1/apps/{appID}/protected with the given
+// Authorization header values (none, one, or several lines).
+func (e *Env) Protected(ctx context.Context, step, appID string, auth ...string) Exchange {
+	h := http.Header{}
+	for _, v := range auth {
+		h.Add("Authorization", v)
+	}
+	return e.Get(ctx, step, "/v1/apps/"+appID+"/protected", h)
+}
+
+// Get sends a GET to the target and records the exchange.
+func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header) Exchange {
+	u := strings.TrimRight(e.r.Target, "/") + pathAndQuery
+	x := Exchange{Step: step, Method: http.MethodGet, URL: u, RequestHeader: h}
+	ctx, cancel := context.WithTimeout(ctx, e.r.bound()+2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		x.Error = err.Error()
+		return x
+	}
+	for k, vs := range h {
+		req.Header[k] = vs
+	}
+	start := time.Now()
+	resp, err := e.r.HTTP.Do(req)
+	x.Latency = time.Since(start)
+	if err != nil {
+		x.Error = err.Error()
+		return x
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	x.Status = resp.StatusCode
+	x.Header = http.Header{}
+	for _, k := range []string{"WWW-Authenticate", "Content-Type"} {
+		if v := resp.Header.Values(k); len(v) > 0 {
+			x.Header[k] = v
+		}
+	}
+	x.body = body
+	x.Body = excerpt(body, DefaultBodyExcerpt)
+	return x
+}
+
+func excerpt(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+// AttackerKey returns the attacker's private key.
+func (e *Env) AttackerKey() *rsa.PrivateKey { return e.r.Attacker.Key }
+
+// SinkURL returns a fresh URL at the sink for this case; Downstream(u)
+// returns what arrived there.
+func (e *Env) SinkURL() string {
+	return e.r.Sink.URL() + "/case/" + url.PathEscape(e.caseID) + fmt.Sprintf("/%d", e.r.seq.Add(1))
+}
+
+// Downstream returns the requests the sink received at u.
+func (e *Env) Downstream(u string) []SinkRequest { return e.r.Sink.Received(u) }

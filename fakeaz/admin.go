@@ -1,0 +1,270 @@
+package fakeaz
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+// faultJSON is the admin API form of a FaultSpec (durations as "1.5s" or seconds).
+type faultJSON struct {
+	Endpoint    string    `json:"endpoint,omitempty"`
+	AppID       string    `json:"appId,omitempty"`
+	Status      int       `json:"status,omitempty"`
+	Body        string    `json:"body,omitempty"`
+	ContentType string    `json:"contentType,omitempty"`
+	Delay       Duration  `json:"delay,omitempty"`
+	Hang        bool      `json:"hang,omitempty"`
+	EveryNth    int       `json:"everyNth,omitempty"`
+	Until       time.Time `json:"until,omitzero"`
+	For         Duration  `json:"for,omitempty"`
+}
+
+func (f faultJSON) spec() FaultSpec {
+	return FaultSpec{Endpoint: f.Endpoint, AppID: f.AppID, Status: f.Status, Body: f.Body, ContentType: f.ContentType,
+		Delay: time.Duration(f.Delay), Hang: f.Hang, EveryNth: f.EveryNth, Until: f.Until, For: time.Duration(f.For)}
+}
+
+func faultToJSON(f FaultSpec) faultJSON {
+	return faultJSON{Endpoint: f.Endpoint, AppID: f.AppID, Status: f.Status, Body: f.Body, ContentType: f.ContentType,
+		Delay: Duration(f.Delay), Hang: f.Hang, EveryNth: f.EveryNth, Until: f.Until}
+}
+
+// mintRequest is the body of POST /admin/apps/{appId}/tokens.
+type mintRequest struct {
+	ClientID    string                        `json:"clientId"`
+	User        *tokenfactory.User            `json:"user,omitempty"`
+	Device      tokenfactory.Device           `json:"device"`
+	Application tokenfactory.Application      `json:"application"`
+	Scope       map[string]tokenfactory.Scope `json:"scope,omitempty"`
+}
+
+func (s *Server) adminMux() *http.ServeMux {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /admin/{$}", s.adminIndex)
+	m.HandleFunc("GET /admin", s.adminIndex)
+	m.HandleFunc("GET /admin/apps", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Apps())
+	})
+	m.HandleFunc("POST /admin/apps", func(w http.ResponseWriter, r *http.Request) {
+		var a App
+		if !decodeAdmin(w, r, &a) {
+			return
+		}
+		got, err := s.AddApp(a)
+		if err != nil {
+			adminErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusCreated, got)
+	})
+	m.HandleFunc("GET /admin/apps/{appId}", func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.App(r.PathValue("appId"))
+		if err != nil {
+			adminErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, a)
+	})
+	m.HandleFunc("DELETE /admin/apps/{appId}", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.RemoveApp(r.PathValue("appId")); err != nil {
+			adminErr(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET /admin/apps/{appId}/clients", func(w http.ResponseWriter, r *http.Request) {
+		cs, err := s.Clients(r.PathValue("appId"))
+		if err != nil {
+			adminErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, cs)
+	})
+	m.HandleFunc("POST /admin/apps/{appId}/clients/{clientId}/revoke", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.RevokeClient(r.PathValue("appId"), r.PathValue("clientId")); err != nil {
+			adminErr(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET /admin/apps/{appId}/keys", func(w http.ResponseWriter, r *http.Request) {
+		s.adminKeys(w, r.PathValue("appId"))
+	})
+	m.HandleFunc("POST /admin/apps/{appId}/rotate-key", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Overlap Duration `json:"overlap"`
+		}
+		if r.ContentLength != 0 && !decodeAdmin(w, r, &body) {
+			return
+		}
+		if err := s.RotateKey(r.PathValue("appId"), time.Duration(body.Overlap)); err != nil {
+			adminErr(w, err)
+			return
+		}
+		s.adminKeys(w, r.PathValue("appId"))
+	})
+	m.HandleFunc("POST /admin/apps/{appId}/retire-old-keys", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.RetireOldKeys(r.PathValue("appId")); err != nil {
+			adminErr(w, err)
+			return
+		}
+		s.adminKeys(w, r.PathValue("appId"))
+	})
+	m.HandleFunc("POST /admin/apps/{appId}/tokens", func(w http.ResponseWriter, r *http.Request) {
+		var req mintRequest
+		if !decodeAdmin(w, r, &req) {
+			return
+		}
+		appID := r.PathValue("appId")
+		f, err := s.Factory(appID)
+		if err != nil {
+			adminErr(w, err)
+			return
+		}
+		if req.ClientID == "" {
+			writeErr(w, http.StatusBadRequest, "invalid_request", "clientId is required")
+			return
+		}
+		at, err := f.AccessToken(tokenfactory.Access{AppID: appID, ClientID: req.ClientID, Scope: req.Scope})
+		if err != nil {
+			adminErr(w, err)
+			return
+		}
+		it, err := f.IDToken(tokenfactory.ID{AppID: appID, ClientID: req.ClientID, User: req.User, Device: req.Device, Application: req.Application})
+		if err != nil {
+			adminErr(w, err)
+			return
+		}
+		_, ttl := s.lifetimes()
+		writeJSON(w, http.StatusOK, TokenResponse{AccessToken: at, IDToken: it, TokenType: "Bearer", ExpiresIn: int64(ttl.Seconds())})
+	})
+	m.HandleFunc("GET /admin/faults", func(w http.ResponseWriter, r *http.Request) {
+		out := []faultJSON{}
+		for _, f := range s.Faults() {
+			out = append(out, faultToJSON(f))
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+	m.HandleFunc("POST /admin/faults", func(w http.ResponseWriter, r *http.Request) {
+		var f faultJSON
+		if !decodeAdmin(w, r, &f) {
+			return
+		}
+		if err := s.SetFault(f.spec()); err != nil {
+			adminErr(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("DELETE /admin/faults", func(w http.ResponseWriter, r *http.Request) {
+		s.ClearFaults()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET /admin/stats", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Stats())
+	})
+	m.HandleFunc("DELETE /admin/stats", func(w http.ResponseWriter, r *http.Request) {
+		s.ResetStats()
+		w.WriteHeader(http.StatusNoContent)
+	})
+	m.HandleFunc("GET /admin/clock", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"offset": Duration(s.ClockOffset()), "now": s.now().UTC(), "tokenNow": s.tokenNow().UTC()})
+	})
+	m.HandleFunc("PUT /admin/clock", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Offset *Duration `json:"offset"`
+		}
+		if !decodeAdmin(w, r, &body) {
+			return
+		}
+		if body.Offset == nil {
+			writeErr(w, http.StatusBadRequest, "invalid_request", `body must be {"offset": "-5m"} (a Go duration or seconds)`)
+			return
+		}
+		s.SetClockOffset(time.Duration(*body.Offset))
+		writeJSON(w, http.StatusOK, map[string]any{"offset": *body.Offset})
+	})
+	m.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no admin route %s %s; GET %s lists the routes", r.Method, r.URL.Path, AdminPath))
+	})
+	return m
+}
+
+// AdminRoutes lists the admin API routes (method and path pattern).
+var adminRoutes = []string{
+	"GET /admin/",
+	"GET /admin/apps",
+	"POST /admin/apps",
+	"GET /admin/apps/{appId}",
+	"DELETE /admin/apps/{appId}",
+	"GET /admin/apps/{appId}/clients",
+	"POST /admin/apps/{appId}/clients/{clientId}/revoke",
+	"GET /admin/apps/{appId}/keys",
+	"POST /admin/apps/{appId}/rotate-key",
+	"POST /admin/apps/{appId}/retire-old-keys",
+	"POST /admin/apps/{appId}/tokens",
+	"GET /admin/faults",
+	"POST /admin/faults",
+	"DELETE /admin/faults",
+	"GET /admin/stats",
+	"DELETE /admin/stats",
+	"GET /admin/clock",
+	"PUT /admin/clock",
+}
+
+// AdminRoutes returns the admin API routes as "METHOD /path" patterns.
+func AdminRoutes() []string { return append([]string(nil), adminRoutes...) }
+
+func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"serverUrl": s.URL(),
+		"appsBase":  strings.TrimSuffix(s.URL(), BasePath) + AppsPath,
+		"endpoints": endpoints,
+		"routes":    adminRoutes,
+	})
+}
+
+func (s *Server) adminKeys(w http.ResponseWriter, appID string) {
+	keys, err := s.JWKS(appID)
+	if err != nil {
+		adminErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"current": keys[0].Kid, "keys": keys})
+}
+
+func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := "request body must be one JSON object"
+		if errors.Is(err, io.EOF) {
+			msg += " (the body is empty)"
+		} else {
+			msg += ": " + err.Error()
+		}
+		writeErr(w, http.StatusBadRequest, "invalid_request", msg)
+		return false
+	}
+	return true
+}
+
+func adminErr(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, ErrUnknownApp), errors.Is(err, ErrUnknownClient):
+		writeErr(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, ErrAppExists):
+		writeErr(w, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, ErrInvalidApp), errors.Is(err, ErrInvalidFault), errors.Is(err, ErrInvalidConfig):
+		writeErr(w, http.StatusBadRequest, "invalid_request", err.Error())
+	default:
+		writeErr(w, http.StatusInternalServerError, "server_error", err.Error())
+	}
+}

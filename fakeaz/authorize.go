@@ -1,0 +1,337 @@
+package fakeaz
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mcaspec/mcaspec/fakeaz/idp"
+	"github.com/mcaspec/mcaspec/fakeaz/idp/custom"
+	"github.com/mcaspec/mcaspec/fakeaz/idp/facebook"
+	"github.com/mcaspec/mcaspec/fakeaz/idp/google"
+	"github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+// ChallengeHeader is the WWW-Authenticate value of a challenge response.
+const ChallengeHeader = "WL-Composite-Challenge"
+
+// stateTTL bounds how long a custom IdP's stateId is remembered for a client.
+const stateTTL = 10 * time.Minute
+
+// authState is a custom-realm conversation in progress, keyed by
+// X-WL-Session + client id.
+type authState struct {
+	appID   string
+	stateID string
+	expires time.Time
+}
+
+// codeEntry is an issued authorization code.
+type codeEntry struct {
+	appID, clientID, redirectURI, realm string
+	user                                *tokenfactory.User
+	expires                             time.Time
+	used                                bool
+}
+
+// ChallengeBody returns the exact body of a challenge response for one realm.
+func ChallengeBody(realm string, challenge json.RawMessage) []byte {
+	name, _ := json.Marshal(realm)
+	if len(challenge) == 0 {
+		challenge = json.RawMessage("{}")
+	}
+	var b bytes.Buffer
+	b.WriteString("/*-secure-\n{\"challenges\": {")
+	b.Write(name)
+	b.WriteString(": ")
+	b.Write(challenge)
+	b.WriteString("}}*/")
+	return b.Bytes()
+}
+
+func writeChallenge(w http.ResponseWriter, realm string, challenge json.RawMessage) {
+	setOutcome(w, "challenge")
+	w.Header().Set("WWW-Authenticate", ChallengeHeader)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUnauthorized)
+	_, _ = w.Write(ChallengeBody(realm, challenge))
+}
+
+// clientFor returns the client if registered and not revoked, or writes the error.
+func (s *Server) clientFor(w http.ResponseWriter, a *appState, clientID string, revokedStatus int) (*Client, bool) {
+	if clientID == "" {
+		writeErr(w, http.StatusBadRequest, "invalid_request", "client_id is missing")
+		return nil, false
+	}
+	s.mu.Lock()
+	c := a.clients[clientID]
+	var cc Client
+	if c != nil {
+		cc = *c
+	}
+	s.mu.Unlock()
+	switch {
+	case c == nil:
+		writeErr(w, http.StatusBadRequest, "unauthorized_client", fmt.Sprintf("client_id %q is not registered for app %s: register the device first (POST clients/instance)", clientID, a.app.ID))
+		return nil, false
+	case cc.Revoked:
+		writeErr(w, revokedStatus, "unauthorized_client", fmt.Sprintf("client_id %q has been revoked: register the device again", clientID))
+		return nil, false
+	}
+	return &cc, true
+}
+
+func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *appState) {
+	q := r.URL.Query()
+	if rt := q.Get("response_type"); rt != "code" {
+		writeErr(w, http.StatusBadRequest, "unsupported_response_type", fmt.Sprintf("response_type must be \"code\", got %q", rt))
+		return
+	}
+	redirect := q.Get("redirect_uri")
+	ru, err := url.Parse(redirect)
+	if redirect == "" || err != nil || ru.Scheme == "" || ru.Host == "" {
+		writeErr(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("redirect_uri must be an absolute URL such as http://localhost, got %q", redirect))
+		return
+	}
+	c, ok := s.clientFor(w, a, q.Get("client_id"), http.StatusForbidden)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	realm := a.app.Realm
+	s.mu.Unlock()
+	name := realm.RealmName()
+	if name == "" {
+		s.redirectWithCode(w, r, c, redirect, "", nil)
+		return
+	}
+	answer, err := parseAnswer(r.Header.Get("Authorization"), name)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	var id *idp.Identity
+	switch realm.kind() {
+	case RealmCustom:
+		id, ok = s.authCustom(w, r, c, realm, answer)
+		if !ok {
+			return
+		}
+	case RealmFacebook:
+		if answer == nil {
+			ch, _ := json.Marshal(map[string]string{"facebookAppId": realm.FacebookAppID})
+			writeChallenge(w, name, ch)
+			return
+		}
+		var ans struct {
+			AccessToken string `json:"accessToken"`
+		}
+		if err := json.Unmarshal(answer, &ans); err != nil || ans.AccessToken == "" {
+			writeErr(w, http.StatusBadRequest, "invalid_request", `the wl_facebookRealm answer must be {"accessToken": "<Facebook access token>"}`)
+			return
+		}
+		id, err = facebook.Verify(r.Context(), s.hc, realm.GraphURL, realm.FacebookAppID, realm.FacebookAppSecret, ans.AccessToken)
+		if !s.idpOK(w, "Facebook", err) {
+			return
+		}
+	case RealmGoogle:
+		if answer == nil {
+			ch, _ := json.Marshal(map[string]string{"gClientId": realm.GoogleClientID})
+			writeChallenge(w, name, ch)
+			return
+		}
+		var ans struct {
+			IDToken     string `json:"idToken"`
+			AccessToken string `json:"accessToken"`
+		}
+		if err := json.Unmarshal(answer, &ans); err != nil || (ans.IDToken == "" && ans.AccessToken == "") {
+			writeErr(w, http.StatusBadRequest, "invalid_request", `the wl_googleRealm answer must be {"idToken": ...} (iOS) or {"accessToken": ...} (Android)`)
+			return
+		}
+		tok, kind := ans.IDToken, google.IDToken
+		if tok == "" {
+			tok, kind = ans.AccessToken, google.AccessToken
+		}
+		id, err = google.Verify(r.Context(), s.hc, realm.TokenInfoURL, realm.GoogleClientID, tok, kind)
+		if !s.idpOK(w, "Google", err) {
+			return
+		}
+	}
+	if id == nil || id.UserName == "" {
+		writeErr(w, http.StatusBadGateway, "server_error", "the identity provider reported success without a user name")
+		return
+	}
+	user := &tokenfactory.User{ID: id.UserName, AuthBy: name, DisplayName: id.DisplayName, Attributes: id.Attributes}
+	s.redirectWithCode(w, r, c, redirect, name, user)
+}
+
+// idpOK maps a provider verification error to a response; true means no error.
+func (s *Server) idpOK(w http.ResponseWriter, provider string, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, idp.ErrInvalidToken):
+		writeErr(w, http.StatusForbidden, "access_denied", provider+" rejected the token (expired, revoked or issued for another app): "+err.Error())
+	case errors.Is(err, idp.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		writeErr(w, http.StatusServiceUnavailable, "temporarily_unavailable", provider+" could not be reached: "+err.Error())
+	default:
+		writeErr(w, http.StatusBadGateway, "server_error", provider+" check failed: "+err.Error())
+	}
+	return false
+}
+
+// parseAnswer extracts the realm's answer from `Authorization: Bearer {"<realm>": <answer>}`.
+// It returns nil when the header carries no answer for realm.
+func parseAnswer(h, realm string) (json.RawMessage, error) {
+	if h == "" {
+		return nil, nil
+	}
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
+	rest = strings.TrimSpace(rest)
+	if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(rest, "{") {
+		return nil, nil // some other credential: challenge again
+	}
+	var answers map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(rest), &answers); err != nil {
+		return nil, fmt.Errorf(`challenge answer must be Authorization: Bearer {"%s": <answer JSON>} (raw JSON): %v`, realm, err)
+	}
+	a, ok := answers[realm]
+	if !ok || string(a) == "null" {
+		return nil, nil
+	}
+	return a, nil
+}
+
+func stateKey(r *http.Request, clientID string) string {
+	return r.Header.Get("X-WL-Session") + "\x00" + clientID
+}
+
+func forwardHeaders(r *http.Request) map[string]string {
+	h := map[string]string{}
+	for k, v := range r.Header {
+		switch k {
+		case "Authorization", "Cookie":
+			continue
+		}
+		if len(v) > 0 {
+			h[k] = v[0]
+		}
+	}
+	return h
+}
+
+// authCustom runs one step of the custom-realm conversation. It returns the
+// identity on success; otherwise it has written the response.
+func (s *Server) authCustom(w http.ResponseWriter, r *http.Request, c *Client, realm Realm, answer json.RawMessage) (*idp.Identity, bool) {
+	cl := &custom.Client{BaseURL: realm.IdPURL, HTTP: s.hc}
+	key := stateKey(r, c.ClientID)
+	var stateID string
+	if answer != nil {
+		s.mu.Lock()
+		if st := s.states[key]; st != nil && st.appID == c.AppID && s.now().Before(st.expires) {
+			stateID = st.stateID
+		}
+		s.mu.Unlock()
+	}
+	var reply *custom.Reply
+	var err error
+	if answer != nil {
+		// Forward every answer, with the stateId of the conversation if one is
+		// in progress for this session and client ("" otherwise: the IdP decides).
+		reply, err = cl.HandleChallengeAnswer(r.Context(), c.AppID, realm.Name, forwardHeaders(r), stateID, answer)
+	} else {
+		reply, err = cl.StartAuthorization(r.Context(), c.AppID, realm.Name, forwardHeaders(r))
+	}
+	if err != nil {
+		s.idpOK(w, "the custom identity provider", err)
+		return nil, false
+	}
+	switch reply.Status {
+	case custom.StatusChallenge:
+		s.mu.Lock()
+		s.pruneStatesLocked()
+		s.states[key] = &authState{appID: c.AppID, stateID: reply.StateID, expires: s.now().Add(stateTTL)}
+		s.mu.Unlock()
+		writeChallenge(w, realm.Name, reply.Challenge)
+		return nil, false
+	case custom.StatusSuccess:
+		s.mu.Lock()
+		delete(s.states, key)
+		s.mu.Unlock()
+		if reply.UserIdentity == nil {
+			writeErr(w, http.StatusBadGateway, "server_error", "the custom identity provider reported success without userIdentity")
+			return nil, false
+		}
+		return reply.UserIdentity, true
+	default:
+		s.mu.Lock()
+		delete(s.states, key)
+		s.mu.Unlock()
+		writeErr(w, http.StatusForbidden, "access_denied", fmt.Sprintf("realm %s: the identity provider refused the credentials", realm.Name))
+		return nil, false
+	}
+}
+
+func (s *Server) pruneStatesLocked() {
+	if len(s.states) < s.statePruneAt {
+		return
+	}
+	now := s.now()
+	for k, st := range s.states {
+		if !now.Before(st.expires) {
+			delete(s.states, k)
+		}
+	}
+	s.statePruneAt = max(1024, 2*len(s.states))
+}
+
+func (s *Server) redirectWithCode(w http.ResponseWriter, r *http.Request, c *Client, redirect, realm string, user *tokenfactory.User) {
+	code := tokenfactory.B64.EncodeToString(s.randBytes(32))
+	codeTTL, _ := s.lifetimes()
+	s.mu.Lock()
+	s.pruneCodesLocked()
+	s.codes[code] = &codeEntry{appID: c.AppID, clientID: c.ClientID, redirectURI: redirect, realm: realm, user: user, expires: s.now().Add(codeTTL)}
+	s.mu.Unlock()
+	sep := "?"
+	if strings.Contains(redirect, "?") {
+		sep = "&"
+	}
+	setOutcome(w, "code")
+	w.Header().Set("Location", redirect+sep+"code="+code)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusFound)
+}
+
+// pruneCodesLocked forgets codes that expired more than a code lifetime ago
+// (recently used or expired codes are kept to report why they fail).
+func (s *Server) pruneCodesLocked() {
+	if len(s.codes) < s.codePruneAt {
+		return
+	}
+	cutoff := s.now().Add(-s.codeTTL)
+	for k, e := range s.codes {
+		if e.expires.Before(cutoff) {
+			delete(s.codes, k)
+		}
+	}
+	s.codePruneAt = max(1024, 2*len(s.codes))
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, a *appState) {
+	clientID := r.URL.Query().Get("client_id")
+	if clientID == "" {
+		writeErr(w, http.StatusBadRequest, "invalid_request", "client_id is missing")
+		return
+	}
+	s.mu.Lock()
+	delete(s.states, stateKey(r, clientID))
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]string{"status": "logged out"})
+}

@@ -1,0 +1,23 @@
+// Package fakeaz is a fake Mobile Client Access (MCA / IMF) authorization
+// server: device registration, the WL-Composite-Challenge authorization step
+// (anonymous, custom IdP, Facebook and Google realms through the simulators
+// in fakeaz/idp), the token endpoint (authorization_code with proof of the
+// device key, client_credentials), per-app signing keys (publickey, JWKS,
+// OIDC discovery), and scenario controls for conformance and load tests:
+// key rotation, faults per endpoint and app (status, garbage or empty body,
+// delay, hang), request counters and a clock offset.
+//
+//	s := fakeaz.New()
+//	if err := s.Start("127.0.0.1:0"); err != nil { ... }
+//	defer s.Close()
+//	app, _ := s.AddApp(fakeaz.App{BundleID: "com.example.app"})
+//	f, _ := s.Factory(app.ID) // mints the tokens this AZ would issue
+//
+// Every route of the JSON admin API (under /admin/, for test suites in other
+// languages) and every decision the protocol leaves open is documented in
+// README.md beside this file.
+//
+// Device keys of 512 bits are accepted; a program importing fakeaz needs
+// `godebug rsa1024min=0` in its go.mod (as this module has) for Go's
+// crypto/rsa to verify them.
+package fakeaz

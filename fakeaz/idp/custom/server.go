@@ -1,0 +1,359 @@
+package custom
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mcaspec/mcaspec/fakeaz/idp"
+	"github.com/mcaspec/mcaspec/fakeaz/idp/internal/sim"
+)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock sets the clock that ages stateIds.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithRand sets the randomness source of stateIds.
+func WithRand(r io.Reader) Option { return func(s *Server) { s.rand = r } }
+
+// Stats counts the calls a Server has answered.
+type Stats struct {
+	StartAuthorization    int64 `json:"startAuthorization"`
+	HandleChallengeAnswer int64 `json:"handleChallengeAnswer"`
+	Challenges            int64 `json:"challenges"`
+	Successes             int64 `json:"successes"`
+	Failures              int64 `json:"failures"`
+	BadRequests           int64 `json:"badRequests"`
+	Faults                int64 `json:"faults"`
+}
+
+// Server is the custom identity provider simulator. It is an http.Handler;
+// Start serves it on a loopback address. Safe for concurrent use.
+type Server struct {
+	now  func() time.Time
+	rand io.Reader
+
+	mu     sync.Mutex // guards cfg, states, rand reads
+	cfg    Config
+	states map[string]state
+
+	startN, answerN, challengeN, successN, failureN, badN, faultN atomic.Int64
+
+	faults sim.Faults
+	ln     sim.Listener
+	mux    *http.ServeMux
+}
+
+// state is a pending second step.
+type state struct {
+	appID, realm, user string
+	expires            time.Time
+}
+
+// New returns a simulator serving cfg (copied; validated).
+func New(cfg Config, opts ...Option) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{now: time.Now, rand: rand.Reader, cfg: cfg.clone(), states: map[string]state{}}
+	for _, o := range opts {
+		o(s)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/apps/{appId}/{realm}/startAuthorization", s.handleStart)
+	mux.HandleFunc("/apps/{appId}/{realm}/handleChallengeAnswer", s.handleAnswer)
+	mux.HandleFunc("/admin/stats", func(w http.ResponseWriter, r *http.Request) { sim.WriteJSON(w, http.StatusOK, s.Stats()) })
+	mux.HandleFunc("/admin/fault", s.faults.HandleFault)
+	mux.HandleFunc("/admin/users", s.handleAdminUsers)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		sim.NotFound(w, fmt.Sprintf("no route %s %s; see the package documentation of fakeaz/idp/custom", r.Method, r.URL.Path))
+	})
+	s.mux = mux
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Start serves on addr, which must be a loopback address ("" picks
+// 127.0.0.1 and a free port).
+func (s *Server) Start(addr string) error { return s.ln.Start(addr, s) }
+
+// URL is the base URL after Start: the AZ's idpUrl.
+func (s *Server) URL() string { return s.ln.URL() }
+
+// Close stops the server and releases hanging requests.
+func (s *Server) Close() error { return s.ln.Close() }
+
+// SetFault makes the provider routes misbehave (admin routes are unaffected).
+func (s *Server) SetFault(f idp.Fault) { s.faults.Set(f) }
+
+// Stats returns the call counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		StartAuthorization: s.startN.Load(), HandleChallengeAnswer: s.answerN.Load(),
+		Challenges: s.challengeN.Load(), Successes: s.successN.Load(), Failures: s.failureN.Load(),
+		BadRequests: s.badN.Load(), Faults: s.faultN.Load(),
+	}
+}
+
+// AddUser adds or replaces a user of a realm, creating the realm if needed.
+func (s *Server) AddUser(realm string, u User) error {
+	if realm == "" {
+		return fmt.Errorf("%w: empty realm name", ErrConfig)
+	}
+	if err := u.validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.cfg.Realms[realm]
+	r.Users = slices.DeleteFunc(slices.Clone(r.Users), func(x User) bool { return x.UserName == u.UserName })
+	r.Users = append(r.Users, u)
+	s.cfg.Realms[realm] = r
+	return nil
+}
+
+// PendingStates is the number of live stateIds (for tests of expiry).
+func (s *Server) PendingStates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pruneLocked(s.now())
+	return len(s.states)
+}
+
+type wireStart struct {
+	Headers *map[string]any `json:"headers"`
+}
+
+type wireAnswer struct {
+	Headers         *map[string]any `json:"headers"`
+	StateID         *string         `json:"stateId"`
+	ChallengeAnswer json.RawMessage `json:"challengeAnswer"`
+}
+
+// realmFor checks the method and the realm/app; on failure it has answered.
+func (s *Server) realmFor(w http.ResponseWriter, r *http.Request) (Realm, bool) {
+	if r.Method != http.MethodPost {
+		s.badN.Add(1)
+		sim.MethodNotAllowed(w, http.MethodPost)
+		return Realm{}, false
+	}
+	appID, name := r.PathValue("appId"), r.PathValue("realm")
+	s.mu.Lock()
+	realm, ok := s.cfg.Realms[name]
+	s.mu.Unlock()
+	if !ok {
+		s.badN.Add(1)
+		sim.NotFound(w, fmt.Sprintf("realm %q is not configured at this identity provider", name))
+		return Realm{}, false
+	}
+	if len(realm.Apps) > 0 && !slices.Contains(realm.Apps, appID) {
+		s.badN.Add(1)
+		sim.NotFound(w, fmt.Sprintf("realm %q is not configured for app %q", name, appID))
+		return Realm{}, false
+	}
+	return realm, true
+}
+
+func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
+	s.startN.Add(1)
+	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
+		return
+	}
+	realm, ok := s.realmFor(w, r)
+	if !ok {
+		return
+	}
+	var req wireStart
+	if !sim.DecodeJSON(w, r, &req) {
+		s.badN.Add(1)
+		return
+	}
+	if req.Headers == nil {
+		s.badN.Add(1)
+		sim.BadRequest(w, `startAuthorization body must be {"headers": {...}}: "headers" is missing or null`)
+		return
+	}
+	s.challenge(w, "", realm.message())
+}
+
+func (s *Server) handleAnswer(w http.ResponseWriter, r *http.Request) {
+	s.answerN.Add(1)
+	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
+		return
+	}
+	realm, ok := s.realmFor(w, r)
+	if !ok {
+		return
+	}
+	var req wireAnswer
+	if !sim.DecodeJSON(w, r, &req) {
+		s.badN.Add(1)
+		return
+	}
+	if req.Headers == nil {
+		s.badN.Add(1)
+		sim.BadRequest(w, `handleChallengeAnswer body must be {"headers": {...}, "stateId": "...", "challengeAnswer": {...}}: "headers" is missing or null`)
+		return
+	}
+	if len(req.ChallengeAnswer) == 0 {
+		s.badN.Add(1)
+		sim.BadRequest(w, `handleChallengeAnswer body must carry "challengeAnswer" (the device's answer)`)
+		return
+	}
+	appID, realmName := r.PathValue("appId"), r.PathValue("realm")
+	// A non-object answer is the device's mistake, not the AZ's: failure.
+	// (A stateId is consumed even then.)
+	var ans map[string]any
+	bad := json.Unmarshal(req.ChallengeAnswer, &ans) != nil || ans == nil
+	if req.StateID != nil && *req.StateID != "" {
+		s.answerPIN(w, appID, realmName, *req.StateID, ans)
+		return
+	}
+	if bad {
+		s.failure(w)
+		return
+	}
+	name, _ := ans["username"].(string)
+	pass, _ := ans["password"].(string)
+	u, found := realm.user(name)
+	if !found || u.AlwaysFail || name == "" || pass != u.Password {
+		s.failure(w)
+		return
+	}
+	if u.PIN == "" {
+		s.success(w, u)
+		return
+	}
+	id, err := s.newState(state{appID: appID, realm: realmName, user: u.UserName})
+	if err != nil {
+		sim.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": err.Error()})
+		return
+	}
+	s.challenge(w, id, realm.pinMessage())
+}
+
+// answerPIN handles the second step; the state is consumed whatever the outcome.
+func (s *Server) answerPIN(w http.ResponseWriter, appID, realmName, id string, ans map[string]any) {
+	now := s.now()
+	s.mu.Lock()
+	st, ok := s.states[id]
+	delete(s.states, id)
+	// Read the realm now so a user changed in between is seen.
+	realm := s.cfg.Realms[realmName]
+	s.mu.Unlock()
+	if !ok || !now.Before(st.expires) || st.appID != appID || st.realm != realmName {
+		s.failure(w)
+		return
+	}
+	u, found := realm.user(st.user)
+	pin, _ := ans["pin"].(string)
+	if !found || u.AlwaysFail || u.PIN == "" || pin != u.PIN {
+		s.failure(w)
+		return
+	}
+	s.success(w, u)
+}
+
+func (s *Server) newState(st state) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	id, err := sim.NewToken(s.rand)
+	if err != nil {
+		return "", err
+	}
+	st.expires = now.Add(s.cfg.stateTTL())
+	if len(s.states) >= 1024 {
+		s.pruneLocked(now)
+	}
+	s.states[id] = st
+	return id, nil
+}
+
+func (s *Server) pruneLocked(now time.Time) {
+	for k, v := range s.states {
+		if !now.Before(v.expires) {
+			delete(s.states, k)
+		}
+	}
+}
+
+func (s *Server) challenge(w http.ResponseWriter, stateID, message string) {
+	s.challengeN.Add(1)
+	ch, _ := json.Marshal(map[string]string{"message": message})
+	sim.WriteJSON(w, http.StatusOK, Reply{Status: StatusChallenge, StateID: stateID, Challenge: ch})
+}
+
+func (s *Server) success(w http.ResponseWriter, u User) {
+	s.successN.Add(1)
+	display := u.DisplayName
+	if display == "" {
+		display = u.UserName
+	}
+	sim.WriteJSON(w, http.StatusOK, Reply{Status: StatusSuccess, UserIdentity: &idp.Identity{UserName: u.UserName, DisplayName: display, Attributes: u.Attributes}})
+}
+
+func (s *Server) failure(w http.ResponseWriter) {
+	s.failureN.Add(1)
+	sim.WriteJSON(w, http.StatusOK, Reply{Status: StatusFailure})
+}
+
+func (r Realm) user(name string) (User, bool) {
+	for _, u := range r.Users {
+		if u.UserName == name {
+			return u, true
+		}
+	}
+	return User{}, false
+}
+
+func (r Realm) message() string {
+	if r.Message != "" {
+		return r.Message
+	}
+	return DefaultMessage
+}
+
+func (r Realm) pinMessage() string {
+	if r.PINMessage != "" {
+		return r.PINMessage
+	}
+	return DefaultPINMessage
+}
+
+type adminUser struct {
+	Realm string `json:"realm"`
+	User  User   `json:"user"`
+}
+
+func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		s.mu.Lock()
+		cfg := s.cfg.clone()
+		s.mu.Unlock()
+		sim.WriteJSON(w, http.StatusOK, cfg)
+	case http.MethodPost:
+		var req adminUser
+		if !sim.DecodeJSON(w, r, &req) {
+			return
+		}
+		if err := s.AddUser(req.Realm, req.User); err != nil {
+			sim.BadRequest(w, err.Error()+`; send {"realm": "...", "user": {"userName": "...", "password": "..."}}`)
+			return
+		}
+		sim.WriteJSON(w, http.StatusOK, req)
+	default:
+		sim.MethodNotAllowed(w, "GET, POST")
+	}
+}

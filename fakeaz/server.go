@@ -1,0 +1,466 @@
+package fakeaz
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+// Defaults of a Server.
+const (
+	// DefaultListen is the address the standalone fake AZ listens on.
+	DefaultListen = "127.0.0.1:9080"
+	// DefaultCodeLifetime is how long an authorization code can be redeemed.
+	DefaultCodeLifetime = 2 * time.Minute
+	// DefaultTokenLifetime is exp - iat of the tokens the server mints (the real AZ used one hour).
+	DefaultTokenLifetime = tokenfactory.DefaultLifetime
+	// DefaultKeyPoolSize is how many RSA-2048 keys are kept generated in advance.
+	DefaultKeyPoolSize = 4
+	// DefaultIdPTimeout bounds one call to an identity provider when no HTTP client is given.
+	DefaultIdPTimeout = 10 * time.Second
+	// MaxBodyBytes bounds every request body the server reads.
+	MaxBodyBytes = 64 << 10
+	// BasePath is the path of the serverUrl: serverUrl = "http://host:port" + BasePath.
+	BasePath = "/imf-authserver"
+	// AppsPath is the prefix of the per-app endpoints under the serverUrl.
+	AppsPath = BasePath + "/authorization/v1/apps/"
+	// AdminPath is the prefix of the admin API.
+	AdminPath = "/admin/"
+)
+
+// Endpoint names, as used by faults and stats.
+const (
+	EndpointRegister      = "clients/instance"
+	EndpointAuthorization = "authorization"
+	EndpointToken         = "token"
+	EndpointPublicKey     = "publickey"
+	EndpointJWKS          = "jwks"
+	EndpointDiscovery     = ".well-known/openid-configuration"
+	EndpointLogout        = "logout"
+)
+
+// Endpoints lists every AZ endpoint name.
+var endpoints = []string{EndpointRegister, EndpointAuthorization, EndpointToken, EndpointPublicKey, EndpointJWKS, EndpointDiscovery, EndpointLogout}
+
+// Endpoints returns the names of the AZ endpoints (the suffixes after
+// {serverUrl}/authorization/v1/apps/{appId}/).
+func Endpoints() []string { return append([]string(nil), endpoints...) }
+
+// Errors returned by the Go API (and mapped to statuses by the admin API).
+var (
+	ErrUnknownApp    = errors.New("fakeaz: unknown app id")
+	ErrUnknownClient = errors.New("fakeaz: unknown client id")
+	ErrAppExists     = errors.New("fakeaz: app id already registered")
+	ErrInvalidApp    = errors.New("fakeaz: invalid app definition")
+	ErrInvalidFault  = errors.New("fakeaz: invalid fault spec")
+	ErrInvalidConfig = errors.New("fakeaz: invalid config")
+	ErrNotLoopback   = errors.New("fakeaz: listen address is not a loopback address")
+	ErrStarted       = errors.New("fakeaz: server already started")
+	ErrClosed        = errors.New("fakeaz: server closed")
+)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithClock sets the clock (code expiry, key retirement, fault windows, token iat/exp).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.clock = now } }
+
+// WithRand sets the randomness used for ids and codes (default crypto/rand).
+// It is read under a lock, so it need not be safe for concurrent use.
+func WithRand(r io.Reader) Option { return func(s *Server) { s.rnd = r } }
+
+// WithLogger sets the logger; the server writes one line per request. Default: discard.
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithKeyGen sets how the server makes RSA signing keys (app keys, rotations,
+// the client-certificate CA). It disables the background key pool.
+func WithKeyGen(gen func() (*rsa.PrivateKey, error)) Option {
+	return func(s *Server) { s.keygen = gen }
+}
+
+// WithKeyPoolSize sets how many RSA-2048 keys are generated in advance in the
+// background (ignored with WithKeyGen). 0 disables the pool.
+func WithKeyPoolSize(n int) Option { return func(s *Server) { s.poolSize = n } }
+
+// WithHTTPClient sets the client used to call identity providers.
+func WithHTTPClient(hc *http.Client) Option { return func(s *Server) { s.hc = hc } }
+
+// WithCodeLifetime sets how long an authorization code can be redeemed.
+func WithCodeLifetime(d time.Duration) Option { return func(s *Server) { s.codeTTL = d } }
+
+// WithTokenLifetime sets exp - iat of minted tokens.
+func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
+
+// WithServerURL sets the serverUrl when the Server is used as a plain
+// http.Handler (e.g. under httptest.NewServer) instead of through Start:
+// pass the test server's URL + BasePath. It is the iss of every minted token.
+func WithServerURL(u string) Option { return func(s *Server) { s.url = strings.TrimRight(u, "/") } }
+
+// WithApps registers apps at construction (errors surface from Err and Start).
+func WithApps(apps ...App) Option {
+	return func(s *Server) { s.initApps = append(s.initApps, apps...) }
+}
+
+// WithConfig applies a parsed configuration at construction.
+func WithConfig(c *Config) Option {
+	return func(s *Server) { s.initConfigs = append(s.initConfigs, c) }
+}
+
+// WithConfigFile loads a JSON configuration file (see Config) at
+// construction. A file that cannot be read or is invalid is reported by Err
+// and by Start; use LoadConfig + WithConfig to handle the error yourself.
+func WithConfigFile(path string) Option {
+	return func(s *Server) {
+		c, err := LoadConfig(path)
+		if err != nil {
+			s.initErr = errors.Join(s.initErr, err)
+			return
+		}
+		s.initConfigs = append(s.initConfigs, c)
+	}
+}
+
+// Server is a fake MCA authorization server. It is an http.Handler serving
+// the AZ endpoints under BasePath and the admin API under AdminPath.
+// All methods are safe for concurrent use.
+type Server struct {
+	clock    func() time.Time
+	rnd      io.Reader
+	log      *slog.Logger
+	keygen   func() (*rsa.PrivateKey, error)
+	poolSize int
+	hc       *http.Client
+	codeTTL  time.Duration
+	tokenTTL time.Duration
+
+	initApps    []App
+	initConfigs []*Config
+	initErr     error
+
+	pool  *keyPool
+	admin *http.ServeMux
+
+	randMu sync.Mutex
+
+	mu           sync.Mutex
+	url          string
+	apps         map[string]*appState
+	codes        map[string]*codeEntry
+	states       map[string]*authState // custom-realm IdP state per session+client
+	codePruneAt  int
+	statePruneAt int
+	ca           *certAuthority
+	clockOffset  time.Duration
+	faults       []*fault
+	release      chan struct{} // closed (and replaced) by ClearFaults: releases hangs
+	stats        statsState
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	hs        *http.Server
+	serveDone chan struct{}
+}
+
+// New returns a Server. It does not listen: call Start, or mount it as an
+// http.Handler (then set WithServerURL).
+func New(opts ...Option) *Server {
+	s := &Server{
+		clock:        time.Now,
+		rnd:          rand.Reader,
+		poolSize:     DefaultKeyPoolSize,
+		codeTTL:      DefaultCodeLifetime,
+		tokenTTL:     DefaultTokenLifetime,
+		apps:         map[string]*appState{},
+		codes:        map[string]*codeEntry{},
+		states:       map[string]*authState{},
+		codePruneAt:  1024,
+		statePruneAt: 1024,
+		release:      make(chan struct{}),
+		closed:       make(chan struct{}),
+	}
+	s.stats.reset()
+	for _, o := range opts {
+		o(s)
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.hc == nil {
+		s.hc = &http.Client{Timeout: DefaultIdPTimeout}
+	}
+	gen := s.keygen
+	if gen == nil {
+		gen = func() (*rsa.PrivateKey, error) { return tokenfactory.GenerateKey(tokenfactory.DefaultKeyBits, nil) }
+		s.pool = newKeyPool(gen, s.poolSize, s.log)
+	} else {
+		s.pool = newKeyPool(gen, 0, s.log)
+	}
+	s.admin = s.adminMux()
+	for _, c := range s.initConfigs {
+		if err := s.ApplyConfig(c); err != nil {
+			s.initErr = errors.Join(s.initErr, err)
+		}
+	}
+	for _, a := range s.initApps {
+		if _, err := s.AddApp(a); err != nil {
+			s.initErr = errors.Join(s.initErr, err)
+		}
+	}
+	return s
+}
+
+// Err reports errors of construction options (WithConfigFile, WithConfig, WithApps).
+func (s *Server) Err() error { return s.initErr }
+
+// CheckLoopback returns an error wrapping ErrNotLoopback unless addr
+// (host:port) names a loopback address (127.0.0.0/8, ::1 or localhost).
+func CheckLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not host:port (use e.g. 127.0.0.1:0): %v", ErrNotLoopback, addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%w: %q; fakeaz only listens on 127.0.0.1 or ::1", ErrNotLoopback, addr)
+	}
+	return nil
+}
+
+// Start listens on addr (a loopback host:port; "127.0.0.1:0" picks a free
+// port) and serves in the background until Close.
+func (s *Server) Start(addr string) error {
+	if s.initErr != nil {
+		return s.initErr
+	}
+	if err := CheckLoopback(addr); err != nil {
+		return err
+	}
+	select {
+	case <-s.closed:
+		return ErrClosed
+	default:
+	}
+	s.mu.Lock()
+	if s.hs != nil {
+		s.mu.Unlock()
+		return ErrStarted
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("fakeaz: listen on %s: %w", addr, err)
+	}
+	s.url = "http://" + ln.Addr().String() + BasePath
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.serveDone = make(chan struct{})
+	hs, done := s.hs, s.serveDone
+	s.mu.Unlock()
+	go func() {
+		defer close(done)
+		_ = hs.Serve(ln)
+	}()
+	return nil
+}
+
+// URL returns the serverUrl, e.g. "http://127.0.0.1:PORT/imf-authserver"
+// (empty before Start unless WithServerURL was given).
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// AdminURL returns the base of the admin API, e.g. "http://127.0.0.1:PORT/admin".
+func (s *Server) AdminURL() string {
+	u := s.URL()
+	return strings.TrimSuffix(u, BasePath) + strings.TrimSuffix(AdminPath, "/")
+}
+
+// AppURL returns {serverUrl}/authorization/v1/apps/{appID}.
+func (s *Server) AppURL(appID string) string {
+	return strings.TrimSuffix(s.URL(), BasePath) + AppsPath + appID
+}
+
+// Close releases hanging faults, stops the key pool and the listener. It
+// returns promptly even while faults hang requests.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.pool.stop()
+		s.mu.Lock()
+		hs, done := s.hs, s.serveDone
+		s.mu.Unlock()
+		if hs == nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if e := hs.Shutdown(ctx); e != nil {
+			err = hs.Close()
+		}
+		<-done
+	})
+	return err
+}
+
+// now is the server clock.
+func (s *Server) now() time.Time { return s.clock() }
+
+// tokenNow is the clock of minted tokens: the server clock plus the clock offset.
+func (s *Server) tokenNow() time.Time {
+	s.mu.Lock()
+	off := s.clockOffset
+	s.mu.Unlock()
+	return s.clock().Add(off)
+}
+
+// SetClockOffset shifts the iat and exp of tokens minted from now on
+// (including by Factory) by d relative to the server clock.
+func (s *Server) SetClockOffset(d time.Duration) {
+	s.mu.Lock()
+	s.clockOffset = d
+	s.mu.Unlock()
+}
+
+// ClockOffset returns the current clock offset.
+func (s *Server) ClockOffset() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clockOffset
+}
+
+func (s *Server) randBytes(n int) []byte {
+	b := make([]byte, n)
+	s.randMu.Lock()
+	defer s.randMu.Unlock()
+	if _, err := io.ReadFull(s.rnd, b); err != nil {
+		// An injected reader ran dry: fall back to crypto/rand rather than
+		// hand out predictable ids.
+		_, _ = rand.Read(b)
+	}
+	return b
+}
+
+func (s *Server) newGUID() string {
+	b := s.randBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// ServeHTTP serves the AZ endpoints and the admin API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+	var appID, endpoint string
+	switch {
+	case strings.HasPrefix(r.URL.Path, AdminPath) || r.URL.Path == strings.TrimSuffix(AdminPath, "/"):
+		endpoint = "admin"
+		s.admin.ServeHTTP(rec, r)
+	case strings.HasPrefix(r.URL.Path, AppsPath):
+		rest := strings.TrimPrefix(r.URL.Path, AppsPath)
+		appID, endpoint, _ = strings.Cut(rest, "/")
+		s.serveApp(rec, r, appID, endpoint)
+	default:
+		endpoint = "-"
+		rec.outcome = "not_found"
+		writeJSON(rec, http.StatusNotFound, errorBody{"not_found", "no such endpoint: AZ endpoints are " + AppsPath + "{appId}/{endpoint}, the admin API is under " + AdminPath})
+	}
+	outcome := rec.outcome
+	if outcome == "" {
+		outcome = "ok"
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("endpoint", endpoint),
+		slog.String("app", appID),
+		slog.Int("status", rec.status),
+		slog.String("outcome", outcome),
+		slog.Duration("dur", time.Since(start)))
+}
+
+func (s *Server) serveApp(w *recorder, r *http.Request, appID, endpoint string) {
+	type route struct {
+		method string
+		h      func(http.ResponseWriter, *http.Request, *appState)
+	}
+	routes := map[string]route{
+		EndpointRegister:      {http.MethodPost, s.handleRegister},
+		EndpointAuthorization: {http.MethodGet, s.handleAuthorization},
+		EndpointToken:         {http.MethodPost, s.handleToken},
+		EndpointPublicKey:     {http.MethodGet, s.handlePublicKey},
+		EndpointJWKS:          {http.MethodGet, s.handleJWKS},
+		EndpointDiscovery:     {http.MethodGet, s.handleDiscovery},
+		EndpointLogout:        {http.MethodGet, s.handleLogout},
+	}
+	rt, ok := routes[endpoint]
+	if !ok {
+		w.outcome = "not_found"
+		writeJSON(w, http.StatusNotFound, errorBody{"not_found", fmt.Sprintf("no endpoint %q; endpoints are %s", endpoint, strings.Join(endpoints, ", "))})
+		return
+	}
+	s.stats.count(&s.mu, endpoint, appID)
+	if !s.applyFaults(w, r, endpoint, appID) {
+		return
+	}
+	if r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {
+		w.Header().Set("Allow", rt.method)
+		w.outcome = "method_not_allowed"
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{"method_not_allowed", endpoint + " takes " + rt.method})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	s.mu.Lock()
+	a := s.apps[appID]
+	s.mu.Unlock()
+	if a == nil {
+		w.outcome = "unknown_app"
+		writeJSON(w, http.StatusNotFound, errorBody{"unknown_app", fmt.Sprintf("app id %q is not registered at this AZ", appID)})
+		return
+	}
+	rt.h(w, r, a)
+}
+
+// recorder captures the status and an outcome word for the request log.
+type recorder struct {
+	http.ResponseWriter
+	status  int
+	outcome string
+	wrote   bool
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status = code
+		r.wrote = true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func setOutcome(w http.ResponseWriter, o string) {
+	if r, ok := w.(*recorder); ok {
+		r.outcome = o
+	}
+}
