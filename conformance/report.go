@@ -1,0 +1,113 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+)
+
+// ReportVersion is the version of the results file format.
+const ReportVersion = 1
+
+// TargetInfo says what was tested.
+type TargetInfo struct {
+	// Name is a short label for comparisons ("reference", "bms-mca-resource").
+	Name string `json:"name"`
+	// URL is the target's base URL.
+	URL string `json:"url"`
+	// How it was started: "url" (already running), "cmd" or "image", with the command or image.
+	Mode    string `json:"mode"`
+	Command string `json:"command,omitempty"`
+	Image   string `json:"image,omitempty"`
+	// Family of protocol: mca or appid.
+	Family Family `json:"family"`
+	// FixedAppID is set in --fixed-app-id mode.
+	FixedAppID string `json:"fixedAppId,omitempty"`
+	// Versions of the packages under test, when known (e.g. npm package@version).
+	Versions map[string]string `json:"versions,omitempty"`
+	// Log is the tail of the target's output, when the harness started it.
+	Log string `json:"log,omitempty"`
+}
+
+// RunReport is the results file of one run: JSON keyed by case ID in Results.
+type RunReport struct {
+	Version   int             `json:"version"`
+	Tool      string          `json:"tool"`
+	Profile   Profile         `json:"profile"`
+	Target    TargetInfo      `json:"target"`
+	StartedAt time.Time       `json:"startedAt"`
+	Duration  Duration        `json:"durationMs"`
+	Filters   []string        `json:"filters,omitempty"`
+	Summary   map[Verdict]int `json:"summary"`
+	// Results in run order.
+	Results []Result `json:"results"`
+	// Baseline outcome, when a baseline file was used.
+	Baseline *BaselineOutcome `json:"baseline,omitempty"`
+}
+
+// BaselineOutcome says how the run compares with a baseline of expected failures.
+type BaselineOutcome struct {
+	File string `json:"file"`
+	// Expected failures that failed again (they do not fail the run).
+	Expected []string `json:"expected,omitempty"`
+	// Stale: listed as failing but now passing (they fail the run).
+	Stale []string `json:"stale,omitempty"`
+	// New failures not in the baseline (they fail the run).
+	New []string `json:"new,omitempty"`
+}
+
+// Summarize counts verdicts.
+func Summarize(rs []Result) map[Verdict]int {
+	m := map[Verdict]int{}
+	for _, r := range rs {
+		m[r.Verdict]++
+	}
+	return m
+}
+
+// ByID returns the results keyed by case ID.
+func (r *RunReport) ByID() map[string]*Result {
+	m := make(map[string]*Result, len(r.Results))
+	for i := range r.Results {
+		m[r.Results[i].ID] = &r.Results[i]
+	}
+	return m
+}
+
+// Failed lists the IDs of failed cases (and NON-STRICT ones if nonStrict), sorted.
+func (r *RunReport) Failed(nonStrict bool) []string {
+	var out []string
+	for _, x := range r.Results {
+		if x.Verdict == Fail || nonStrict && x.Verdict == NonStrict {
+			out = append(out, x.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *RunReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// ReadReport reads a results file.
+func ReadReport(path string) (*RunReport, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r RunReport
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s is not an mcaspec results file: %w", path, err)
+	}
+	if r.Version != ReportVersion || r.Tool != "mcaspec" {
+		return nil, fmt.Errorf("%s is not an mcaspec results file (version %d, tool %q)", path, r.Version, r.Tool)
+	}
+	return &r, nil
+}

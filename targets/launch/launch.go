@@ -1,0 +1,239 @@
+// Package launch starts a target under test as a child process following
+// the target contract (docs/TARGET-CONTRACT.md): it passes the contract's
+// environment, waits for GET /healthz, keeps the tail of the output, and
+// stops the whole process group.
+package launch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Defaults.
+const (
+	// DefaultReadyTimeout bounds the wait for /healthz (npm targets can be slow to start).
+	DefaultReadyTimeout = 60 * time.Second
+	// StopGrace is how long Stop waits after SIGTERM before SIGKILL.
+	StopGrace = 5 * time.Second
+	// LogTailBytes is how much output a Process keeps.
+	LogTailBytes = 64 << 10
+)
+
+// Contract is what the harness gives a target.
+type Contract struct {
+	ServerURL string            // MCA_SERVER_URL: the AZ serverUrl
+	AppID     string            // MCA_APP_ID (also VCAP tenantId and application_id)
+	ClientID  string            // MCA_CLIENT_ID: the target's service client (optional)
+	Secret    string            // MCA_SECRET (optional)
+	Backend   bool              // MCA_MODE=backend: the app id comes from the env only
+	Extra     map[string]string // more environment, e.g. LOG_LEVEL
+}
+
+// Env returns the contract's environment for a target listening on port.
+func (c Contract) Env(port int) []string {
+	creds := map[string]string{"serverUrl": c.ServerURL, "tenantId": c.AppID, "clientId": c.ClientID, "secret": c.Secret}
+	vs, _ := json.Marshal(map[string]any{"AdvancedMobileAccess": []any{map[string]any{
+		"name": "AdvancedMobileAccess-mcaspec", "label": "AdvancedMobileAccess", "credentials": creds}}})
+	va, _ := json.Marshal(map[string]string{"application_id": c.AppID})
+	env := []string{
+		"PORT=" + strconv.Itoa(port),
+		"MCA_SERVER_URL=" + c.ServerURL,
+		"MCA_APP_ID=" + c.AppID,
+		"MCA_CLIENT_ID=" + c.ClientID,
+		"MCA_SECRET=" + c.Secret,
+		"VCAP_SERVICES=" + string(vs),
+		"VCAP_APPLICATION=" + string(va),
+	}
+	if c.Backend {
+		env = append(env, "MCA_MODE=backend")
+	}
+	for k, v := range c.Extra {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// Options tune Start.
+type Options struct {
+	Dir          string        // working directory of the command
+	ReadyTimeout time.Duration // 0: DefaultReadyTimeout
+	Output       io.Writer     // a copy of the target's output (optional)
+	Port         int           // 0: a free loopback port
+}
+
+// Process is a running target.
+type Process struct {
+	cmd      *exec.Cmd
+	url      string
+	tail     *tailBuffer
+	done     chan struct{}
+	waitErr  error
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// ErrNotReady is wrapped when the target did not become healthy.
+var ErrNotReady = errors.New("target not ready")
+
+// Start runs command through "sh -c" with the contract's environment and
+// waits until it answers GET /healthz with 200.
+func Start(ctx context.Context, command string, c Contract, o Options) (*Process, error) {
+	port := o.Port
+	if port == 0 {
+		var err error
+		if port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	p := &Process{url: fmt.Sprintf("http://127.0.0.1:%d", port), tail: &tailBuffer{max: LogTailBytes}, done: make(chan struct{})}
+	p.cmd = exec.Command("sh", "-c", command)
+	p.cmd.Dir = o.Dir
+	p.cmd.Env = append(os.Environ(), c.Env(port)...)
+	var out io.Writer = p.tail
+	if o.Output != nil {
+		out = io.MultiWriter(p.tail, o.Output)
+	}
+	p.cmd.Stdout, p.cmd.Stderr = out, out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %q: %w", command, err)
+	}
+	go func() { p.waitErr = p.cmd.Wait(); close(p.done) }()
+	timeout := o.ReadyTimeout
+	if timeout <= 0 {
+		timeout = DefaultReadyTimeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := p.waitHealthy(rctx); err != nil {
+		_ = p.Stop()
+		return nil, fmt.Errorf("%w: %q: %v\n--- target output (tail) ---\n%s", ErrNotReady, command, err, p.LogTail())
+	}
+	return p, nil
+}
+
+func (p *Process) waitHealthy(ctx context.Context) error {
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("the process exited before /healthz answered (%v)", p.waitErr)
+		default:
+		}
+		if healthy(ctx, p.url) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no 200 from %s/healthz: %w", p.url, ctx.Err())
+		case <-p.done:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func healthy(ctx context.Context, base string) bool {
+	rctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, base+"/healthz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// WaitHealthy polls baseURL/healthz until it answers 200 or timeout passes.
+func WaitHealthy(ctx context.Context, baseURL string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for !healthy(ctx, baseURL) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: no 200 from %s/healthz within %s", ErrNotReady, baseURL, timeout)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// URL is the target's base URL.
+func (p *Process) URL() string { return p.url }
+
+// PID is the process id (of the shell that runs the command, the process group leader).
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// LogTail returns the last LogTailBytes of output.
+func (p *Process) LogTail() string { return p.tail.String() }
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop sends SIGTERM to the process group, then SIGKILL after StopGrace.
+func (p *Process) Stop() error {
+	p.stopOnce.Do(func() {
+		pgid := -p.cmd.Process.Pid
+		_ = syscall.Kill(pgid, syscall.SIGTERM)
+		select {
+		case <-p.done:
+		case <-time.After(StopGrace):
+			_ = syscall.Kill(pgid, syscall.SIGKILL)
+			<-p.done
+		}
+	})
+	return p.stopErr
+}
+
+// FreePort returns a free TCP port on 127.0.0.1.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+	max int
+}
+
+func (t *tailBuffer) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > t.max {
+		t.buf = append([]byte(nil), t.buf[len(t.buf)-t.max:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
