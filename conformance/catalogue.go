@@ -135,6 +135,9 @@ const (
 	NeedServiceCredentials Need = "service-credentials"
 	// NeedSecondApp: the case uses two apps (a fixed-app-id target cannot).
 	NeedSecondApp Need = "second-app"
+	// NeedDisruptive: the case floods the target (and may drain its rate
+	// limiters for a while), so it runs after every other case.
+	NeedDisruptive Need = "disruptive"
 )
 
 // Case is one conformance case.

@@ -56,7 +56,7 @@ func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string)
 	x.Status, x.body, x.Body = resp.StatusCode, body, excerpt(body, DefaultBodyExcerpt)
 	x.Header = http.Header{}
 	if v := resp.Header.Values("WWW-Authenticate"); len(v) > 0 {
-		x.Header["WWW-Authenticate"] = v
+		x.Header[http.CanonicalHeaderKey("WWW-Authenticate")] = v
 	}
 	return x
 }

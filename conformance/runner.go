@@ -153,6 +153,9 @@ func (r *Runner) skipReason(c *Case) string {
 	if r.FixedAppID != "" && c.NeedsAny(NeedSecondApp) {
 		return "needs a second app id, but the target serves one fixed app id (--fixed-app-id)"
 	}
+	if r.FixedAppID != "" && c.NeedsAny(NeedFreshApp) {
+		return "needs a fresh app id whose key the target has never fetched, but the target serves one fixed app id (--fixed-app-id)"
+	}
 	if !r.ServiceCredentials && c.NeedsAny(NeedServiceCredentials) {
 		return "the target has no service credentials (MCA_CLIENT_ID / MCA_SECRET)"
 	}
@@ -356,7 +359,7 @@ func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header)
 	x.Header = http.Header{}
 	for _, k := range []string{"WWW-Authenticate", "Content-Type"} {
 		if v := resp.Header.Values(k); len(v) > 0 {
-			x.Header[k] = v
+			x.Header[http.CanonicalHeaderKey(k)] = v
 		}
 	}
 	x.body = body

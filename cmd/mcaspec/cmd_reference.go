@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/mcaspec/mcaspec/reference/target"
+)
+
+func init() {
+	register(command{
+		name:    "reference",
+		summary: "run the reference target (the reference validator behind the target contract)",
+		run:     runReference,
+	})
+}
+
+func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("reference", "Runs the reference target: an HTTP server protected by the reference MCA validator,\n"+
+		"following the target contract (docs/TARGET-CONTRACT.md). Configuration comes from the\n"+
+		"environment (PORT, MCA_SERVER_URL, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET, MCA_MODE,\n"+
+		"VCAP_SERVICES, VCAP_APPLICATION); flags override it. Runs until interrupted.", stderr)
+	listen := fs.String("listen", "", "listen address (default 127.0.0.1:$PORT, or 127.0.0.1:0 without PORT)")
+	serverURL := fs.String("server-url", "", "AZ serverUrl (overrides MCA_SERVER_URL)")
+	appID := fs.String("app-id", "", "app id (overrides MCA_APP_ID)")
+	clientID := fs.String("client-id", "", "service client id (overrides MCA_CLIENT_ID)")
+	secret := fs.String("secret", "", "service secret (overrides MCA_SECRET)")
+	backend := fs.Bool("backend", false, "backend mode: the app id comes from --app-id / MCA_APP_ID / VCAP, not the URL")
+	timeout := fs.Duration("downstream-timeout", target.DefaultDownstreamTimeout, "timeout of propagate and service-call downstream requests")
+	verbose := fs.Bool("v", false, "log rejections and key fetch failures to stderr")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	getenv := func(k string) string {
+		switch {
+		case k == "MCA_SERVER_URL" && *serverURL != "":
+			return *serverURL
+		case k == "MCA_APP_ID" && *appID != "":
+			return *appID
+		case k == "MCA_CLIENT_ID" && *clientID != "":
+			return *clientID
+		case k == "MCA_SECRET" && *secret != "":
+			return *secret
+		case k == "MCA_MODE" && *backend:
+			return target.ModeBackend
+		}
+		return os.Getenv(k)
+	}
+	cfg, err := target.ConfigFromEnv(getenv)
+	if err != nil {
+		if errors.Is(err, target.ErrConfig) {
+			return fmt.Errorf("%w: %w (or pass --server-url)", errUsage, err)
+		}
+		return err
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	cfg.DownstreamTimeout = *timeout
+	if *verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := target.New(cfg)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if err := s.Start(cfg.Listen); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, s.URL())
+	<-ctx.Done()
+	return s.Close()
+}

@@ -1,0 +1,79 @@
+package conformance
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Explain renders a result for people: the rule, what was expected, and
+// what came back (h2spec's Expected/Actual, with the wire exchanges).
+func (r *Result) Explain() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s — %s [%s, %s]\n", r.ID, r.Title, r.Verdict, r.Level, r.Profile)
+	fmt.Fprintf(&b, "  Rule:     %s\n", r.Rule)
+	fmt.Fprintf(&b, "  Recipe:   %s\n", r.Recipe)
+	fmt.Fprintf(&b, "  Expected: %s\n", joinOutcomes(r.Expected))
+	if r.Reason != "" {
+		fmt.Fprintf(&b, "  Reason:   %s\n", r.Reason)
+	}
+	if r.Observed == nil {
+		return b.String()
+	}
+	o := r.Observed
+	for i, x := range o.Exchanges {
+		if len(o.Exchanges) > 6 && i >= 3 && i < len(o.Exchanges)-3 {
+			if i == 3 {
+				fmt.Fprintf(&b, "  … %d more exchanges …\n", len(o.Exchanges)-6)
+			}
+			continue
+		}
+		fmt.Fprintf(&b, "  Actual:   [%s] %s %s -> %s\n", x.Step, x.Method, shorten(x.URL, 100), x.Brief())
+		if x.Body != "" {
+			fmt.Fprintf(&b, "            body: %s\n", shorten(strings.ReplaceAll(x.Body, "\n", " "), 200))
+		}
+	}
+	keys := make([]string, 0, len(o.Facts))
+	for k := range o.Facts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  Fact:     %s = %s\n", k, o.Facts[k])
+	}
+	for _, role := range []string{"access", "id", "service"} {
+		if t, ok := o.Tokens[role]; ok {
+			fmt.Fprintf(&b, "  Token %-7s %s\n", role+":", DecodeForHumans(t))
+		}
+	}
+	return b.String()
+}
+
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// DecodeForHumans shows a token's header and payload (as far as they decode) on one line.
+func DecodeForHumans(tok string) string {
+	parts := strings.Split(tok, ".")
+	var out []string
+	for i, p := range parts {
+		if i > 1 {
+			break
+		}
+		raw, err := decodeSegment(p)
+		if err != nil {
+			out = append(out, "<not base64url>")
+			continue
+		}
+		out = append(out, shorten(string(raw), 300))
+	}
+	return fmt.Sprintf("%d segments, %d bytes: %s", len(parts), len(tok), strings.Join(out, " . "))
+}
+
+// ElapsedString formats a duration for progress lines.
+func ElapsedString(d time.Duration) string { return d.Round(time.Millisecond).String() }

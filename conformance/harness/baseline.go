@@ -1,0 +1,94 @@
+package harness
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/mcaspec/mcaspec/conformance"
+)
+
+// A Baseline lists the verdicts a team expects that are not PASS, so the
+// suite can gate CI before every case passes: a listed FAIL does not fail
+// the run, a verdict that changes in either direction does.
+//
+// File format, one case a line, '#' starts a comment:
+//
+//	HDR-002 NON-STRICT   # answers 400 to Basic, as the seed README says
+//	TIM-004 FAIL         # accepts tokens without exp
+type Baseline map[string]conformance.Verdict
+
+// ReadBaseline parses a baseline file.
+func ReadBaseline(path string) (Baseline, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ParseBaseline(f, path)
+}
+
+// ParseBaseline parses baseline text; name is used in errors.
+func ParseBaseline(r io.Reader, name string) (Baseline, error) {
+	b := Baseline{}
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if len(f) != 2 {
+			return nil, fmt.Errorf("%s:%d: want 'CASE-ID VERDICT', got %q", name, n, strings.TrimSpace(line))
+		}
+		v := conformance.Verdict(f[1])
+		switch v {
+		case conformance.Fail, conformance.NonStrict:
+		default:
+			return nil, fmt.Errorf("%s:%d: verdict %q: a baseline lists FAIL or NON-STRICT only", name, n, f[1])
+		}
+		if _, dup := b[f[0]]; dup {
+			return nil, fmt.Errorf("%s:%d: %s listed twice", name, n, f[0])
+		}
+		b[f[0]] = v
+	}
+	return b, sc.Err()
+}
+
+// Compare checks a run against the baseline. Cases the run did not include
+// (filtered out) are ignored, and so are SKIPPED and INFORMATIONAL results.
+func (b Baseline) Compare(file string, rs []conformance.Result) *conformance.BaselineOutcome {
+	out := &conformance.BaselineOutcome{File: file}
+	for _, r := range rs {
+		if r.Verdict == conformance.Skipped || r.Verdict == conformance.Informational {
+			continue
+		}
+		want, listed := b[r.ID]
+		switch {
+		case listed && r.Verdict == want:
+			out.Expected = append(out.Expected, r.ID)
+		case listed:
+			out.Stale = append(out.Stale, fmt.Sprintf("%s (baseline %s, now %s)", r.ID, want, r.Verdict))
+		case r.Verdict != conformance.Pass:
+			out.New = append(out.New, fmt.Sprintf("%s %s", r.ID, r.Verdict))
+		}
+	}
+	return out
+}
+
+// WriteBaseline writes the non-PASS verdicts of a run (FAIL, NON-STRICT) as a baseline.
+func WriteBaseline(w io.Writer, rep *conformance.RunReport) error {
+	var lines []string
+	for _, r := range rep.Results {
+		if r.Verdict == conformance.Fail || r.Verdict == conformance.NonStrict {
+			lines = append(lines, fmt.Sprintf("%-8s %-10s # %s", r.ID, r.Verdict, r.Title))
+		}
+	}
+	sort.Strings(lines)
+	_, err := fmt.Fprintf(w, "# mcaspec baseline: target %s, profile %s (regenerate with --write-baseline)\n%s\n",
+		rep.Target.Name, rep.Profile, strings.Join(lines, "\n"))
+	return err
+}

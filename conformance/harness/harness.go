@@ -1,0 +1,306 @@
+// Package harness prepares a conformance run: it starts fakeaz, a
+// propagation sink and an attacker's key server on loopback, registers the
+// target's home app (with service credentials) at fakeaz, starts or finds
+// the target, and hands back a conformance.Runner wired to all of them.
+//
+// The Ginkgo specs (package conformance/specs) and the CLI drive it; it
+// imports no Ginkgo.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/reference"
+	"github.com/mcaspec/mcaspec/reference/target"
+	"github.com/mcaspec/mcaspec/targets/launch"
+	"github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+// Defaults of a run.
+const (
+	// DefaultAZListen is where fakeaz listens. A fixed port lets a user
+	// configure an already-running target (--target URL) before the run.
+	DefaultAZListen = "127.0.0.1:9080"
+	// DefaultAppID is the target's home app id (MCA_APP_ID).
+	DefaultAppID = "8d3e0f5a-5c1b-4f7e-9a2d-6b4c3e2f1a00"
+	// DefaultClientID and DefaultSecret are the home app's service credentials.
+	DefaultClientID = "mcaspec-backend"
+	DefaultSecret   = "mcaspec-secret"
+	// DefaultTargetName labels the built-in reference target.
+	DefaultTargetName = "reference"
+)
+
+// ImageStarter runs a target image under the contract (see targets/container);
+// it returns the target's URL, a function that collects its logs, and a stop function.
+type ImageStarter func(ctx context.Context, image string, c launch.Contract) (url string, logs func() string, stop func() error, err error)
+
+// Config describes a run's set-up. The zero value (plus a Profile) runs the
+// built-in reference target in-process.
+type Config struct {
+	// Exactly one of these picks the target; none: the built-in reference.
+	TargetURL   string
+	TargetCmd   string
+	TargetImage string
+	// TargetDir is the working directory for TargetCmd.
+	TargetDir string
+	// TargetName labels the target in reports (default: derived).
+	TargetName string
+	// Family of the target's protocol (default MCA).
+	Family conformance.Family
+	// Versions of what is tested, for the report.
+	Versions map[string]string
+	// Backend starts the target in backend mode (MCA_MODE=backend) and runs in fixed-app-id mode.
+	FixedAppID bool
+
+	Profile conformance.Profile
+	// AZListen is fakeaz's address (default DefaultAZListen; "127.0.0.1:0"
+	// picks a free port, fine unless the target was configured beforehand).
+	AZListen string
+	// AppID, ClientID, Secret: the target's home app and service credentials.
+	AppID, ClientID, Secret string
+	// NoServiceCredentials runs without MCA_CLIENT_ID/MCA_SECRET.
+	NoServiceCredentials bool
+	// ResponseBound: see conformance.DefaultResponseBound.
+	ResponseBound time.Duration
+	// ReadyTimeout bounds the wait for the target's /healthz.
+	ReadyTimeout time.Duration
+	// StartImage is needed for TargetImage.
+	StartImage ImageStarter
+	// ReferenceConfig tweaks the in-process reference target (used by the
+	// mutant self-tests; leave zero for the real reference).
+	ReferenceConfig func(*reference.Config)
+	// TargetLog receives the target's output (optional).
+	TargetLog io.Writer
+	// Log receives fakeaz's request log (optional; default: discarded).
+	Log *slog.Logger
+}
+
+// Session is a prepared run.
+type Session struct {
+	Runner *conformance.Runner
+	Target conformance.TargetInfo
+	AZ     *fakeaz.Server
+
+	closers []func() error
+	logs    func() string
+}
+
+// ErrTargetDown is wrapped when the target cannot be started or reached.
+var ErrTargetDown = errors.New("target unavailable")
+
+// Prepare starts everything a run needs. Close the session when done.
+func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
+	if _, err := conformance.ParseProfile(string(cfg.Profile)); err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, v := range []string{cfg.TargetURL, cfg.TargetCmd, cfg.TargetImage} {
+		if v != "" {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, errors.New("give at most one of --target, --target-cmd and --target-image")
+	}
+	if cfg.TargetImage != "" && cfg.StartImage == nil {
+		return nil, errors.New("--target-image needs a Docker engine and this build's container support")
+	}
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&cfg.AZListen, DefaultAZListen)
+	def(&cfg.AppID, DefaultAppID)
+	def(&cfg.ClientID, DefaultClientID)
+	def(&cfg.Secret, DefaultSecret)
+	if cfg.Family == "" {
+		cfg.Family = conformance.FamilyMCA
+	}
+	if cfg.NoServiceCredentials {
+		cfg.ClientID, cfg.Secret = "", ""
+	}
+	s = &Session{}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+	logger := cfg.Log
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	az := fakeaz.New(fakeaz.WithLogger(logger))
+	if err := az.Err(); err != nil {
+		return s, err
+	}
+	if err := az.Start(cfg.AZListen); err != nil {
+		return s, fmt.Errorf("start fakeaz on %s: %w (another run, or pick a port with --az-listen)", cfg.AZListen, err)
+	}
+	s.AZ = az
+	s.closers = append(s.closers, az.Close)
+	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec"}
+	if cfg.ClientID != "" {
+		home.ServiceClients = []fakeaz.ServiceClient{{ClientID: cfg.ClientID, Secret: cfg.Secret}}
+	}
+	if _, err := az.AddApp(home); err != nil {
+		return s, fmt.Errorf("register the home app %s: %w", cfg.AppID, err)
+	}
+	sink, err := conformance.StartSink("127.0.0.1:0")
+	if err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, sink.Close)
+	key, err := tokenfactory.GenerateKey(2048, nil)
+	if err != nil {
+		return s, err
+	}
+	att, err := conformance.StartAttacker("127.0.0.1:0", key)
+	if err != nil {
+		return s, err
+	}
+	s.closers = append(s.closers, att.Close)
+
+	contract := launch.Contract{ServerURL: az.URL(), AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret, Backend: cfg.FixedAppID}
+	info := conformance.TargetInfo{Family: cfg.Family, Versions: cfg.Versions, Name: cfg.TargetName}
+	if cfg.FixedAppID {
+		info.FixedAppID = cfg.AppID
+	}
+	var url string
+	switch {
+	case cfg.TargetURL != "":
+		info.Mode, url = "url", strings.TrimRight(cfg.TargetURL, "/")
+		if err := launch.WaitHealthy(ctx, url, readyTimeout(cfg, 10*time.Second)); err != nil {
+			return s, fmt.Errorf("%w: %v\n%s", ErrTargetDown, err, ContractHelp(contract))
+		}
+	case cfg.TargetCmd != "":
+		info.Mode, info.Command = "cmd", cfg.TargetCmd
+		p, err := launch.Start(ctx, cfg.TargetCmd, contract, launch.Options{Dir: cfg.TargetDir, ReadyTimeout: readyTimeout(cfg, 0), Output: cfg.TargetLog})
+		if err != nil {
+			return s, fmt.Errorf("%w: %v", ErrTargetDown, err)
+		}
+		url, s.logs = p.URL(), p.LogTail
+		s.closers = append(s.closers, p.Stop)
+	case cfg.TargetImage != "":
+		info.Mode, info.Image = "image", cfg.TargetImage
+		u, logs, stop, err := cfg.StartImage(ctx, cfg.TargetImage, contract)
+		if err != nil {
+			return s, fmt.Errorf("%w: image %s: %v", ErrTargetDown, cfg.TargetImage, err)
+		}
+		url, s.logs = u, logs
+		s.closers = append(s.closers, stop)
+	default:
+		info.Mode = "in-process"
+		if info.Name == "" {
+			info.Name = DefaultTargetName
+		}
+		if url, err = s.startReference(contract, cfg.ReferenceConfig); err != nil {
+			return s, err
+		}
+	}
+	if info.Name == "" {
+		info.Name = deriveName(cfg)
+	}
+	info.URL = url
+	s.Target = info
+	s.Runner = &conformance.Runner{
+		Target: url, AZ: az, Profile: cfg.Profile, ResponseBound: cfg.ResponseBound,
+		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID,
+		HTTP: &http.Client{
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
+		},
+		Sink: sink, Attacker: att,
+	}
+	if cfg.FixedAppID {
+		s.Runner.FixedAppID = cfg.AppID
+	}
+	return s, nil
+}
+
+func readyTimeout(cfg Config, def time.Duration) time.Duration {
+	if cfg.ReadyTimeout > 0 {
+		return cfg.ReadyTimeout
+	}
+	return def
+}
+
+func (s *Session) startReference(c launch.Contract, tweak func(*reference.Config)) (string, error) {
+	env := map[string]string{}
+	for _, kv := range c.Env(0) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	delete(env, "PORT")
+	tc, err := target.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		return "", err
+	}
+	if tweak != nil {
+		tweak(&tc.Validator)
+	}
+	srv, err := target.New(tc)
+	if err != nil {
+		return "", err
+	}
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		return "", err
+	}
+	s.closers = append(s.closers, srv.Close)
+	return srv.URL(), nil
+}
+
+func deriveName(cfg Config) string {
+	switch {
+	case cfg.TargetImage != "":
+		return cfg.TargetImage
+	case cfg.TargetCmd != "":
+		f := strings.Fields(cfg.TargetCmd)
+		return f[len(f)-1]
+	default:
+		return cfg.TargetURL
+	}
+}
+
+// LogTail returns the tail of the target's output, when the harness started it.
+func (s *Session) LogTail() string {
+	if s.logs == nil {
+		return ""
+	}
+	return s.logs()
+}
+
+// Close stops everything Prepare started, in reverse order.
+func (s *Session) Close() error {
+	var errs []error
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		if err := s.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.closers = nil
+	return errors.Join(errs...)
+}
+
+// ContractHelp says how to configure a target for this run.
+func ContractHelp(c launch.Contract) string {
+	var b strings.Builder
+	b.WriteString("Configure the target with (see docs/TARGET-CONTRACT.md):\n")
+	for _, kv := range c.Env(0) {
+		if strings.HasPrefix(kv, "PORT=") {
+			continue
+		}
+		b.WriteString("  " + kv + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,253 @@
+package reference
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+// maxKeyBody bounds a publickey response body.
+const maxKeyBody = 64 << 10
+
+// retiredGen marks an appKey evicted from the key cache: entries that
+// reference it are never served again.
+const retiredGen = ^uint64(0)
+
+// appKey is the cached public key of one app.
+type appKey struct {
+	// gen changes whenever the key changes (and becomes retiredGen on
+	// eviction); cached security contexts store the gen they were verified
+	// under and are served only while it is current.
+	gen atomic.Uint64
+
+	mu          sync.Mutex
+	pub         *rsa.PublicKey
+	expires     time.Time // end of the key TTL
+	lastRefetch time.Time // start of the last refetch after a signature failure
+	refetching  bool      // a refetch is in flight (others join it)
+	failUntil   time.Time // negative cache
+	failErr     *Error
+}
+
+// keyStore fetches and caches public keys per app id.
+type keyStore struct {
+	cfg    *Config
+	url    func(appID string) string
+	cache  *lru.Cache[string, *appKey]
+	flight singleflight.Group
+	newApp bucket
+	// fetches counts the fetches started (for tests and benchmarks).
+	fetches atomic.Int64
+}
+
+func newKeyStore(cfg *Config) (*keyStore, error) {
+	size := cfg.CacheSize
+	if size < 0 {
+		size = DefaultCacheSize
+	}
+	c, err := lru.NewWithEvict(size, func(_ string, k *appKey) {
+		k.mu.Lock()
+		k.gen.Store(retiredGen)
+		k.mu.Unlock()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w: key cache: %w", ErrConfig, err)
+	}
+	ks := &keyStore{
+		cfg:    cfg,
+		cache:  c,
+		newApp: bucket{rate: cfg.NewAppFetchRate, burst: float64(cfg.NewAppFetchBurst), tokens: float64(cfg.NewAppFetchBurst)},
+	}
+	ks.url = func(appID string) string {
+		return cfg.ServerURL + "/authorization/v1/apps/" + url.PathEscape(appID) + "/publickey"
+	}
+	return ks, nil
+}
+
+// get returns the app's key and the appKey holding it, fetching it when it
+// is unknown or its TTL has passed. Errors are *Error (503, or 401 for an
+// app the AZ does not know).
+func (ks *keyStore) get(ctx context.Context, appID string) (keyed, *Error) {
+	now := ks.cfg.Clock()
+	k, ok := ks.cache.Get(appID)
+	if ok {
+		k.mu.Lock()
+		cur := keyed{k.pub, k, k.gen.Load()}
+		expires, failUntil, failErr := k.expires, k.failUntil, k.failErr
+		k.mu.Unlock()
+		if cur.pub != nil && now.Before(expires) {
+			return cur, nil
+		}
+		if failErr != nil && now.Before(failUntil) {
+			return keyed{}, failErr
+		}
+	} else {
+		if !ks.newApp.allow(now) {
+			return keyed{}, errUnavailable("too many key fetches for new app ids; retry later", nil)
+		}
+		fresh := &appKey{}
+		if prev, found, _ := ks.cache.PeekOrAdd(appID, fresh); found {
+			k = prev
+		} else {
+			k = fresh
+		}
+	}
+	return ks.fetchInto(ctx, appID, k)
+}
+
+// keyed is a public key with the appKey holding it and its generation.
+type keyed struct {
+	pub *rsa.PublicKey
+	k   *appKey
+	gen uint64
+}
+
+// refresh refetches the app's key after a signature failure under old, at
+// most once per RefetchInterval. ok is true when a different key is now
+// installed.
+func (ks *keyStore) refresh(ctx context.Context, appID string, old keyed) (keyed, bool) {
+	now := ks.cfg.Clock()
+	k := old.k
+	k.mu.Lock()
+	if g := k.gen.Load(); g != old.gen && g != retiredGen && k.pub != nil {
+		cur := keyed{k.pub, k, g} // someone else already installed a newer key
+		k.mu.Unlock()
+		return cur, true
+	}
+	recent := !k.lastRefetch.IsZero() && now.Sub(k.lastRefetch) < ks.cfg.RefetchInterval
+	join := recent && k.refetching
+	if !recent {
+		k.lastRefetch, k.refetching = now, true
+	}
+	k.mu.Unlock()
+	if recent && !join {
+		return keyed{}, false
+	}
+	cur, err := ks.fetchInto(ctx, appID, k)
+	if !join {
+		k.mu.Lock()
+		k.refetching = false
+		k.mu.Unlock()
+	}
+	if err != nil || cur.gen == old.gen {
+		return keyed{}, false
+	}
+	return cur, true
+}
+
+// fetchInto fetches the app's key once for all concurrent callers and
+// stores the outcome in k. The caller waits at most until its ctx is done;
+// the fetch itself is bounded by FetchTimeout.
+func (ks *keyStore) fetchInto(ctx context.Context, appID string, k *appKey) (keyed, *Error) {
+	ch := ks.flight.DoChan(appID, func() (any, error) {
+		ks.fetches.Add(1)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ks.cfg.FetchTimeout)
+		defer cancel()
+		pub, ferr := ks.fetch(fctx, appID)
+		now := ks.cfg.Clock()
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		if ferr != nil {
+			ks.cfg.Logger.Warn("reference: public key fetch failed", "app", appID, "err", ferr)
+			if k.pub != nil && now.Before(k.expires) {
+				return keyed{k.pub, k, k.gen.Load()}, nil // a refetch failed: keep the key we have
+			}
+			k.pub = nil
+			k.failUntil, k.failErr = now.Add(ks.cfg.NegativeTTL), ferr
+			return nil, ferr
+		}
+		if g := k.gen.Load(); g != retiredGen && (k.pub == nil || !k.pub.Equal(pub)) {
+			k.gen.Add(1)
+		}
+		k.pub, k.expires, k.failUntil, k.failErr = pub, now.Add(ks.cfg.KeyTTL), time.Time{}, nil
+		return keyed{pub, k, k.gen.Load()}, nil
+	})
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			var e *Error
+			if errors.As(r.Err, &e) {
+				return keyed{}, e
+			}
+			return keyed{}, errUnavailable("public key unavailable", r.Err)
+		}
+		return r.Val.(keyed), nil
+	case <-ctx.Done():
+		return keyed{}, errUnavailable("request ended while waiting for the public key", ctx.Err())
+	}
+}
+
+// fetch GETs the publickey endpoint. Every failure is an *Error: 401 for an
+// app the AZ says does not exist (404), 503 otherwise.
+func (ks *keyStore) fetch(ctx context.Context, appID string) (*rsa.PublicKey, *Error) {
+	unavailable := func(cause error) *Error {
+		return errUnavailable("the authorization server's public key is unavailable; retry later",
+			fmt.Errorf("GET %s: %w", ks.url(appID), cause))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ks.url(appID), nil)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := ks.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxKeyBody+1))
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("reading body: %w", err))
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		e := errToken("unknown app id")
+		e.Err = &wrapped{ErrInvalidToken, fmt.Errorf("GET %s: 404", ks.url(appID))}
+		return nil, e
+	case resp.StatusCode != http.StatusOK:
+		return nil, unavailable(fmt.Errorf("status %d", resp.StatusCode))
+	case len(body) > maxKeyBody:
+		return nil, unavailable(fmt.Errorf("body longer than %d bytes", maxKeyBody))
+	}
+	pub, err := tokenfactory.ParsePublicKeyJSON(body)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	return pub, nil
+}
+
+// bucket is a token bucket (rate per second, burst) on an injected clock.
+type bucket struct {
+	mu     sync.Mutex
+	rate   float64
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func (b *bucket) allow(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.last.IsZero() && now.After(b.last) {
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	if b.last.IsZero() || now.After(b.last) {
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}

@@ -1,0 +1,327 @@
+// Package target is the reference target: an HTTP server protected by the
+// reference validator that follows the mcaspec target contract
+// (docs/TARGET-CONTRACT.md), so the conformance suite and the load tests can
+// run against it exactly as against a third-party strategy wrapped the same way.
+package target
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mcaspec/mcaspec/reference"
+)
+
+// Defaults of a Config.
+const (
+	// DefaultDownstreamTimeout bounds propagate and service-call downstream requests.
+	DefaultDownstreamTimeout = 10 * time.Second
+	// DefaultMaxHeaderBytes bounds request headers (larger ones get 431 from net/http).
+	DefaultMaxHeaderBytes = 128 << 10
+	// DefaultReadHeaderTimeout bounds how long a client may take to send its headers.
+	DefaultReadHeaderTimeout = 5 * time.Second
+	// MaxExcerpt is how much of a downstream body the target echoes.
+	MaxExcerpt = 4 << 10
+)
+
+// Modes: how the app id is found.
+const (
+	ModeResource = "resource" // the first GUID in the request URL (default)
+	ModeBackend  = "backend"  // MCA_APP_ID / VCAP only
+)
+
+// Config configures the target.
+type Config struct {
+	ServerURL string
+	AppID     string // used in backend mode, and for the service token
+	ClientID  string // service token client credentials
+	Secret    string
+	Mode      string // ModeResource (default) or ModeBackend
+	// Listen is the address Start uses when given "" (default 127.0.0.1:0).
+	Listen            string
+	DownstreamTimeout time.Duration
+	// Validator overrides the validator config (ServerURL and AppID are set from above).
+	Validator reference.Config
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+}
+
+// ErrConfig is wrapped by configuration errors.
+var ErrConfig = errors.New("target: bad configuration")
+
+// ConfigFromEnv reads the target contract's environment: PORT, MCA_SERVER_URL,
+// MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET, MCA_MODE, VCAP_SERVICES and
+// VCAP_APPLICATION. Explicit MCA_* values win over VCAP_*.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	var c Config
+	if s, a := getenv("VCAP_SERVICES"), getenv("VCAP_APPLICATION"); s != "" || a != "" {
+		v, err := reference.ParseVCAP(s, a)
+		if err != nil {
+			return c, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		c.ServerURL, c.AppID, c.ClientID, c.Secret = v.ServerURL, v.AppID(), v.ClientID, v.Secret
+	}
+	for _, kv := range []struct {
+		name string
+		dst  *string
+	}{{"MCA_SERVER_URL", &c.ServerURL}, {"MCA_APP_ID", &c.AppID}, {"MCA_CLIENT_ID", &c.ClientID}, {"MCA_SECRET", &c.Secret}, {"MCA_MODE", &c.Mode}} {
+		if v := getenv(kv.name); v != "" {
+			*kv.dst = v
+		}
+	}
+	if p := getenv("PORT"); p != "" {
+		c.Listen = net.JoinHostPort("127.0.0.1", p)
+	}
+	if c.ServerURL == "" {
+		return c, fmt.Errorf("%w: MCA_SERVER_URL is not set (nor a serverUrl in VCAP_SERVICES): set it to the AZ serverUrl, e.g. http://127.0.0.1:8080/imf-authserver", ErrConfig)
+	}
+	return c, nil
+}
+
+// Server is the reference target, an http.Handler.
+type Server struct {
+	cfg      Config
+	v        *reference.Validator
+	tokens   *reference.ServiceTokenSource // nil without client credentials
+	client   *http.Client
+	mux      *http.ServeMux
+	mu       sync.Mutex
+	srv      *http.Server
+	url      string
+	serveErr chan error
+}
+
+// New builds the target from cfg.
+func New(cfg Config) (*Server, error) {
+	switch cfg.Mode {
+	case "":
+		cfg.Mode = ModeResource
+	case ModeResource, ModeBackend:
+	default:
+		return nil, fmt.Errorf("%w: mode %q (want %q or %q)", ErrConfig, cfg.Mode, ModeResource, ModeBackend)
+	}
+	if cfg.Mode == ModeBackend && cfg.AppID == "" {
+		return nil, fmt.Errorf("%w: backend mode needs MCA_APP_ID (or VCAP_SERVICES tenantId)", ErrConfig)
+	}
+	if cfg.DownstreamTimeout <= 0 {
+		cfg.DownstreamTimeout = DefaultDownstreamTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	vc := cfg.Validator
+	vc.ServerURL = cfg.ServerURL
+	vc.AppID = ""
+	if cfg.Mode == ModeBackend {
+		vc.AppID = cfg.AppID
+	}
+	if vc.Logger == nil {
+		vc.Logger = cfg.Logger
+	}
+	v, err := reference.New(vc)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, v: v, client: loopbackClient(cfg.DownstreamTimeout)}
+	if cfg.ClientID != "" && cfg.Secret != "" && cfg.AppID != "" {
+		if s.tokens, err = reference.NewServiceTokenSource(reference.ServiceConfig{
+			ServerURL: cfg.ServerURL, AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret,
+			HTTPClient: s.client, Clock: vc.Clock,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.Handle("GET /v1/apps/{appId}/protected", v.Middleware(http.HandlerFunc(s.protected)))
+	s.mux.Handle("GET /v1/apps/{appId}/propagate", v.Middleware(http.HandlerFunc(s.propagate)))
+	s.mux.Handle("GET /v1/apps/{appId}/service-call", v.Middleware(http.HandlerFunc(s.serviceCall)))
+	return s, nil
+}
+
+// Validator returns the target's validator.
+func (s *Server) Validator() *reference.Validator { return s.v }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
+	sc, _ := reference.FromContext(r.Context())
+	writeJSON(w, http.StatusOK, sc)
+}
+
+func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
+	to, err := loopbackURL(r.URL.Query().Get("to"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		return
+	}
+	s.forward(w, r, to, reference.AuthorizationHeaderFromIncomingRequest(r))
+}
+
+func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
+	to, err := loopbackURL(r.URL.Query().Get("to"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		return
+	}
+	if s.tokens == nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "no_service_credentials", "error_description": "the target has no MCA_CLIENT_ID / MCA_SECRET / MCA_APP_ID"})
+		return
+	}
+	h, err := s.tokens.AuthorizationHeader(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": err.Error()})
+		return
+	}
+	s.forward(w, r, to, h)
+}
+
+// forward GETs to with only the given Authorization header and answers
+// with the downstream status and a JSON excerpt of its body.
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, to, authorization string) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.DownstreamTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, to, nil)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		return
+	}
+	if authorization != "" {
+		req.Header["Authorization"] = []string{authorization}
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "downstream", "error_description": err.Error()})
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxExcerpt))
+	writeJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
+}
+
+// loopbackURL checks that raw is an http URL on a loopback host.
+func loopbackURL(raw string) (string, error) {
+	if raw == "" {
+		return "", errors.New("missing query parameter to=<loopback http URL>")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", fmt.Errorf("to: %w", err)
+	}
+	if u.Scheme != "http" || u.User != nil {
+		return "", fmt.Errorf("to=%q: only http URLs without user info are allowed", raw)
+	}
+	if !isLoopbackHost(u.Hostname()) {
+		return "", fmt.Errorf("to=%q: host must be loopback (127.0.0.0/8, ::1, localhost)", raw)
+	}
+	return u.String(), nil
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackClient follows no redirects and refuses to dial anything but a
+// loopback address (a second line of defence behind loopbackURL).
+func loopbackClient(timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: timeout, Control: func(_, address string, _ syscall.RawConn) error {
+		host, _, err := net.SplitHostPort(address)
+		if err != nil {
+			return err
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("target: refusing to dial non-loopback address %s", address)
+		}
+		return nil
+	}}
+	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: timeout}
+	return &http.Client{
+		Transport:     tr,
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Start listens on addr (Config.Listen, else 127.0.0.1:0, when "") and
+// serves in the background.
+func (s *Server) Start(addr string) error {
+	if addr == "" {
+		addr = s.cfg.Listen
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("target: listen %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: DefaultReadHeaderTimeout,
+		ReadTimeout:       2 * DefaultReadHeaderTimeout,
+		WriteTimeout:      s.cfg.DownstreamTimeout + 10*time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    DefaultMaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
+	}
+	s.mu.Lock()
+	if s.srv != nil || s.url != "" {
+		s.mu.Unlock()
+		_ = ln.Close()
+		return errors.New("target: already started")
+	}
+	s.srv, s.url, s.serveErr = srv, "http://"+ln.Addr().String(), make(chan error, 1)
+	s.mu.Unlock()
+	go func() { s.serveErr <- srv.Serve(ln) }()
+	return nil
+}
+
+// URL returns "http://host:port" once started, else "".
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Close stops the server (waiting up to 5 s for requests in flight).
+func (s *Server) Close() error {
+	s.mu.Lock()
+	srv, errc := s.srv, s.serveErr
+	s.srv = nil
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		_ = srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
