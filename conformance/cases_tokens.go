@@ -55,7 +55,7 @@ func fixed(vals ...string) func(string, string) []string {
 func headerCases() []Case {
 	scheme := func(id, s string) Case {
 		return Case{ID: id, Area: "header", Title: fmt.Sprintf("%s scheme is not Bearer", s),
-			Rule: fmt.Sprintf("An Authorization header with the %s scheme carries no bearer token: it SHOULD get a bare Bearer challenge (RFC 6750 §3.1); the seed strategy answers 400.", s),
+			Rule:   fmt.Sprintf("An Authorization header with the %s scheme carries no bearer token: it SHOULD get a bare Bearer challenge (RFC 6750 §3.1); the seed strategy answers 400.", s),
 			Refs:   []string{refSeedHeader, refRFC6750s3},
 			Expect: split(exp(Should, BadRequest), exp(Should, BareChallenge)),
 			Recipe: Tokens{Format: func(a, _ string) []string { return []string{s + " " + a} }, FormatDoc: s + " <access>"}}

@@ -44,9 +44,12 @@ func (t Tokens) Describe() string {
 		b.WriteString("; id token")
 		writeMuts(&b, t.ID)
 	}
-	if t.FormatDoc != "" {
+	switch {
+	case t.FormatDoc != "":
 		b.WriteString("; header: " + t.FormatDoc)
-	} else {
+	case t.NoID:
+		b.WriteString("; header: Bearer <access>")
+	default:
 		b.WriteString("; header: Bearer <access> <id>")
 	}
 	return b.String()

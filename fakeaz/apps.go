@@ -105,6 +105,9 @@ type App struct {
 	Realm Realm `json:"realm"`
 	// ServiceClients may use the client_credentials grant.
 	ServiceClients []ServiceClient `json:"serviceClients,omitempty"`
+	// Profile is the token shape: ProfileMCA (the default, also "") or ProfileAppID
+	// (IBM Cloud App ID v4 tokens and endpoints, see appid.go).
+	Profile string `json:"profile,omitempty"`
 }
 
 // Client is a registered device instance.
@@ -147,6 +150,11 @@ func (a App) Validate() error {
 	}
 	if a.ID != "" && !guidRE.MatchString(a.ID) {
 		return bad("app id must be a GUID like 0b5b5a8c-6a7d-4c36-9a3e-2f0e4b8a1c11 (or empty to generate one)")
+	}
+	switch a.Profile {
+	case "", ProfileMCA, ProfileAppID:
+	default:
+		return bad("profile %q: use %q (App ID style tokens) or empty for MCA", a.Profile, ProfileAppID)
 	}
 	switch a.Platform {
 	case PlatformAny, PlatformIOS, PlatformAndroid:
@@ -316,17 +324,23 @@ func (s *Server) PublicKey(appID string) (*rsa.PublicKey, error) {
 
 // Factory returns a token factory that signs with the app's current key, with
 // iss = URL(), the server's token clock (clock + offset) and token lifetime:
-// the tokens it mints are the ones the AZ would issue.
+// the tokens it mints are the ones the AZ would issue. For a ProfileAppID app
+// the factory has iss = OAuthServerURL(appID), a "kid" header and no "jpk";
+// mint App ID shaped tokens with it through AppIDAccessToken and AppIDIDToken.
 func (s *Server) Factory(appID string) (*tokenfactory.Factory, error) {
 	s.mu.Lock()
 	st, err := s.appLocked(appID)
 	var key *rsa.PrivateKey
+	var profile, kid string
 	if err == nil {
-		key = st.cur.priv
+		key, profile, kid = st.cur.priv, st.app.Profile, st.cur.kid
 	}
 	s.mu.Unlock()
 	if err != nil {
 		return nil, err
+	}
+	if profile == ProfileAppID {
+		return s.appIDFactory(appID, key, kid)
 	}
 	return s.factoryFor(key)
 }

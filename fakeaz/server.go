@@ -371,7 +371,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, AdminPath) || r.URL.Path == strings.TrimSuffix(AdminPath, "/"):
 		endpoint = "admin"
-		s.admin.ServeHTTP(rec, r)
+		if !s.serveAppIDAdmin(rec, r) {
+			s.admin.ServeHTTP(rec, r)
+		}
+	case strings.HasPrefix(r.URL.Path, AppIDPath):
+		appID, endpoint = s.serveAppID(rec, r)
 	case strings.HasPrefix(r.URL.Path, AppsPath):
 		rest := strings.TrimPrefix(r.URL.Path, AppsPath)
 		appID, endpoint, _ = strings.Cut(rest, "/")

@@ -184,4 +184,3 @@ func readPrivateKey(path string) (*rsa.PrivateKey, error) {
 	}
 	return rk, nil
 }
-

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -78,6 +79,9 @@ type Config struct {
 	// ReferenceConfig tweaks the in-process reference target (used by the
 	// mutant self-tests; leave zero for the real reference).
 	ReferenceConfig func(*reference.Config)
+	// WrapTarget wraps the in-process reference target's handler (mutants
+	// with target-level bugs; leave nil for the real reference).
+	WrapTarget func(http.Handler) http.Handler
 	// TargetLog receives the target's output (optional).
 	TargetLog io.Writer
 	// Log receives fakeaz's request log (optional; default: discarded).
@@ -204,7 +208,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		if info.Name == "" {
 			info.Name = DefaultTargetName
 		}
-		if url, err = s.startReference(contract, cfg.ReferenceConfig); err != nil {
+		if url, err = s.startReference(contract, cfg.ReferenceConfig, cfg.WrapTarget); err != nil {
 			return s, err
 		}
 	}
@@ -235,7 +239,7 @@ func readyTimeout(cfg Config, def time.Duration) time.Duration {
 	return def
 }
 
-func (s *Session) startReference(c launch.Contract, tweak func(*reference.Config)) (string, error) {
+func (s *Session) startReference(c launch.Contract, tweak func(*reference.Config), wrap func(http.Handler) http.Handler) (string, error) {
 	env := map[string]string{}
 	for _, kv := range c.Env(0) {
 		k, v, _ := strings.Cut(kv, "=")
@@ -253,11 +257,21 @@ func (s *Session) startReference(c launch.Contract, tweak func(*reference.Config
 	if err != nil {
 		return "", err
 	}
-	if err := srv.Start("127.0.0.1:0"); err != nil {
+	if wrap == nil {
+		if err := srv.Start("127.0.0.1:0"); err != nil {
+			return "", err
+		}
+		s.closers = append(s.closers, srv.Close)
+		return srv.URL(), nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		return "", err
 	}
-	s.closers = append(s.closers, srv.Close)
-	return srv.URL(), nil
+	hs := &http.Server{Handler: wrap(srv), ReadHeaderTimeout: target.DefaultReadHeaderTimeout}
+	go func() { _ = hs.Serve(ln) }()
+	s.closers = append(s.closers, hs.Close)
+	return "http://" + ln.Addr().String(), nil
 }
 
 func deriveName(cfg Config) string {

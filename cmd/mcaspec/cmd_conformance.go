@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/conformance/specs"
+	"github.com/mcaspec/mcaspec/reports"
+	"github.com/mcaspec/mcaspec/targets/launch"
+)
+
+func init() {
+	register(command{name: "conformance", summary: "run the conformance catalogue against a target and write verdicts", run: runConformanceCmd})
+}
+
+// Exit codes of conformance runs.
+const (
+	exitFailed  = 1 // a MUST failed (or NON-STRICT with --fail-on-nonstrict), or the baseline no longer matches
+	exitInvalid = 3 // the run is invalid: calibration failed, no case matched, the target did not start
+)
+
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+func (e *exitError) ExitCode() int { return e.code }
+
+// conformanceRun is everything one conformance run needs, from flags.
+type conformanceRun struct {
+	harness         harness.Config
+	labelFilter     string
+	focus           []string
+	out             string
+	baseline        string
+	writeBaseline   string
+	failOnNonStrict bool
+	verbose         bool
+}
+
+func runConformanceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("conformance", `Runs the conformance catalogue (docs/CASES.md) against a target that follows the
+target contract (docs/TARGET-CONTRACT.md) and writes a verdict per case.
+
+The harness starts a fake authorization server (fakeaz), registers the target's home app
+and service client there, then starts the target (--target-cmd, --target-image) or uses a
+running one (--target, configured with the values --print-contract shows). With none of
+them it tests the built-in reference target.
+
+Verdicts: PASS, FAIL (a MUST broken), NON-STRICT (a SHOULD missed), INFORMATIONAL, SKIPPED.
+Exit code: 0 passed, 1 failures (or baseline mismatch), 2 bad flags, 3 invalid run
+(calibration failed, no case matched, target unavailable).
+
+Examples:
+  mcaspec conformance                                   # built-in reference, strict profile
+  mcaspec conformance --target-cmd "node targets/bms-mca-resource/server.js" --profile mca
+  mcaspec conformance --target http://127.0.0.1:3000 --label-filter "area:signature && level:must"
+  mcaspec conformance --focus HDR-001,SIG-014 --verbose`, stderr)
+	r := conformanceRun{}
+	h := &r.harness
+	var profile, family, focus string
+	fs.StringVar(&h.TargetURL, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
+	fs.StringVar(&h.TargetCmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
+	fs.StringVar(&h.TargetDir, "target-dir", "", "working directory for --target-cmd")
+	fs.StringVar(&h.TargetImage, "target-image", "", "Docker image of the target (needs a Docker engine)")
+	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
+	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
+	fs.StringVar(&family, "family", string(conformance.FamilyMCA), "protocol family of the target: mca or appid")
+	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
+	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "loopback address of the harness's fake AZ")
+	fs.StringVar(&h.AppID, "app-id", harness.DefaultAppID, "the target's home app id (MCA_APP_ID)")
+	fs.StringVar(&h.ClientID, "client-id", harness.DefaultClientID, "the target's service client id (MCA_CLIENT_ID)")
+	fs.StringVar(&h.Secret, "secret", harness.DefaultSecret, "the target's service client secret (MCA_SECRET)")
+	fs.BoolVar(&h.NoServiceCredentials, "no-service-credentials", false, "give the target no client id / secret (service-call cases are skipped)")
+	fs.DurationVar(&h.ResponseBound, "response-bound", conformance.DefaultResponseBound, "longest a target may take to answer one request")
+	fs.DurationVar(&h.ReadyTimeout, "ready-timeout", 60*time.Second, "how long to wait for the target's /healthz")
+	fs.StringVar(&r.labelFilter, "label-filter", "", `Ginkgo label filter, e.g. "area:header", "level:must && !area:keys", "case:HDR-003"`)
+	fs.StringVar(&focus, "focus", "", "comma-separated case IDs to run (e.g. HDR-001,SIG-014)")
+	fs.StringVar(&r.out, "out", "", "output folder (default out/conformance/<name>-<profile>)")
+	fs.StringVar(&r.baseline, "baseline", "", "baseline file of expected FAIL / NON-STRICT verdicts (see docs/BASELINE.md)")
+	fs.StringVar(&r.writeBaseline, "write-baseline", "", "write this run's FAIL / NON-STRICT verdicts as a baseline file")
+	fs.BoolVar(&r.failOnNonStrict, "fail-on-nonstrict", false, "NON-STRICT verdicts fail the run too")
+	fs.BoolVar(&r.verbose, "verbose", false, "print every case as it runs")
+	list := fs.Bool("list", false, "list the cases the filters select, and exit")
+	printContract := fs.Bool("print-contract", false, "print the environment to configure a target with, and exit")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := conformance.ParseProfile(profile)
+	if err != nil {
+		return fmt.Errorf("%w: --profile: %v", errUsage, err)
+	}
+	h.Profile = p
+	switch conformance.Family(family) {
+	case conformance.FamilyMCA, conformance.FamilyAppID:
+		h.Family = conformance.Family(family)
+	default:
+		return fmt.Errorf("%w: --family must be mca or appid, not %q", errUsage, family)
+	}
+	if focus != "" {
+		for _, id := range strings.Split(focus, ",") {
+			r.focus = append(r.focus, strings.TrimSpace(id))
+		}
+	}
+	if *printContract {
+		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h)))
+		return nil
+	}
+	if *list {
+		return listCases(stdout, r, p)
+	}
+	if h.TargetImage != "" {
+		h.StartImage = imageStarter()
+	}
+	_, err = r.run(ctx, stdout, stderr)
+	return err
+}
+
+func listCases(w io.Writer, r conformanceRun, p conformance.Profile) error {
+	n := 0
+	for _, c := range harness.Order(conformance.Catalogue(), r.harness.FixedAppID) {
+		if len(r.focus) > 0 && !containsStr(r.focus, c.ID) {
+			continue
+		}
+		if r.labelFilter != "" && !matchesLabels(r.labelFilter, c.Labels(p)) {
+			continue
+		}
+		n++
+		e := c.Expect[p]
+		fmt.Fprintf(w, "%-8s %-6s %-22s %s\n", c.ID, e.Level, joinOut(e.Outcomes), c.Title)
+	}
+	if n == 0 {
+		return &exitError{exitInvalid, "no case matches the filters"}
+	}
+	return nil
+}
+
+func joinOut(os []conformance.Outcome) string {
+	s := make([]string, len(os))
+	for i, o := range os {
+		s[i] = string(o)
+	}
+	return strings.Join(s, "|")
+}
+
+func containsStr(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// run prepares the session, runs the Ginkgo specs, writes the reports and
+// decides the outcome.
+func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*conformance.RunReport, error) {
+	var baseline harness.Baseline
+	if r.baseline != "" {
+		var err error
+		if baseline, err = harness.ReadBaseline(r.baseline); err != nil {
+			return nil, fmt.Errorf("%w: --baseline: %v", errUsage, err)
+		}
+	}
+	fmt.Fprintf(stderr, "mcaspec: starting fakeaz on %s and the target ...\n", r.harness.AZListen)
+	started := time.Now()
+	sess, err := harness.Prepare(ctx, r.harness)
+	if err != nil {
+		if errors.Is(err, harness.ErrTargetDown) {
+			return nil, &exitError{exitInvalid, err.Error()}
+		}
+		return nil, err
+	}
+	defer sess.Close()
+	name := sess.Target.Name
+	out := r.out
+	if out == "" {
+		out = filepath.Join("out", "conformance", safeName(name)+"-"+string(r.harness.Profile))
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "mcaspec: target %s (%s) at %s, AZ %s, profile %s\n", name, sess.Target.Mode, sess.Target.URL, sess.AZ.URL(), r.harness.Profile)
+	cases := harness.Order(conformance.Catalogue(), r.harness.FixedAppID)
+	var filtered []conformance.Case
+	for _, c := range cases {
+		if c.AppliesTo(r.harness.Family) {
+			filtered = append(filtered, c)
+		}
+	}
+	col, _ := specs.Run(specs.Config{
+		Options:      specs.Options{Session: sess, Cases: filtered, Baseline: baseline, FailOnNonStrict: r.failOnNonStrict},
+		LabelFilter:  r.labelFilter,
+		FocusStrings: focusPatterns(r.focus),
+		Verbose:      r.verbose,
+		NoColor:      !isTerminal(stdout),
+	})
+	results := col.Results()
+	filters := append([]string(nil), r.focus...)
+	if r.labelFilter != "" {
+		filters = append(filters, r.labelFilter)
+	}
+	rep := sess.Report(started, filters, results)
+	if baseline != nil {
+		rep.Baseline = baseline.Compare(r.baseline, results)
+	}
+	if err := writeReports(out, rep, r.failOnNonStrict); err != nil {
+		return rep, err
+	}
+	if r.writeBaseline != "" {
+		if err := writeFile(r.writeBaseline, func(w io.Writer) error { return harness.WriteBaseline(w, rep) }); err != nil {
+			return rep, err
+		}
+	}
+	printSummary(stdout, rep, out)
+	switch {
+	case col.Aborted != "":
+		return rep, &exitError{exitInvalid, "calibration failed, the run is invalid:\n" + col.Aborted}
+	case len(results) == 0:
+		return rep, &exitError{exitInvalid, "no case matched the filters: nothing was tested"}
+	}
+	if rep.Baseline != nil {
+		if len(rep.Baseline.New)+len(rep.Baseline.Stale) > 0 {
+			return rep, &exitError{exitFailed, fmt.Sprintf("the run differs from the baseline %s: new %v, stale %v", r.baseline, rep.Baseline.New, rep.Baseline.Stale)}
+		}
+		return rep, nil
+	}
+	if failed := rep.Failed(r.failOnNonStrict); len(failed) > 0 {
+		return rep, &exitError{exitFailed, fmt.Sprintf("%d case(s) failed: %s", len(failed), strings.Join(failed, " "))}
+	}
+	return rep, nil
+}
+
+// focusPatterns turns case IDs into Ginkgo focus regexps anchored on the ID
+// that starts every entry's description.
+func focusPatterns(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, `\b`+id+`\b`)
+	}
+	return out
+}
+
+func writeReports(dir string, rep *conformance.RunReport, failOnNonStrict bool) error {
+	if err := writeFile(filepath.Join(dir, "results.json"), rep.WriteJSON); err != nil {
+		return err
+	}
+	if err := writeFile(filepath.Join(dir, "junit.xml"), func(w io.Writer) error {
+		return reports.WriteJUnit(w, rep, reports.JUnitOptions{FailOnNonStrict: failOnNonStrict})
+	}); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, "report.html"), func(w io.Writer) error { return reports.WriteHTML(w, rep) })
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func printSummary(w io.Writer, rep *conformance.RunReport, out string) {
+	fmt.Fprintf(w, "\nmcaspec conformance: %s, profile %s, %d cases in %s\n", rep.Target.Name, rep.Profile, len(rep.Results), time.Duration(rep.Duration).Round(time.Millisecond))
+	for _, v := range []conformance.Verdict{conformance.Pass, conformance.Fail, conformance.NonStrict, conformance.Informational, conformance.Skipped} {
+		fmt.Fprintf(w, "  %-14s %d\n", v, rep.Summary[v])
+	}
+	for _, res := range rep.Results {
+		if res.Verdict == conformance.Fail {
+			fmt.Fprintf(w, "  FAIL %s %s: %s\n", res.ID, res.Title, res.Reason)
+		}
+	}
+	if b := rep.Baseline; b != nil {
+		fmt.Fprintf(w, "  baseline %s: %d expected, %d new, %d stale\n", b.File, len(b.Expected), len(b.New), len(b.Stale))
+	}
+	fmt.Fprintf(w, "  reports: %s/{results.json,junit.xml,report.html}\n", out)
+}
+
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// matchesLabels evaluates a Ginkgo label filter with Ginkgo's own parser.
+func matchesLabels(filter string, labels []string) bool {
+	f, err := types.ParseLabelFilter(filter)
+	return err == nil && f(labels)
+}
+
+// contractOf is the contract a target gets in a run configured by h.
+func contractOf(h harness.Config) launch.Contract {
+	def := func(v, d string) string {
+		if v == "" {
+			return d
+		}
+		return v
+	}
+	c := launch.Contract{
+		ServerURL: "http://" + def(h.AZListen, harness.DefaultAZListen) + "/imf-authserver",
+		AppID:     def(h.AppID, harness.DefaultAppID),
+		ClientID:  def(h.ClientID, harness.DefaultClientID),
+		Secret:    def(h.Secret, harness.DefaultSecret),
+		Backend:   h.FixedAppID,
+	}
+	if h.NoServiceCredentials {
+		c.ClientID, c.Secret = "", ""
+	}
+	return c
+}

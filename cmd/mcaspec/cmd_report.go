@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/reports"
+)
+
+func init() {
+	register(command{name: "report", summary: "render results files as HTML (one run or a comparison) and JUnit XML", run: runReport})
+}
+
+func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := newFlagSet("report", `Reads one or more results files written by 'mcaspec run' and renders them.
+Arguments: results.json [more.json ...]; flags may come before or after them.
+
+With one results file, --html writes the report of that run: target, summary,
+per-area tables and each case's evidence (exchanges, decoded tokens, facts).
+With several (e.g. the reference and an npm strategy, or the mca and strict
+profiles), --html writes a comparison: a matrix of targets × cases, each
+verdict linking to its evidence, and the MUST failures of each target.
+--junit (one results file only) writes JUnit XML for CI test reporters.
+A one-line summary of each file is printed. The exit code does not depend
+on the verdicts ('mcaspec run' decides pass/fail); it is 2 for a missing or
+invalid file.
+
+Examples:
+  mcaspec report --html out/report.html --junit out/junit.xml out/results.json
+  mcaspec report --html out/compare.html out/reference.json out/npm.json`, stderr)
+	var (
+		htmlOut   = flags.String("html", "", "write the HTML report (or comparison, for several files) to this file")
+		junitOut  = flags.String("junit", "", "write JUnit XML to this file (exactly one results file)")
+		nonStrict = flags.Bool("fail-on-nonstrict", false, "in JUnit, report NON-STRICT cases (a SHOULD missed) as failures")
+	)
+	files, err := parseInterspersed(flags, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("%w: no results file given (see --help)", errUsage)
+	}
+	if *junitOut != "" && len(files) != 1 {
+		return fmt.Errorf("%w: --junit takes exactly one results file, got %d", errUsage, len(files))
+	}
+	reps := make([]*conformance.RunReport, len(files))
+	for i, f := range files {
+		r, err := conformance.ReadReport(f)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%w: results file %s does not exist (write one with 'mcaspec run --out')", errUsage, f)
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		reps[i] = r
+		fmt.Fprintln(stdout, summaryLine(f, r))
+	}
+	if *htmlOut != "" {
+		if err := writeFileFrom(*htmlOut, func(w io.Writer) error { return reports.WriteHTML(w, reps...) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *htmlOut)
+	}
+	if *junitOut != "" {
+		opts := reports.JUnitOptions{FailOnNonStrict: *nonStrict}
+		if err := writeFileFrom(*junitOut, func(w io.Writer) error { return reports.WriteJUnit(w, reps[0], opts) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", *junitOut)
+	}
+	if *htmlOut == "" && *junitOut == "" {
+		fmt.Fprintln(stderr, "mcaspec report: no --html or --junit given; only the summary was printed")
+	}
+	return nil
+}
+
+// parseInterspersed parses flags that may come before, between or after
+// the positional arguments, which it returns. After "--" everything is
+// positional.
+func parseInterspersed(flags *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := flags.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		rest := flags.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// summaryLine is "file: target (profile): N cases: a PASS, b FAIL, ... in 3.2s".
+func summaryLine(file string, r *conformance.RunReport) string {
+	c := conformance.Summarize(r.Results)
+	var parts []string
+	for _, v := range []conformance.Verdict{conformance.Pass, conformance.Fail, conformance.NonStrict, conformance.Informational, conformance.Skipped} {
+		parts = append(parts, fmt.Sprintf("%d %s", c[v], v))
+	}
+	name := r.Target.Name
+	if name == "" {
+		name = r.Target.URL
+	}
+	s := fmt.Sprintf("%s: %s (%s): %d cases: %s", file, name, r.Profile, len(r.Results), strings.Join(parts, ", "))
+	if r.Duration > 0 {
+		s += fmt.Sprintf(" in %s", time.Duration(r.Duration).Round(time.Millisecond))
+	}
+	return s
+}
+
+// writeFileFrom renders into memory first, so a failed render leaves no
+// half-written file.
+func writeFileFrom(path string, render func(io.Writer) error) error {
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+package conformance
+
+//go:generate go run ../internal/gendocs -out ../docs
