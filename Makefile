@@ -1,13 +1,22 @@
 # mcaspec — see README.md. Generated output goes to out/ (git-ignored).
+SHELL   := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
 GO      ?= go
 OUT     ?= out
 PKGS    ?= ./...
 # Extra flags for the main job, e.g. make run ARGS="--help"
 ARGS    ?=
 
-.PHONY: all run test lint vet staticcheck unit bench fuzz generate build clean
+.PHONY: all run test lint vet staticcheck unit mutants conformance npm bench fuzz generate build clean
+
+# Packages for the race-enabled run: all but the mutant matrix, which runs
+# the whole catalogue once per mutant and is run on its own (without -race).
+RACE_PKGS = $$($(GO) list $(PKGS) | grep -v /conformance/mutants)
+NPM_TARGETS = bms-mca-resource bms-mca-backend ibmcloud-appid
 
 all: lint test
+
+include build/docker.mk
 
 ## run: the main job (no arguments: the built-in reference target, report in out/)
 run:
@@ -17,11 +26,24 @@ run:
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mcaspec ./cmd/mcaspec
 
-## test: everything CI checks: lint, then the race-enabled tests
-test: lint unit
+## test: everything CI checks: lint, the race-enabled tests, the mutant matrix
+test: lint unit mutants
 
 unit:
-	$(GO) test -race -count=1 -timeout 15m $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
+
+## mutants: every deliberately broken validator must be caught by a case
+mutants:
+	mkdir -p $(OUT)
+	MCASPEC_OUT=$(abspath $(OUT)) $(GO) test -count=1 -timeout 30m -v -run TestEveryMutantIsCaught ./conformance/mutants/ | grep -E '^(=== RUN|--- |\s+mutants_test|ok|FAIL|PASS)'
+
+## conformance: the suite against the built-in reference (strict), reports in out/
+conformance:
+	$(GO) run ./cmd/mcaspec conformance --az-listen 127.0.0.1:0
+
+## npm: install the npm strategy targets (targets/*, from their lockfiles)
+npm:
+	for t in $(NPM_TARGETS); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
 
 lint: vet staticcheck
 

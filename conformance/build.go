@@ -16,6 +16,10 @@ func split(mca, strict Expect) map[Profile]Expect {
 
 func exp(l Level, outs ...Outcome) Expect { return Expect{l, outs} }
 
+// mcaOnly marks cases that rely on the MCA token shape (string aud, MCA
+// service tokens); App ID tokens carry aud as an array.
+var mcaOnly = []Family{FamilyMCA}
+
 // must401i: an invalid token, refused with invalid_token in every profile.
 var must401i = same(Must, InvalidToken)
 

@@ -152,7 +152,7 @@ type Case struct {
 	Refs   []string
 	Expect map[Profile]Expect
 	Needs  []Need
-	// Families the case applies to (default: MCA only).
+	// Families the case applies to (default: every family).
 	Families []Family
 	Recipe   Recipe
 }
@@ -172,7 +172,7 @@ func (c *Case) NeedsAny(ns ...Need) bool {
 // AppliesTo reports whether the case applies to a protocol family.
 func (c *Case) AppliesTo(f Family) bool {
 	if len(c.Families) == 0 {
-		return f == FamilyMCA
+		return true
 	}
 	for _, x := range c.Families {
 		if x == f {

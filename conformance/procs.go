@@ -241,11 +241,11 @@ func richContext(ctx context.Context, e *Env) (*Observation, error) {
 	spec := DefaultIDSpec(app.ID, client)
 	spec.User.DisplayName = "Zoë Ωmega — 東京 🚀 <script>"
 	spec.User.Attributes = map[string]any{"groups": []any{"admins?", "a/b"}, "address": map[string]any{"city": "Zürich", "zip": "8001"}, "score": 3.5, "active": true, "none": nil}
-	acc, err := app.Factory.AccessToken(tf.Access{AppID: app.ID, ClientID: client})
+	acc, err := app.AccessToken(tf.Access{AppID: app.ID, ClientID: client})
 	if err != nil {
 		return nil, err
 	}
-	id, err := app.Factory.IDToken(spec)
+	id, err := app.IDToken(spec)
 	if err != nil {
 		return nil, err
 	}

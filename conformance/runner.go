@@ -58,6 +58,9 @@ type Runner struct {
 	HomeAppID string
 	// ServiceClientID is the target's service client id (MCA_CLIENT_ID).
 	ServiceClientID string
+	// Family is the protocol family of the target: apps are registered and
+	// tokens minted in that shape (default MCA).
+	Family Family
 	// ResponseBound: see DefaultResponseBound.
 	ResponseBound time.Duration
 	// HTTP is the client for the target (no redirects followed).
@@ -252,7 +255,7 @@ type App struct {
 func (e *Env) NewApp(ctx context.Context) (*App, error) {
 	id := e.r.FixedAppID
 	if id == "" {
-		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec"})
+		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Profile: e.r.profileOfApps()})
 		if err != nil {
 			return nil, fmt.Errorf("%w: add app: %v", ErrSetup, err)
 		}
@@ -264,6 +267,29 @@ func (e *Env) NewApp(ctx context.Context) (*App, error) {
 		return nil, fmt.Errorf("%w: token factory for %s: %v", ErrSetup, id, err)
 	}
 	return &App{ID: id, Factory: f, env: e}, nil
+}
+
+func (r *Runner) profileOfApps() string {
+	if r.Family == FamilyAppID {
+		return fakeaz.ProfileAppID
+	}
+	return fakeaz.ProfileMCA
+}
+
+// AccessToken mints an access token of the run's family with the app's key.
+func (a *App) AccessToken(acc tokenfactory.Access, muts ...tokenfactory.Mutation) (string, error) {
+	if a.env.r.Family == FamilyAppID {
+		return fakeaz.AppIDAccessToken(a.Factory, acc, muts...)
+	}
+	return a.Factory.AccessToken(acc, muts...)
+}
+
+// IDToken mints an id token of the run's family with the app's key.
+func (a *App) IDToken(spec tokenfactory.ID, muts ...tokenfactory.Mutation) (string, error) {
+	if a.env.r.Family == FamilyAppID {
+		return fakeaz.AppIDIDToken(a.Factory, spec, muts...)
+	}
+	return a.Factory.IDToken(spec, muts...)
 }
 
 // ClientID returns a client id unique within the run, so no two cases share tokens.
@@ -295,7 +321,7 @@ func (a *App) Mint(withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pai
 
 // MintFor is Mint for a given client id.
 func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
-	acc, err := a.Factory.AccessToken(tokenfactory.Access{AppID: a.ID, ClientID: client}, accessMuts...)
+	acc, err := a.AccessToken(tokenfactory.Access{AppID: a.ID, ClientID: client}, accessMuts...)
 	if err != nil {
 		return Pair{}, fmt.Errorf("%w: mint access token: %v", ErrSetup, err)
 	}
@@ -304,7 +330,7 @@ func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfact
 		return p, nil
 	}
 	spec := DefaultIDSpec(a.ID, client)
-	if p.ID, err = a.Factory.IDToken(spec, idMuts...); err != nil {
+	if p.ID, err = a.IDToken(spec, idMuts...); err != nil {
 		return Pair{}, fmt.Errorf("%w: mint id token: %v", ErrSetup, err)
 	}
 	p.Want = WantContext(spec)

@@ -96,6 +96,10 @@ type Session struct {
 
 	closers []func() error
 	logs    func() string
+	// restart brings a crashed --target-cmd target back (nil in other modes).
+	proc    *launch.Process
+	restart func() (*launch.Process, error)
+	crashes int
 }
 
 // ErrTargetDown is wrapped when the target cannot be started or reached.
@@ -154,6 +158,9 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	s.AZ = az
 	s.closers = append(s.closers, az.Close)
 	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec"}
+	if cfg.Family == conformance.FamilyAppID {
+		home.Profile = fakeaz.ProfileAppID
+	}
 	if cfg.ClientID != "" {
 		home.ServiceClients = []fakeaz.ServiceClient{{ClientID: cfg.ClientID, Secret: cfg.Secret}}
 	}
@@ -189,12 +196,19 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		}
 	case cfg.TargetCmd != "":
 		info.Mode, info.Command = "cmd", cfg.TargetCmd
-		p, err := launch.Start(ctx, cfg.TargetCmd, contract, launch.Options{Dir: cfg.TargetDir, ReadyTimeout: readyTimeout(cfg, 0), Output: cfg.TargetLog})
+		port, err := launch.FreePort()
+		if err != nil {
+			return s, err
+		}
+		opts := launch.Options{Dir: cfg.TargetDir, ReadyTimeout: readyTimeout(cfg, 0), Output: cfg.TargetLog, Port: port}
+		s.restart = func() (*launch.Process, error) { return launch.Start(ctx, cfg.TargetCmd, contract, opts) }
+		p, err := s.restart()
 		if err != nil {
 			return s, fmt.Errorf("%w: %v", ErrTargetDown, err)
 		}
-		url, s.logs = p.URL(), p.LogTail
-		s.closers = append(s.closers, p.Stop)
+		s.proc = p
+		url, s.logs = p.URL(), func() string { return s.proc.LogTail() }
+		s.closers = append(s.closers, func() error { return s.proc.Stop() })
 	case cfg.TargetImage != "":
 		info.Mode, info.Image = "image", cfg.TargetImage
 		u, logs, stop, err := cfg.StartImage(ctx, cfg.TargetImage, contract)
@@ -219,7 +233,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	s.Target = info
 	s.Runner = &conformance.Runner{
 		Target: url, AZ: az, Profile: cfg.Profile, ResponseBound: cfg.ResponseBound,
-		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID,
+		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
 		HTTP: &http.Client{
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
@@ -284,6 +298,45 @@ func deriveName(cfg Config) string {
 	default:
 		return cfg.TargetURL
 	}
+}
+
+// MaxRestarts bounds how often a crashed target is restarted in one run.
+const MaxRestarts = 10
+
+// AfterCase checks that a target the harness started is still running. If
+// it died during the case, the case is failed with the crash as the reason
+// (a crash is never acceptable, whatever the rule's level) and the target is
+// restarted on the same port, so later cases are not failed by the crash.
+func (s *Session) AfterCase(r *conformance.Result) {
+	if s.proc == nil || !s.proc.Exited() {
+		return
+	}
+	tail := lastLines(s.proc.LogTail(), 8)
+	r.Verdict = conformance.Fail
+	r.Reason = "the target process died during this case (crash); " + r.Reason
+	if r.Observed == nil {
+		r.Observed = &conformance.Observation{}
+	}
+	r.Observed.Fact("crash", "%s", tail)
+	s.crashes++
+	if s.crashes > MaxRestarts {
+		return
+	}
+	p, err := s.restart()
+	if err != nil {
+		r.Observed.Fact("restart", "failed: %v", err)
+		return
+	}
+	s.proc = p
+	r.Observed.Fact("restart", "the target was restarted for the next cases")
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // LogTail returns the tail of the target's output, when the harness started it.

@@ -88,6 +88,7 @@ func Define(o Options, col *Collector) bool {
 				ctx, cancel := context.WithTimeout(context.Background(), timeout)
 				defer cancel()
 				r := o.Session.Runner.Run(ctx, c)
+				o.Session.AfterCase(&r)
 				col.add(r)
 				judge(o, col, r)
 			}, entries)

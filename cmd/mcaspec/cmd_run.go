@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/harness"
+)
+
+func init() {
+	register(command{name: "run", summary: "the main job: whole suite + short benchmark against the built-in reference target", run: runMainJob})
+}
+
+// DefaultRunOut is where the main job writes its reports.
+const DefaultRunOut = "out/run"
+
+func runMainJob(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", `The main job, and what 'mcaspec' does with no arguments: starts the fake authorization
+server and the built-in reference target in this process, runs the whole conformance
+catalogue against it, then a short load benchmark, and writes the reports to --out.
+
+To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
+	out := fs.String("out", DefaultRunOut, "output folder for the reports")
+	profile := fs.String("profile", string(conformance.Strict), "conformance profile: mca or strict")
+	noBench := fs.Bool("no-bench", false, "skip the short benchmark")
+	verbose := fs.Bool("verbose", false, "print every case as it runs")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := conformance.ParseProfile(*profile)
+	if err != nil {
+		return fmt.Errorf("%w: --profile: %v", errUsage, err)
+	}
+	r := conformanceRun{
+		harness: harness.Config{Profile: p, AZListen: "127.0.0.1:0"},
+		out:     filepath.Join(*out, "conformance"),
+		verbose: *verbose,
+	}
+	fmt.Fprintf(stderr, "mcaspec run: conformance suite (%d cases, profile %s) against the built-in reference target\n", len(conformance.Catalogue()), p)
+	rep, cerr := r.run(ctx, stdout, stderr)
+	if cerr != nil && rep == nil {
+		return cerr
+	}
+	if !*noBench {
+		if err := runShortBench(ctx, filepath.Join(*out, "bench"), stdout, stderr); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "\nmcaspec run: reports in %s (open %s)\n", *out, filepath.Join(*out, "conformance", "report.html"))
+	return cerr
+}
