@@ -7,7 +7,7 @@ PKGS    ?= ./...
 # Extra flags for the main job, e.g. make run ARGS="--help"
 ARGS    ?=
 
-.PHONY: all run test lint vet staticcheck unit mutants conformance npm bench fuzz generate build clean
+.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-image certify certify-baselines npm bench fuzz generate build clean
 
 # Packages for the race-enabled run: all but the mutant matrix, which runs
 # the whole catalogue once per mutant and is run on its own (without -race).
@@ -40,6 +40,41 @@ mutants:
 ## conformance: the suite against the built-in reference (strict), reports in out/
 conformance:
 	$(GO) run ./cmd/mcaspec conformance --az-listen 127.0.0.1:0
+
+## conformance-image: the suite against the reference target started from its image (needs images)
+conformance-image:
+	TESTCONTAINERS_RYUK_DISABLED=true $(GO) run ./cmd/mcaspec conformance --az-listen 127.0.0.1:0 \
+	  --target-image $(REFERENCE_IMAGE) --name reference-image --out $(OUT)/conformance/reference-image
+
+## certify: every npm strategy (targets/*) in both profiles, each against its baseline
+## (targets/<t>/baseline-<profile>.txt), beside the reference; one side-by-side report
+CERT_OUT ?= $(OUT)/certification
+PROFILES  = mca strict
+certify: build
+	@mkdir -p $(CERT_OUT); rc=0; \
+	for t in $(NPM_TARGETS); do for p in $(PROFILES); do \
+	  echo "== certify $$t ($$p)"; \
+	  if ! bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" \
+	      --name $$t --profile $$p --npm-versions targets/$$t $$(cat targets/$$t/certify.args) \
+	      --baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/$$t-$$p >$(CERT_OUT)/$$t-$$p.log 2>&1; then \
+	    rc=1; tail -25 $(CERT_OUT)/$$t-$$p.log; else grep -A6 '^mcaspec conformance:' $(CERT_OUT)/$$t-$$p.log; fi; \
+	done; done; \
+	for p in $(PROFILES); do \
+	  echo "== reference ($$p)"; \
+	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --name reference --profile $$p $$( [ $$p = mca ] && echo --baseline reference/baseline-mca.txt ) \
+	    --out $(CERT_OUT)/reference-$$p >$(CERT_OUT)/reference-$$p.log 2>&1 || { rc=1; tail -25 $(CERT_OUT)/reference-$$p.log; }; \
+	done; \
+	bin/mcaspec report --html $(CERT_OUT)/report.html $(CERT_OUT)/reference-*/results.json \
+	  $(foreach t,$(NPM_TARGETS),$(CERT_OUT)/$(t)-*/results.json); \
+	exit $$rc
+
+## certify-baselines: rewrite the npm targets' baselines from a fresh run (review the diff!)
+certify-baselines: build
+	@for t in $(NPM_TARGETS); do for p in $(PROFILES); do \
+	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" --name $$t --profile $$p \
+	    $$(cat targets/$$t/certify.args) --write-baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/$$t-$$p >/dev/null 2>&1 || true; \
+	done; done
+	bin/mcaspec conformance --az-listen 127.0.0.1:0 --profile mca --write-baseline reference/baseline-mca.txt --out $(CERT_OUT)/reference-mca >/dev/null 2>&1 || true
 
 ## npm: install the npm strategy targets (targets/*, from their lockfiles)
 npm:

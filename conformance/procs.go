@@ -17,7 +17,9 @@ import (
 )
 
 // Raw sends a hand-written HTTP/1.1 GET over TCP, for headers net/http
-// refuses to send (CR, obsolete line folding).
+// refuses to send (CR, obsolete line folding) and for oversized requests: the
+// response is read while the request is still being written, so a server
+// that answers 431 and closes early is seen answering, not as a broken pipe.
 func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string) Exchange {
 	u, err := url.Parse(e.r.Target)
 	x := Exchange{Step: step, Method: http.MethodGet, URL: strings.TrimRight(e.r.Target, "/") + path}
@@ -39,15 +41,23 @@ func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string)
 		b.WriteString(l + "\r\n")
 	}
 	b.WriteString("Connection: close\r\n\r\n")
-	x.RequestHeader = http.Header{"Raw": headerLines}
-	start := time.Now()
-	if _, err := io.WriteString(conn, b.String()); err != nil {
-		x.Error = err.Error()
-		return x
+	x.RequestHeader = http.Header{}
+	for _, l := range headerLines {
+		k, v, _ := strings.Cut(l, ":")
+		x.RequestHeader.Add(k, strings.TrimSpace(v))
 	}
+	start := time.Now()
+	writeErr := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(conn, b.String())
+		writeErr <- err
+	}()
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	x.Latency = time.Since(start)
 	if err != nil {
+		if werr := <-writeErr; werr != nil {
+			err = fmt.Errorf("%v (while sending: %v)", err, werr)
+		}
 		x.Error = "no HTTP response: " + err.Error()
 		return x
 	}
@@ -55,8 +65,10 @@ func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string)
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	x.Status, x.body, x.Body = resp.StatusCode, body, excerpt(body, DefaultBodyExcerpt)
 	x.Header = http.Header{}
-	if v := resp.Header.Values("WWW-Authenticate"); len(v) > 0 {
-		x.Header[http.CanonicalHeaderKey("WWW-Authenticate")] = v
+	for _, k := range []string{"WWW-Authenticate", "Content-Type"} {
+		if v := resp.Header.Values(k); len(v) > 0 {
+			x.Header[http.CanonicalHeaderKey(k)] = v
+		}
 	}
 	return x
 }

@@ -358,8 +358,23 @@ func (e *Env) Protected(ctx context.Context, step, appID string, auth ...string)
 	return e.Get(ctx, step, "/v1/apps/"+appID+"/protected", h)
 }
 
+// RawAbove is the header size from which Get sends requests with Raw, so
+// that a server refusing an oversized request early is still heard.
+const RawAbove = 32 << 10
+
 // Get sends a GET to the target and records the exchange.
 func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header) Exchange {
+	size := 0
+	var lines []string
+	for k, vs := range h {
+		for _, v := range vs {
+			size += len(k) + len(v)
+			lines = append(lines, k+": "+v)
+		}
+	}
+	if size > RawAbove {
+		return e.Raw(ctx, step, pathAndQuery, lines...)
+	}
 	u := strings.TrimRight(e.r.Target, "/") + pathAndQuery
 	x := Exchange{Step: step, Method: http.MethodGet, URL: u, RequestHeader: h}
 	ctx, cancel := context.WithTimeout(ctx, e.r.bound()+2*time.Second)

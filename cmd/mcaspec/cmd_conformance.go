@@ -92,6 +92,8 @@ Examples:
 	fs.StringVar(&r.writeBaseline, "write-baseline", "", "write this run's FAIL / NON-STRICT verdicts as a baseline file")
 	fs.BoolVar(&r.failOnNonStrict, "fail-on-nonstrict", false, "NON-STRICT verdicts fail the run too")
 	fs.BoolVar(&r.verbose, "verbose", false, "print every case as it runs")
+	versions := fs.String("versions", "", "versions of what is tested, for the report: name=version,name=version")
+	npmDir := fs.String("npm-versions", "", "read the installed versions of this npm target folder's dependencies, for the report")
 	list := fs.Bool("list", false, "list the cases the filters select, and exit")
 	printContract := fs.Bool("print-contract", false, "print the environment to configure a target with, and exit")
 	if err := parseFlags(fs, args); err != nil {
@@ -107,6 +109,23 @@ Examples:
 		h.Family = conformance.Family(family)
 	default:
 		return fmt.Errorf("%w: --family must be mca or appid, not %q", errUsage, family)
+	}
+	if *versions != "" {
+		if h.Versions, err = parseVersions(*versions); err != nil {
+			return fmt.Errorf("%w: --versions: %v", errUsage, err)
+		}
+	}
+	if *npmDir != "" {
+		nv, err := npmVersions(*npmDir)
+		if err != nil {
+			return fmt.Errorf("%w: --npm-versions: %v", errUsage, err)
+		}
+		if h.Versions == nil {
+			h.Versions = map[string]string{}
+		}
+		for k, v := range nv {
+			h.Versions[k] = v
+		}
 	}
 	if focus != "" {
 		for _, id := range strings.Split(focus, ",") {

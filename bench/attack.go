@@ -1,0 +1,364 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"github.com/tsenart/vegeta/v12/lib/plot"
+)
+
+// Item is one request blueprint of a load: URL (with the fragment
+// "#<expectation index>", which never leaves the client but comes back in
+// vegeta's Result.URL) and headers (shared, read-only).
+type Item struct {
+	URL    string
+	Header http.Header
+}
+
+// load is what a scenario attacks one target with.
+type load struct {
+	items  []Item
+	gen    func(i uint64) Item // when items is empty
+	expect []Expectation
+	// during runs beside the attack (fault injection); it must return when ctx ends.
+	during func(ctx context.Context, began time.Time, d time.Duration)
+	// observe sees every checked result (single goroutine).
+	observe func(r *vegeta.Result, e *Expectation, v Verdict)
+	// extra adds scenario figures once the attack is over.
+	extra      func(a *Attack)
+	failOnHang bool
+	cleanup    func()
+}
+
+func itemURL(base string, exp int) string { return base + "#" + strconv.Itoa(exp) }
+
+// expIndex reads the expectation index back from a result's URL.
+func expIndex(u string) (int, bool) {
+	i := strings.LastIndexByte(u, '#')
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(u[i+1:])
+	return n, err == nil
+}
+
+func (l *load) targeter() vegeta.Targeter {
+	var n atomic.Uint64
+	return func(t *vegeta.Target) error {
+		i := n.Add(1) - 1
+		var it Item
+		if len(l.items) > 0 {
+			it = l.items[i%uint64(len(l.items))]
+		} else {
+			it = l.gen(i)
+		}
+		t.Method, t.URL, t.Header, t.Body = http.MethodGet, it.URL, it.Header, nil
+		return nil
+	}
+}
+
+// Second is one second of an attack's timeline (throughput over time).
+type Second struct {
+	T       int     `json:"t"`
+	Sent    int     `json:"sent"`
+	Correct int     `json:"correct"`
+	Wrong   int     `json:"wrong"`
+	Errors  int     `json:"errors"`
+	RSSMB   float64 `json:"rssMB,omitempty"`
+}
+
+// collector checks results and feeds vegeta's metrics, encoder and plot.
+type collector struct {
+	mu        sync.Mutex
+	att       *Attack
+	load      *load
+	validates bool
+	hang      time.Duration
+	metrics   *vegeta.Metrics
+	enc       vegeta.Encoder
+	plot      *plot.Plot
+	began     time.Time
+	ok, wrong atomic.Int64
+	errs      atomic.Int64
+	sent      atomic.Int64
+}
+
+const maxSamples = 10
+
+func (c *collector) add(r *vegeta.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sent.Add(1)
+	a := c.att
+	var v Verdict
+	var why string
+	idx, ok := expIndex(r.URL)
+	var e *Expectation
+	if ok && idx >= 0 && idx < len(c.load.expect) {
+		e = &c.load.expect[idx]
+		v, why = check(r, e, c.validates)
+	} else {
+		v, why = Failed, "bench: result without an expectation ("+r.URL+")"
+	}
+	if r.Latency > c.hang {
+		a.Hangs++
+		if v != Wrong {
+			v, why = Failed, fmt.Sprintf("hang: %v > %v", r.Latency.Round(time.Millisecond), c.hang)
+		}
+	}
+	if c.load.observe != nil && e != nil {
+		c.load.observe(r, e, v)
+	}
+	switch v {
+	case Correct, CorrectUnavailable:
+		a.Correct++
+		if v == CorrectUnavailable {
+			a.Unavailable++
+		}
+		c.ok.Add(1)
+		r.Error = ""
+	case Wrong:
+		a.Wrong++
+		c.wrong.Add(1)
+		if len(a.WrongSamples) < maxSamples {
+			a.WrongSamples = append(a.WrongSamples, why)
+		}
+		r.Error = WrongPrefix + why
+	case Failed:
+		a.Errors++
+		c.errs.Add(1)
+		if why == "" {
+			why = "error"
+		}
+		if a.ErrorKinds == nil {
+			a.ErrorKinds = map[string]int{}
+		}
+		k := why
+		if len(k) > 80 {
+			k = k[:80]
+		}
+		if len(a.ErrorKinds) < 20 || a.ErrorKinds[k] > 0 {
+			a.ErrorKinds[k]++
+		}
+		r.Error = why
+	}
+	if e != nil {
+		if a.ByKind == nil {
+			a.ByKind = map[string]int{}
+		}
+		a.ByKind[e.Kind.String()+"/"+v.String()]++
+	}
+	// Keep the body of wrong answers only: the files stay small.
+	if v != Wrong {
+		r.Body = nil
+	} else if len(r.Body) > 512 {
+		r.Body = r.Body[:512]
+	}
+	r.Headers = nil
+	c.metrics.Add(r)
+	if c.plot != nil {
+		_ = c.plot.Add(r)
+	}
+	if c.enc != nil {
+		if err := c.enc.Encode(r); err != nil && a.fileErr == nil {
+			a.fileErr = err
+		}
+	}
+	sec := int(r.Timestamp.Sub(c.began) / time.Second)
+	if sec >= 0 && sec < 3600 {
+		for len(a.Timeline) <= sec {
+			a.Timeline = append(a.Timeline, Second{T: len(a.Timeline)})
+		}
+		s := &a.Timeline[sec]
+		s.Sent++
+		switch v {
+		case Correct, CorrectUnavailable:
+			s.Correct++
+		case Wrong:
+			s.Wrong++
+		default:
+			s.Errors++
+		}
+	}
+}
+
+// plotLabel partitions the latency plot by verdict.
+func plotLabel(r *vegeta.Result) string {
+	switch {
+	case r.Error == "":
+		return "correct"
+	case strings.HasPrefix(r.Error, WrongPrefix):
+		return "WRONG"
+	}
+	return "error"
+}
+
+// limitPacer stops a pacer after limit hits.
+type limitPacer struct {
+	vegeta.Pacer
+	limit uint64
+}
+
+func (p limitPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
+	if hits >= p.limit {
+		return 0, true
+	}
+	return p.Pacer.Pace(elapsed, hits)
+}
+
+// newCollector makes the collector of one attack, with its results file.
+func newCollector(a *Attack, l *load, t *running, o attackOpts, hang time.Duration) (*collector, func(), error) {
+	c := &collector{att: a, load: l, validates: !t.spec.Unchecked, hang: hang, metrics: &vegeta.Metrics{}, plot: o.plot}
+	if o.file == "" {
+		return c, func() {}, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(o.file), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("bench: %w", err)
+	}
+	f, err := os.Create(o.file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bench: results file: %w", err)
+	}
+	c.enc = vegeta.NewEncoder(f)
+	a.ResultsFile = o.file
+	return c, func() {
+		if err := f.Close(); err != nil && a.fileErr == nil {
+			a.fileErr = err
+		}
+	}, nil
+}
+
+// attackOpts are the knobs of one attack.
+type attackOpts struct {
+	name     string // attack name: target/scenario[@rate]
+	rate     float64
+	duration time.Duration
+	file     string // results file ("" none)
+	plot     *plot.Plot
+}
+
+// attack runs one open-model vegeta attack of l against t and checks every answer.
+func (r *runner) attack(ctx context.Context, t *running, scenario string, l *load, o attackOpts) (*Attack, error) {
+	a := &Attack{Target: t.spec.Name, Scenario: scenario, Name: o.name, OfferedRate: o.rate, Duration: o.duration}
+	c, closeFile, err := newCollector(a, l, t, o, r.cfg.HangThreshold)
+	if err != nil {
+		return nil, err
+	}
+	defer closeFile()
+	before, procErr := groupStats(t.pid)
+	azBefore := r.env.az.Stats()
+	sinkBefore := r.env.sink.hits.Load()
+
+	atk := vegeta.NewAttacker(
+		vegeta.Client(newClient(r.cfg.Connections, r.cfg.Timeout)),
+		vegeta.Workers(r.cfg.Workers), vegeta.MaxWorkers(r.cfg.MaxWorkers),
+		vegeta.Connections(r.cfg.Connections), vegeta.MaxConnections(r.cfg.Connections),
+		vegeta.MaxBody(DefaultMaxBody), vegeta.Timeout(r.cfg.Timeout), vegeta.KeepAlive(true),
+	)
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	c.began = time.Now()
+	var pacer vegeta.Pacer = vegeta.Rate{Freq: int(o.rate + 0.5), Per: time.Second}
+	if limit := r.cfg.MaxRequests; limit > 0 {
+		pacer = limitPacer{pacer, limit}
+	}
+	results := atk.Attack(l.targeter(), pacer, o.duration, o.name)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // stop on cancellation, report progress once a second
+		defer wg.Done()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		var last int64
+		for {
+			select {
+			case <-actx.Done():
+				atk.Stop()
+				return
+			case now := <-tick.C:
+				sent := c.sent.Load()
+				if t.pid > 0 {
+					if st, err := groupStats(t.pid); err == nil {
+						c.mu.Lock()
+						if sec := int(now.Sub(c.began)/time.Second) - 1; sec >= 0 && sec < len(a.Timeline) {
+							a.Timeline[sec].RSSMB = float64(st.RSS) / (1 << 20)
+						}
+						if st.RSS > a.maxRSS {
+							a.maxRSS = st.RSS
+						}
+						c.mu.Unlock()
+					}
+				}
+				if r.cfg.Progress != nil {
+					fmt.Fprintf(r.cfg.Progress, "  %-34s %5.1fs  rate %7.1f/s  correct %8d  wrong %d  errors %d\n",
+						o.name, now.Sub(c.began).Seconds(), float64(sent-last), c.ok.Load(), c.wrong.Load(), c.errs.Load())
+				}
+				last = sent
+			}
+		}
+	}()
+	if l.during != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.during(actx, c.began, o.duration) }()
+	}
+	for res := range results {
+		c.add(res)
+	}
+	cancel()
+	wg.Wait()
+	c.metrics.Close()
+	r.finish(a, c.metrics, t, before, procErr, azBefore.Count("publickey", ""), sinkBefore)
+	if l.extra != nil {
+		l.extra(a)
+	}
+	if err := ctx.Err(); err != nil {
+		return a, err
+	}
+	return a, a.fileErr
+}
+
+// finish fills the figures derived from vegeta's metrics and the target process.
+func (r *runner) finish(a *Attack, m *vegeta.Metrics, t *running, before procStats, procErr error, fetchesBefore int, sinkBefore int64) {
+	a.Metrics = m
+	a.Requests = int(m.Requests)
+	a.AchievedRate = m.Rate
+	if span := (m.Duration + m.Wait).Seconds(); span > 0 {
+		a.Throughput = float64(a.Correct) / span
+	}
+	if a.OfferedRate > 0 && a.Throughput < DefaultMinAchieved*a.OfferedRate {
+		a.Saturated = true
+	}
+	a.P50, a.P99, a.Max = ms(m.Latencies.P50), ms(m.Latencies.P99), ms(m.Latencies.Max)
+	for _, q := range percentiles {
+		a.Percentiles = append(a.Percentiles, [2]float64{q * 100, ms(m.Latencies.Quantile(q))})
+	}
+	a.KeyFetches = r.env.az.Stats().Count("publickey", "") - fetchesBefore
+	a.SinkHits = int(r.env.sink.hits.Load() - sinkBefore)
+	if procErr == nil {
+		if after, err := groupStats(t.pid); err == nil {
+			a.TargetCPUSeconds = (after.CPU - before.CPU).Seconds()
+			if a.Requests > 0 {
+				a.CPUPerRequestUS = a.TargetCPUSeconds / float64(a.Requests) * 1e6
+			}
+			a.PeakRSSMB = float64(after.PeakRSS) / (1 << 20)
+			if after.RSS > a.maxRSS {
+				a.maxRSS = after.RSS
+			}
+			a.MaxRSSMB = float64(a.maxRSS) / (1 << 20)
+		}
+	}
+}
+
+var percentiles = []float64{0.1, 0.25, 0.5, 0.75, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999, 0.9999, 1}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

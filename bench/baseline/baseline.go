@@ -1,0 +1,305 @@
+// Package baseline is the no-validation baseline target of the load
+// benchmarks: the routes of the target contract (docs/TARGET-CONTRACT.md)
+// doing the same work as a real target except validating the tokens.
+//
+// /protected decodes the id token's payload (or, without one, the access
+// token's prn) without verifying anything and answers the security context
+// JSON; /propagate and /service-call forward to a loopback URL as the
+// contract says. Measured in the same run as a validating target, it turns
+// throughput figures into ratios that stay comparable across noisy
+// machines. It accepts forged tokens by design: never use it as a
+// conformance target (the benchmark's checker catches it, which is how its
+// own tests prove the checker works).
+package baseline
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of a Config.
+const (
+	DefaultDownstreamTimeout = 10 * time.Second
+	// MaxExcerpt is how much of a downstream body is echoed (as the reference target).
+	MaxExcerpt = 4 << 10
+	// MaxHeaderBytes bounds the request headers.
+	MaxHeaderBytes = 128 << 10
+)
+
+// Config configures the baseline target. Only ServerURL, AppID, ClientID
+// and Secret matter, and only for /service-call.
+type Config struct {
+	ServerURL, AppID, ClientID, Secret string
+	DownstreamTimeout                  time.Duration
+	// Clock defaults to time.Now (service token reuse).
+	Clock func() time.Time
+}
+
+// Server is the baseline target, an http.Handler.
+type Server struct {
+	cfg    Config
+	client *http.Client
+	mux    *http.ServeMux
+
+	mu      sync.Mutex
+	srv     *http.Server
+	url     string
+	done    chan struct{}
+	svc     string // cached service Authorization header
+	svcExp  time.Time
+	svcLock sync.Mutex // serialises token requests
+}
+
+// New returns a baseline target.
+func New(cfg Config) *Server {
+	if cfg.DownstreamTimeout <= 0 {
+		cfg.DownstreamTimeout = DefaultDownstreamTimeout
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Server{cfg: cfg, client: &http.Client{
+		Timeout:       cfg.DownstreamTimeout,
+		Transport:     &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /v1/apps/{appId}/protected", s.protected)
+	s.mux.HandleFunc("GET /v1/apps/{appId}/propagate", s.propagate)
+	s.mux.HandleFunc("GET /v1/apps/{appId}/service-call", s.serviceCall)
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// context is the security context JSON of the contract.
+type secContext struct {
+	Sub         string          `json:"imf.sub"`
+	User        json.RawMessage `json:"imf.user"`
+	Device      json.RawMessage `json:"imf.device"`
+	Application json.RawMessage `json:"imf.application"`
+}
+
+var emptyObject = json.RawMessage("{}")
+
+// decode reads the security context out of the header without verifying.
+func decode(h string) (*secContext, bool) {
+	f := strings.Fields(h)
+	if len(f) < 2 || len(f) > 3 || !strings.EqualFold(f[0], "Bearer") {
+		return nil, false
+	}
+	payload := func(tok string) map[string]json.RawMessage {
+		parts := strings.Split(tok, ".")
+		if len(parts) != 3 {
+			return nil
+		}
+		b, err := base64.RawURLEncoding.DecodeString(parts[1])
+		if err != nil {
+			return nil
+		}
+		var m map[string]json.RawMessage
+		if json.Unmarshal(b, &m) != nil {
+			return nil
+		}
+		return m
+	}
+	str := func(m map[string]json.RawMessage, k string) string {
+		var s string
+		_ = json.Unmarshal(m[k], &s)
+		return s
+	}
+	obj := func(m map[string]json.RawMessage, k string) json.RawMessage {
+		if v, ok := m[k]; ok && len(v) > 0 && v[0] == '{' {
+			return v
+		}
+		return emptyObject
+	}
+	if len(f) == 3 {
+		m := payload(f[2])
+		if m == nil {
+			return nil, false
+		}
+		return &secContext{Sub: str(m, "sub"), User: obj(m, "imf.user"), Device: obj(m, "imf.device"), Application: obj(m, "imf.application")}, true
+	}
+	m := payload(f[1])
+	if m == nil {
+		return nil, false
+	}
+	return &secContext{Sub: str(m, "prn"), User: emptyObject, Device: emptyObject, Application: emptyObject}, true
+}
+
+func refuse(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="imfAuthentication", error="invalid_token"`)
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "undecodable token"})
+}
+
+func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
+	sc, ok := decode(r.Header.Get("Authorization"))
+	if !ok {
+		refuse(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
+}
+
+func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
+	h := r.Header.Get("Authorization")
+	if _, ok := decode(h); !ok {
+		refuse(w)
+		return
+	}
+	s.forward(w, r, h)
+}
+
+func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
+	if _, ok := decode(r.Header.Get("Authorization")); !ok {
+		refuse(w)
+		return
+	}
+	h, err := s.serviceHeader(r.Context())
+	if err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": err.Error()})
+		return
+	}
+	s.forward(w, r, h)
+}
+
+// serviceHeader gets a client-credentials token and reuses it until a
+// minute before it expires.
+func (s *Server) serviceHeader(ctx context.Context) (string, error) {
+	s.svcLock.Lock()
+	defer s.svcLock.Unlock()
+	if s.svc != "" && s.cfg.Clock().Before(s.svcExp) {
+		return s.svc, nil
+	}
+	if s.cfg.ServerURL == "" || s.cfg.AppID == "" || s.cfg.ClientID == "" {
+		return "", errors.New("baseline: no service credentials (ServerURL, AppID, ClientID, Secret)")
+	}
+	u := s.cfg.ServerURL + "/authorization/v1/apps/" + url.PathEscape(s.cfg.AppID) + "/token"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader("grant_type=client_credentials"))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(s.cfg.ClientID, s.cfg.Secret)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("baseline: service token: %w", err)
+	}
+	defer resp.Body.Close()
+	var tr struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("baseline: service token: AZ answered %s", resp.Status)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&tr); err != nil || tr.AccessToken == "" {
+		return "", fmt.Errorf("baseline: service token: unusable answer: %v", err)
+	}
+	s.svc = "Bearer " + tr.AccessToken
+	s.svcExp = s.cfg.Clock().Add(time.Duration(tr.ExpiresIn)*time.Second - time.Minute)
+	return s.svc, nil
+}
+
+func (s *Server) forward(w http.ResponseWriter, r *http.Request, authorization string) {
+	to := r.URL.Query().Get("to")
+	u, err := url.Parse(to)
+	if err != nil || u.Scheme != "http" || !isLoopback(u.Hostname()) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "to must be a loopback http URL"})
+		return
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, u.String(), nil)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		return
+	}
+	req.Header["Authorization"] = []string{authorization}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "downstream", "error_description": err.Error()})
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxExcerpt))
+	writeJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
+}
+
+func isLoopback(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Start listens on addr (a loopback host:port, "" = 127.0.0.1:0) and serves
+// in the background until Close.
+func (s *Server) Start(addr string) error {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || !isLoopback(host) {
+		return fmt.Errorf("baseline: listen address %q is not a loopback host:port", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("baseline: listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		_ = ln.Close()
+		return errors.New("baseline: already started")
+	}
+	s.srv, s.url, s.done = srv, "http://"+ln.Addr().String(), make(chan struct{})
+	go func() { _ = srv.Serve(ln); close(s.done) }()
+	return nil
+}
+
+// URL returns http://host:port once started.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Close stops the server, waiting up to 5 s for requests in flight.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	srv, done := s.srv, s.done
+	s.srv = nil
+	s.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := srv.Shutdown(ctx)
+	if err != nil {
+		_ = srv.Close()
+	}
+	<-done
+	return err
+}

@@ -1,0 +1,319 @@
+package bench
+
+import (
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcaspec/mcaspec/reference"
+)
+
+// Defaults of a Config's zero fields.
+const (
+	// DefaultRate is the offered rate (requests per second, per target,
+	// before the shard split) of a fixed-rate attack.
+	DefaultRate = 300.0
+	// DefaultDuration is the length of one fixed-rate attack.
+	DefaultDuration = 5 * time.Second
+	// DefaultWorkers and DefaultMaxWorkers bound vegeta's workers (the
+	// requests in flight); DefaultConnections its connections per host. An
+	// open model with unbounded workers collapses a 2-core machine.
+	DefaultWorkers     = 8
+	DefaultMaxWorkers  = 32
+	DefaultConnections = 32
+	// DefaultTimeout bounds one request.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxBody is how much of each response body is read (and checked).
+	DefaultMaxBody = 64 << 10
+	// DefaultHangThreshold: a response slower than this counts as a hang.
+	DefaultHangThreshold = 5 * time.Second
+	// DefaultColdFactor sizes the cold pool: this many times the target's
+	// cache size, so that cycling through it misses an LRU cache every time.
+	DefaultColdFactor = 1.2
+	// DefaultWarmSize is the warm pool size (capped at half the cache size).
+	DefaultWarmSize = 1000
+	// DefaultKeyfetchApps and DefaultKeyfetchPairs shape the keyfetch scenario:
+	// that many fresh app ids, with that many token pairs each.
+	DefaultKeyfetchApps  = 20
+	DefaultKeyfetchPairs = 5
+	// DefaultOutageApps is how many fresh app ids the outage scenario probes
+	// (one per time slot: before, during and after the fault).
+	DefaultOutageApps = 12
+	// DefaultFleetSize and DefaultFleetCalls shape the fleet scenario: that many
+	// simulated devices, each logging in then calling the target that many times.
+	DefaultFleetSize  = 40
+	DefaultFleetCalls = 5
+	// DefaultOut is the output directory of the CLI.
+	DefaultOut = "out/bench"
+	// DefaultShortCacheSize is the in-process reference's cache size in the
+	// short benchmark, so that its cold pool mints in about a second.
+	DefaultShortCacheSize = 1000
+
+	// Find-max defaults: start at DefaultStartRate, multiply by DefaultStepFactor
+	// each step of DefaultStepDuration, at most DefaultMaxSteps steps, until p99
+	// passes DefaultMaxP99, the error rate DefaultMaxErrorRate, or the achieved
+	// throughput falls under DefaultMinAchieved of the offered rate.
+	DefaultStartRate    = 200.0
+	DefaultStepFactor   = 1.5
+	DefaultStepDuration = 3 * time.Second
+	DefaultMaxSteps     = 12
+	DefaultMaxP99       = 100 * time.Millisecond
+	DefaultMaxErrorRate = 0.01
+	DefaultMinAchieved  = 0.9
+)
+
+// Target kinds.
+const (
+	KindReference = "reference" // the reference target, in-process
+	KindBaseline  = "baseline"  // the no-validation baseline, in-process
+	KindCommand   = "command"   // a process started by targets/launch
+)
+
+// TargetSpec names a target to measure.
+type TargetSpec struct {
+	// Name labels the target in reports (unique in a run).
+	Name string
+	// Kind is KindReference, KindBaseline or KindCommand.
+	Kind string
+	// Command (KindCommand) runs through sh -c with the target contract's
+	// environment, e.g. "node targets/bms-mca-resource/server.js"; Dir is its
+	// working directory.
+	Command, Dir string
+	// Reference overrides the in-process reference validator's config
+	// (e.g. CacheSize); ServerURL is set by the benchmark.
+	Reference reference.Config
+	// CacheSize is the target's cache size, used to size the warm and cold
+	// pools (default: Reference.CacheSize, else reference.DefaultCacheSize).
+	CacheSize int
+	// Unchecked marks a target that does not validate (the baseline):
+	// broken tokens it accepts are not counted as wrong answers.
+	Unchecked bool
+}
+
+// Reference returns the in-process reference target.
+func Reference() TargetSpec { return TargetSpec{Name: "reference", Kind: KindReference} }
+
+// Baseline returns the in-process no-validation baseline.
+func Baseline() TargetSpec { return TargetSpec{Name: "baseline", Kind: KindBaseline, Unchecked: true} }
+
+// Command returns a launched target.
+func Command(name, command string) TargetSpec {
+	return TargetSpec{Name: name, Kind: KindCommand, Command: command}
+}
+
+func (t TargetSpec) cacheSize() int {
+	switch {
+	case t.CacheSize > 0:
+		return t.CacheSize
+	case t.Kind == KindReference && t.Reference.CacheSize > 0:
+		return t.Reference.CacheSize
+	case t.Kind == KindBaseline:
+		return 0 // no cache: does not size the pools
+	}
+	return reference.DefaultCacheSize
+}
+
+// Shard is one part of a load split over several load generators: it
+// offers Rate/Count and uses token pools disjoint from every other shard's.
+type Shard struct{ Index, Count int }
+
+// ParseShard parses "i/n" (0 <= i < n).
+func ParseShard(s string) (Shard, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n || n > 256 {
+		return Shard{}, fmt.Errorf("%w: shard %q: want i/n with 0 <= i < n <= 256, e.g. 0/4", ErrConfig, s)
+	}
+	return Shard{Index: i, Count: n}, nil
+}
+
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
+// FindMax configures the search for the sustainable rate.
+type FindMax struct {
+	StartRate    float64
+	Factor       float64
+	StepDuration time.Duration
+	MaxSteps     int
+	MaxP99       time.Duration
+	MaxErrorRate float64
+	MinAchieved  float64
+}
+
+// Config configures a benchmark run. The zero value (with Targets and
+// Scenarios empty) is the short benchmark's shape at full length; see
+// DefaultShort.
+type Config struct {
+	// Scenarios to run, by name (default hot and cold).
+	Scenarios []string
+	// Targets to measure side by side (default the in-process reference and the baseline).
+	Targets []TargetSpec
+	// Rate is the offered rate per target (req/s, split over the shards); Duration the attack length.
+	Rate     float64
+	Duration time.Duration
+	// MaxRequests, when > 0, ends each attack after that many requests
+	// (Duration still bounds it in time).
+	MaxRequests uint64
+	// Workers, MaxWorkers and Connections bound the load generator.
+	Workers, MaxWorkers uint64
+	Connections         int
+	Timeout             time.Duration
+	HangThreshold       time.Duration
+	// FindMax, when non-nil, replaces the fixed-rate attack by a stepped search.
+	FindMax *FindMax
+	// Shard splits the rate and the token pools (default 0/1).
+	Shard Shard
+	// OutDir receives the results files (vegeta's binary format, one per
+	// attack); "" keeps nothing on disk. Reports are written by WriteReports.
+	OutDir string
+	// PoolFile caches the cold pool (JSON lines, tokenfactory.WritePool)
+	// with a ".meta.json" beside it: reused when it still fits, else re-minted.
+	PoolFile string
+	// ColdFactor, WarmSize, Keyfetch*, OutageApps and Fleet* shape the
+	// scenarios (defaults above). FloodDistinct bounds the distinct broken
+	// tokens of invalid-flood (0: every request a new one).
+	ColdFactor                  float64
+	WarmSize                    int
+	KeyfetchApps, KeyfetchPairs int
+	OutageApps                  int
+	FleetSize, FleetCalls       int
+	FloodDistinct               uint64
+	// ColdAccessOnly makes the cold pool access tokens without id tokens:
+	// half the minting cost, one RSA verify per request (memory runs with
+	// pools of many times the cache size).
+	ColdAccessOnly bool
+	// MeasureVerify measures the raw cost of rsa.VerifyPKCS1v15 (RSA-2048)
+	// before the attacks, for the cold scenario's CPU ratio.
+	MeasureVerify bool
+	// Progress receives a line per second while attacking (nil: quiet).
+	Progress io.Writer
+	// Keys, when set, are the RSA signing keys the fake AZ gives its apps
+	// (cycled); default two fresh RSA-2048 keys. Tests share them.
+	Keys []*rsa.PrivateKey
+	// DeviceKey is the fleet's device key (default a fresh 1024-bit key).
+	DeviceKey *rsa.PrivateKey
+	// Seed makes the generated broken tokens reproducible.
+	Seed uint64
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+}
+
+// ErrConfig is wrapped by configuration errors.
+var ErrConfig = errors.New("bench: bad configuration")
+
+// ErrWrongAnswers is returned by Run (with the full report) when any
+// response was wrong, or a scenario that must not hang had a hang.
+var ErrWrongAnswers = errors.New("bench: wrong answers")
+
+// DefaultShort is the short benchmark of `mcaspec bench` with no flags and
+// of the main job: hot and cold against the in-process reference (cache
+// size DefaultShortCacheSize) and the baseline, 2 s per attack.
+func DefaultShort() Config {
+	ref := Reference()
+	ref.Reference.CacheSize = DefaultShortCacheSize
+	return Config{
+		Scenarios: []string{"hot", "cold"},
+		Targets:   []TargetSpec{ref, Baseline()},
+		Rate:      DefaultRate,
+		Duration:  2 * time.Second,
+	}
+}
+
+func (c *Config) defaults() error {
+	if len(c.Scenarios) == 0 {
+		c.Scenarios = []string{"hot", "cold"}
+	}
+	if len(c.Targets) == 0 {
+		c.Targets = []TargetSpec{Reference(), Baseline()}
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Targets {
+		if t.Name == "" {
+			return fmt.Errorf("%w: target %d has no name", ErrConfig, i)
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("%w: two targets named %q", ErrConfig, t.Name)
+		}
+		seen[t.Name] = true
+		switch t.Kind {
+		case KindReference, KindBaseline:
+		case KindCommand:
+			if strings.TrimSpace(t.Command) == "" {
+				return fmt.Errorf("%w: target %q has no command", ErrConfig, t.Name)
+			}
+		default:
+			return fmt.Errorf("%w: target %q: kind %q (want %s, %s or %s)", ErrConfig, t.Name, t.Kind, KindReference, KindBaseline, KindCommand)
+		}
+	}
+	for _, s := range c.Scenarios {
+		if _, ok := Lookup(s); !ok {
+			return fmt.Errorf("%w: unknown scenario %q (known: %s)", ErrConfig, s, strings.Join(Names(), ", "))
+		}
+	}
+	if c.Shard.Count == 0 {
+		c.Shard = Shard{0, 1}
+	}
+	if c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count {
+		return fmt.Errorf("%w: shard %s", ErrConfig, c.Shard)
+	}
+	set := func(p *float64, d float64) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	setD := func(p *time.Duration, d time.Duration) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	setI := func(p *int, d int) {
+		if *p <= 0 {
+			*p = d
+		}
+	}
+	set(&c.Rate, DefaultRate)
+	set(&c.ColdFactor, DefaultColdFactor)
+	setD(&c.Duration, DefaultDuration)
+	setD(&c.Timeout, DefaultTimeout)
+	setD(&c.HangThreshold, DefaultHangThreshold)
+	setI(&c.Connections, DefaultConnections)
+	setI(&c.WarmSize, DefaultWarmSize)
+	setI(&c.KeyfetchApps, DefaultKeyfetchApps)
+	setI(&c.KeyfetchPairs, DefaultKeyfetchPairs)
+	setI(&c.OutageApps, DefaultOutageApps)
+	setI(&c.FleetSize, DefaultFleetSize)
+	setI(&c.FleetCalls, DefaultFleetCalls)
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.MaxWorkers == 0 {
+		c.MaxWorkers = DefaultMaxWorkers
+	}
+	if c.Workers > c.MaxWorkers {
+		c.Workers = c.MaxWorkers
+	}
+	if c.Duration > time.Hour || c.Rate > 1e6 {
+		return fmt.Errorf("%w: duration %v / rate %v out of bounds (<= 1h, <= 1e6/s)", ErrConfig, c.Duration, c.Rate)
+	}
+	if f := c.FindMax; f != nil {
+		set(&f.StartRate, DefaultStartRate)
+		set(&f.Factor, DefaultStepFactor)
+		set(&f.MaxErrorRate, DefaultMaxErrorRate)
+		set(&f.MinAchieved, DefaultMinAchieved)
+		setD(&f.StepDuration, DefaultStepDuration)
+		setD(&f.MaxP99, DefaultMaxP99)
+		setI(&f.MaxSteps, DefaultMaxSteps)
+		if f.Factor <= 1 || f.MaxSteps > 50 {
+			return fmt.Errorf("%w: find-max factor must be > 1 and steps <= 50", ErrConfig)
+		}
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package bench
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Kind says what a request expects.
+type Kind int
+
+// Expectation kinds.
+const (
+	// ExpectValid: 200 whose body is the security context with imf.sub == Sub.
+	ExpectValid Kind = iota
+	// ExpectRefused: a 4xx (the token is broken).
+	ExpectRefused
+	// ExpectPropagated: 200 from /propagate; the sink saw exactly the
+	// incoming Authorization header (AuthSHA256) and no injected header.
+	ExpectPropagated
+	// ExpectServiceCall: 200 from /service-call; the sink saw a bearer
+	// token of the service client (prn == ServiceClient), not the caller's.
+	ExpectServiceCall
+)
+
+func (k Kind) String() string {
+	switch k {
+	case ExpectValid:
+		return "valid"
+	case ExpectRefused:
+		return "refused"
+	case ExpectPropagated:
+		return "propagated"
+	case ExpectServiceCall:
+		return "service-call"
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Expectation is what one request must get back.
+type Expectation struct {
+	Kind Kind
+	// Label names the request's token (a pool entry or a mutation name).
+	Label string
+	// Sub is the expected imf.sub (ExpectValid).
+	Sub string
+	// AuthSHA256 is the hex SHA-256 of the Authorization header sent (ExpectPropagated).
+	AuthSHA256 string
+	// ServiceClient is the client id of the target's service token (ExpectServiceCall).
+	ServiceClient string
+	// AllowUnavailable accepts 503 as a correct, fail-closed answer (the
+	// key is not available: AZ down, or too many new app ids at once).
+	AllowUnavailable bool
+}
+
+// Verdict classifies one response.
+type Verdict int
+
+// Verdicts. A wrong answer is a definite, incorrect answer (a forged token
+// accepted, a valid one refused, the wrong identity); an error is a failure
+// to answer (transport error, timeout, 5xx that is not an allowed
+// fail-closed 503).
+const (
+	Correct Verdict = iota
+	// CorrectUnavailable: a 503 where AllowUnavailable accepts it.
+	CorrectUnavailable
+	Wrong
+	Failed
+)
+
+func (v Verdict) String() string {
+	return [...]string{"correct", "correct-503", "wrong", "error"}[v]
+}
+
+// WrongPrefix starts Result.Error of a wrong answer in the results files, so
+// `vegeta report` counts it and Merge finds it again.
+const WrongPrefix = "wrong answer: "
+
+// authHash is the sink's and the checker's digest of an Authorization header.
+func authHash(h string) string {
+	s := sha256.Sum256([]byte(h))
+	return hex.EncodeToString(s[:])
+}
+
+// check judges res against e. validates false (a baseline) turns accepted
+// broken tokens into correct answers: the target does not claim to validate.
+func check(res *vegeta.Result, e *Expectation, validates bool) (Verdict, string) {
+	if res.Code == 0 {
+		return Failed, res.Error
+	}
+	code := int(res.Code)
+	switch {
+	case code == http.StatusServiceUnavailable && e.AllowUnavailable:
+		return CorrectUnavailable, ""
+	case code >= 500:
+		return Failed, fmt.Sprintf("status %d (%s): %s", code, e.Label, excerpt(res.Body))
+	}
+	if e.Kind == ExpectRefused {
+		if code >= 400 && code < 500 {
+			return Correct, ""
+		}
+		if !validates {
+			return Correct, ""
+		}
+		return Wrong, fmt.Sprintf("broken token %s got %d, want 4xx: %s", e.Label, code, excerpt(res.Body))
+	}
+	if code != http.StatusOK {
+		return Wrong, fmt.Sprintf("valid token %s got %d, want 200: %s", e.Label, code, excerpt(res.Body))
+	}
+	switch e.Kind {
+	case ExpectValid:
+		var sc struct {
+			Sub *string `json:"imf.sub"`
+		}
+		if err := json.Unmarshal(res.Body, &sc); err != nil || sc.Sub == nil {
+			return Wrong, fmt.Sprintf("valid token %s: body is not a security context: %s", e.Label, excerpt(res.Body))
+		}
+		if *sc.Sub != e.Sub {
+			return Wrong, fmt.Sprintf("valid token %s: imf.sub %q, want %q", e.Label, *sc.Sub, e.Sub)
+		}
+		return Correct, ""
+	case ExpectPropagated, ExpectServiceCall:
+		var out struct {
+			Status int    `json:"downstream_status"`
+			Body   string `json:"body"`
+		}
+		if err := json.Unmarshal(res.Body, &out); err != nil {
+			return Wrong, fmt.Sprintf("%s %s: body is not {downstream_status, body}: %s", e.Kind, e.Label, excerpt(res.Body))
+		}
+		var seen sinkEcho
+		if err := json.Unmarshal([]byte(out.Body), &seen); err != nil || out.Status != http.StatusOK {
+			return Wrong, fmt.Sprintf("%s %s: downstream %d %s", e.Kind, e.Label, out.Status, excerpt([]byte(out.Body)))
+		}
+		if seen.Injected {
+			return Wrong, fmt.Sprintf("%s %s: the target forwarded the client's %s header", e.Kind, e.Label, injectHeader)
+		}
+		if e.Kind == ExpectPropagated {
+			if seen.AuthSHA256 != e.AuthSHA256 {
+				return Wrong, fmt.Sprintf("propagated %s: the downstream got another Authorization header (prn %q)", e.Label, seen.Prn)
+			}
+			return Correct, ""
+		}
+		if seen.Prn != e.ServiceClient || !seen.Bearer {
+			return Wrong, fmt.Sprintf("service-call %s: the downstream got a token with prn %q, want the service client %q", e.Label, seen.Prn, e.ServiceClient)
+		}
+		return Correct, ""
+	}
+	return Wrong, fmt.Sprintf("unknown expectation %v", e.Kind)
+}
+
+func excerpt(b []byte) string {
+	const n = 200
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "?")), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// prnOf decodes (without verifying) the prn of the first token of a bearer header.
+func prnOf(h string) (string, bool) {
+	f := strings.Fields(h)
+	if len(f) < 2 || !strings.EqualFold(f[0], "Bearer") {
+		return "", false
+	}
+	parts := strings.Split(f[1], ".")
+	if len(parts) != 3 {
+		return "", true
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", true
+	}
+	var c struct {
+		Prn string `json:"prn"`
+	}
+	_ = json.Unmarshal(b, &c)
+	return c.Prn, true
+}

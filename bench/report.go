@@ -1,0 +1,417 @@
+package bench
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
+)
+
+// Attack is every figure of one attack of one target.
+type Attack struct {
+	Target   string `json:"target"`
+	Scenario string `json:"scenario"`
+	// Name is vegeta's attack name (Result.Attack).
+	Name        string        `json:"name"`
+	OfferedRate float64       `json:"offeredRate"` // req/s; 0 for closed-model scenarios (fleet)
+	Duration    time.Duration `json:"duration"`
+	// AchievedRate is the rate requests were sent at (vegeta's rate);
+	// Throughput the rate of correct answers. Saturated: Throughput fell
+	// under DefaultMinAchieved of the offered rate.
+	AchievedRate float64 `json:"achievedRate"`
+	Throughput   float64 `json:"throughput"`
+	Saturated    bool    `json:"saturated"`
+	Requests     int     `json:"requests"`
+	// Correct includes Unavailable (fail-closed 503s where they are acceptable).
+	Correct      int            `json:"correct"`
+	Unavailable  int            `json:"unavailable"`
+	Wrong        int            `json:"wrongAnswers"`
+	Errors       int            `json:"errors"`
+	Hangs        int            `json:"hangs"`
+	WrongSamples []string       `json:"wrongSamples,omitempty"`
+	ErrorKinds   map[string]int `json:"errorKinds,omitempty"`
+	// ByKind counts "<expectation>/<verdict>".
+	ByKind map[string]int `json:"byKind,omitempty"`
+	// Latencies in milliseconds.
+	P50         float64      `json:"p50ms"`
+	P99         float64      `json:"p99ms"`
+	Max         float64      `json:"maxms"`
+	Percentiles [][2]float64 `json:"percentiles"` // [percentile, ms]
+	Timeline    []Second     `json:"timeline"`
+	// Target process figures (launched targets only).
+	TargetCPUSeconds float64 `json:"targetCpuSeconds,omitempty"`
+	CPUPerRequestUS  float64 `json:"cpuPerRequestUs,omitempty"`
+	PeakRSSMB        float64 `json:"peakRssMB,omitempty"` // VmHWM: peak since the process started
+	MaxRSSMB         float64 `json:"maxRssMB,omitempty"`  // highest RSS sampled during this attack
+	KeyFetches       int     `json:"keyFetches"`
+	SinkHits         int     `json:"sinkHits,omitempty"`
+	// Extra holds scenario figures (recovery time, fetches per app...).
+	Extra       map[string]float64 `json:"extra,omitempty"`
+	ResultsFile string             `json:"resultsFile,omitempty"`
+	// Metrics is vegeta's own summary of the attack.
+	Metrics *vegeta.Metrics `json:"vegeta"`
+
+	fileErr error
+	maxRSS  int64
+}
+
+func (a *Attack) setExtra(k string, v float64) {
+	if a.Extra == nil {
+		a.Extra = map[string]float64{}
+	}
+	a.Extra[k] = v
+}
+
+// Search is a find-max search of one target and scenario.
+type Search struct {
+	Target   string    `json:"target"`
+	Scenario string    `json:"scenario"`
+	Steps    []*Attack `json:"steps"`
+	// Sustainable is the highest offered rate whose step passed every bound
+	// (0: not even the first).
+	Sustainable float64 `json:"sustainableRate"`
+	// SustainableThroughput is the correct-answer throughput of that step.
+	SustainableThroughput float64 `json:"sustainableThroughput"`
+	StopReason            string  `json:"stopReason"`
+}
+
+// Row is one line of the comparison table.
+type Row struct {
+	Scenario string  `json:"scenario"`
+	Target   string  `json:"target"`
+	Rate     float64 `json:"rate"` // sustainable rate (find-max) or correct throughput (fixed rate)
+	// VsBaseline is Rate / the baseline's Rate in the same scenario (0 without a baseline).
+	VsBaseline float64 `json:"vsBaseline,omitempty"`
+	P50        float64 `json:"p50ms"`
+	P99        float64 `json:"p99ms"`
+	CPUPerReq  float64 `json:"cpuPerRequestUs,omitempty"`
+	PeakRSSMB  float64 `json:"peakRssMB,omitempty"`
+	Wrong      int     `json:"wrongAnswers"`
+	Errors     int     `json:"errors"`
+	Saturated  bool    `json:"saturated"`
+}
+
+// Report is everything a run measured.
+type Report struct {
+	Started  time.Time     `json:"started"`
+	Elapsed  time.Duration `json:"elapsed"`
+	Machine  Machine       `json:"machine"`
+	Shard    string        `json:"shard"`
+	Settings Settings      `json:"settings"`
+	Attacks  []*Attack     `json:"attacks,omitempty"`
+	Searches []*Search     `json:"searches,omitempty"`
+	Table    []Row         `json:"table"`
+	// VerifyNS is the measured cost of one rsa.VerifyPKCS1v15 (RSA-2048,
+	// SHA-256) in this process; ColdCPURatio the cold scenario's target CPU
+	// per request over 2 x VerifyNS, per launched target.
+	VerifyNS     float64            `json:"verifyNs,omitempty"`
+	ColdCPURatio map[string]float64 `json:"coldCpuRatio,omitempty"`
+	Notes        []string           `json:"notes,omitempty"`
+	WrongAnswers int                `json:"wrongAnswers"`
+	Errors       int                `json:"errors"`
+	OK           bool               `json:"ok"`
+}
+
+// Machine describes where the run happened.
+type Machine struct {
+	CPUs       int    `json:"cpus"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	GoVersion  string `json:"goVersion"`
+	LoadAvg    string `json:"loadavg,omitempty"`
+}
+
+// Settings echo the configuration.
+type Settings struct {
+	Scenarios   []string `json:"scenarios"`
+	Targets     []string `json:"targets"`
+	Rate        float64  `json:"rate"`
+	Duration    string   `json:"duration"`
+	MaxWorkers  uint64   `json:"maxWorkers"`
+	Connections int      `json:"connections"`
+	FindMax     *FindMax `json:"findMax,omitempty"`
+}
+
+func (r *Report) table() {
+	r.Table = nil
+	type key struct{ s, t string }
+	rows := map[key]*Row{}
+	var order []key
+	add := func(a *Attack, rate float64, sat bool) {
+		k := key{a.Scenario, a.Target}
+		row := rows[k]
+		if row == nil {
+			row = &Row{Scenario: a.Scenario, Target: a.Target}
+			rows[k] = row
+			order = append(order, k)
+		}
+		row.Rate, row.P50, row.P99, row.CPUPerReq, row.Saturated = rate, a.P50, a.P99, a.CPUPerRequestUS, sat
+		if a.PeakRSSMB > row.PeakRSSMB {
+			row.PeakRSSMB = a.PeakRSSMB
+		}
+	}
+	for _, a := range r.Attacks {
+		add(a, a.Throughput, a.Saturated)
+	}
+	for _, s := range r.Searches {
+		var best *Attack
+		for _, st := range s.Steps {
+			if st.OfferedRate == s.Sustainable {
+				best = st
+			}
+		}
+		if best == nil && len(s.Steps) > 0 {
+			best = s.Steps[0]
+		}
+		if best != nil {
+			add(best, s.Sustainable, s.Sustainable == 0)
+		}
+	}
+	count := func(as []*Attack) {
+		for _, a := range as {
+			row := rows[key{a.Scenario, a.Target}]
+			row.Wrong += a.Wrong
+			row.Errors += a.Errors
+		}
+	}
+	count(r.Attacks)
+	for _, s := range r.Searches {
+		count(s.Steps)
+	}
+	baseline := map[string]float64{}
+	for _, k := range order {
+		if strings.HasPrefix(k.t, "baseline") {
+			baseline[k.s] = rows[k].Rate
+		}
+	}
+	for _, k := range order {
+		row := rows[k]
+		if b := baseline[k.s]; b > 0 {
+			row.VsBaseline = math.Round(row.Rate/b*1000) / 1000
+		}
+		r.Table = append(r.Table, *row)
+	}
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes a human summary.
+func (r *Report) WriteText(w io.Writer) error {
+	status := "OK: no wrong answers"
+	if !r.OK {
+		status = fmt.Sprintf("FAILED: %d wrong answers", r.WrongAnswers)
+	}
+	fmt.Fprintf(w, "mcaspec bench — %s (shard %s, %d CPUs, %s, load %s)\n%s; %d errors; %s\n\n",
+		r.Started.Format(time.RFC3339), r.Shard, r.Machine.CPUs, r.Machine.GoVersion, r.Machine.LoadAvg, status, r.Errors, r.Elapsed.Round(time.Millisecond))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tp50 ms\tp99 ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
+	for _, row := range r.Table {
+		vs, sat := "-", ""
+		if row.VsBaseline > 0 {
+			vs = fmt.Sprintf("%.2fx", row.VsBaseline)
+		}
+		if row.Saturated {
+			sat = " (saturated)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f%s\t%s\t%.2f\t%.2f\t%s\t%s\t%d\t%d\t\n", row.Scenario, row.Target, row.Rate, sat, vs, row.P50, row.P99,
+			opt(row.CPUPerReq), opt(row.PeakRSSMB), row.Wrong, row.Errors)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range r.Searches {
+		fmt.Fprintf(w, "\nfind-max %s/%s: sustainable %.0f req/s (%.0f correct/s); stopped: %s\n", s.Target, s.Scenario, s.Sustainable, s.SustainableThroughput, s.StopReason)
+		for _, a := range s.Steps {
+			fmt.Fprintf(w, "  offered %7.0f  achieved %7.0f  correct/s %7.0f  p99 %7.2f ms  wrong %d  errors %d\n", a.OfferedRate, a.AchievedRate, a.Throughput, a.P99, a.Wrong, a.Errors)
+		}
+	}
+	all := append([]*Attack{}, r.Attacks...)
+	for _, s := range r.Searches {
+		all = append(all, s.Steps...)
+	}
+	for _, a := range all {
+		if len(a.Extra) == 0 && len(a.WrongSamples) == 0 && len(a.ErrorKinds) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s:\n", a.Name)
+		keys := make([]string, 0, len(a.Extra))
+		for k := range a.Extra {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %s = %g\n", k, a.Extra[k])
+		}
+		for _, s := range a.WrongSamples {
+			fmt.Fprintf(w, "  WRONG: %s\n", s)
+		}
+		for k, n := range a.ErrorKinds {
+			fmt.Fprintf(w, "  error x%d: %s\n", n, k)
+		}
+	}
+	if r.VerifyNS > 0 {
+		fmt.Fprintf(w, "\nraw rsa.VerifyPKCS1v15 (RSA-2048): %.1f µs\n", r.VerifyNS/1000)
+		for t, x := range r.ColdCPURatio {
+			fmt.Fprintf(w, "cold CPU per request / (2 x verify), %s: %.2f\n", t, x)
+		}
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+func opt(v float64) string {
+	if v == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", v)
+}
+
+// WriteReports writes report.json, report.txt and report.html into dir.
+func WriteReports(dir string, r *Report) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	for name, write := range map[string]func(io.Writer) error{
+		"report.json": r.WriteJSON, "report.txt": r.WriteText, "report.html": r.WriteHTML,
+	} {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		err = write(f)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("bench: writing %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// svgLines renders series of (x, y) points as a small line chart.
+func svgLines(title, xlabel, ylabel string, logX bool, series map[string][][2]float64) template.HTML {
+	const W, H, L, B = 640.0, 260.0, 50.0, 30.0
+	names := make([]string, 0, len(series))
+	maxX, maxY, minX := 0.0, 0.0, math.Inf(1)
+	tx := func(x float64) float64 {
+		if logX {
+			return -math.Log10(math.Max(1e-4, 1-x/100))
+		}
+		return x
+	}
+	for n, pts := range series {
+		names = append(names, n)
+		for _, p := range pts {
+			maxX, maxY, minX = math.Max(maxX, tx(p[0])), math.Max(maxY, p[1]), math.Min(minX, tx(p[0]))
+		}
+	}
+	sort.Strings(names)
+	if maxY == 0 {
+		maxY = 1
+	}
+	if math.IsInf(minX, 1) || maxX == minX {
+		minX, maxX = 0, maxX+1
+	}
+	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-size="11" font-family="sans-serif">`, W, H+40)
+	fmt.Fprintf(&b, `<text x="%.0f" y="12" font-weight="bold">%s</text>`, L, template.HTMLEscapeString(title))
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#000"/><line x1="%.0f" y1="20" x2="%.0f" y2="%.0f" stroke="#000"/>`, L, H, W-10, H, L, L, H)
+	fmt.Fprintf(&b, `<text x="4" y="30">%.3g</text><text x="4" y="%.0f">0</text><text x="%.0f" y="%.0f">%s</text><text x="4" y="%.0f">%s</text>`, maxY, H, W/2, H+B-8, template.HTMLEscapeString(xlabel), H+B+8, template.HTMLEscapeString(ylabel))
+	for i, n := range names {
+		c := colors[i%len(colors)]
+		var pts []string
+		for _, p := range series[n] {
+			x := L + (tx(p[0])-minX)/(maxX-minX)*(W-L-10)
+			y := H - p[1]/maxY*(H-20)
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, c, strings.Join(pts, " "))
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" fill="%s">%s</text>`, L+10+float64(i%4)*150, H+B+20+float64(i/4)*12, c, template.HTMLEscapeString(n))
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // #nosec: every string is escaped above
+}
+
+var htmlTmpl = template.Must(template.New("report").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>mcaspec bench</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#eee}.bad{color:#b00;font-weight:bold}.ok{color:#070;font-weight:bold}td.l{text-align:left}</style></head><body>
+<h1>mcaspec bench</h1>
+<p>{{.R.Started.Format "2006-01-02 15:04:05 MST"}} · shard {{.R.Shard}} · {{.R.Machine.CPUs}} CPUs · {{.R.Machine.GoVersion}} · load {{.R.Machine.LoadAvg}}</p>
+<p>{{if .R.OK}}<span class="ok">no wrong answers</span>{{else}}<span class="bad">{{.R.WrongAnswers}} wrong answers</span>{{end}} · {{.R.Errors}} errors</p>
+<h2>Comparison</h2>
+<table><tr><th>scenario</th><th>target</th><th>rate/s</th><th>vs baseline</th><th>p50 ms</th><th>p99 ms</th><th>CPU µs/req</th><th>peak RSS MB</th><th>wrong</th><th>errors</th></tr>
+{{range .R.Table}}<tr><td class="l">{{.Scenario}}</td><td class="l">{{.Target}}</td><td>{{printf "%.0f" .Rate}}{{if .Saturated}} (saturated){{end}}</td><td>{{if .VsBaseline}}{{printf "%.2fx" .VsBaseline}}{{else}}-{{end}}</td>
+<td>{{printf "%.2f" .P50}}</td><td>{{printf "%.2f" .P99}}</td><td>{{printf "%.1f" .CPUPerReq}}</td><td>{{printf "%.1f" .PeakRSSMB}}</td><td{{if .Wrong}} class="bad"{{end}}>{{.Wrong}}</td><td>{{.Errors}}</td></tr>
+{{end}}</table>
+{{range .Charts}}<h2>{{.Title}}</h2>{{.Percentiles}}<br>{{.Throughput}}{{if .Plot}}<p><a href="{{.Plot}}">latency over time (vegeta plot)</a></p>{{end}}{{end}}
+{{if .R.Notes}}<h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
+<p>Every figure: report.json. Raw results: vegeta binary files (<code>vegeta report *.bin</code>).</p>
+</body></html>
+`))
+
+// WriteHTML writes the comparison table and, per scenario, a
+// latency-percentile chart and a throughput-over-time chart, linking
+// vegeta's latency-over-time plot.
+func (r *Report) WriteHTML(w io.Writer) error {
+	type chart struct {
+		Title                   string
+		Percentiles, Throughput template.HTML
+		Plot                    string
+	}
+	byScenario := map[string][]*Attack{}
+	var order []string
+	addA := func(a *Attack) {
+		if _, ok := byScenario[a.Scenario]; !ok {
+			order = append(order, a.Scenario)
+		}
+		byScenario[a.Scenario] = append(byScenario[a.Scenario], a)
+	}
+	for _, a := range r.Attacks {
+		addA(a)
+	}
+	for _, s := range r.Searches {
+		for _, a := range s.Steps {
+			if a.OfferedRate == s.Sustainable {
+				addA(a)
+			}
+		}
+	}
+	var charts []chart
+	for _, s := range order {
+		pct, thr := map[string][][2]float64{}, map[string][][2]float64{}
+		for _, a := range byScenario[s] {
+			pct[a.Name] = a.Percentiles
+			var pts [][2]float64
+			for _, sec := range a.Timeline {
+				pts = append(pts, [2]float64{float64(sec.T), float64(sec.Correct)})
+			}
+			thr[a.Name+" correct/s"] = pts
+		}
+		charts = append(charts, chart{Title: s,
+			Percentiles: svgLines(s+": latency by percentile", "percentile (log scale: 50, 90, 99, 99.9...)", "ms", true, pct),
+			Throughput:  svgLines(s+": correct answers per second", "seconds", "req/s", false, thr),
+			Plot:        s + "-latency.html"})
+	}
+	return htmlTmpl.Execute(w, struct {
+		R      *Report
+		Charts []chart
+	}{r, charts})
+}

@@ -1,0 +1,344 @@
+package bench
+
+import (
+	"context"
+	"crypto"
+	cryptorand "crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/tsenart/vegeta/v12/lib/plot"
+)
+
+// runner is one Run in progress.
+type runner struct {
+	cfg    *Config
+	env    *env
+	client *http.Client
+
+	floodOnce sync.Once
+	flood     []namedToken
+	floodErr  error
+}
+
+// Run measures every configured scenario against every configured target,
+// checking every answer. It returns the report, and ErrWrongAnswers (with
+// the report) when any answer was wrong or an outage run hung. Results
+// files and the latency plots go to cfg.OutDir when it is set.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	rep := &Report{Started: cfg.Clock(), Shard: cfg.Shard.String(), Machine: machine(), Settings: Settings{
+		Scenarios: cfg.Scenarios, Rate: cfg.Rate, Duration: cfg.Duration.String(), MaxWorkers: cfg.MaxWorkers, Connections: cfg.Connections, FindMax: cfg.FindMax,
+	}}
+	for _, t := range cfg.Targets {
+		rep.Settings.Targets = append(rep.Settings.Targets, t.Name)
+	}
+	t0 := time.Now()
+	if cfg.MeasureVerify {
+		ns, err := VerifyCost(ctx, cfg.Keys)
+		if err != nil {
+			return nil, err
+		}
+		rep.VerifyNS = ns
+	}
+	e, err := newEnv(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	r := &runner{cfg: &cfg, env: e, client: newClient(cfg.Connections, cfg.Timeout)}
+	defer r.client.CloseIdleConnections()
+	rate := cfg.Rate / float64(cfg.Shard.Count)
+
+	plots := map[string]*plot.Plot{}
+	for _, sname := range cfg.Scenarios {
+		plots[sname] = plot.New(plot.Title("mcaspec bench: "+sname+" latency (ms) over time"), plot.Label(plotLabel), plot.Downsample(4000))
+	}
+	var runErr error
+	for _, ts := range cfg.Targets {
+		if runErr = ctx.Err(); runErr != nil {
+			break
+		}
+		t, err := e.startTarget(ctx, ts)
+		if err != nil {
+			runErr = err
+			break
+		}
+		for _, sname := range cfg.Scenarios {
+			sc, _ := Lookup(sname)
+			if cfg.Progress != nil {
+				fmt.Fprintf(cfg.Progress, "%s / %s\n", ts.Name, sname)
+			}
+			if cfg.FindMax != nil && sc.closed == nil {
+				s, err := r.findMax(ctx, t, sc, plots[sname])
+				if s != nil {
+					rep.Searches = append(rep.Searches, s)
+				}
+				if err != nil {
+					runErr = err
+					break
+				}
+				continue
+			}
+			a, err := r.one(ctx, t, sc, rate, cfg.Duration, fmt.Sprintf("%s/%s", ts.Name, sname), plots[sname])
+			if a != nil {
+				rep.Attacks = append(rep.Attacks, a)
+			}
+			if err != nil {
+				runErr = err
+				break
+			}
+		}
+		if err := t.stop(); err != nil && runErr == nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("target %s did not stop cleanly: %v", ts.Name, err))
+		}
+		if runErr != nil {
+			if tail := t.log(); tail != "" {
+				runErr = fmt.Errorf("%w\n--- %s output (tail) ---\n%s", runErr, ts.Name, lastLines(tail, 20))
+			}
+			break
+		}
+	}
+	if e.poolNote != "" {
+		rep.Notes = append(rep.Notes, e.poolNote)
+	}
+	if cfg.OutDir != "" {
+		for name, p := range plots {
+			if err := writePlot(filepath.Join(cfg.OutDir, name+"-latency.html"), p); err != nil && runErr == nil {
+				runErr = err
+			}
+		}
+	}
+	rep.finish(time.Since(t0))
+	if runErr != nil {
+		return rep, runErr
+	}
+	if !rep.OK {
+		return rep, fmt.Errorf("%w: %d wrong answers, %d hangs where none is allowed", ErrWrongAnswers, rep.WrongAnswers, rep.hangs())
+	}
+	return rep, nil
+}
+
+func (rep *Report) all() []*Attack {
+	all := append([]*Attack{}, rep.Attacks...)
+	for _, s := range rep.Searches {
+		all = append(all, s.Steps...)
+	}
+	return all
+}
+
+func (rep *Report) hangs() int {
+	n := 0
+	for _, a := range rep.all() {
+		if a.Scenario == "outage" {
+			n += a.Hangs
+		}
+	}
+	return n
+}
+
+func (rep *Report) finish(elapsed time.Duration) {
+	rep.Elapsed = elapsed
+	rep.WrongAnswers, rep.Errors = 0, 0
+	for _, a := range rep.all() {
+		rep.WrongAnswers += a.Wrong
+		rep.Errors += a.Errors
+	}
+	// Headline attacks: the fixed-rate ones and each search's sustainable step.
+	heads := append([]*Attack{}, rep.Attacks...)
+	for _, s := range rep.Searches {
+		for _, a := range s.Steps {
+			if a.OfferedRate == s.Sustainable {
+				heads = append(heads, a)
+			}
+		}
+	}
+	for _, a := range heads {
+		if a.Scenario == "cold" && a.CPUPerRequestUS > 0 && rep.VerifyNS > 0 {
+			if rep.ColdCPURatio == nil {
+				rep.ColdCPURatio = map[string]float64{}
+			}
+			rep.ColdCPURatio[a.Target] = a.CPUPerRequestUS * 1000 / (2 * rep.VerifyNS)
+		}
+	}
+	for _, a := range rep.Attacks {
+		if a.Saturated && a.OfferedRate > 0 {
+			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: correct throughput %.0f/s below %.0f%% of the offered %.0f/s: saturated (the load generator shares the machine's CPUs with the target)", a.Name, a.Throughput, DefaultMinAchieved*100, a.OfferedRate))
+		}
+	}
+	rep.OK = rep.WrongAnswers == 0 && rep.hangs() == 0
+	rep.table()
+}
+
+func appendOnce(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+// one runs one fixed-rate attack (or a closed scenario) of sc against t.
+func (r *runner) one(ctx context.Context, t *running, sc Scenario, rate float64, d time.Duration, name string, p *plot.Plot) (*Attack, error) {
+	o := attackOpts{name: name, rate: rate, duration: d, plot: p}
+	if r.cfg.OutDir != "" {
+		o.file = filepath.Join(r.cfg.OutDir, "results", strings.ReplaceAll(name, "/", "-")+".bin")
+	}
+	if sc.closed != nil {
+		return sc.closed(ctx, r, t, o)
+	}
+	l, err := sc.prepare(ctx, r, t)
+	if err != nil {
+		return nil, fmt.Errorf("bench: preparing %s for %s: %w", sc.Name, t.spec.Name, err)
+	}
+	if l.cleanup != nil {
+		defer l.cleanup()
+	}
+	return r.attack(ctx, t, sc.Name, l, o)
+}
+
+// findMax steps the offered rate up until a bound is passed.
+func (r *runner) findMax(ctx context.Context, t *running, sc Scenario, p *plot.Plot) (*Search, error) {
+	f := r.cfg.FindMax
+	s := &Search{Target: t.spec.Name, Scenario: sc.Name}
+	rate := f.StartRate / float64(r.cfg.Shard.Count)
+	for step := 1; step <= f.MaxSteps; step++ {
+		a, err := r.one(ctx, t, sc, rate, f.StepDuration, fmt.Sprintf("%s/%s@%.0f", t.spec.Name, sc.Name, rate), p)
+		if a != nil {
+			s.Steps = append(s.Steps, a)
+		}
+		if err != nil {
+			s.StopReason = err.Error()
+			return s, err
+		}
+		errRate := 0.0
+		if a.Requests > 0 {
+			errRate = float64(a.Errors) / float64(a.Requests)
+		}
+		switch {
+		case a.Wrong > 0:
+			s.StopReason = fmt.Sprintf("%d wrong answers at %.0f/s", a.Wrong, rate)
+		case time.Duration(a.P99*float64(time.Millisecond)) > f.MaxP99:
+			s.StopReason = fmt.Sprintf("p99 %.1f ms > %v at %.0f/s", a.P99, f.MaxP99, rate)
+		case errRate > f.MaxErrorRate:
+			s.StopReason = fmt.Sprintf("error rate %.2f%% > %.2f%% at %.0f/s", errRate*100, f.MaxErrorRate*100, rate)
+		case a.Throughput < f.MinAchieved*rate:
+			s.StopReason = fmt.Sprintf("saturated: %.0f correct/s for %.0f offered", a.Throughput, rate)
+		default:
+			s.Sustainable, s.SustainableThroughput = rate, a.Throughput
+			rate *= f.Factor
+			continue
+		}
+		return s, nil
+	}
+	s.StopReason = fmt.Sprintf("step limit (%d steps) reached: the sustainable rate may be higher", f.MaxSteps)
+	return s, nil
+}
+
+func writePlot(path string, p *plot.Plot) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	p.Close()
+	if _, err := p.WriteTo(f); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("bench: plot %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+func machine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			m.LoadAvg = strings.Join(f[:3], " ")
+		}
+	}
+	return m
+}
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(l) > n {
+		l = l[len(l)-n:]
+	}
+	return strings.Join(l, "\n")
+}
+
+// VerifyCost measures one rsa.VerifyPKCS1v15 (SHA-256) with an RSA-2048
+// key, in nanoseconds of CPU time of the measuring thread (getrusage
+// RUSAGE_THREAD, so that a busy machine does not inflate it; comparable
+// with a target's /proc CPU time): at most 4000 verifies or 3 s of wall
+// time. keys[0] is used when given (else one is generated).
+func VerifyCost(ctx context.Context, keys []*rsa.PrivateKey) (float64, error) {
+	var k *rsa.PrivateKey
+	if len(keys) > 0 {
+		k = keys[0]
+	} else {
+		var err error
+		if k, err = rsa.GenerateKey(cryptorand.Reader, 2048); err != nil {
+			return 0, err
+		}
+	}
+	h := sha256.Sum256([]byte("mcaspec bench verify cost"))
+	sig, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, h[:])
+	if err != nil {
+		return 0, err
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu := func() (time.Duration, error) {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+			return 0, fmt.Errorf("bench: getrusage: %w", err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+	}
+	// Warm up, then measure.
+	for range 20 {
+		_ = rsa.VerifyPKCS1v15(&k.PublicKey, crypto.SHA256, h[:], sig)
+	}
+	c0, err := cpu()
+	if err != nil {
+		return 0, err
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	n := 0
+	for ; n < 4000 && time.Now().Before(deadline); n++ {
+		if n%100 == 0 && ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if err := rsa.VerifyPKCS1v15(&k.PublicKey, crypto.SHA256, h[:], sig); err != nil {
+			return 0, fmt.Errorf("bench: verify: %w", err)
+		}
+	}
+	c1, err := cpu()
+	if err != nil {
+		return 0, err
+	}
+	if n == 0 || c1 <= c0 {
+		return 0, errors.New("bench: could not measure the verify cost")
+	}
+	return float64((c1 - c0).Nanoseconds()) / float64(n), nil
+}
+
+// rusageThread is RUSAGE_THREAD (Linux).
+const rusageThread = 1

@@ -1,0 +1,63 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// injectHeader is sent by the propagation scenario on every request: a
+// target must not forward it downstream (an identity header a client
+// injects must not reach the next service).
+const injectHeader = "X-Imf-User"
+
+// sinkEcho is what the sink answers: a digest of what it received.
+type sinkEcho struct {
+	AuthSHA256 string `json:"auth_sha256"`
+	Prn        string `json:"prn"`
+	Bearer     bool   `json:"bearer"`
+	Injected   bool   `json:"injected"`
+}
+
+// sink is the downstream service of the propagation scenario, on loopback.
+type sink struct {
+	srv  *http.Server
+	url  string
+	hits atomic.Int64
+	done chan struct{}
+}
+
+func startSink() (*sink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("bench: sink: %w", err)
+	}
+	s := &sink{url: "http://" + ln.Addr().String() + "/echo", done: make(chan struct{})}
+	s.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		h := r.Header.Get("Authorization")
+		prn, bearer := prnOf(h)
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(sinkEcho{AuthSHA256: authHash(h), Prn: prn, Bearer: bearer, Injected: r.Header.Get(injectHeader) != ""})
+	})}
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return
+		}
+	}()
+	return s, nil
+}
+
+func (s *sink) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	<-s.done
+	return err
+}

@@ -1,0 +1,170 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcaspec/mcaspec/bench/baseline"
+	"github.com/mcaspec/mcaspec/reference/target"
+	"github.com/mcaspec/mcaspec/targets/launch"
+)
+
+// running is a started target.
+type running struct {
+	spec TargetSpec
+	url  string
+	pid  int // 0 for in-process targets
+	stop func() error
+	log  func() string
+}
+
+// clkTck is the kernel's USER_HZ (the unit of /proc/PID/stat times); 100 on
+// every Linux architecture Go supports.
+const clkTck = 100
+
+func (e *env) startTarget(ctx context.Context, t TargetSpec) (*running, error) {
+	switch t.Kind {
+	case KindReference:
+		vc := t.Reference
+		s, err := target.New(target.Config{ServerURL: e.az.URL(), AppID: e.app.ID, ClientID: svcClientID, Secret: e.secret, Validator: vc})
+		if err != nil {
+			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
+		}
+		if err := s.Start("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
+		}
+		return &running{spec: t, url: s.URL(), stop: s.Close, log: func() string { return "" }}, nil
+	case KindBaseline:
+		s := baseline.New(baseline.Config{ServerURL: e.az.URL(), AppID: e.app.ID, ClientID: svcClientID, Secret: e.secret})
+		if err := s.Start("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
+		}
+		return &running{spec: t, url: s.URL(), stop: s.Close, log: func() string { return "" }}, nil
+	case KindCommand:
+		p, err := launch.Start(ctx, t.Command, launch.Contract{ServerURL: e.az.URL(), AppID: e.app.ID, ClientID: svcClientID, Secret: e.secret}, launch.Options{Dir: t.Dir})
+		if err != nil {
+			return nil, fmt.Errorf("bench: target %s (%s): %w", t.Name, t.Command, err)
+		}
+		return &running{spec: t, url: p.URL(), pid: p.PID(), stop: p.Stop, log: p.LogTail}, nil
+	}
+	return nil, fmt.Errorf("%w: target %q: kind %q", ErrConfig, t.Name, t.Kind)
+}
+
+// procStats are the CPU time and memory of a launched target's process
+// group (the shell and what it started).
+type procStats struct {
+	CPU     time.Duration // user + system, summed over the group
+	RSS     int64         // current resident set, bytes, summed
+	PeakRSS int64         // VmHWM, bytes, summed (each process's own peak)
+}
+
+var errNoProc = errors.New("bench: target is not a separate process")
+
+func groupStats(pgid int) (procStats, error) {
+	var st procStats
+	if pgid <= 0 {
+		return st, errNoProc
+	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return st, fmt.Errorf("bench: reading /proc: %w", err)
+	}
+	found := false
+	for _, d := range ents {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", d.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may contain spaces) "(...)".
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(s[i+1:])
+		// f[0]=state(3) f[1]=ppid(4) f[2]=pgrp(5) ... f[11]=utime(14) f[12]=stime(15)
+		if len(f) < 13 {
+			continue
+		}
+		if pg, _ := strconv.Atoi(f[2]); pg != pgid && pid != pgid {
+			continue
+		}
+		found = true
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		sy, _ := strconv.ParseInt(f[12], 10, 64)
+		st.CPU += time.Duration(ut+sy) * time.Second / clkTck
+		rss, hwm := statusMem(pid)
+		st.RSS += rss
+		st.PeakRSS += hwm
+	}
+	if !found {
+		return st, fmt.Errorf("bench: process group %d not found in /proc", pgid)
+	}
+	return st, nil
+}
+
+func statusMem(pid int) (rss, hwm int64) {
+	f, err := os.Open(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return 0, 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		switch k {
+		case "VmRSS":
+			rss = n << 10
+		case "VmHWM":
+			hwm = n << 10
+		}
+	}
+	return rss, hwm
+}
+
+// newClient is the benchmark's own HTTP client for priming and the fleet,
+// bounded like the attacker and dialing loopback only.
+func newClient(conns int, timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	return &http.Client{
+		Timeout: timeout,
+		Transport: &http.Transport{
+			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+				if err := checkLoopback(addr); err != nil {
+					return nil, err
+				}
+				return d.DialContext(ctx, network, addr)
+			},
+			MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: 30 * time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("bench: refusing to dial non-loopback address %s", addr)
+	}
+	return nil
+}

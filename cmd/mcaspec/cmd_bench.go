@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mcaspec/mcaspec/bench"
+	"github.com/mcaspec/mcaspec/bench/baseline"
+	"github.com/mcaspec/mcaspec/reference"
+)
+
+func init() {
+	register(command{
+		name:    "bench",
+		summary: "load benchmarks: every answer checked, targets side by side, ratios to a no-validation baseline",
+		run:     runBench,
+	})
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	short := bench.DefaultShort()
+	fs := newFlagSet("bench", "Load-tests MCA token validators with vegeta: every response is checked (a valid token must get 200\n"+
+		"with its own imf.sub, a broken one a 4xx); wrong answers fail the run (exit 1). With no flags: a short\n"+
+		"benchmark of hot + cold against the in-process reference and the no-validation baseline.\n\n"+
+		"Targets: built-in names reference (in-process), reference-proc (`mcaspec reference` as a process:\n"+
+		"CPU and RSS measured), baseline, baseline-proc (the baseline as a process); or NAME=COMMAND (started with the target contract's environment).\n"+
+		"Scenarios: "+strings.Join(bench.Names(), ", ")+" (see --list).", stderr)
+	scen := fs.String("scenario", strings.Join(short.Scenarios, ","), "comma-separated scenarios (all: every one)")
+	list := fs.Bool("list", false, "list the scenarios with their documentation and exit")
+	var compare, targetCmds, merge listFlag
+	fs.Var(&compare, "compare", "a target to measure (repeatable; replaces the default reference + baseline): reference, reference-proc, baseline or NAME=COMMAND")
+	fs.Var(&targetCmds, "target-cmd", "NAME=COMMAND: add a launched target to the default ones (repeatable), e.g. express='node targets/bms-mca-resource/server.js'")
+	targetDir := fs.String("target-dir", "", "working directory of launched targets (default: the current directory)")
+	rate := fs.Float64("rate", short.Rate, "offered rate per target, requests per second (split over the shards)")
+	dur := fs.Duration("duration", short.Duration, "length of each fixed-rate attack")
+	maxReq := fs.Uint64("requests", 0, "end each attack after this many requests (0: no limit; --duration still bounds it)")
+	workers := fs.Uint64("workers", bench.DefaultWorkers, "initial vegeta workers")
+	maxWorkers := fs.Uint64("max-workers", bench.DefaultMaxWorkers, "maximum vegeta workers (requests in flight)")
+	conns := fs.Int("connections", bench.DefaultConnections, "connections per target host")
+	timeout := fs.Duration("timeout", bench.DefaultTimeout, "timeout of one request")
+	findMax := fs.Bool("find-max", false, "step the rate up until p99, the error rate or saturation passes its bound; report the sustainable rate")
+	startRate := fs.Float64("start-rate", bench.DefaultStartRate, "find-max: first rate")
+	factor := fs.Float64("step-factor", bench.DefaultStepFactor, "find-max: rate multiplier per step")
+	stepDur := fs.Duration("step-duration", bench.DefaultStepDuration, "find-max: length of each step")
+	maxSteps := fs.Int("max-steps", bench.DefaultMaxSteps, "find-max: maximum steps")
+	maxP99 := fs.Duration("max-p99", bench.DefaultMaxP99, "find-max: p99 latency bound")
+	maxErr := fs.Float64("max-error-rate", bench.DefaultMaxErrorRate, "find-max: error-rate bound (0..1)")
+	cacheSize := fs.Int("cache-size", bench.DefaultShortCacheSize, "cache size of the in-process reference (sizes the warm and cold pools)")
+	targetCache := fs.Int("target-cache-size", reference.DefaultCacheSize, "cache size assumed for launched targets (sizes the warm and cold pools)")
+	coldFactor := fs.Float64("cold-factor", bench.DefaultColdFactor, "cold pool size as a multiple of the largest target cache size")
+	coldAccessOnly := fs.Bool("cold-access-only", false, "cold: access tokens without id tokens (half the minting; one verify per request), for memory runs with big pools")
+	floodDistinct := fs.Uint64("flood-distinct", 0, "invalid-flood: distinct random-signature tokens (0: a new one per request)")
+	warmSize := fs.Int("warm-size", bench.DefaultWarmSize, "warm: pool size (at most half the smallest target cache)")
+	fleetSize := fs.Int("fleet-size", bench.DefaultFleetSize, "fleet: number of simulated devices")
+	shard := fs.String("shard", "0/1", "i/n: this load generator's share of the rate, with token pools disjoint from the other shards'")
+	out := fs.String("out", bench.DefaultOut, "output directory (report.json, report.txt, report.html, results/*.bin, *-latency.html)")
+	poolFile := fs.String("pool-file", "", "cold pool cache (JSON lines + .meta.json): reused when it fits, else minted and saved")
+	fs.Var(&merge, "merge", "merge results files (globs, repeatable) from earlier runs or shards into one report instead of attacking")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	verify := fs.Bool("measure-verify", true, "measure the raw RSA-2048 verify cost (for the cold CPU ratio)")
+	seed := fs.Uint64("seed", 1, "seed of the generated broken tokens")
+	serveBaseline := fs.Bool("serve-baseline", false, "serve the no-validation baseline target from the target contract's environment until interrupted (what baseline-proc runs)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *serveBaseline {
+		return serveBaselineTarget(ctx, stdout)
+	}
+	if *list {
+		for _, s := range bench.Scenarios() {
+			fmt.Fprintf(stdout, "%-14s %s\n", s.Name, s.Doc)
+		}
+		return nil
+	}
+	if len(merge) > 0 {
+		return benchMerge(ctx, merge, *out, stdout)
+	}
+	sh, err := bench.ParseShard(*shard)
+	if err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	cfg := bench.Config{
+		Rate: *rate, Duration: *dur, MaxRequests: *maxReq, Workers: *workers, MaxWorkers: *maxWorkers, Connections: *conns, Timeout: *timeout,
+		Shard: sh, OutDir: *out, PoolFile: *poolFile, ColdFactor: *coldFactor, FloodDistinct: *floodDistinct,
+		FleetSize: *fleetSize, WarmSize: *warmSize, ColdAccessOnly: *coldAccessOnly, MeasureVerify: *verify, Seed: *seed,
+	}
+	if *scen == "all" {
+		cfg.Scenarios = bench.Names()
+	} else {
+		for _, s := range strings.Split(*scen, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.Scenarios = append(cfg.Scenarios, s)
+			}
+		}
+	}
+	if *findMax {
+		cfg.FindMax = &bench.FindMax{StartRate: *startRate, Factor: *factor, StepDuration: *stepDur, MaxSteps: *maxSteps, MaxP99: *maxP99, MaxErrorRate: *maxErr}
+	}
+	specs := []string(compare)
+	if len(specs) == 0 {
+		specs = append([]string{"reference", "baseline"}, targetCmds...)
+	} else {
+		specs = append(specs, targetCmds...)
+	}
+	for _, s := range specs {
+		t, err := targetSpec(s, *cacheSize, *targetCache, *targetDir)
+		if err != nil {
+			return err
+		}
+		cfg.Targets = append(cfg.Targets, t)
+	}
+	if !*quiet {
+		cfg.Progress = stderr
+	}
+	rep, runErr := bench.Run(ctx, cfg)
+	if errors.Is(runErr, bench.ErrConfig) {
+		return fmt.Errorf("%w: %w", errUsage, runErr)
+	}
+	if rep != nil {
+		if err := bench.WriteReports(*out, rep); err != nil && runErr == nil {
+			runErr = err
+		}
+		_ = rep.WriteText(stdout)
+		fmt.Fprintf(stdout, "\nreports: %s\n", filepath.Join(*out, "report.{json,txt,html}"))
+	}
+	return runErr
+}
+
+// targetSpec parses one --compare / --target-cmd value.
+func targetSpec(s string, cacheSize, targetCache int, dir string) (bench.TargetSpec, error) {
+	switch s {
+	case "reference":
+		t := bench.Reference()
+		t.Reference.CacheSize = cacheSize
+		return t, nil
+	case "baseline":
+		return bench.Baseline(), nil
+	case "reference-proc", "baseline-proc":
+		exe, err := os.Executable()
+		if err != nil {
+			return bench.TargetSpec{}, fmt.Errorf("%s: cannot find the mcaspec executable: %w", s, err)
+		}
+		if s == "baseline-proc" {
+			t := bench.Command(s, "exec "+shellQuote(exe)+" bench --serve-baseline")
+			t.Unchecked = true
+			return t, nil
+		}
+		t := bench.Command(s, "exec "+shellQuote(exe)+" reference")
+		t.CacheSize = reference.DefaultCacheSize
+		return t, nil
+	}
+	name, cmd, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(name) == "" || strings.TrimSpace(cmd) == "" {
+		return bench.TargetSpec{}, fmt.Errorf("%w: target %q: want reference, reference-proc, baseline or NAME=COMMAND", errUsage, s)
+	}
+	t := bench.Command(strings.TrimSpace(name), cmd)
+	t.CacheSize, t.Dir = targetCache, dir
+	return t, nil
+}
+
+// serveBaselineTarget runs the baseline like `mcaspec reference` runs the reference target.
+func serveBaselineTarget(ctx context.Context, stdout io.Writer) error {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "0"
+	}
+	s := baseline.New(baseline.Config{ServerURL: os.Getenv("MCA_SERVER_URL"), AppID: os.Getenv("MCA_APP_ID"),
+		ClientID: os.Getenv("MCA_CLIENT_ID"), Secret: os.Getenv("MCA_SECRET")})
+	if err := s.Start("127.0.0.1:" + port); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, s.URL())
+	<-ctx.Done()
+	return s.Close()
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func benchMerge(ctx context.Context, globs []string, out string, stdout io.Writer) error {
+	var files []string
+	for _, g := range globs {
+		m, err := filepath.Glob(g)
+		if err != nil {
+			return fmt.Errorf("%w: --merge %q: %w", errUsage, g, err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("%w: --merge matched no file", errUsage)
+	}
+	rep, err := bench.Merge(ctx, files)
+	if err != nil {
+		return err
+	}
+	if err := bench.WriteReports(out, rep); err != nil {
+		return err
+	}
+	_ = rep.WriteText(stdout)
+	fmt.Fprintf(stdout, "\nmerged %d files; reports: %s\n", len(files), filepath.Join(out, "report.{json,txt,html}"))
+	if !rep.OK {
+		return fmt.Errorf("%w: %d wrong answers in the merged results", bench.ErrWrongAnswers, rep.WrongAnswers)
+	}
+	return nil
+}
