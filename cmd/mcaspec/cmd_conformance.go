@@ -148,7 +148,7 @@ Examples:
 
 func listCases(w io.Writer, r conformanceRun, p conformance.Profile) error {
 	n := 0
-	for _, c := range harness.Order(conformance.Catalogue(), r.harness.FixedAppID) {
+	for _, c := range harness.Cases(r.harness) {
 		if len(r.focus) > 0 && !containsStr(r.focus, c.ID) {
 			continue
 		}
@@ -211,13 +211,9 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 		return nil, err
 	}
 	fmt.Fprintf(stderr, "mcaspec: target %s (%s) at %s, AZ %s, profile %s\n", name, sess.Target.Mode, sess.Target.URL, sess.AZ.URL(), r.harness.Profile)
-	cases := harness.Order(conformance.Catalogue(), r.harness.FixedAppID)
-	var filtered []conformance.Case
-	for _, c := range cases {
-		if c.AppliesTo(r.harness.Family) {
-			filtered = append(filtered, c)
-		}
-	}
+	h := r.harness
+	h.Family = sess.Target.Family
+	filtered := harness.Cases(h)
 	col, _ := specs.Run(specs.Config{
 		Options:      specs.Options{Session: sess, Cases: filtered, Baseline: baseline, FailOnNonStrict: r.failOnNonStrict},
 		LabelFilter:  r.labelFilter,

@@ -78,3 +78,19 @@ func (s *Session) Report(started time.Time, filters []string, results []conforma
 		Summary: conformance.Summarize(results), Results: results,
 	}
 }
+
+// Cases returns the catalogue cases of a run configured by cfg, in run
+// order: those that apply to its protocol family (MCA when unset).
+func Cases(cfg Config) []conformance.Case {
+	family := cfg.Family
+	if family == "" {
+		family = conformance.FamilyMCA
+	}
+	var out []conformance.Case
+	for _, c := range Order(conformance.Catalogue(), cfg.FixedAppID) {
+		if c.AppliesTo(family) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
