@@ -260,16 +260,7 @@ func concurrentDuringHang(ctx context.Context, e *Env) (*Observation, error) {
 			return nil, err
 		}
 	}
-	xs := make([]Exchange, n)
-	var wg sync.WaitGroup
-	for i := range pairs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			xs[i] = e.Protected(ctx, fmt.Sprintf("request %d", i), app.ID, pairs[i].Header())
-		}()
-	}
-	wg.Wait()
+	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
 	obs := &Observation{}
 	bound := e.r.bound()
 	var slowest time.Duration
@@ -332,55 +323,51 @@ func recovery(ctx context.Context, e *Env) (*Observation, error) {
 	return obs, nil
 }
 
-func rotation(ctx context.Context, e *Env) (*Observation, error) {
+// rotateAndWait gets a valid pair accepted (so the target caches the key),
+// rotates the app's key at the AZ (retiring the old one if retire), and
+// sends new-key pairs until one is accepted or 15 s pass. It returns the
+// app as it was (old key) and whether the new key was accepted; obs holds
+// the exchanges. done is true when a precondition failed and obs says why.
+func rotateAndWait(ctx context.Context, e *Env, obs *Observation, retire bool) (old *App, took time.Duration, ok, done bool, err error) {
 	app, p, err := freshPair(ctx, e, true)
 	if err != nil {
-		return nil, err
+		return nil, 0, false, false, err
 	}
-	obs := &Observation{}
 	if !expectOK(obs, obs.Add(e.Protected(ctx, "before rotation", app.ID, p.Header())), p.Want) {
-		return obs, nil
+		return app, 0, false, true, nil
 	}
 	if err := e.AZ().RotateKey(app.ID, 0); err != nil {
-		return nil, fmt.Errorf("%w: rotate: %v", ErrSetup, err)
+		return nil, 0, false, false, fmt.Errorf("%w: rotate: %v", ErrSetup, err)
+	}
+	if retire {
+		if err := e.AZ().RetireOldKeys(app.ID); err != nil {
+			return nil, 0, false, false, fmt.Errorf("%w: retire: %v", ErrSetup, err)
+		}
 	}
 	nf, err := e.AZ().Factory(app.ID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSetup, err)
+		return nil, 0, false, false, fmt.Errorf("%w: %v", ErrSetup, err)
 	}
 	newApp := &App{ID: app.ID, Factory: nf, env: e}
-	took, ok, err := retry(ctx, e, obs, "new key", app.ID, 15*time.Second, func() (Pair, error) { return newApp.Mint(true, nil, nil) })
-	if err != nil {
-		return nil, err
+	took, ok, err = retry(ctx, e, obs, "new key", app.ID, 15*time.Second, func() (Pair, error) { return newApp.Mint(true, nil, nil) })
+	return app, took, ok, false, err
+}
+
+func rotation(ctx context.Context, e *Env) (*Observation, error) {
+	obs := &Observation{}
+	_, took, ok, done, err := rotateAndWait(ctx, e, obs, false)
+	if err != nil || done {
+		return obs, err
 	}
 	obs.Fact("new key accepted after", "%s (ok=%v)", took.Round(time.Millisecond), ok)
 	return obs, nil
 }
 
 func retiredKey(ctx context.Context, e *Env) (*Observation, error) {
-	app, p, err := freshPair(ctx, e, true)
-	if err != nil {
-		return nil, err
-	}
 	obs := &Observation{}
-	if !expectOK(obs, obs.Add(e.Protected(ctx, "before rotation", app.ID, p.Header())), p.Want) {
-		return obs, nil
-	}
-	oldApp := app
-	if err := e.AZ().RotateKey(app.ID, 0); err != nil {
-		return nil, fmt.Errorf("%w: rotate: %v", ErrSetup, err)
-	}
-	if err := e.AZ().RetireOldKeys(app.ID); err != nil {
-		return nil, fmt.Errorf("%w: retire: %v", ErrSetup, err)
-	}
-	nf, err := e.AZ().Factory(app.ID)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSetup, err)
-	}
-	newApp := &App{ID: app.ID, Factory: nf, env: e}
-	_, ok, err := retry(ctx, e, obs, "new key", app.ID, 15*time.Second, func() (Pair, error) { return newApp.Mint(true, nil, nil) })
-	if err != nil {
-		return nil, err
+	oldApp, _, ok, done, err := rotateAndWait(ctx, e, obs, true)
+	if err != nil || done {
+		return obs, err
 	}
 	if !ok {
 		return obs, Skip("the target never accepted the rotated key within 15 s (see KEY-008), so retirement cannot be observed")
@@ -390,7 +377,7 @@ func retiredKey(ctx context.Context, e *Env) (*Observation, error) {
 		return nil, err
 	}
 	obs.Want = nil
-	obs.Add(e.Protected(ctx, "never-seen token signed by the retired key", app.ID, old.Header()))
+	obs.Add(e.Protected(ctx, "never-seen token signed by the retired key", oldApp.ID, old.Header()))
 	return obs, nil
 }
 

@@ -191,6 +191,22 @@ func cachedExpiryRecipe() Recipe {
 		}}
 }
 
+// ProtectedConcurrently sends every pair to the protected route at once and
+// returns the exchanges in the order of pairs.
+func (e *Env) ProtectedConcurrently(ctx context.Context, appID string, pairs []Pair) []Exchange {
+	xs := make([]Exchange, len(pairs))
+	var wg sync.WaitGroup
+	for i := range pairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			xs[i] = e.Protected(ctx, fmt.Sprintf("request %d", i), appID, pairs[i].Header())
+		}()
+	}
+	wg.Wait()
+	return xs
+}
+
 func claimTime(tok, name string) (time.Time, error) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
@@ -280,16 +296,7 @@ func concurrentContexts(ctx context.Context, e *Env) (*Observation, error) {
 			return nil, err
 		}
 	}
-	xs := make([]Exchange, n)
-	var wg sync.WaitGroup
-	for i := range pairs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			xs[i] = e.Protected(ctx, fmt.Sprintf("request %d", i), app.ID, pairs[i].Header())
-		}()
-	}
-	wg.Wait()
+	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
 	obs := &Observation{Want: pairs[n-1].Want}
 	bad := 0
 	for i, x := range xs {
