@@ -1,11 +1,9 @@
 package bench
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
+	"github.com/mcaspec/mcaspec/internal/loopback"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -26,38 +24,25 @@ type sinkEcho struct {
 
 // sink is the downstream service of the propagation scenario, on loopback.
 type sink struct {
-	srv  *http.Server
+	srv  loopback.Server
 	url  string
 	hits atomic.Int64
-	done chan struct{}
 }
 
 func startSink() (*sink, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("bench: sink: %w", err)
-	}
-	s := &sink{url: "http://" + ln.Addr().String() + "/echo", done: make(chan struct{})}
-	s.srv = &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s := &sink{}
+	err := s.srv.Start("127.0.0.1:0", &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
 		h := r.Header.Get("Authorization")
 		prn, bearer := prnOf(h)
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(sinkEcho{AuthSHA256: authHash(h), Prn: prn, Bearer: bearer, Injected: r.Header.Get(injectHeader) != ""})
-	})}
-	go func() {
-		defer close(s.done)
-		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return
-		}
-	}()
+	})})
+	if err != nil {
+		return nil, fmt.Errorf("bench: sink: %w", err)
+	}
+	s.url = s.srv.URL() + "/echo"
 	return s, nil
 }
 
-func (s *sink) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := s.srv.Shutdown(ctx)
-	<-s.done
-	return err
-}
+func (s *sink) Close() error { return s.srv.Close() }

@@ -1,14 +1,13 @@
 package fakeaz
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -65,7 +64,7 @@ var (
 	ErrInvalidApp    = errors.New("fakeaz: invalid app definition")
 	ErrInvalidFault  = errors.New("fakeaz: invalid fault spec")
 	ErrInvalidConfig = errors.New("fakeaz: invalid config")
-	ErrNotLoopback   = errors.New("fakeaz: listen address is not a loopback address")
+	ErrNotLoopback   = loopback.ErrNotLoopback
 	ErrStarted       = errors.New("fakeaz: server already started")
 	ErrClosed        = errors.New("fakeaz: server closed")
 )
@@ -168,8 +167,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
-	hs        *http.Server
-	serveDone chan struct{}
+	ln        loopback.Server
 }
 
 // New returns a Server. It does not listen: call Start, or mount it as an
@@ -224,20 +222,10 @@ func New(opts ...Option) *Server {
 func (s *Server) Err() error { return s.initErr }
 
 // CheckLoopback returns an error wrapping ErrNotLoopback unless addr
-// (host:port) names a loopback address (127.0.0.0/8, ::1 or localhost).
+// is a loopback host:port (127.0.0.0/8, ::1 or localhost).
 func CheckLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("%w: %q is not host:port (use e.g. 127.0.0.1:0): %v", ErrNotLoopback, addr, err)
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%w: %q; fakeaz only listens on 127.0.0.1 or ::1", ErrNotLoopback, addr)
-	}
-	return nil
+	_, err := loopback.Addr(addr)
+	return err
 }
 
 // Start listens on addr (a loopback host:port; "127.0.0.1:0" picks a free
@@ -246,33 +234,24 @@ func (s *Server) Start(addr string) error {
 	if s.initErr != nil {
 		return s.initErr
 	}
-	if err := CheckLoopback(addr); err != nil {
-		return err
+	if addr == "" {
+		return fmt.Errorf("%w: empty address (use e.g. 127.0.0.1:0)", ErrNotLoopback)
 	}
 	select {
 	case <-s.closed:
 		return ErrClosed
 	default:
 	}
-	s.mu.Lock()
-	if s.hs != nil {
-		s.mu.Unlock()
+	err := s.ln.Start(addr, &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second})
+	switch {
+	case errors.Is(err, loopback.ErrStarted):
 		return ErrStarted
+	case err != nil:
+		return fmt.Errorf("fakeaz: %w", err)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		s.mu.Unlock()
-		return fmt.Errorf("fakeaz: listen on %s: %w", addr, err)
-	}
-	s.url = "http://" + ln.Addr().String() + BasePath
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.serveDone = make(chan struct{})
-	hs, done := s.hs, s.serveDone
+	s.mu.Lock()
+	s.url = s.ln.URL() + BasePath
 	s.mu.Unlock()
-	go func() {
-		defer close(done)
-		_ = hs.Serve(ln)
-	}()
 	return nil
 }
 
@@ -300,20 +279,9 @@ func (s *Server) AppURL(appID string) string {
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
-		close(s.closed)
+		close(s.closed) // releases hanging faults
 		s.pool.stop()
-		s.mu.Lock()
-		hs, done := s.hs, s.serveDone
-		s.mu.Unlock()
-		if hs == nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if e := hs.Shutdown(ctx); e != nil {
-			err = hs.Close()
-		}
-		<-done
+		err = s.ln.Close()
 	})
 	return err
 }

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
 	"net"
 	"net/http"
@@ -51,10 +52,7 @@ type Server struct {
 	client *http.Client
 	mux    *http.ServeMux
 
-	mu      sync.Mutex
-	srv     *http.Server
-	url     string
-	done    chan struct{}
+	srv     loopback.Server
 	svc     string // cached service Authorization header
 	svcExp  time.Time
 	svcLock sync.Mutex // serialises token requests
@@ -255,51 +253,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // Start listens on addr (a loopback host:port, "" = 127.0.0.1:0) and serves
 // in the background until Close.
 func (s *Server) Start(addr string) error {
-	if addr == "" {
-		addr = "127.0.0.1:0"
+	if err := s.srv.Start(addr, &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes}); err != nil {
+		return fmt.Errorf("baseline: %w", err)
 	}
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || !isLoopback(host) {
-		return fmt.Errorf("baseline: listen address %q is not a loopback host:port", addr)
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("baseline: listen %s: %w", addr, err)
-	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil {
-		_ = ln.Close()
-		return errors.New("baseline: already started")
-	}
-	s.srv, s.url, s.done = srv, "http://"+ln.Addr().String(), make(chan struct{})
-	go func() { _ = srv.Serve(ln); close(s.done) }()
 	return nil
 }
 
 // URL returns http://host:port once started.
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.url
-}
+func (s *Server) URL() string { return s.srv.URL() }
 
 // Close stops the server, waiting up to 5 s for requests in flight.
-func (s *Server) Close() error {
-	s.mu.Lock()
-	srv, done := s.srv, s.done
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		_ = srv.Close()
-	}
-	<-done
-	return err
-}
+func (s *Server) Close() error { return s.srv.Close() }

@@ -9,13 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -90,15 +90,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 
 // Server is the reference target, an http.Handler.
 type Server struct {
-	cfg      Config
-	v        *reference.Validator
-	tokens   *reference.ServiceTokenSource // nil without client credentials
-	client   *http.Client
-	mux      *http.ServeMux
-	mu       sync.Mutex
-	srv      *http.Server
-	url      string
-	serveErr chan error
+	cfg    Config
+	v      *reference.Validator
+	tokens *reference.ServiceTokenSource // nil without client credentials
+	client *http.Client
+	mux    *http.ServeMux
+	srv    loopback.Server
 }
 
 // New builds the target from cfg.
@@ -264,20 +261,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Start listens on addr (Config.Listen, else 127.0.0.1:0, when "") and
-// serves in the background.
+// Start listens on addr (Config.Listen, else 127.0.0.1:0, when ""; loopback
+// only) and serves in the background.
 func (s *Server) Start(addr string) error {
 	if addr == "" {
 		addr = s.cfg.Listen
 	}
-	if addr == "" {
-		addr = "127.0.0.1:0"
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("target: listen %s: %w", addr, err)
-	}
-	srv := &http.Server{
+	err := s.srv.Start(addr, &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: DefaultReadHeaderTimeout,
 		ReadTimeout:       2 * DefaultReadHeaderTimeout,
@@ -285,43 +275,15 @@ func (s *Server) Start(addr string) error {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    DefaultMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
+	})
+	if err != nil {
+		return fmt.Errorf("target: %w", err)
 	}
-	s.mu.Lock()
-	if s.srv != nil || s.url != "" {
-		s.mu.Unlock()
-		_ = ln.Close()
-		return errors.New("target: already started")
-	}
-	s.srv, s.url, s.serveErr = srv, "http://"+ln.Addr().String(), make(chan error, 1)
-	s.mu.Unlock()
-	go func() { s.serveErr <- srv.Serve(ln) }()
 	return nil
 }
 
 // URL returns "http://host:port" once started, else "".
-func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.url
-}
+func (s *Server) URL() string { return s.srv.URL() }
 
 // Close stops the server (waiting up to 5 s for requests in flight).
-func (s *Server) Close() error {
-	s.mu.Lock()
-	srv, errc := s.srv, s.serveErr
-	s.srv = nil
-	s.mu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := srv.Shutdown(ctx)
-	if err != nil {
-		_ = srv.Close()
-	}
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		return serr
-	}
-	return err
-}
+func (s *Server) Close() error { return s.srv.Close() }

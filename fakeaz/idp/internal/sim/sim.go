@@ -9,8 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -24,92 +24,26 @@ import (
 const MaxBody = 1 << 20
 
 // Listener runs a handler on a loopback address. The zero value is ready.
-type Listener struct {
-	mu   sync.Mutex
-	srv  *http.Server
-	url  string
-	done chan struct{}
-}
+type Listener struct{ s loopback.Server }
 
 // Done is closed when Close is called; hanging handlers watch it.
-func (l *Listener) Done() <-chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.done == nil {
-		l.done = make(chan struct{})
-	}
-	return l.done
-}
+func (l *Listener) Done() <-chan struct{} { return l.s.Done() }
 
 // CheckLoopback resolves addr ("" means 127.0.0.1:0; "localhost" means
 // 127.0.0.1) and refuses anything that is not a loopback address.
-func CheckLoopback(addr string) (string, error) {
-	if addr == "" {
-		return "127.0.0.1:0", nil
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("listen address %q: %w (want 127.0.0.1:PORT)", addr, err)
-	}
-	switch host {
-	case "", "localhost":
-		host = "127.0.0.1"
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return "", fmt.Errorf("listen address %q: simulators listen on loopback only (use 127.0.0.1:PORT or [::1]:PORT)", addr)
-	}
-	return net.JoinHostPort(host, port), nil
-}
+func CheckLoopback(addr string) (string, error) { return loopback.Addr(addr) }
 
 // Start listens on addr (loopback only) and serves h in the background.
 func (l *Listener) Start(addr string, h http.Handler) error {
-	addr, err := CheckLoopback(addr)
-	if err != nil {
-		return err
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.srv != nil {
-		return errors.New("simulator already started; Close it first")
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	l.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	l.url = "http://" + ln.Addr().String()
-	go func(s *http.Server) { _ = s.Serve(ln) }(l.srv)
-	return nil
+	return l.s.Start(addr, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second})
 }
 
 // URL is the base URL after Start ("" before).
-func (l *Listener) URL() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.url
-}
+func (l *Listener) URL() string { return l.s.URL() }
 
 // Close releases hanging handlers and stops the server, if started. It may
 // be called more than once.
-func (l *Listener) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.done == nil {
-		l.done = make(chan struct{})
-	}
-	select {
-	case <-l.done:
-	default:
-		close(l.done)
-	}
-	if l.srv == nil {
-		return nil
-	}
-	err := l.srv.Close()
-	l.srv = nil
-	return err
-}
+func (l *Listener) Close() error { return l.s.Close() }
 
 // Faults holds the current fault of a simulator.
 type Faults struct {
