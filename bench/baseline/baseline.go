@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,11 +65,7 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Server{cfg: cfg, client: &http.Client{
-		Timeout:       cfg.DownstreamTimeout,
-		Transport:     &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}}
+	s := &Server{cfg: cfg, client: loopback.Client(cfg.DownstreamTimeout)}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -214,13 +209,12 @@ func (s *Server) serviceHeader(ctx context.Context) (string, error) {
 }
 
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, authorization string) {
-	to := r.URL.Query().Get("to")
-	u, err := url.Parse(to)
-	if err != nil || u.Scheme != "http" || !isLoopback(u.Hostname()) {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": "to must be a loopback http URL"})
+	to, err := loopback.HTTPURL("to", r.URL.Query().Get("to"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
 	}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, to, nil)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
@@ -234,14 +228,6 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, authorization s
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxExcerpt))
 	writeJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
-}
-
-func isLoopback(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

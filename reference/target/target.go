@@ -14,9 +14,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/mcaspec/mcaspec/reference"
@@ -129,7 +126,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, v: v, client: loopbackClient(cfg.DownstreamTimeout)}
+	s := &Server{cfg: cfg, v: v, client: loopback.Client(cfg.DownstreamTimeout)}
 	if cfg.ClientID != "" && cfg.Secret != "" && cfg.AppID != "" {
 		if s.tokens, err = reference.NewServiceTokenSource(reference.ServiceConfig{
 			ServerURL: cfg.ServerURL, AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret,
@@ -159,7 +156,7 @@ func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
-	to, err := loopbackURL(r.URL.Query().Get("to"))
+	to, err := loopbackTo(r.URL.Query().Get("to"))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
@@ -168,7 +165,7 @@ func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
-	to, err := loopbackURL(r.URL.Query().Get("to"))
+	to, err := loopbackTo(r.URL.Query().Get("to"))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
@@ -208,52 +205,8 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, to, authorizati
 	writeJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
 }
 
-// loopbackURL checks that raw is an http URL on a loopback host.
-func loopbackURL(raw string) (string, error) {
-	if raw == "" {
-		return "", errors.New("missing query parameter to=<loopback http URL>")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", fmt.Errorf("to: %w", err)
-	}
-	if u.Scheme != "http" || u.User != nil {
-		return "", fmt.Errorf("to=%q: only http URLs without user info are allowed", raw)
-	}
-	if !isLoopbackHost(u.Hostname()) {
-		return "", fmt.Errorf("to=%q: host must be loopback (127.0.0.0/8, ::1, localhost)", raw)
-	}
-	return u.String(), nil
-}
-
-func isLoopbackHost(h string) bool {
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-// loopbackClient follows no redirects and refuses to dial anything but a
-// loopback address (a second line of defence behind loopbackURL).
-func loopbackClient(timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: timeout, Control: func(_, address string, _ syscall.RawConn) error {
-		host, _, err := net.SplitHostPort(address)
-		if err != nil {
-			return err
-		}
-		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-			return fmt.Errorf("target: refusing to dial non-loopback address %s", address)
-		}
-		return nil
-	}}
-	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, ResponseHeaderTimeout: timeout}
-	return &http.Client{
-		Transport:     tr,
-		Timeout:       timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
+// loopbackTo checks the to= parameter: an http URL on a loopback host.
+func loopbackTo(raw string) (string, error) { return loopback.HTTPURL("to", raw) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
