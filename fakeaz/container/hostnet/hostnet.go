@@ -198,6 +198,9 @@ func (s *HTTPStrategy) WaitUntilReady(ctx context.Context, target wait.StrategyT
 			return nil
 		case err == nil:
 			last = "status " + strconv.Itoa(status)
+		case ctx.Err() != nil && last != "no answer yet":
+			// The deadline cut this probe short: keep the last real answer,
+			// which says more than "context deadline exceeded".
 		default:
 			last = err.Error()
 		}
