@@ -3,10 +3,11 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/mcaspec/mcaspec/internal/loopback"
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/loopback"
 )
 
 // injectHeader is sent by the propagation scenario on every request: a

@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
-	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/loopback"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -233,9 +233,6 @@ func CheckLoopback(addr string) error {
 func (s *Server) Start(addr string) error {
 	if s.initErr != nil {
 		return s.initErr
-	}
-	if addr == "" {
-		return fmt.Errorf("%w: empty address (use e.g. 127.0.0.1:0)", ErrNotLoopback)
 	}
 	select {
 	case <-s.closed:

@@ -18,13 +18,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/loopback"
 )
 
 // Defaults of a Config.

@@ -9,13 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/loopback"
 	"github.com/mcaspec/mcaspec/reference"
 )
 

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mcaspec/mcaspec/internal/loopback"
 	"io"
 	"net/http"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz/idp"
+	"github.com/mcaspec/mcaspec/internal/loopback"
 )
 
 // MaxBody bounds request and response bodies read by simulators and clients.
