@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -626,7 +627,7 @@ func claims(tok string) (map[string]any, error) {
 		return nil, err
 	}
 	var c map[string]any
-	return c, jsonUnmarshal(raw, &c)
+	return c, json.Unmarshal(raw, &c)
 }
 
 func serviceTokenAccepted(ctx context.Context, e *Env) (*Observation, error) {

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 // Explain renders a result for people: the rule, what was expected, and
@@ -65,7 +66,7 @@ func DecodeForHumans(tok string) string {
 		if i > 1 {
 			break
 		}
-		raw, err := decodeSegment(p)
+		raw, err := tokenfactory.DecodeLenient(p)
 		if err != nil {
 			out = append(out, "<not base64url>")
 			continue
@@ -74,6 +75,3 @@ func DecodeForHumans(tok string) string {
 	}
 	return fmt.Sprintf("%d segments, %d bytes: %s", len(parts), len(tok), strings.Join(out, " . "))
 }
-
-// ElapsedString formats a duration for progress lines.
-func ElapsedString(d time.Duration) string { return d.Round(time.Millisecond).String() }

@@ -231,5 +231,3 @@ func WantContext(spec tokenfactory.ID) *SecurityContext {
 	}
 	return &SecurityContext{Sub: sub, User: user, Device: spec.Device, Application: spec.Application}
 }
-
-func decodeSegment(s string) ([]byte, error) { return tokenfactory.DecodeLenient(s) }

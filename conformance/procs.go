@@ -3,7 +3,6 @@ package conformance
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -208,16 +207,8 @@ func (e *Env) ProtectedConcurrently(ctx context.Context, appID string, pairs []P
 }
 
 func claimTime(tok, name string) (time.Time, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return time.Time{}, fmt.Errorf("%w: token has %d segments", ErrSetup, len(parts))
-	}
-	raw, err := tf.B64.DecodeString(parts[1])
+	c, err := claims(tok)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %v", ErrSetup, err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(raw, &c); err != nil {
 		return time.Time{}, fmt.Errorf("%w: %v", ErrSetup, err)
 	}
 	v, ok := c[name].(float64)
@@ -313,5 +304,3 @@ func concurrentContexts(ctx context.Context, e *Env) (*Observation, error) {
 	}
 	return obs, nil
 }
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -11,12 +11,10 @@ package specs
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
@@ -153,17 +151,3 @@ func Run(cfg Config) (*Collector, bool) {
 	passed := RunSpecs(t, "mcaspec conformance", sc, rc)
 	return col, passed && !t.failed
 }
-
-// Describe a filter for messages.
-func FilterString(cfg Config) string {
-	var parts []string
-	if cfg.LabelFilter != "" {
-		parts = append(parts, "labels "+cfg.LabelFilter)
-	}
-	if len(cfg.FocusStrings) > 0 {
-		parts = append(parts, "focus "+strings.Join(cfg.FocusStrings, ","))
-	}
-	return strings.Join(parts, "; ")
-}
-
-var _ = types.SuiteConfig{}

@@ -45,5 +45,3 @@ func TestReferenceConformance(t *testing.T) {
 	})
 	RunSpecs(t, "mcaspec conformance against the reference target")
 }
-
-var _ = Expect
