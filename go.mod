@@ -3,6 +3,7 @@ module github.com/mcaspec/mcaspec
 go 1.26.8
 
 require (
+	filippo.io/bigmod v0.1.0
 	github.com/containerd/errdefs v1.0.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/lestrrat-go/jwx/v3 v3.3.0

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"syscall"
@@ -72,6 +73,40 @@ func TestLaunchedTarget(t *testing.T) {
 	}
 	if rep.VerifyNS <= 0 {
 		t.Error("verify cost not measured")
+	}
+	for _, a := range rep.Attacks {
+		if a.Scenario == "cold" && a.VerifyNS <= 0 {
+			t.Errorf("%s: verify cost not measured around the attack", a.Name)
+		}
+	}
+	if rep.ColdCPURatio["proc"] <= 0 {
+		t.Errorf("cold CPU ratio %v: no entry for proc", rep.ColdCPURatio)
+	}
+}
+
+func TestColdRatios(t *testing.T) {
+	t.Parallel()
+	cold := func(target string, rate, cpuUS, verifyNS float64) *Attack {
+		return &Attack{Target: target, Scenario: "cold", OfferedRate: rate, CPUPerRequestUS: cpuUS, VerifyNS: verifyNS}
+	}
+	rep := &Report{VerifyNS: 50_000}
+	rep.coldRatios([]*Attack{
+		cold("reference-proc", 5000, 150, 50_000), // 1.5
+		cold("baseline-proc", 5000, 60, 40_000),   // 0.75
+		cold("express", 2500, 300, 0),             // the run's verify cost: 3.0; no baseline at 2500
+		{Target: "reference-proc", Scenario: "hot", OfferedRate: 5000, CPUPerRequestUS: 20},
+	})
+	want := map[string]float64{"reference-proc": 1.5, "baseline-proc": 0.75, "express": 3}
+	for k, w := range want {
+		if got := rep.ColdCPURatio[k]; math.Abs(got-w) > 1e-9 {
+			t.Errorf("ColdCPURatio[%s] = %v, want %v", k, got, w)
+		}
+	}
+	if len(rep.ColdCPURatio) != len(want) {
+		t.Errorf("ColdCPURatio = %v, want the keys of %v", rep.ColdCPURatio, want)
+	}
+	if got := rep.ColdValidationRatio; len(got) != 1 || math.Abs(got["reference-proc"]-0.75) > 1e-9 {
+		t.Errorf("ColdValidationRatio = %v, want reference-proc: 0.75 only", got)
 	}
 }
 

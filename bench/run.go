@@ -165,14 +165,7 @@ func (rep *Report) finish(elapsed time.Duration) {
 			}
 		}
 	}
-	for _, a := range heads {
-		if a.Scenario == "cold" && a.CPUPerRequestUS > 0 && rep.VerifyNS > 0 {
-			if rep.ColdCPURatio == nil {
-				rep.ColdCPURatio = map[string]float64{}
-			}
-			rep.ColdCPURatio[a.Target] = a.CPUPerRequestUS * 1000 / (2 * rep.VerifyNS)
-		}
-	}
+	rep.coldRatios(heads)
 	for _, a := range rep.Attacks {
 		if a.Saturated && a.OfferedRate > 0 {
 			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: correct throughput %.0f/s below %.0f%% of the offered %.0f/s: saturated (the load generator shares the machine's CPUs with the target)", a.Name, a.Throughput, DefaultMinAchieved*100, a.OfferedRate))
@@ -181,6 +174,50 @@ func (rep *Report) finish(elapsed time.Duration) {
 	rep.OK = rep.WrongAnswers == 0 && rep.hangs() == 0
 	rep.table()
 }
+
+// coldRatios fills ColdCPURatio (a launched target's CPU per cold request
+// over two verifies) and ColdValidationRatio (the same, less a no-validation
+// baseline's at the same offered rate: what validating costs) from the
+// headline cold attacks. Each attack is divided by the verify cost measured
+// around it (else the run's).
+func (rep *Report) coldRatios(heads []*Attack) {
+	ratio := func(a *Attack) float64 {
+		v := a.VerifyNS
+		if v <= 0 {
+			v = rep.VerifyNS
+		}
+		if a.Scenario != "cold" || a.CPUPerRequestUS <= 0 || v <= 0 {
+			return 0
+		}
+		return a.CPUPerRequestUS * 1000 / (2 * v)
+	}
+	base := map[float64]float64{} // offered rate -> baseline ratio
+	for _, a := range heads {
+		if x := ratio(a); x > 0 && isBaseline(a.Target) {
+			base[a.OfferedRate] = x
+		}
+	}
+	for _, a := range heads {
+		x := ratio(a)
+		if x <= 0 {
+			continue
+		}
+		if rep.ColdCPURatio == nil {
+			rep.ColdCPURatio = map[string]float64{}
+		}
+		rep.ColdCPURatio[a.Target] = x
+		if b, ok := base[a.OfferedRate]; ok && !isBaseline(a.Target) {
+			if rep.ColdValidationRatio == nil {
+				rep.ColdValidationRatio = map[string]float64{}
+			}
+			rep.ColdValidationRatio[a.Target] = x - b
+		}
+	}
+}
+
+// isBaseline tells the no-validation baselines (baseline, baseline-proc)
+// by name, as the comparison table does.
+func isBaseline(target string) bool { return strings.HasPrefix(target, "baseline") }
 
 func appendOnce(s []string, v string) []string {
 	for _, x := range s {
@@ -207,8 +244,28 @@ func (r *runner) one(ctx context.Context, t *running, sc Scenario, rate float64,
 	if l.cleanup != nil {
 		defer l.cleanup()
 	}
-	return r.attack(ctx, t, sc.Name, l, o)
+	// The cold CPU ratio divides by the verify cost measured just before
+	// and just after the attack: this machine's speed drifts over a run.
+	measure := sc.Name == "cold" && r.cfg.MeasureVerify && t.pid != 0
+	var v0 float64
+	if measure {
+		if v0, err = verifyCost(ctx, r.cfg.Keys, verifyAroundN); err != nil {
+			return nil, err
+		}
+	}
+	a, err := r.attack(ctx, t, sc.Name, l, o)
+	if measure && err == nil {
+		v1, verr := verifyCost(ctx, r.cfg.Keys, verifyAroundN)
+		if verr != nil {
+			return a, verr
+		}
+		a.VerifyNS = (v0 + v1) / 2
+	}
+	return a, err
 }
+
+// verifyAroundN is how many verifies measure the cost around a cold attack.
+const verifyAroundN = 1500
 
 // findMax steps the offered rate up until a bound is passed.
 func (r *runner) findMax(ctx context.Context, t *running, sc Scenario, p *plot.Plot) (*Search, error) {
@@ -289,6 +346,10 @@ func lastLines(s string, n int) string {
 // with a target's /proc CPU time): at most 4000 verifies or 3 s of wall
 // time. keys[0] is used when given (else one is generated).
 func VerifyCost(ctx context.Context, keys []*rsa.PrivateKey) (float64, error) {
+	return verifyCost(ctx, keys, 4000)
+}
+
+func verifyCost(ctx context.Context, keys []*rsa.PrivateKey, max int) (float64, error) {
 	var k *rsa.PrivateKey
 	if len(keys) > 0 {
 		k = keys[0]
@@ -322,7 +383,7 @@ func VerifyCost(ctx context.Context, keys []*rsa.PrivateKey) (float64, error) {
 	}
 	deadline := time.Now().Add(3 * time.Second)
 	n := 0
-	for ; n < 4000 && time.Now().Before(deadline); n++ {
+	for ; n < max && time.Now().Before(deadline); n++ {
 		if n%100 == 0 && ctx.Err() != nil {
 			return 0, ctx.Err()
 		}

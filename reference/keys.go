@@ -33,7 +33,7 @@ type appKey struct {
 	gen atomic.Uint64
 
 	mu          sync.Mutex
-	pub         *rsa.PublicKey
+	pub         *publicKey
 	expires     time.Time // end of the key TTL
 	lastRefetch time.Time // start of the last refetch after a signature failure
 	refetching  bool      // a refetch is in flight (others join it)
@@ -109,7 +109,7 @@ func (ks *keyStore) get(ctx context.Context, appID string) (keyed, *Error) {
 
 // keyed is a public key with the appKey holding it and its generation.
 type keyed struct {
-	pub *rsa.PublicKey
+	pub *publicKey
 	k   *appKey
 	gen uint64
 }
@@ -168,11 +168,12 @@ func (ks *keyStore) fetchInto(ctx context.Context, appID string, k *appKey) (key
 			k.failUntil, k.failErr = now.Add(ks.cfg.NegativeTTL), ferr
 			return nil, ferr
 		}
-		if g := k.gen.Load(); g != retiredGen && (k.pub == nil || !k.pub.Equal(pub)) {
+		if g := k.gen.Load(); g != retiredGen && (k.pub == nil || !k.pub.rsa.Equal(pub)) {
 			k.gen.Add(1)
+			k.pub = newPublicKey(pub)
 		}
-		k.pub, k.expires, k.failUntil, k.failErr = pub, now.Add(ks.cfg.KeyTTL), time.Time{}, nil
-		return keyed{pub, k, k.gen.Load()}, nil
+		k.expires, k.failUntil, k.failErr = now.Add(ks.cfg.KeyTTL), time.Time{}, nil
+		return keyed{k.pub, k, k.gen.Load()}, nil
 	})
 	select {
 	case r := <-ch:

@@ -2,7 +2,6 @@ package reference
 
 import (
 	"bytes"
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -221,9 +220,10 @@ func bound(access, id *token) bool {
 	return id.sub == access.prn || strings.HasSuffix(id.sub, ":"+access.prn)
 }
 
-// verify checks t's signature under pub (RS256 only, unless insecure
-// switches say otherwise).
-func (v *Validator) verify(t *token, pub *rsa.PublicKey) bool {
+// verify checks t's signature under key (RS256 only, unless insecure
+// switches say otherwise). RS256 goes through publicKey's prepared modulus;
+// the algorithms only insecure configurations accept go through jwx.
+func (v *Validator) verify(t *token, key *publicKey) bool {
 	if v.cfg.InsecureSkipSignature {
 		return true
 	}
@@ -234,16 +234,16 @@ func (v *Validator) verify(t *token, pub *rsa.PublicKey) bool {
 				exp, _ := field(fs, "exp")
 				if mod != nil && exp != nil {
 					if k, err := tokenfactory.DecodeModExp(mod.str, exp.str); err == nil {
-						pub = k
+						key = newPublicKey(k)
 					}
 				}
 			}
 		}
 	}
-	input := t.signingInput
+	input, pub := t.signingInput, key.rsa
 	switch {
 	case t.alg == tokenfactory.RS256:
-		return jwsbb.Verify(pub, tokenfactory.RS256, input, t.sig) == nil
+		return key.verifyRS256(input, t.sig)
 	case strings.EqualFold(t.alg, "none"):
 		return true // reachable only through InsecureAcceptAlgs
 	case strings.HasPrefix(t.alg, "HS"):
