@@ -44,7 +44,7 @@ type stubAZ struct {
 	tokenRequests atomic.Int64
 }
 
-func newStubAZ(t *testing.T) *stubAZ {
+func newStubAZ(t testing.TB) *stubAZ {
 	t.Helper()
 	az := &stubAZ{}
 	az.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
