@@ -37,7 +37,7 @@ func parseObject(data []byte, allowDup bool) ([]jsonField, error) {
 	if p.i >= len(data) || data[p.i] != '{' {
 		return nil, fmt.Errorf("%w: top level is not an object", errJSON)
 	}
-	fields := make([]jsonField, 0, 8)
+	fields := make([]jsonField, 0, 16)
 	var index map[string]struct{}
 	p.i++
 	p.ws()
@@ -84,6 +84,10 @@ type parser struct {
 	data     []byte
 	i        int
 	allowDup bool
+	// sdata is data as a string, made on the first top-level string value:
+	// the decoded strings are slices of it (one allocation per object, not
+	// one per string).
+	sdata string
 }
 
 func (p *parser) fail(msg string) error {
@@ -184,17 +188,22 @@ func (p *parser) value(depth int, top bool) (kind byte, s string, err error) {
 	case c == '[':
 		return 'a', "", p.array(depth + 1)
 	case c == '"':
+		start := p.i
 		raw, escaped, err := p.str()
 		if err != nil || !top {
 			return 's', "", err
 		}
 		if !escaped {
-			return 's', string(raw[1 : len(raw)-1]), nil
+			if p.sdata == "" {
+				p.sdata = string(p.data)
+			}
+			return 's', p.sdata[start+1 : p.i-1], nil
 		}
-		if err := json.Unmarshal(raw, &s); err != nil {
+		var dec string // declared here: only escaped strings pay its allocation
+		if err := json.Unmarshal(raw, &dec); err != nil {
 			return 0, "", fmt.Errorf("%w: %w", errJSON, err)
 		}
-		return 's', s, nil
+		return 's', dec, nil
 	case c == '-' || '0' <= c && c <= '9':
 		return 'n', "", p.number()
 	case c == 't':
@@ -266,7 +275,8 @@ func (p *parser) object(depth int) error {
 		p.i++
 		return nil
 	}
-	var keys [][]byte
+	var small [linearKeys][]byte
+	keys := small[:0]
 	var index map[string]struct{}
 	for {
 		p.ws()
@@ -275,7 +285,8 @@ func (p *parser) object(depth int) error {
 			return err
 		}
 		if !p.allowDup {
-			if dupKey(&keys, &index, key) {
+			var dup bool
+			if keys, dup = dupKey(keys, &index, key); dup {
 				return fmt.Errorf("%w: duplicate key %q", errJSON, key)
 			}
 		}
@@ -328,27 +339,26 @@ const linearKeys = 16
 
 // dupKey records key among keys (a map beyond linearKeys) and reports
 // whether it was there already.
-func dupKey(keys *[][]byte, index *map[string]struct{}, key []byte) bool {
-	if *index == nil && len(*keys) < linearKeys {
-		for _, k := range *keys {
+func dupKey(keys [][]byte, index *map[string]struct{}, key []byte) ([][]byte, bool) {
+	if *index == nil && len(keys) < linearKeys {
+		for _, k := range keys {
 			if bytes.Equal(k, key) {
-				return true
+				return keys, true
 			}
 		}
-		*keys = append(*keys, key)
-		return false
+		return append(keys, key), false
 	}
 	if *index == nil {
 		*index = make(map[string]struct{}, 2*linearKeys)
-		for _, k := range *keys {
+		for _, k := range keys {
 			(*index)[string(k)] = struct{}{}
 		}
 	}
 	if _, ok := (*index)[string(key)]; ok {
-		return true
+		return keys, true
 	}
 	(*index)[string(key)] = struct{}{}
-	return false
+	return keys, false
 }
 
 // seen is dupKey for the top-level fields.

@@ -1,7 +1,9 @@
 package reference
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 )
 
@@ -46,4 +48,59 @@ func TestParseObject(t *testing.T) {
 	if _, err := parseObject([]byte(`{"k":1,"k":2}`), true); err != nil {
 		t.Errorf("allowDup: %v", err)
 	}
+}
+
+func TestParseObjectManyKeys(t *testing.T) {
+	t.Parallel()
+	obj := func(n int, dup bool) string {
+		s := `{"x":{`
+		for i := range n {
+			s += fmt.Sprintf(`"k%d":%d,`, i, i)
+		}
+		if dup {
+			s += `"k1":0,`
+		}
+		return s + `"end":1}}`
+	}
+	for _, n := range []int{3, linearKeys - 1, linearKeys, linearKeys + 1, 40} {
+		if _, err := parseObject([]byte(obj(n, false)), false); err != nil {
+			t.Errorf("%d distinct keys: %v", n, err)
+		}
+		if _, err := parseObject([]byte(obj(n, true)), false); err == nil {
+			t.Errorf("%d keys and a duplicate: accepted", n)
+		}
+	}
+}
+
+// FuzzParseObject: whatever parseObject accepts, encoding/json reads the
+// same top-level members, and its decoded strings are the same.
+func FuzzParseObject(f *testing.F) {
+	f.Add([]byte(`{"iss":"http://a/b","aud":"x","n":1.5,"o":{"k":["v",null]},"e":"\u00e9\n\"","t":true}`))
+	f.Add([]byte(`{"a":"x","b":"y\\z"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fs, err := parseObject(data, false)
+		if err != nil {
+			return
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("parseObject accepted %q, encoding/json refuses it: %v", data, err)
+		}
+		if len(m) != len(fs) {
+			t.Fatalf("%q: %d members, encoding/json %d", data, len(fs), len(m))
+		}
+		for _, f := range fs {
+			raw, ok := m[string(f.key)]
+			if !ok {
+				t.Fatalf("%q: key %q unknown to encoding/json", data, f.key)
+			}
+			if f.kind != 's' {
+				continue
+			}
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil || s != f.str {
+				t.Fatalf("%q: %q decoded as %q, encoding/json %q (%v)", data, f.key, f.str, s, err)
+			}
+		}
+	})
 }
