@@ -90,12 +90,13 @@ func TestColdRatios(t *testing.T) {
 		return &Attack{Target: target, Scenario: "cold", OfferedRate: rate, CPUPerRequestUS: cpuUS, VerifyNS: verifyNS}
 	}
 	rep := &Report{VerifyNS: 50_000}
-	rep.coldRatios([]*Attack{
+	heads := []*Attack{
 		cold("reference-proc", 5000, 150, 50_000), // 1.5
-		cold("baseline-proc", 5000, 60, 40_000),   // 0.75
+		cold("baseline-proc", 7500, 60, 40_000),   // 0.75 (the baseline's sustainable step)
 		cold("express", 2500, 300, 0),             // the run's verify cost: 3.0; no baseline at 2500
 		{Target: "reference-proc", Scenario: "hot", OfferedRate: 5000, CPUPerRequestUS: 20},
-	})
+	}
+	rep.coldRatios(heads, append([]*Attack{cold("baseline-proc", 5000, 60, 40_000)}, heads...))
 	want := map[string]float64{"reference-proc": 1.5, "baseline-proc": 0.75, "express": 3}
 	for k, w := range want {
 		if got := rep.ColdCPURatio[k]; math.Abs(got-w) > 1e-9 {

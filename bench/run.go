@@ -165,7 +165,7 @@ func (rep *Report) finish(elapsed time.Duration) {
 			}
 		}
 	}
-	rep.coldRatios(heads)
+	rep.coldRatios(heads, rep.all())
 	for _, a := range rep.Attacks {
 		if a.Saturated && a.OfferedRate > 0 {
 			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: correct throughput %.0f/s below %.0f%% of the offered %.0f/s: saturated (the load generator shares the machine's CPUs with the target)", a.Name, a.Throughput, DefaultMinAchieved*100, a.OfferedRate))
@@ -178,9 +178,10 @@ func (rep *Report) finish(elapsed time.Duration) {
 // coldRatios fills ColdCPURatio (a launched target's CPU per cold request
 // over two verifies) and ColdValidationRatio (the same, less a no-validation
 // baseline's at the same offered rate: what validating costs) from the
-// headline cold attacks. Each attack is divided by the verify cost measured
-// around it (else the run's).
-func (rep *Report) coldRatios(heads []*Attack) {
+// headline cold attacks; a baseline's figure may come from any of its
+// attacks at the same offered rate (a find-max step). Each attack is
+// divided by the verify cost measured around it (else the run's).
+func (rep *Report) coldRatios(heads, all []*Attack) {
 	ratio := func(a *Attack) float64 {
 		v := a.VerifyNS
 		if v <= 0 {
@@ -192,7 +193,7 @@ func (rep *Report) coldRatios(heads []*Attack) {
 		return a.CPUPerRequestUS * 1000 / (2 * v)
 	}
 	base := map[float64]float64{} // offered rate -> baseline ratio
-	for _, a := range heads {
+	for _, a := range all {
 		if x := ratio(a); x > 0 && isBaseline(a.Target) {
 			base[a.OfferedRate] = x
 		}
