@@ -168,9 +168,11 @@ func (ks *keyStore) fetchInto(ctx context.Context, appID string, k *appKey) (key
 			k.failUntil, k.failErr = now.Add(ks.cfg.NegativeTTL), ferr
 			return nil, ferr
 		}
-		if g := k.gen.Load(); g != retiredGen && (k.pub == nil || !k.pub.rsa.Equal(pub)) {
-			k.gen.Add(1)
-			k.pub = newPublicKey(pub)
+		if k.pub == nil || !k.pub.rsa.Equal(pub) {
+			if k.gen.Load() != retiredGen {
+				k.gen.Add(1)
+			}
+			k.pub = newPublicKey(pub) // prepared once per key, not per verify
 		}
 		k.expires, k.failUntil, k.failErr = now.Add(ks.cfg.KeyTTL), time.Time{}, nil
 		return keyed{k.pub, k, k.gen.Load()}, nil

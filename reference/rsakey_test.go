@@ -2,14 +2,20 @@ package reference
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/json"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 var (
@@ -170,4 +176,35 @@ func FuzzPublicKeyVerify(f *testing.F) {
 			t.Fatalf("verifyRS256 = %v, crypto/rsa = %v (em %x, input %q)", got, std, em, input)
 		}
 	})
+}
+
+// TestFetchIntoRetiredKey: a key fetched for an appKey that was evicted
+// while the fetch was in flight is still installed and returned (with the
+// retired generation, so nothing is cached under it).
+func TestFetchIntoRetiredKey(t *testing.T) {
+	k := rsaTestKeys(t)["2048"]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_ = json.NewEncoder(w).Encode(tokenfactory.NewPublicKeyJSON(&k.PublicKey))
+	}))
+	defer srv.Close()
+	cfg, err := Config{ServerURL: srv.URL}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := newKeyStore(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ak := &appKey{}
+	ak.gen.Store(retiredGen)
+	got, e := ks.fetchInto(context.Background(), "app", ak)
+	if e != nil {
+		t.Fatal(e)
+	}
+	if got.pub == nil || !got.pub.rsa.Equal(&k.PublicKey) || got.pub.mod == nil {
+		t.Fatalf("fetched key %+v, want the AZ's, prepared", got.pub)
+	}
+	if got.gen != retiredGen {
+		t.Errorf("generation %d, want retiredGen", got.gen)
+	}
 }
