@@ -143,9 +143,8 @@ func prepareCold(ctx context.Context, r *runner, t *running) (*load, error) {
 	// cached (the attack measures verification, not key fetches), the
 	// cache full and evicting on every request (the attack cycles the pool
 	// in the same order, so an LRU misses every time), and the target's
-	// heap at its steady size. Without it the first attack on a fresh
-	// process also pays its warm-up (heap growth, page faults): 15-30%
-	// more CPU per request than the next one at the same rate.
+	// heap at its steady size: the attack measures the steady state, not
+	// the cache filling up.
 	if err := prime(ctx, r.client, r.protectedURL(t, r.env.app.ID), headers(p)); err != nil {
 		return nil, err
 	}

@@ -67,7 +67,8 @@ func (s *sink) request(path string) (http.Header, bool) {
 
 type fixture struct {
 	az       *fakeaz.Server
-	mca      fakeaz.App // MCA app of the bms targets
+	mca      fakeaz.App // MCA app of the bms resource target
+	backend  fakeaz.App // MCA app of the bms backend target (its own: the targets run in parallel and the service-call check counts token requests per app)
 	appid    fakeaz.App // App ID profile app
 	other    fakeaz.App // another MCA app (cross-app tokens)
 	attacker *rsa.PrivateKey
@@ -101,6 +102,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	if f.other, err = az.AddApp(fakeaz.App{}); err != nil {
+		t.Fatal(err)
+	}
+	// Added last: it shares the key of f.mca, never that of f.other.
+	if f.backend, err = az.AddApp(fakeaz.App{ServiceClients: svc}); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -183,8 +188,11 @@ func TestNPMTargets(t *testing.T) {
 				t.Skipf("run `npm ci --prefix targets/%s` first", tg.dir)
 			}
 			app := f.mca
-			if tg.appID {
+			switch {
+			case tg.appID:
 				app = f.appid
+			case tg.backend:
+				app = f.backend
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
