@@ -250,13 +250,13 @@ func (r *runner) one(ctx context.Context, t *running, sc Scenario, rate float64,
 	measure := sc.Name == "cold" && r.cfg.MeasureVerify && t.pid != 0
 	var v0 float64
 	if measure {
-		if v0, err = verifyCost(ctx, r.cfg.Keys, verifyAroundN); err != nil {
+		if v0, err = verifyCost(ctx, r.env.keys, verifyAroundN); err != nil {
 			return nil, err
 		}
 	}
 	a, err := r.attack(ctx, t, sc.Name, l, o)
 	if measure && err == nil {
-		v1, verr := verifyCost(ctx, r.cfg.Keys, verifyAroundN)
+		v1, verr := verifyCost(ctx, r.env.keys, verifyAroundN)
 		if verr != nil {
 			return a, verr
 		}
