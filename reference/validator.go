@@ -316,11 +316,14 @@ func (v *Validator) firstBadSignature(at, it *token, key keyed) *token {
 
 // entry builds the cache entry (and source of the security context).
 func (v *Validator) entry(app, access, id string, at, it *token, now time.Time) *ctxEntry {
-	e := &ctxEntry{app: app, access: access, id: id, sub: at.prn}
+	// Claims strings are slices of their token's whole decoded payload:
+	// the entry keeps a copy, not the payload.
+	e := &ctxEntry{app: app, access: access, id: id}
+	sub := at.prn
 	exp := at.exp
 	var user, device, application []byte
 	if it != nil {
-		e.sub = it.sub
+		sub = it.sub
 		if it.exp != 0 && (exp == 0 || it.exp < exp) {
 			exp = it.exp
 		}
@@ -334,6 +337,7 @@ func (v *Validator) entry(app, access, id string, at, it *token, now time.Time) 
 		sec, frac := math.Modf(exp)
 		e.expires = time.Unix(int64(sec), int64(frac*1e9))
 	}
+	e.sub = strings.Clone(sub)
 	e.u = len(user)
 	e.d = e.u + len(device)
 	e.blob = string(user) + string(device) + string(application)
