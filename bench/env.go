@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -355,48 +357,28 @@ func readPool(path string, now time.Time) ([]pooled, error) {
 func prime(ctx context.Context, client *http.Client, url string, headers []string) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	next := make(chan string)
-	errc := make(chan error, 4)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for h := range next {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-				if err != nil {
-					errc <- err
-					return
-				}
-				req.Header.Set("Authorization", h)
-				resp, err := client.Do(req)
-				if err != nil {
-					errc <- fmt.Errorf("bench: priming %s: %w", url, err)
-					return
-				}
-				_ = resp.Body.Close()
-			}
-		}()
-	}
-	var err error
-loop:
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
 	for _, h := range headers {
-		select {
-		case next <- h:
-		case err = <-errc:
-			break loop
-		case <-ctx.Done():
-			err = ctx.Err()
-			break loop
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			req, err := http.NewRequestWithContext(gctx, http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", h)
+			resp, err := client.Do(req)
+			if err != nil {
+				return fmt.Errorf("bench: priming %s: %w", url, err)
+			}
+			_ = resp.Body.Close()
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errc:
-		default:
-		}
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return err
+	return ctx.Err()
 }

@@ -9,6 +9,8 @@ import (
 	"io"
 	"runtime"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Pair is one valid access token with its id token, for load tests.
@@ -52,55 +54,35 @@ func (f *Factory) Pool(ctx context.Context, spec PoolSpec) ([]Pair, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	out := make([]Pair, spec.N)
-	next := make(chan int)
-	errc := make(chan error, workers)
-	var wg sync.WaitGroup
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
 	var mu sync.Mutex
 	done := 0
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				a, id := spec.Make(i)
-				p, err := f.pair(a, id)
-				if err != nil {
-					errc <- fmt.Errorf("tokenfactory: pool item %d: %w", i, err)
-					return
-				}
-				out[i] = p
-				if spec.Progress != nil {
-					mu.Lock()
-					done++
-					if done%1000 == 0 || done == spec.N {
-						spec.Progress(done)
-					}
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	var err error
-feed:
 	for i := range spec.N {
-		select {
-		case next <- i:
-		case err = <-errc:
-			break feed
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
+		if gctx.Err() != nil {
+			break
 		}
+		g.Go(func() error {
+			p, err := f.pair(spec.Make(i))
+			if err != nil {
+				return fmt.Errorf("tokenfactory: pool item %d: %w", i, err)
+			}
+			out[i] = p
+			if spec.Progress != nil {
+				mu.Lock()
+				done++
+				if done%1000 == 0 || done == spec.N {
+					spec.Progress(done)
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
 	}
-	close(next)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errc:
-		default:
-		}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return out, nil
