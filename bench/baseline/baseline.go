@@ -13,19 +13,16 @@
 package baseline
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/loopback"
+	"github.com/mcaspec/mcaspec/reference"
 )
 
 // Defaults of a Config.
@@ -52,10 +49,8 @@ type Server struct {
 	client *http.Client
 	mux    *http.ServeMux
 
-	srv     loopback.Server
-	svc     string // cached service Authorization header
-	svcExp  time.Time
-	svcLock sync.Mutex // serialises token requests
+	srv    loopback.Server
+	tokens *reference.ServiceTokenSource // nil without service credentials
 }
 
 // New returns a baseline target.
@@ -67,6 +62,14 @@ func New(cfg Config) *Server {
 		cfg.Clock = time.Now
 	}
 	s := &Server{cfg: cfg, client: loopback.Client(cfg.DownstreamTimeout)}
+	if cfg.ServerURL != "" && cfg.AppID != "" && cfg.ClientID != "" && cfg.Secret != "" {
+		// The reference's service token source: the same client-credentials
+		// request and reuse (until a minute before expiry) as the target's.
+		s.tokens, _ = reference.NewServiceTokenSource(reference.ServiceConfig{
+			ServerURL: cfg.ServerURL, AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret,
+			HTTPClient: s.client, Clock: cfg.Clock,
+		})
+	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -163,50 +166,16 @@ func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
 		refuse(w)
 		return
 	}
-	h, err := s.serviceHeader(r.Context())
+	if s.tokens == nil {
+		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": "baseline: no service credentials (ServerURL, AppID, ClientID, Secret)"})
+		return
+	}
+	h, err := s.tokens.AuthorizationHeader(r.Context())
 	if err != nil {
 		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": err.Error()})
 		return
 	}
 	s.forward(w, r, h)
-}
-
-// serviceHeader gets a client-credentials token and reuses it until a
-// minute before it expires.
-func (s *Server) serviceHeader(ctx context.Context) (string, error) {
-	s.svcLock.Lock()
-	defer s.svcLock.Unlock()
-	if s.svc != "" && s.cfg.Clock().Before(s.svcExp) {
-		return s.svc, nil
-	}
-	if s.cfg.ServerURL == "" || s.cfg.AppID == "" || s.cfg.ClientID == "" {
-		return "", errors.New("baseline: no service credentials (ServerURL, AppID, ClientID, Secret)")
-	}
-	u := s.cfg.ServerURL + "/authorization/v1/apps/" + url.PathEscape(s.cfg.AppID) + "/token"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader("grant_type=client_credentials"))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(s.cfg.ClientID, s.cfg.Secret)
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("baseline: service token: %w", err)
-	}
-	defer resp.Body.Close()
-	var tr struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int64  `json:"expires_in"`
-	}
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("baseline: service token: AZ answered %s", resp.Status)
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&tr); err != nil || tr.AccessToken == "" {
-		return "", fmt.Errorf("baseline: service token: unusable answer: %v", err)
-	}
-	s.svc = "Bearer " + tr.AccessToken
-	s.svcExp = s.cfg.Clock().Add(time.Duration(tr.ExpiresIn)*time.Second - time.Minute)
-	return s.svc, nil
 }
 
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, authorization string) {
