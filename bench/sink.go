@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mcaspec/mcaspec/internal/loopback"
+	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
 // injectHeader is sent by the propagation scenario on every request: a
@@ -25,7 +25,7 @@ type sinkEcho struct {
 
 // sink is the downstream service of the propagation scenario, on loopback.
 type sink struct {
-	srv  loopback.Server
+	srv  listen.Server
 	url  string
 	hits atomic.Int64
 }

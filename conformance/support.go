@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcaspec/mcaspec/internal/loopback"
+	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -25,7 +25,7 @@ type SinkRequest struct {
 // Sink is a loopback HTTP server standing in for a downstream service: it
 // answers 200 to everything and records what it received, by path.
 type Sink struct {
-	srv loopback.Server
+	srv listen.Server
 	mu  sync.Mutex
 	got map[string][]SinkRequest
 }
@@ -69,7 +69,7 @@ func (s *Sink) Close() error { return s.srv.Close() }
 // A validator must never fetch these URLs.
 type Attacker struct {
 	Key *rsa.PrivateKey
-	srv loopback.Server
+	srv listen.Server
 	mu  sync.Mutex
 	n   map[string]int
 }

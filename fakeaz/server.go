@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mcaspec/mcaspec/internal/loopback"
+	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -64,7 +64,7 @@ var (
 	ErrInvalidApp    = errors.New("fakeaz: invalid app definition")
 	ErrInvalidFault  = errors.New("fakeaz: invalid fault spec")
 	ErrInvalidConfig = errors.New("fakeaz: invalid config")
-	ErrNotLoopback   = loopback.ErrNotLoopback
+	ErrListen        = listen.ErrAddr
 	ErrStarted       = errors.New("fakeaz: server already started")
 	ErrClosed        = errors.New("fakeaz: server closed")
 )
@@ -167,7 +167,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	closed    chan struct{}
-	ln        loopback.Server
+	ln        listen.Server
 }
 
 // New returns a Server. It does not listen: call Start, or mount it as an
@@ -221,15 +221,14 @@ func New(opts ...Option) *Server {
 // Err reports errors of construction options (WithConfigFile, WithConfig, WithApps).
 func (s *Server) Err() error { return s.initErr }
 
-// CheckLoopback returns an error wrapping ErrNotLoopback unless addr
-// is a loopback host:port (127.0.0.0/8, ::1 or localhost).
-func CheckLoopback(addr string) error {
-	_, err := loopback.Addr(addr)
+// CheckListen returns an error wrapping ErrListen unless addr is host:port.
+func CheckListen(addr string) error {
+	_, err := listen.Addr(addr)
 	return err
 }
 
-// Start listens on addr (a loopback host:port; "127.0.0.1:0" picks a free
-// port) and serves in the background until Close.
+// Start listens on addr (host:port; "127.0.0.1:0" picks a free port,
+// "0.0.0.0:9080" every interface) and serves in the background until Close.
 func (s *Server) Start(addr string) error {
 	if s.initErr != nil {
 		return s.initErr
@@ -241,7 +240,7 @@ func (s *Server) Start(addr string) error {
 	}
 	err := s.ln.Start(addr, &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second})
 	switch {
-	case errors.Is(err, loopback.ErrStarted):
+	case errors.Is(err, listen.ErrStarted):
 		return ErrStarted
 	case err != nil:
 		return fmt.Errorf("fakeaz: %w", err)

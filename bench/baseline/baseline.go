@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/internal/loopback"
 	"github.com/mcaspec/mcaspec/reference"
 )
@@ -49,7 +50,7 @@ type Server struct {
 	client *http.Client
 	mux    *http.ServeMux
 
-	srv    loopback.Server
+	srv    listen.Server
 	tokens *reference.ServiceTokenSource // nil without service credentials
 }
 

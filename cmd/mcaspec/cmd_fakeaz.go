@@ -29,7 +29,7 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := fakeaz.CheckLoopback(*listen); err != nil {
+	if err := fakeaz.CheckListen(*listen); err != nil {
 		return fmt.Errorf("%w: --listen: %v", errUsage, err)
 	}
 	if *codeTTL <= 0 || *tokenTTL <= 0 {
@@ -52,7 +52,7 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := s.Start(*listen); err != nil {
-		if errors.Is(err, fakeaz.ErrNotLoopback) {
+		if errors.Is(err, fakeaz.ErrListen) {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 		return err

@@ -24,7 +24,7 @@ func TestIDPCommandUsage(t *testing.T) {
 		{[]string{"--kind", "google", "--config", "x.json"}, "--config applies"},
 		{[]string{"--kind", "custom", "--app", "1:s"}, "--app applies"},
 		{[]string{"--kind", "facebook", "--app", "nosecret"}, "app id"},
-		{[]string{"--listen", "0.0.0.0:0"}, "loopback"},
+		{[]string{"--listen", "0.0.0.0"}, "host:port"},
 	}
 	for _, tc := range tests {
 		err := runIDP(t.Context(), tc.args, io.Discard, io.Discard)

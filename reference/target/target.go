@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/internal/loopback"
 	"github.com/mcaspec/mcaspec/reference"
 )
@@ -92,7 +93,7 @@ type Server struct {
 	tokens *reference.ServiceTokenSource // nil without client credentials
 	client *http.Client
 	mux    *http.ServeMux
-	srv    loopback.Server
+	srv    listen.Server
 }
 
 // New builds the target from cfg.

@@ -1,5 +1,5 @@
 // Package sim holds the plumbing the identity-provider simulators share:
-// a loopback-only listener, fault injection, JSON helpers, opaque token
+// a listener, fault injection, JSON helpers, opaque token
 // generation and the client side of a provider call.
 package sim
 
@@ -17,23 +17,23 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz/idp"
-	"github.com/mcaspec/mcaspec/internal/loopback"
+	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
 // MaxBody bounds request and response bodies read by simulators and clients.
 const MaxBody = 1 << 20
 
-// Listener runs a handler on a loopback address. The zero value is ready.
-type Listener struct{ s loopback.Server }
+// Listener runs a handler on an address (default 127.0.0.1:0). The zero value is ready.
+type Listener struct{ s listen.Server }
 
 // Done is closed when Close is called; hanging handlers watch it.
 func (l *Listener) Done() <-chan struct{} { return l.s.Done() }
 
-// CheckLoopback resolves addr ("" means 127.0.0.1:0; "localhost" means
-// 127.0.0.1) and refuses anything that is not a loopback address.
-func CheckLoopback(addr string) (string, error) { return loopback.Addr(addr) }
+// CheckListen resolves addr ("" means 127.0.0.1:0; "localhost" means
+// 127.0.0.1) and refuses anything that is not host:port.
+func CheckListen(addr string) (string, error) { return listen.Addr(addr) }
 
-// Start listens on addr (loopback only) and serves h in the background.
+// Start listens on addr and serves h in the background.
 func (l *Listener) Start(addr string, h http.Handler) error {
 	return l.s.Start(addr, &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second})
 }

@@ -5,24 +5,24 @@ import (
 	"testing"
 )
 
-func TestCheckLoopback(t *testing.T) {
+func TestCheckListen(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want, err string }{
 		{"", "127.0.0.1:0", ""},
 		{"127.0.0.1:8080", "127.0.0.1:8080", ""},
 		{"localhost:9", "127.0.0.1:9", ""},
-		{":9", "", "loopback only"},
+		{":9", ":9", ""},
 		{"[::1]:0", "[::1]:0", ""},
 		{"127.0.0.2:0", "127.0.0.2:0", ""},
-		{"0.0.0.0:0", "", "loopback only"},
-		{"[::]:0", "", "loopback only"},
-		{"example.com:80", "", "loopback only"},
-		{"127.0.0.1", "", "want 127.0.0.1:PORT"},
+		{"0.0.0.0:0", "0.0.0.0:0", ""},
+		{"[::]:0", "[::]:0", ""},
+		{"example.com:80", "example.com:80", ""},
+		{"127.0.0.1", "", "want host:port"},
 	}
 	for _, tc := range tests {
-		got, err := CheckLoopback(tc.in)
+		got, err := CheckListen(tc.in)
 		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
-			t.Errorf("CheckLoopback(%q) = %q, %v; want %q, %q", tc.in, got, err, tc.want, tc.err)
+			t.Errorf("CheckListen(%q) = %q, %v; want %q, %q", tc.in, got, err, tc.want, tc.err)
 		}
 	}
 }
