@@ -60,8 +60,11 @@ func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	cfg, err := target.ConfigFromEnv(getenv)
 	if err != nil {
-		if errors.Is(err, target.ErrConfig) {
+		if errors.Is(err, target.ErrNoServerURL) {
 			return fmt.Errorf("%w: %w (or pass --server-url)", errUsage, err)
+		}
+		if errors.Is(err, target.ErrConfig) {
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 		return err
 	}
