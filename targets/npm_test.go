@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -30,11 +31,17 @@ type npmTarget struct {
 	dir     string
 	backend bool // MCA_MODE=backend
 	appID   bool // App ID profile (ibmcloud-appid)
+	// host is the HOST it is given ("": the default, 127.0.0.1).
+	host string
+	// portOnly gives it MCA_DOWNSTREAM_HOSTS=127.0.0.1:<the sink's port>.
+	portOnly bool
 }
 
+// The targets run with different HOST and MCA_DOWNSTREAM_HOSTS so that each
+// setting is seen at work once (127.0.0.2 is loopback too).
 var npmTargets = []npmTarget{
-	{dir: "bms-mca-resource"},
-	{dir: "bms-mca-backend", backend: true},
+	{dir: "bms-mca-resource", host: "127.0.0.2"},
+	{dir: "bms-mca-backend", backend: true, portOnly: true},
 	{dir: "ibmcloud-appid", appID: true},
 }
 
@@ -196,11 +203,18 @@ func TestNPMTargets(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
-			p, err := launch.Start(ctx, "node server.js", launch.Contract{
-				ServerURL: f.az.URL(), AppID: app.ID, ClientID: "svc", Secret: "s3cret", Backend: tg.backend,
-			}, launch.Options{Dir: dir})
+			c := launch.Contract{
+				ServerURL: f.az.URL(), AppID: app.ID, ClientID: "svc", Secret: "s3cret", Backend: tg.backend, Host: tg.host,
+			}
+			if tg.portOnly {
+				c.DownstreamHosts = f.sink.srv.Listener.Addr().String()
+			}
+			p, err := launch.Start(ctx, "node server.js", c, launch.Options{Dir: dir})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if want := "http://" + launch.DialHost(tg.host) + ":"; !strings.HasPrefix(p.URL(), want) {
+				t.Errorf("URL %s, want %s...", p.URL(), want)
 			}
 			t.Cleanup(func() {
 				_ = p.Stop()
@@ -210,6 +224,35 @@ func TestNPMTargets(t *testing.T) {
 			})
 			checkContract(t, f, tg, app, p.URL())
 			observe(t, f, tg, app, p.URL())
+		})
+	}
+}
+
+// A bad HOST or MCA_DOWNSTREAM_HOSTS stops a Node target at start-up with a
+// message naming the variable (before any npm package is loaded).
+func TestNPMTargetsBadConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Node.js processes")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is not installed")
+	}
+	for _, tc := range []struct {
+		name string
+		c    launch.Contract
+		want string
+	}{
+		{"bad MCA_DOWNSTREAM_HOSTS", launch.Contract{ServerURL: "http://127.0.0.1:1/imf-authserver", AppID: "x", DownstreamHosts: "http://sink:9001"}, "MCA_DOWNSTREAM_HOSTS"},
+		{"bad HOST", launch.Contract{ServerURL: "http://127.0.0.1:1/imf-authserver", AppID: "x", Host: "a b"}, "HOST"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			for _, tg := range npmTargets {
+				_, err := launch.Start(t.Context(), "node "+filepath.Join(tg.dir, "server.js"), tc.c, launch.Options{ReadyTimeout: 30 * time.Second})
+				if !errors.Is(err, launch.ErrNotReady) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "exited") {
+					t.Errorf("%s: %v, want an exit naming %s", tg.dir, err, tc.want)
+				}
+			}
 		})
 	}
 }
@@ -279,6 +322,26 @@ func checkContract(t *testing.T, f *fixture, tg npmTarget, app fakeaz.App, base 
 		}
 		if r := call(t, route("propagate")+"?to="+url.QueryEscape("http://example.com/"), map[string]string{"Authorization": header}); r.status != 400 {
 			t.Errorf("propagate to a non-loopback URL: %d %s, want 400", r.status, r.body)
+		}
+		if !tg.portOnly {
+			// localhost is allowed by the default list once it resolves to loopback.
+			path := sinkPath()
+			viaName := strings.Replace(f.sink.srv.URL, "127.0.0.1", "localhost", 1) + path
+			if r := call(t, route("propagate")+"?to="+url.QueryEscape(viaName), map[string]string{"Authorization": header}); r.status != 200 {
+				t.Errorf("propagate to %s: %d %s, want 200", viaName, r.status, r.body)
+			}
+			if _, ok := f.sink.request(path); !ok {
+				t.Errorf("propagate to %s did not reach the sink", viaName)
+			}
+			return
+		}
+		// Only the sink's port is allowed: another loopback port is refused
+		// with a JSON error naming the list, before any connection.
+		for _, route := range []string{route("propagate"), route("service-call")} {
+			r := call(t, route+"?to="+url.QueryEscape("http://127.0.0.1:1/"), map[string]string{"Authorization": header})
+			if r.status != 400 || !strings.Contains(r.body, `"invalid_request"`) || !strings.Contains(r.body, "MCA_DOWNSTREAM_HOSTS") {
+				t.Errorf("%s to a port outside MCA_DOWNSTREAM_HOSTS: %d %s, want 400 invalid_request naming the list", route, r.status, r.body)
+			}
 		}
 	})
 	t.Run("service-call uses one cached service token", func(t *testing.T) {

@@ -29,6 +29,7 @@ contract.mount(app, {
   securityContext: (req) => req.securityContext,
   // bms-mca-oauth-sdk does not install on Node 20: getAuthorizationHeader() by hand.
   serviceAuthorization: contract.tokenCache(contract.clientCredentials(cfg.serverUrl, cfg.appId, cfg.clientId, cfg.secret)),
+  downstream: cfg.downstream, // MCA_DOWNSTREAM_HOSTS
 });
 
-contract.listen(app, cfg.port, 'bms-mca-backend');
+contract.listen(app, cfg, 'bms-mca-backend');

@@ -35,6 +35,7 @@ contract.mount(app, {
   // bms-mca-oauth-sdk (the package's server SDK) does not install on Node 20
   // (its native x509 addon fails to build): getAuthorizationHeader() by hand.
   serviceAuthorization: contract.tokenCache(contract.clientCredentials(cfg.serverUrl, cfg.appId, cfg.clientId, cfg.secret)),
+  downstream: cfg.downstream, // MCA_DOWNSTREAM_HOSTS
 });
 
-contract.listen(app, cfg.port, 'bms-mca-resource');
+contract.listen(app, cfg, 'bms-mca-resource');

@@ -1,9 +1,10 @@
 // Package container runs a target under test from a container image, following the target
 // contract (docs/TARGET-CONTRACT.md) as targets/launch does for a command: the contract's
-// environment (PORT = a free loopback port), GET /healthz until 200, the output kept for the
-// report. The container runs with host networking (fakeaz/container/hostnet): the target listens
-// on 127.0.0.1:$PORT of this machine and reaches the AZ at its loopback serverUrl, so a Docker
-// engine on the same machine is needed.
+// environment (HOST = 127.0.0.1 unless the Contract sets another, PORT = a free loopback port),
+// GET /healthz until 200, the output kept for the report. The container runs with host
+// networking (fakeaz/container/hostnet): the target listens on $HOST:$PORT of this machine
+// (HOST must include loopback: 127.0.0.1, or 0.0.0.0 for every interface) and reaches the AZ at
+// its loopback serverUrl, so a Docker engine on the same machine is needed.
 //
 //	t, err := container.Start(ctx, "mcaspec/reference:dev", launch.Contract{ServerURL: az, AppID: app}, container.Options{})
 //	defer t.Terminate(context.Background())
@@ -61,8 +62,8 @@ type Target struct {
 	termErr    error
 }
 
-// Start runs image with host networking and the contract's environment for a loopback port,
-// and waits until GET http://127.0.0.1:PORT/healthz answers 200. If the container exits or is
+// Start runs image with host networking and the contract's environment for a loopback port
+// (HOST=127.0.0.1 when c.Host is empty), and waits until GET http://127.0.0.1:PORT/healthz answers 200. If the container exits or is
 // not ready in time, Start removes it and returns an error wrapping launch.ErrNotReady with the
 // tail of its logs.
 func Start(ctx context.Context, image string, c launch.Contract, o Options) (*Target, error) {

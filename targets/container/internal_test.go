@@ -3,6 +3,8 @@ package container
 import (
 	"strings"
 	"testing"
+
+	"github.com/mcaspec/mcaspec/targets/launch"
 )
 
 func TestTailWriter(t *testing.T) {
@@ -32,6 +34,21 @@ func TestTailWriter(t *testing.T) {
 				t.Errorf("tail = %q, want %q", w.String(), tt.want)
 			}
 		})
+	}
+}
+
+// The container gets HOST explicitly: 127.0.0.1 by default (host networking), the caller's
+// value otherwise.
+func TestContainerHost(t *testing.T) {
+	t.Parallel()
+	for host, want := range map[string]string{"": "127.0.0.1", "0.0.0.0": "0.0.0.0"} {
+		m, err := envMap(launch.Contract{Host: host}.Env(8080))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m["HOST"] != want || m["PORT"] != "8080" {
+			t.Errorf("Contract{Host: %q}: HOST=%q PORT=%q, want HOST=%q PORT=8080", host, m["HOST"], m["PORT"], want)
+		}
 	}
 }
 

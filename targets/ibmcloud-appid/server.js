@@ -77,6 +77,6 @@ const app = express();
 app.disable('x-powered-by');
 app.use(passport.initialize());
 
-contract.mount(app, { protect, securityContext, serviceAuthorization: contract.tokenCache(fetchServiceToken) });
+contract.mount(app, { protect, securityContext, serviceAuthorization: contract.tokenCache(fetchServiceToken), downstream: cfg.downstream });
 
-contract.listen(app, cfg.port, 'ibmcloud-appid');
+contract.listen(app, cfg, 'ibmcloud-appid');

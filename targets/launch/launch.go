@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -30,23 +31,39 @@ const (
 	LogTailBytes = 64 << 10
 )
 
+// DefaultHost is the HOST a target is given when Contract.Host is empty.
+const DefaultHost = "127.0.0.1"
+
 // Contract is what the harness gives a target.
 type Contract struct {
-	ServerURL string            // MCA_SERVER_URL: the AZ serverUrl
-	AppID     string            // MCA_APP_ID (also VCAP tenantId and application_id)
-	ClientID  string            // MCA_CLIENT_ID: the target's service client (optional)
-	Secret    string            // MCA_SECRET (optional)
-	Backend   bool              // MCA_MODE=backend: the app id comes from the env only
-	Extra     map[string]string // more environment, e.g. LOG_LEVEL
+	ServerURL string // MCA_SERVER_URL: the AZ serverUrl
+	AppID     string // MCA_APP_ID (also VCAP tenantId and application_id)
+	ClientID  string // MCA_CLIENT_ID: the target's service client (optional)
+	Secret    string // MCA_SECRET (optional)
+	Backend   bool   // MCA_MODE=backend: the app id comes from the env only
+	// Host is HOST, the address the target listens on; "" = DefaultHost.
+	// 0.0.0.0 makes it reachable from the network (a container on a bridge).
+	Host string
+	// DownstreamHosts is MCA_DOWNSTREAM_HOSTS, the hosts /propagate and
+	// /service-call may call (comma-separated host[:port]); "" = not passed,
+	// loopback only.
+	DownstreamHosts string
+	Extra           map[string]string // more environment, e.g. LOG_LEVEL
 }
 
-// Env returns the contract's environment for a target listening on port.
+// Env returns the contract's environment for a target listening on port
+// (HOST is always set, DefaultHost when Contract.Host is empty).
 func (c Contract) Env(port int) []string {
 	creds := map[string]string{"serverUrl": c.ServerURL, "tenantId": c.AppID, "clientId": c.ClientID, "secret": c.Secret}
 	vs, _ := json.Marshal(map[string]any{"AdvancedMobileAccess": []any{map[string]any{
 		"name": "AdvancedMobileAccess-mcaspec", "label": "AdvancedMobileAccess", "credentials": creds}}})
 	va, _ := json.Marshal(map[string]string{"application_id": c.AppID})
+	host := c.Host
+	if host == "" {
+		host = DefaultHost
+	}
 	env := []string{
+		"HOST=" + host,
 		"PORT=" + strconv.Itoa(port),
 		"MCA_SERVER_URL=" + c.ServerURL,
 		"MCA_APP_ID=" + c.AppID,
@@ -57,6 +74,9 @@ func (c Contract) Env(port int) []string {
 	}
 	if c.Backend {
 		env = append(env, "MCA_MODE=backend")
+	}
+	if c.DownstreamHosts != "" {
+		env = append(env, "MCA_DOWNSTREAM_HOSTS="+c.DownstreamHosts)
 	}
 	for k, v := range c.Extra {
 		env = append(env, k+"="+v)
@@ -96,7 +116,7 @@ func Start(ctx context.Context, command string, c Contract, o Options) (*Process
 			return nil, err
 		}
 	}
-	p := &Process{url: fmt.Sprintf("http://127.0.0.1:%d", port), tail: &tailBuffer{max: LogTailBytes}, done: make(chan struct{})}
+	p := &Process{url: "http://" + net.JoinHostPort(DialHost(c.Host), strconv.Itoa(port)), tail: &tailBuffer{max: LogTailBytes}, done: make(chan struct{})}
 	p.cmd = exec.Command("sh", "-c", command)
 	p.cmd.Dir = o.Dir
 	p.cmd.Env = append(os.Environ(), c.Env(port)...)
@@ -204,6 +224,20 @@ func (p *Process) Stop() error {
 		}
 	})
 	return p.stopErr
+}
+
+// DialHost is the host a client on this machine dials to reach a target
+// listening on HOST=host: 127.0.0.1 for "", localhost and 0.0.0.0 (every
+// interface), ::1 for ::, else host itself.
+func DialHost(host string) string {
+	h := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	switch h {
+	case "", "localhost", "0.0.0.0":
+		return DefaultHost
+	case "::":
+		return "::1"
+	}
+	return h
 }
 
 // FreePort returns a free TCP port on 127.0.0.1.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +22,15 @@ func TestContractEnv(t *testing.T) {
 		k, v, _ := strings.Cut(kv, "=")
 		m[k] = v
 	}
-	if m["PORT"] != "8080" || m["MCA_APP_ID"] != "app" || m["MCA_MODE"] != "backend" {
+	if m["PORT"] != "8080" || m["HOST"] != "127.0.0.1" || m["MCA_APP_ID"] != "app" || m["MCA_MODE"] != "backend" {
 		t.Errorf("env %v", m)
+	}
+	if _, ok := m["MCA_DOWNSTREAM_HOSTS"]; ok {
+		t.Errorf("MCA_DOWNSTREAM_HOSTS passed without Contract.DownstreamHosts: %v", m)
+	}
+	env = launch.Contract{Host: "0.0.0.0", DownstreamHosts: "sink:9001,loopback"}.Env(1)
+	if !slices.Contains(env, "HOST=0.0.0.0") || !slices.Contains(env, "MCA_DOWNSTREAM_HOSTS=sink:9001,loopback") {
+		t.Errorf("env %v, want the caller's HOST and MCA_DOWNSTREAM_HOSTS", env)
 	}
 	var vs map[string][]struct {
 		Name        string            `json:"name"`
@@ -40,6 +48,15 @@ func TestContractEnv(t *testing.T) {
 	}
 }
 
+func TestDialHost(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"": "127.0.0.1", "localhost": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1", "127.0.0.2": "127.0.0.2", "[::1]": "::1"} {
+		if got := launch.DialHost(in); got != want {
+			t.Errorf("DialHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 // TestStartWaitsForHealthAndStops uses the test binary itself as the target.
 func TestStartWaitsForHealthAndStops(t *testing.T) {
 	t.Parallel()
@@ -51,18 +68,26 @@ func TestStartWaitsForHealthAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := "LAUNCH_HELPER=serve exec " + exe + " -test.run '^TestHelperTarget$'"
-	p, err := launch.Start(context.Background(), cmd, launch.Contract{AppID: "x"}, launch.Options{ReadyTimeout: 20 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(p.LogTail(), "helper target listening") {
-		t.Errorf("log tail %q", p.LogTail())
-	}
-	if err := p.Stop(); err != nil {
-		t.Fatal(err)
-	}
-	if !p.Exited() {
-		t.Error("process still running after Stop")
+	for _, host := range []string{"", "127.0.0.2"} { // the default, and a HOST the caller sets
+		t.Run("HOST="+host, func(t *testing.T) {
+			t.Parallel()
+			p, err := launch.Start(context.Background(), cmd, launch.Contract{AppID: "x", Host: host}, launch.Options{ReadyTimeout: 20 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(p.LogTail(), "helper target listening") {
+				t.Errorf("log tail %q", p.LogTail())
+			}
+			if want := "http://" + launch.DialHost(host) + ":"; !strings.HasPrefix(p.URL(), want) {
+				t.Errorf("URL %q, want %s...", p.URL(), want)
+			}
+			if err := p.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			if !p.Exited() {
+				t.Error("process still running after Stop")
+			}
+		})
 	}
 }
 
