@@ -13,6 +13,15 @@
 //	app, _ := s.AddApp(fakeaz.App{BundleID: "com.example.app"})
 //	f, _ := s.Factory(app.ID) // mints the tokens this AZ would issue
 //
+// Where the server listens and the serverUrl its clients use are separate:
+// WithPublicURL fixes the serverUrl (a Service name, an ingress),
+// WithPublicURLFromRequest takes it from each request's Forwarded,
+// X-Forwarded-* or Host headers (a container behind a mapped port). The admin
+// API mints tokens every trusting target accepts: off loopback it needs
+// WithAdminToken or a loopback listener of its own (WithAdminListen), and
+// fakeaz/adminclient drives it from Go. WithSigningKey shares one signing key
+// between processes.
+//
 // Every route of the JSON admin API (under /admin/, for test suites in other
 // languages) and every decision the protocol leaves open is documented in
 // README.md beside this file.
