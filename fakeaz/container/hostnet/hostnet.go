@@ -1,6 +1,7 @@
-// Package hostnet runs testcontainers-go containers on the host's network, for servers that must
-// be reached at a fixed loopback URL (an MCA serverUrl is the iss of every token, so a mapped port
-// would not do) and for Docker engines started without a bridge (dockerd --bridge=none).
+// Package hostnet runs testcontainers-go containers on the host's network, for Docker engines
+// started without a bridge (dockerd --bridge=none) and for servers that must be reached at a
+// fixed loopback URL (an MCA serverUrl is the iss of every token; on a bridge network fakeaz
+// derives it from the mapped address per request instead, see fakeaz/container).
 //
 // Plain testcontainers.Run is not enough there:
 //   - it attaches every container to a default network, and creates a bridge network
@@ -9,7 +10,8 @@
 //     so its wait strategies would poll a non-loopback address.
 //
 // Run uses the engine's "host" network as the default network (nothing is created) and ForHTTP
-// polls http://127.0.0.1:PORT only, never Container.Host.
+// polls http://127.0.0.1:PORT only, never Container.Host. Request builds Run's request without
+// an engine, so that a module's unit tests can inspect it.
 package hostnet
 
 import (
