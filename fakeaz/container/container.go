@@ -49,6 +49,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
+	dockercontainer "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -82,8 +85,13 @@ const (
 // containerPortTCP is ContainerPort as Docker names it.
 var containerPortTCP = strconv.Itoa(ContainerPort) + "/tcp"
 
-// ErrAdmin is wrapped by every error the admin API answered (see AdminError).
-var ErrAdmin = errors.New("fakeaz admin API error")
+var (
+	// ErrAdmin is wrapped by every error the admin API answered (see AdminError).
+	ErrAdmin = errors.New("fakeaz admin API error")
+	// ErrNoBridge is returned by Run on the default bridge network when the Docker engine has no
+	// bridge network (dockerd --bridge=none): use WithHostNetwork there.
+	ErrNoBridge = errors.New("the Docker engine has no bridge network")
+)
 
 // Container is a running fakeaz container.
 type Container struct {
@@ -260,6 +268,11 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 	if err != nil {
 		return nil, fmt.Errorf("run fakeaz: %w", err)
 	}
+	if !r.opts.hostNetwork && len(r.req.Networks) == 0 && networkMode(r.req) == "" {
+		if err := checkBridge(ctx); err != nil {
+			return nil, fmt.Errorf("run fakeaz: %w", err)
+		}
+	}
 	var ctr *testcontainers.DockerContainer
 	if r.opts.hostNetwork {
 		ctr, err = hostnet.RunRequest(ctx, r.req)
@@ -300,6 +313,30 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 		c.apps = append(c.apps, got)
 	}
 	return c, nil
+}
+
+// networkMode is the network mode the request's host config modifier sets ("": the default).
+func networkMode(req testcontainers.GenericContainerRequest) dockercontainer.NetworkMode {
+	var hc dockercontainer.HostConfig
+	if req.HostConfigModifier != nil {
+		req.HostConfigModifier(&hc)
+	}
+	return hc.NetworkMode
+}
+
+// checkBridge returns ErrNoBridge when the engine answers that it has no "bridge" network, so
+// that Run fails at once with the remedy instead of waiting for a port that is never mapped.
+// Other errors are left to testcontainers, which reports them when it creates the container.
+func checkBridge(ctx context.Context) error {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil
+	}
+	defer cli.Close()
+	if _, err := cli.NetworkInspect(ctx, "bridge", client.NetworkInspectOptions{}); errdefs.IsNotFound(err) {
+		return fmt.Errorf("%w (dockerd --bridge=none?): use container.WithHostNetwork(), or attach the container to a network of yours (testcontainers' network options)", ErrNoBridge)
+	}
+	return nil
 }
 
 // request is what Run sends to the engine, with the settings it keeps.

@@ -340,3 +340,25 @@ func TestRunReportsAnExitedServer(t *testing.T) {
 		t.Errorf("container logs %q do not explain the refusal", b)
 	}
 }
+
+// On an engine without a bridge network (the machines this project is tested on), the default
+// path fails at once with the remedy, and creates no container.
+func TestRunWithoutABridgeSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	img := requireImage(t, container.DefaultImage)
+	if !noBridge(t) {
+		t.Skip("the Docker engine has a bridge network")
+	}
+	start := time.Now()
+	az, err := container.Run(t.Context(), img)
+	testcontainers.CleanupContainer(t, az)
+	if !errors.Is(err, container.ErrNoBridge) || !strings.Contains(err.Error(), "WithHostNetwork") {
+		t.Fatalf("Run = %v, want ErrNoBridge naming WithHostNetwork", err)
+	}
+	if az != nil {
+		t.Error("Run created a container")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Run took %v to refuse", d)
+	}
+}

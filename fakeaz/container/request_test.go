@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	dockercontainer "github.com/moby/moby/api/types/container"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
 
@@ -29,15 +28,6 @@ func flagValue(cmd []string, flag string) (string, bool) {
 		return "", false
 	}
 	return cmd[i+1], true
-}
-
-// networkMode applies the request's host config modifier to an empty host config.
-func networkMode(req testcontainers.GenericContainerRequest) string {
-	var hc dockercontainer.HostConfig
-	if req.HostConfigModifier != nil {
-		req.HostConfigModifier(&hc)
-	}
-	return string(hc.NetworkMode)
 }
 
 // strategies returns the wait strategies of the request (WithWaitStrategyAndDeadline wraps them).
@@ -149,7 +139,7 @@ func TestRequestOnTheHostNetwork(t *testing.T) {
 				t.Fatal(err)
 			}
 			req := r.req
-			if m := networkMode(req); m != hostnet.Network {
+			if m := networkMode(req); string(m) != hostnet.Network {
 				t.Errorf("network mode %q, want %q", m, hostnet.Network)
 			}
 			if len(req.ExposedPorts) != 0 {
