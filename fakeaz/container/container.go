@@ -30,7 +30,8 @@
 // with host networking enabled): fakeaz listens on a free loopback port (hostnet.Run: no bridge
 // network is created), the serverUrl is http://127.0.0.1:PORT/imf-authserver and the admin API
 // stays on loopback, open as for a local fakeaz. Use it where Docker's bridge is off
-// (dockerd --bridge=none, as on the machines this project is tested on).
+// (dockerd --bridge=none, as on the machines this project is tested on): there the default path
+// fails at once with ErrNoBridge.
 //
 // The image is built locally by `make images` (build/docker/README.md).
 package container
@@ -83,7 +84,7 @@ const (
 )
 
 // containerPortTCP is ContainerPort as Docker names it.
-var containerPortTCP = strconv.Itoa(ContainerPort) + "/tcp"
+const containerPortTCP = "9080/tcp"
 
 var (
 	// ErrAdmin is wrapped by every error the admin API answered (see AdminError).

@@ -91,7 +91,7 @@ func TestRequestOnTheBridgeNetwork(t *testing.T) {
 			if len(ss) != 1 || !ok {
 				t.Fatalf("wait strategies %v, want one wait.HTTPStrategy", ss)
 			}
-			if hs.Port.String() != "9080/tcp" || hs.Path != readyPath {
+			if hs.Port.String() != strconv.Itoa(ContainerPort)+"/tcp" || hs.Path != readyPath {
 				t.Errorf("readiness probe %s on %s, want %s on 9080/tcp (mapped)", hs.Path, hs.Port, readyPath)
 			}
 			if got := hs.Headers["Authorization"]; got != "Bearer "+r.adminToken {
