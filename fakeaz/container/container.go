@@ -8,24 +8,53 @@
 //	tok, _ := az.MintToken(ctx, appID, container.TokenRequest{})
 //	_ = az.SetFault(ctx, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 503})
 //
-// The container runs with host networking and listens on a free loopback port, so serverUrl is
-// http://127.0.0.1:PORT/imf-authserver on the test's machine, exactly as the iss of the tokens:
-// validators compare iss with their configured serverUrl, which a mapped port would break. This
-// needs a Docker engine on the same machine (Linux; Docker Desktop only with host networking
-// enabled). The image is built locally by `make images` (build/docker/README.md).
+// # Networks
+//
+// By default the container runs on Docker's default bridge network, so the module works wherever
+// testcontainers does: Docker Desktop, rootless Docker, CI services. fakeaz listens on
+// 0.0.0.0:ContainerPort inside the container; the port is published on a free host port (or the
+// one given with WithPort), and the module talks to it at Container.Host and that mapped port.
+// An MCA serverUrl is the iss of every token and validators compare the two, so the serverUrl
+// must be the URL the service under test uses: fakeaz derives it per request from the Host and
+// X-Forwarded-* headers (--public-url from-request), so http://HOST:MAPPED/imf-authserver,
+// as ServerURL returns it, is the iss of the tokens minted through this module and of the keys
+// fetched at that URL. When the service under test reaches fakeaz at another address (another
+// container on a user network, through an alias), fix the serverUrl with WithPublicURL.
+//
+// On a bridge network the admin API is reachable from outside the container, and fakeaz then
+// requires a bearer token: Run generates one per container, passes it in the environment
+// (MCASPEC_ADMIN_TOKEN) and sends it with every admin call; AdminToken returns it for other
+// clients (curl -H "Authorization: Bearer $TOKEN", the bench's --az-admin-token).
+//
+// WithHostNetwork runs the container on the host's network instead (Linux; Docker Desktop only
+// with host networking enabled): fakeaz listens on a free loopback port (hostnet.Run: no bridge
+// network is created), the serverUrl is http://127.0.0.1:PORT/imf-authserver and the admin API
+// stays on loopback, open as for a local fakeaz. Use it where Docker's bridge is off
+// (dockerd --bridge=none, as on the machines this project is tested on): there the default path
+// fails at once with ErrNoBridge.
+//
+// The image is built locally by `make images` (build/docker/README.md).
 package container
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/containerd/errdefs"
+	dockercontainer "github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/fakeaz/container/hostnet"
@@ -42,24 +71,45 @@ const (
 	DefaultAdminTimeout = 10 * time.Second
 	// DefaultClientID is the clientId of tokens minted by MintToken when the request has none.
 	DefaultClientID = "mcaspec-test-client"
+	// ContainerPort is the port fakeaz listens on inside the container on a bridge network
+	// (on 0.0.0.0); Port returns the host port it is mapped to.
+	ContainerPort = 9080
+	// PublicURLFromRequest is the --public-url value by which fakeaz derives its serverUrl per
+	// request from the Host and X-Forwarded-* headers (the default on a bridge network).
+	PublicURLFromRequest = "from-request"
+	// AdminTokenEnv is the environment variable by which the module passes the admin token.
+	AdminTokenEnv = "MCASPEC_ADMIN_TOKEN"
 	// readyPath is polled until it answers 200.
 	readyPath = fakeaz.AdminPath
 )
 
-// ErrAdmin is wrapped by every error the admin API answered (see AdminError).
-var ErrAdmin = errors.New("fakeaz admin API error")
+// containerPortTCP is ContainerPort as Docker names it.
+const containerPortTCP = "9080/tcp"
+
+var (
+	// ErrAdmin is wrapped by every error the admin API answered (see AdminError).
+	ErrAdmin = errors.New("fakeaz admin API error")
+	// ErrNoBridge is returned by Run on the default bridge network when the Docker engine has no
+	// bridge network (dockerd --bridge=none): use WithHostNetwork there.
+	ErrNoBridge = errors.New("the Docker engine has no bridge network")
+)
 
 // Container is a running fakeaz container.
 type Container struct {
 	testcontainers.Container
-	port int
-	apps []fakeaz.App
-	hc   *http.Client
+	host       string // where this process reaches fakeaz: Container.Host, or 127.0.0.1 on the host network
+	port       int
+	publicURL  string
+	adminToken string
+	apps       []fakeaz.App
+	hc         *http.Client
 }
 
 // options collect the module's own settings; they are not container request customizations.
 type options struct {
+	hostNetwork    bool
 	port           int
+	publicURL      string
 	configFile     string
 	config         *fakeaz.Config
 	apps           []fakeaz.App
@@ -77,14 +127,40 @@ type Option func(*options) error
 // itself; Run reads it.
 func (Option) Customize(*testcontainers.GenericContainerRequest) error { return nil }
 
-// WithPort sets the loopback port fakeaz listens on (default: a free one). Use it to get a
-// fixed serverUrl, e.g. for a validator configured before the container starts.
+// WithPort fixes the port fakeaz is reached at from the host (default: a free one): the host
+// port ContainerPort is published on, or with WithHostNetwork the loopback port fakeaz listens
+// on. Use it to get a fixed serverUrl, e.g. for a validator configured before the container
+// starts.
 func WithPort(port int) Option {
 	return func(o *options) error {
 		if port <= 0 || port > 65535 {
 			return fmt.Errorf("WithPort(%d): the port must be in 1..65535", port)
 		}
 		o.port = port
+		return nil
+	}
+}
+
+// WithHostNetwork runs the container on the host's network: fakeaz listens on a loopback port
+// of the host (WithPort, default a free one), the serverUrl is http://127.0.0.1:PORT/imf-authserver
+// and the admin API needs no token (it is on loopback). Linux engines only (Docker Desktop with
+// host networking enabled); needed where Docker's bridge is off (dockerd --bridge=none).
+func WithHostNetwork() Option {
+	return func(o *options) error { o.hostNetwork = true; return nil }
+}
+
+// WithPublicURL fixes the serverUrl (fakeaz --public-url): the iss of the tokens and the base of
+// the URLs fakeaz hands out, e.g. "http://fakeaz:9080/imf-authserver" when the service under
+// test runs in another container and reaches fakeaz through a network alias. Default: derived
+// per request (PublicURLFromRequest) on a bridge network, http://127.0.0.1:PORT/imf-authserver
+// with WithHostNetwork.
+func WithPublicURL(serverURL string) Option {
+	return func(o *options) error {
+		u, err := url.Parse(serverURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("WithPublicURL(%q): want an absolute http(s) URL such as http://fakeaz:9080%s", serverURL, fakeaz.BasePath)
+		}
+		o.publicURL = strings.TrimRight(serverURL, "/")
 		return nil
 	}
 }
@@ -171,6 +247,7 @@ func WithStartupTimeout(d time.Duration) Option {
 }
 
 // WithHTTPClient sets the client of the admin API calls (default: no proxy, DefaultAdminTimeout).
+// The module sends the admin token through a copy of it; hc itself is not changed.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *options) error {
 		if hc == nil {
@@ -181,30 +258,138 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// Run starts fakeaz from img (e.g. DefaultImage) with host networking on a loopback port
-// (hostnet.Run: no bridge network is created), waits until its admin API answers on
-// 127.0.0.1 and registers the WithApps apps. Options are this package's Option
-// values and any testcontainers.ContainerCustomizer (applied after the module's defaults, so they
-// can override them). On error the container, if one was created, is returned with the error:
-// terminate it (testcontainers.CleanupContainer / TerminateContainer accept it).
+// Run starts fakeaz from img (e.g. DefaultImage) on the default bridge network with a mapped
+// port (or on the host's network with WithHostNetwork, see the package documentation), waits
+// until its admin API answers and registers the WithApps apps. Options are this package's
+// Option values and any testcontainers.ContainerCustomizer (applied after the module's defaults,
+// so they can override them). On error the container, if one was created, is returned with the
+// error: terminate it (testcontainers.CleanupContainer / TerminateContainer accept it).
 func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*Container, error) {
+	r, err := newRequest(img, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("run fakeaz: %w", err)
+	}
+	if !r.opts.hostNetwork && len(r.req.Networks) == 0 && networkMode(r.req) == "" {
+		if err := checkBridge(ctx); err != nil {
+			return nil, fmt.Errorf("run fakeaz: %w", err)
+		}
+	}
+	var ctr *testcontainers.DockerContainer
+	if r.opts.hostNetwork {
+		ctr, err = hostnet.RunRequest(ctx, r.req)
+	} else {
+		var gc testcontainers.Container
+		gc, err = testcontainers.GenericContainer(ctx, r.req)
+		if gc != nil {
+			ctr, _ = gc.(*testcontainers.DockerContainer)
+		}
+	}
+	var c *Container
+	if ctr != nil {
+		c = &Container{Container: ctr, host: "127.0.0.1", port: r.opts.port, publicURL: r.opts.publicURL, adminToken: r.adminToken}
+		c.hc = adminClient(r.opts.httpClient, r.adminToken)
+	}
+	if err != nil {
+		return c, fmt.Errorf("run fakeaz (image %s, %s): %w", img, r.where(), err)
+	}
+	if c == nil {
+		return nil, fmt.Errorf("run fakeaz (image %s): unexpected container type", img)
+	}
+	if !r.opts.hostNetwork {
+		host, err := ctr.Host(ctx)
+		if err != nil {
+			return c, fmt.Errorf("run fakeaz: the Docker host: %w", err)
+		}
+		mapped, err := ctr.MappedPort(ctx, containerPortTCP)
+		if err != nil {
+			return c, fmt.Errorf("run fakeaz: the host port mapped to %s: %w", containerPortTCP, err)
+		}
+		c.host, c.port = host, int(mapped.Num())
+	}
+	for _, a := range r.opts.apps {
+		got, err := c.AddApp(ctx, a)
+		if err != nil {
+			return c, fmt.Errorf("run fakeaz: registering app %q: %w", a.ID, err)
+		}
+		c.apps = append(c.apps, got)
+	}
+	return c, nil
+}
+
+// networkMode is the network mode the request's host config modifier sets ("": the default).
+func networkMode(req testcontainers.GenericContainerRequest) dockercontainer.NetworkMode {
+	var hc dockercontainer.HostConfig
+	if req.HostConfigModifier != nil {
+		req.HostConfigModifier(&hc)
+	}
+	return hc.NetworkMode
+}
+
+// checkBridge returns ErrNoBridge when the engine answers that it has no "bridge" network, so
+// that Run fails at once with the remedy instead of waiting for a port that is never mapped.
+// Other errors are left to testcontainers, which reports them when it creates the container.
+func checkBridge(ctx context.Context) error {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil
+	}
+	defer cli.Close()
+	if _, err := cli.NetworkInspect(ctx, "bridge", client.NetworkInspectOptions{}); errdefs.IsNotFound(err) {
+		return fmt.Errorf("%w (dockerd --bridge=none?): use container.WithHostNetwork(), or attach the container to a network of yours (testcontainers' network options)", ErrNoBridge)
+	}
+	return nil
+}
+
+// request is what Run sends to the engine, with the settings it keeps.
+type request struct {
+	req        testcontainers.GenericContainerRequest
+	opts       options
+	adminToken string
+}
+
+func (r request) where() string {
+	switch {
+	case r.opts.hostNetwork:
+		return "host network, port " + strconv.Itoa(r.opts.port)
+	case r.opts.port != 0:
+		return "bridge network, host port " + strconv.Itoa(r.opts.port)
+	default:
+		return "bridge network"
+	}
+}
+
+// newRequest applies the options and builds the container request, without any engine.
+func newRequest(img string, opts ...testcontainers.ContainerCustomizer) (request, error) {
 	o := options{startupTimeout: DefaultStartupTimeout}
 	for _, opt := range opts {
 		if opt, ok := opt.(Option); ok {
 			if err := opt(&o); err != nil {
-				return nil, fmt.Errorf("run fakeaz: %w", err)
+				return request{}, err
 			}
 		}
 	}
-	if o.port == 0 {
-		p, err := hostnet.FreePort()
-		if err != nil {
-			return nil, fmt.Errorf("run fakeaz: %w", err)
+	r := request{opts: o}
+	listenAddr := "0.0.0.0:" + strconv.Itoa(ContainerPort)
+	if o.hostNetwork {
+		if o.port == 0 {
+			p, err := hostnet.FreePort()
+			if err != nil {
+				return request{}, err
+			}
+			r.opts.port = p
 		}
-		o.port = p
+		listenAddr = "127.0.0.1:" + strconv.Itoa(r.opts.port)
+	} else {
+		r.adminToken = rand.Text()
 	}
 
-	cmd := []string{"fakeaz", "--listen", "127.0.0.1:" + strconv.Itoa(o.port)}
+	cmd := []string{"fakeaz", "--listen", listenAddr}
+	switch {
+	case o.publicURL != "":
+		cmd = append(cmd, "--public-url", o.publicURL)
+	case !o.hostNetwork:
+		cmd = append(cmd, "--public-url", PublicURLFromRequest)
+	}
 	var files []testcontainers.ContainerFile
 	switch {
 	case o.configFile != "":
@@ -213,7 +398,7 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 	case o.config != nil:
 		b, err := json.Marshal(o.config)
 		if err != nil {
-			return nil, fmt.Errorf("run fakeaz: %w", err)
+			return request{}, err
 		}
 		files = append(files, testcontainers.ContainerFile{Reader: bytes.NewReader(b), ContainerFilePath: ConfigPath, FileMode: 0o644})
 		cmd = append(cmd, "--config", ConfigPath)
@@ -228,59 +413,110 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 		cmd = append(cmd, "--token-lifetime", o.tokenLifetime.String())
 	}
 
-	moduleOpts := []testcontainers.ContainerCustomizer{
-		testcontainers.WithCmd(cmd...),
-		testcontainers.WithWaitStrategyAndDeadline(o.startupTimeout+5*time.Second,
-			hostnet.ForHTTP(o.port, readyPath).WithStartupTimeout(o.startupTimeout)),
+	moduleOpts := []testcontainers.ContainerCustomizer{testcontainers.WithCmd(cmd...)}
+	if o.hostNetwork {
+		moduleOpts = append(moduleOpts, testcontainers.WithWaitStrategyAndDeadline(o.startupTimeout+5*time.Second,
+			hostnet.ForHTTP(r.opts.port, readyPath).WithStartupTimeout(o.startupTimeout)))
+	} else {
+		exposed := containerPortTCP
+		if o.port != 0 {
+			exposed = strconv.Itoa(o.port) + ":" + containerPortTCP
+		}
+		moduleOpts = append(moduleOpts,
+			testcontainers.WithExposedPorts(exposed),
+			testcontainers.WithEnv(map[string]string{AdminTokenEnv: r.adminToken}),
+			testcontainers.WithWaitStrategyAndDeadline(o.startupTimeout+5*time.Second,
+				wait.ForHTTP(readyPath).WithPort(containerPortTCP).
+					WithHeaders(map[string]string{"Authorization": "Bearer " + r.adminToken}).
+					WithStartupTimeout(o.startupTimeout)))
 	}
 	if len(files) > 0 {
 		moduleOpts = append(moduleOpts, testcontainers.WithFiles(files...))
 	}
 	moduleOpts = append(moduleOpts, opts...)
 
-	ctr, err := hostnet.Run(ctx, img, moduleOpts...)
-	var c *Container
-	if ctr != nil {
-		c = &Container{Container: ctr, port: o.port, hc: o.httpClient}
-		if c.hc == nil {
-			c.hc = defaultHTTPClient()
-		}
-	}
-	if err != nil {
-		return c, fmt.Errorf("run fakeaz (image %s, port %d): %w", img, o.port, err)
-	}
-	for _, a := range o.apps {
-		got, err := c.AddApp(ctx, a)
+	if o.hostNetwork {
+		req, err := hostnet.Request(img, moduleOpts...)
 		if err != nil {
-			return c, fmt.Errorf("run fakeaz: registering app %q: %w", a.ID, err)
+			return request{}, err
 		}
-		c.apps = append(c.apps, got)
+		r.req = req
+		return r, nil
 	}
-	return c, nil
+	r.req = testcontainers.GenericContainerRequest{
+		ContainerRequest: testcontainers.ContainerRequest{Image: img},
+		Started:          true,
+	}
+	for _, opt := range moduleOpts {
+		if err := opt.Customize(&r.req); err != nil {
+			return request{}, fmt.Errorf("customize: %w", err)
+		}
+	}
+	return r, nil
 }
 
-func defaultHTTPClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil // loopback only
-	return &http.Client{Transport: tr, Timeout: DefaultAdminTimeout}
+// adminClient is hc (default: no proxy, DefaultAdminTimeout) sending the admin token, if any.
+func adminClient(hc *http.Client, token string) *http.Client {
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.Proxy = nil // the Docker host, usually loopback
+		hc = &http.Client{Transport: tr, Timeout: DefaultAdminTimeout}
+	}
+	if token == "" {
+		return hc
+	}
+	c := *hc // the caller's client stays as it was
+	c.Transport = bearer{token: token, next: hc.Transport}
+	return &c
 }
 
-// Port returns the loopback port fakeaz listens on.
+// bearer adds Authorization: Bearer <token> to the requests that have none.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	next := b.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	if r.Header.Get("Authorization") != "" {
+		return next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return next.RoundTrip(r)
+}
+
+// Port returns the port fakeaz is reached at from this process: the host port mapped to
+// ContainerPort on a bridge network, the loopback port it listens on with WithHostNetwork.
 func (c *Container) Port() int { return c.port }
 
-// baseURL is http://127.0.0.1:PORT.
-func (c *Container) baseURL() string { return "http://127.0.0.1:" + strconv.Itoa(c.port) }
+// AdminToken returns the bearer token of the admin API (Authorization: Bearer <token>), which
+// every admin call of the module sends: generated per container on a bridge network, "" with
+// WithHostNetwork (the admin API is then on loopback and open).
+func (c *Container) AdminToken() string { return c.adminToken }
 
-// ServerURL returns the AZ serverUrl, http://127.0.0.1:PORT/imf-authserver: the iss of every
-// token and the MCA_SERVER_URL of a service under test.
+// baseURL is http://HOST:PORT, the server as reached from this process.
+func (c *Container) baseURL() string {
+	return "http://" + net.JoinHostPort(c.host, strconv.Itoa(c.port))
+}
+
+// ServerURL returns the AZ serverUrl, the iss of every token and the MCA_SERVER_URL of a
+// service under test: http://HOST:PORT/imf-authserver as reached from this process (Host and
+// Port), or the WithPublicURL value.
 func (c *Container) ServerURL(ctx context.Context) (string, error) {
 	if err := c.running(ctx); err != nil {
 		return "", err
 	}
+	if c.publicURL != "" {
+		return c.publicURL, nil
+	}
 	return c.baseURL() + fakeaz.BasePath, nil
 }
 
-// AdminURL returns the base of the admin API, http://127.0.0.1:PORT/admin.
+// AdminURL returns the base of the admin API as reached from this process, http://HOST:PORT/admin.
 func (c *Container) AdminURL(ctx context.Context) (string, error) {
 	if err := c.running(ctx); err != nil {
 		return "", err
@@ -288,7 +524,9 @@ func (c *Container) AdminURL(ctx context.Context) (string, error) {
 	return c.baseURL() + "/admin", nil
 }
 
-// AppURL returns {serverUrl}/authorization/v1/apps/{appID}.
+// AppURL returns the app's endpoints as reached from this process,
+// http://HOST:PORT/imf-authserver/authorization/v1/apps/{appID} (ServerURL + the app path
+// unless WithPublicURL names another address).
 func (c *Container) AppURL(ctx context.Context, appID string) (string, error) {
 	if err := c.running(ctx); err != nil {
 		return "", err

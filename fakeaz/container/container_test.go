@@ -27,11 +27,14 @@ const (
 	appB = "1c6c6b9d-7b8e-4d47-8b4f-3a1f5c9b2d22"
 )
 
-// run starts fakeaz for one test and terminates it when the test ends.
+// run starts fakeaz for one test on the host's network and terminates it when the test ends.
+// The engines these tests run on have Docker's bridge off (dockerd --bridge=none, see
+// .ci/docker-up.sh), so every container test asks for host networking; the bridge path is
+// checked without an engine in request_test.go.
 func run(t *testing.T, opts ...testcontainers.ContainerCustomizer) *container.Container {
 	t.Helper()
 	img := requireImage(t, container.DefaultImage)
-	az, err := container.Run(t.Context(), img, opts...)
+	az, err := container.Run(t.Context(), img, append([]testcontainers.ContainerCustomizer{container.WithHostNetwork()}, opts...)...)
 	testcontainers.CleanupContainer(t, az, testcontainers.StopTimeout(5*time.Second))
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -103,6 +106,9 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		{"zero code lifetime", container.WithCodeLifetime(0), nil},
 		{"zero startup timeout", container.WithStartupTimeout(0), nil},
 		{"nil http client", container.WithHTTPClient(nil), nil},
+		{"public URL without scheme", container.WithPublicURL("fakeaz:9080/imf-authserver"), nil},
+		{"public URL with another scheme", container.WithPublicURL("ftp://fakeaz/imf-authserver"), nil},
+		{"public URL without host", container.WithPublicURL("http:///imf-authserver"), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -303,16 +309,17 @@ func TestRunWithConfig(t *testing.T) {
 	}
 }
 
-// A fakeaz that exits at once (a non-loopback listen address) is reported by Run quickly,
-// with the container so that its logs can be read.
+// A fakeaz that exits at once (a usage error) is reported by Run quickly, with the container so
+// that its logs can be read.
 func TestRunReportsAnExitedServer(t *testing.T) {
 	t.Parallel()
 	img := requireImage(t, container.DefaultImage)
 	start := time.Now()
-	az, err := container.Run(t.Context(), img, testcontainers.WithCmd("fakeaz", "--listen", "192.0.2.1:9"), container.WithStartupTimeout(20*time.Second))
+	az, err := container.Run(t.Context(), img, container.WithHostNetwork(),
+		testcontainers.WithCmd("fakeaz", "--no-such-flag"), container.WithStartupTimeout(20*time.Second))
 	testcontainers.CleanupContainer(t, az, testcontainers.StopTimeout(time.Second))
 	if err == nil {
-		t.Fatal("Run succeeded with a server that cannot listen")
+		t.Fatal("Run succeeded with a server that cannot start")
 	}
 	if !strings.Contains(err.Error(), "exited with code 2") {
 		t.Errorf("error %q does not say the container exited (code 2: usage)", err)
@@ -329,7 +336,29 @@ func TestRunReportsAnExitedServer(t *testing.T) {
 	}
 	defer logs.Close()
 	b, _ := io.ReadAll(logs)
-	if !strings.Contains(string(b), "loopback") {
+	if !strings.Contains(string(b), "no-such-flag") {
 		t.Errorf("container logs %q do not explain the refusal", b)
+	}
+}
+
+// On an engine without a bridge network (the machines this project is tested on), the default
+// path fails at once with the remedy, and creates no container.
+func TestRunWithoutABridgeSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	img := requireImage(t, container.DefaultImage)
+	if !noBridge(t) {
+		t.Skip("the Docker engine has a bridge network")
+	}
+	start := time.Now()
+	az, err := container.Run(t.Context(), img)
+	testcontainers.CleanupContainer(t, az)
+	if !errors.Is(err, container.ErrNoBridge) || !strings.Contains(err.Error(), "WithHostNetwork") {
+		t.Fatalf("Run = %v, want ErrNoBridge naming WithHostNetwork", err)
+	}
+	if az != nil {
+		t.Error("Run created a container")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Run took %v to refuse", d)
 	}
 }

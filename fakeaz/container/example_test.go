@@ -18,7 +18,8 @@ import (
 
 // Start fakeaz in one call, register an app, mint a token for the service under test and make
 // the AZ misbehave. (Needs a Docker engine and the image from `make images`; the same steps run
-// as TestExampleRun.)
+// as TestExampleRun, with host networking.) The container runs on the default bridge network:
+// serverUrl is http://HOST:MAPPED/imf-authserver, the address this process reaches it at.
 func ExampleRun() {
 	ctx := context.Background()
 	az, err := container.Run(ctx, container.DefaultImage,
@@ -62,7 +63,8 @@ func TestExampleRun(t *testing.T) {
 	ctx := t.Context()
 	img := requireImage(t, container.DefaultImage)
 	start := time.Now()
-	az, err := container.Run(ctx, img, container.WithApps(fakeaz.App{BundleID: "com.example.app"}))
+	// Docker's bridge is off where this runs (dockerd --bridge=none): host networking.
+	az, err := container.Run(ctx, img, container.WithHostNetwork(), container.WithApps(fakeaz.App{BundleID: "com.example.app"}))
 	testcontainers.CleanupContainer(t, az, testcontainers.StopTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)

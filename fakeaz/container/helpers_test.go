@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 )
@@ -73,3 +74,18 @@ func dockerHasImage(ctx context.Context, img string) error {
 }
 
 var errNotJWT = errors.New("not a compact JWS")
+
+// noBridge reports whether the Docker engine has no "bridge" network (dockerd --bridge=none).
+func noBridge(t *testing.T) bool {
+	t.Helper()
+	cli, err := testcontainers.NewDockerClientWithOpts(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	_, err = cli.NetworkInspect(t.Context(), "bridge", client.NetworkInspectOptions{})
+	if err != nil && !errdefs.IsNotFound(err) {
+		t.Fatalf("inspect the bridge network: %v", err)
+	}
+	return errdefs.IsNotFound(err)
+}

@@ -1,6 +1,7 @@
-// Package hostnet runs testcontainers-go containers on the host's network, for servers that must
-// be reached at a fixed loopback URL (an MCA serverUrl is the iss of every token, so a mapped port
-// would not do) and for Docker engines started without a bridge (dockerd --bridge=none).
+// Package hostnet runs testcontainers-go containers on the host's network, for Docker engines
+// started without a bridge (dockerd --bridge=none) and for servers that must be reached at a
+// fixed loopback URL (an MCA serverUrl is the iss of every token; on a bridge network fakeaz
+// derives it from the mapped address per request instead, see fakeaz/container).
 //
 // Plain testcontainers.Run is not enough there:
 //   - it attaches every container to a default network, and creates a bridge network
@@ -9,7 +10,8 @@
 //     so its wait strategies would poll a non-loopback address.
 //
 // Run uses the engine's "host" network as the default network (nothing is created) and ForHTTP
-// polls http://127.0.0.1:PORT only, never Container.Host.
+// polls http://127.0.0.1:PORT only, never Container.Host. Request builds Run's request without
+// an engine, so that a module's unit tests can inspect it.
 package hostnet
 
 import (
@@ -48,13 +50,22 @@ var (
 	ErrImageNotFound = errors.New("image not found in the local Docker engine")
 )
 
-// Run is testcontainers.Run for a container on the host's network: it sets the network mode
-// "host" (before opts, which may change more of the host config) and creates the container with
-// a provider whose default network is the host network, so that no bridge network is created or
-// attached. The container's servers must listen on 127.0.0.1 (the host's loopback). The image
-// must be in the local engine (ErrImageNotFound otherwise): Run does not pull. As with
-// testcontainers.Run, on error the container, if one was created, is returned too: terminate it.
+// Run is testcontainers.Run for a container on the host's network: Request, then RunRequest.
+// The container's servers must listen on 127.0.0.1 (the host's loopback). The image must be in
+// the local engine (ErrImageNotFound otherwise): Run does not pull. As with testcontainers.Run,
+// on error the container, if one was created, is returned too: terminate it.
 func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*testcontainers.DockerContainer, error) {
+	req, err := Request(img, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return RunRequest(ctx, req)
+}
+
+// Request builds the request Run sends: the network mode "host" (set before opts, which may
+// change more of the host config), then opts applied in order. It talks to no engine, so a test
+// can inspect what a module would start.
+func Request(img string, opts ...testcontainers.ContainerCustomizer) (testcontainers.GenericContainerRequest, error) {
 	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{Image: img},
 		Started:          true,
@@ -66,11 +77,20 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 	}, opts...)
 	for _, opt := range all {
 		if err := opt.Customize(&req); err != nil {
-			return nil, fmt.Errorf("customize: %w", err)
+			return req, fmt.Errorf("customize: %w", err)
 		}
 	}
 	if req.Reuse {
-		return nil, errors.New("hostnet.Run: container reuse is not supported")
+		return req, errors.New("hostnet: container reuse is not supported")
+	}
+	return req, nil
+}
+
+// RunRequest creates and starts the container of req (from Request) with a provider whose
+// default network is the host network, so that no bridge network is created or attached.
+func RunRequest(ctx context.Context, req testcontainers.GenericContainerRequest) (*testcontainers.DockerContainer, error) {
+	if req.Reuse {
+		return nil, errors.New("hostnet: container reuse is not supported")
 	}
 	if !req.ShouldBuildImage() && !req.AlwaysPullImage {
 		if err := checkLocalImage(ctx, req.Image); err != nil {

@@ -169,3 +169,42 @@ func TestRunUsesTheHostNetworkOnly(t *testing.T) {
 		t.Errorf("networks before Run: %d, after: %d; Run must create none", len(before.Items), len(after.Items))
 	}
 }
+
+// Request needs no engine: the host network mode comes first, the caller's options after it.
+func TestRequest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		opts     []testcontainers.ContainerCustomizer
+		wantMode string
+		wantErr  string
+	}{
+		{"host network", []testcontainers.ContainerCustomizer{testcontainers.WithCmd("serve")}, hostnet.Network, ""},
+		{"an option may change the host config further", []testcontainers.ContainerCustomizer{
+			testcontainers.WithHostConfigModifier(func(hc *dockercontainer.HostConfig) { hc.Privileged = false })}, hostnet.Network, ""},
+		{"reuse refused", []testcontainers.ContainerCustomizer{testcontainers.WithReuseByName("x")}, "", "reuse is not supported"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			req, err := hostnet.Request("img:test", tt.opts...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Request = %v, want an error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var hc dockercontainer.HostConfig
+			if req.HostConfigModifier == nil {
+				t.Fatal("no host config modifier: the network mode is not set")
+			}
+			req.HostConfigModifier(&hc)
+			if string(hc.NetworkMode) != tt.wantMode || req.Image != "img:test" || !req.Started {
+				t.Errorf("network mode %q, image %q, started %v; want %q, img:test, started", hc.NetworkMode, req.Image, req.Started, tt.wantMode)
+			}
+		})
+	}
+}
