@@ -57,6 +57,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/fakeaz/adminclient"
 	"github.com/mcaspec/mcaspec/fakeaz/container/hostnet"
 )
 
@@ -88,7 +89,7 @@ const containerPortTCP = "9080/tcp"
 
 var (
 	// ErrAdmin is wrapped by every error the admin API answered (see AdminError).
-	ErrAdmin = errors.New("fakeaz admin API error")
+	ErrAdmin = adminclient.ErrAdmin
 	// ErrNoBridge is returned by Run on the default bridge network when the Docker engine has no
 	// bridge network (dockerd --bridge=none): use WithHostNetwork there.
 	ErrNoBridge = errors.New("the Docker engine has no bridge network")
@@ -287,7 +288,7 @@ func Run(ctx context.Context, img string, opts ...testcontainers.ContainerCustom
 	var c *Container
 	if ctr != nil {
 		c = &Container{Container: ctr, host: "127.0.0.1", port: r.opts.port, publicURL: r.opts.publicURL, adminToken: r.adminToken}
-		c.hc = adminClient(r.opts.httpClient, r.adminToken)
+		c.hc = adminHTTP(r.opts.httpClient)
 	}
 	if err != nil {
 		return c, fmt.Errorf("run fakeaz (image %s, %s): %w", img, r.where(), err)
@@ -455,38 +456,14 @@ func newRequest(img string, opts ...testcontainers.ContainerCustomizer) (request
 	return r, nil
 }
 
-// adminClient is hc (default: no proxy, DefaultAdminTimeout) sending the admin token, if any.
-func adminClient(hc *http.Client, token string) *http.Client {
-	if hc == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.Proxy = nil // the Docker host, usually loopback
-		hc = &http.Client{Transport: tr, Timeout: DefaultAdminTimeout}
-	}
-	if token == "" {
+// adminHTTP is hc, or by default a client with no proxy and DefaultAdminTimeout.
+func adminHTTP(hc *http.Client) *http.Client {
+	if hc != nil {
 		return hc
 	}
-	c := *hc // the caller's client stays as it was
-	c.Transport = bearer{token: token, next: hc.Transport}
-	return &c
-}
-
-// bearer adds Authorization: Bearer <token> to the requests that have none.
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	next := b.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	if r.Header.Get("Authorization") != "" {
-		return next.RoundTrip(r)
-	}
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return next.RoundTrip(r)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.Proxy = nil // the Docker host, usually loopback
+	return &http.Client{Transport: tr, Timeout: DefaultAdminTimeout}
 }
 
 // Port returns the port fakeaz is reached at from this process: the host port mapped to

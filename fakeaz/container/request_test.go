@@ -235,7 +235,7 @@ func TestAdminClientSendsTheToken(t *testing.T) {
 		{"host network", nil, "", ""},
 	}
 	for _, tt := range tests {
-		c := &Container{host: u.Hostname(), port: port, adminToken: tt.token, hc: adminClient(tt.hc, tt.token)}
+		c := &Container{host: u.Hostname(), port: port, adminToken: tt.token, hc: adminHTTP(tt.hc)}
 		if _, err := c.Stats(t.Context()); err != nil {
 			t.Fatalf("%s: Stats: %v", tt.name, err)
 		}

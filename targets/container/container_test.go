@@ -117,7 +117,7 @@ func TestStartReferenceImage(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	fakeazImg, referenceImg := requireImages(t)
-	az, err := fakeazcontainer.Run(ctx, fakeazImg, fakeazcontainer.WithApps(fakeaz.App{ID: appID}), fakeazcontainer.WithQuiet())
+	az, err := fakeazcontainer.Run(ctx, fakeazImg, fakeazcontainer.WithApps(fakeaz.App{ID: appID}), fakeazcontainer.WithQuiet(), fakeazcontainer.WithHostNetwork())
 	testcontainers.CleanupContainer(t, az, testcontainers.StopTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
@@ -254,7 +254,7 @@ func TestStartNodeTargetImages(t *testing.T) {
 			if _, err := cli.ImageInspect(ctx, tt.image); err != nil {
 				t.Skipf("optional Node target image %s not built (make node-images): %v", tt.image, err)
 			}
-			az, err := fakeazcontainer.Run(ctx, fakeazImg, fakeazcontainer.WithQuiet(), fakeazcontainer.WithApps(fakeaz.App{
+			az, err := fakeazcontainer.Run(ctx, fakeazImg, fakeazcontainer.WithHostNetwork(), fakeazcontainer.WithQuiet(), fakeazcontainer.WithApps(fakeaz.App{
 				ID: appID, ServiceClients: []fakeaz.ServiceClient{{ClientID: "svc", Secret: "s3cret"}},
 			}))
 			testcontainers.CleanupContainer(t, az, testcontainers.StopTimeout(5*time.Second))
