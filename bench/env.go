@@ -47,15 +47,15 @@ type env struct {
 	factory           *tokenfactory.Factory
 	sink              *sink
 
-	mu       sync.Mutex
-	keyNext  int
-	keys     []*rsa.PrivateKey
-	pinned   *rsa.PrivateKey // next key handed out (pool-file reuse)
+	mu      sync.Mutex
+	keyNext int
+	keys    []*rsa.PrivateKey
+	pinned  *rsa.PrivateKey // next key handed out (pool-file reuse)
 	// attackerKey signs forged tokens (never the AZ's key).
 	attackerKey *rsa.PrivateKey
-	pools    map[string][]pooled
-	appsMade int
-	poolNote string
+	pools       map[string][]pooled
+	appsMade    int
+	poolNote    string
 }
 
 // pooled is a valid token pair with the identity the target must report.

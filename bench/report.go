@@ -52,13 +52,13 @@ type Attack struct {
 	CPUPerRequestUS  float64 `json:"cpuPerRequestUs,omitempty"`
 	// VerifyNS: cold attacks on launched targets: one rsa.VerifyPKCS1v15
 	// (RSA-2048) in the load generator, measured just before and after.
-	VerifyNS   float64 `json:"verifyNs,omitempty"`
-	PeakRSSMB  float64 `json:"peakRssMB,omitempty"` // VmHWM: peak since the process started
-	MaxRSSMB   float64 `json:"maxRssMB,omitempty"`  // highest RSS sampled during this attack
+	VerifyNS  float64 `json:"verifyNs,omitempty"`
+	PeakRSSMB float64 `json:"peakRssMB,omitempty"` // VmHWM: peak since the process started
+	MaxRSSMB  float64 `json:"maxRssMB,omitempty"`  // highest RSS sampled during this attack
 	// NotMeasured: the target runs elsewhere (KindURL): no CPU or RSS figures.
 	NotMeasured bool `json:"cpuRssNotMeasured,omitempty"`
 	KeyFetches  int  `json:"keyFetches"`
-	SinkHits   int     `json:"sinkHits,omitempty"`
+	SinkHits    int  `json:"sinkHits,omitempty"`
 	// Extra holds scenario figures (recovery time, fetches per app...).
 	Extra       map[string]float64 `json:"extra,omitempty"`
 	ResultsFile string             `json:"resultsFile,omitempty"`
@@ -99,14 +99,14 @@ type Row struct {
 	// VsBare is Rate / the no-auth ceiling's (bare) Rate in the same scenario (0 without bare).
 	VsBare float64 `json:"vsBare,omitempty"`
 	// NotMeasured: a running target (KindURL): CPU and RSS are not measured.
-	NotMeasured bool `json:"cpuRssNotMeasured,omitempty"`
-	P50        float64 `json:"p50ms"`
-	P99        float64 `json:"p99ms"`
-	CPUPerReq  float64 `json:"cpuPerRequestUs,omitempty"`
-	PeakRSSMB  float64 `json:"peakRssMB,omitempty"`
-	Wrong      int     `json:"wrongAnswers"`
-	Errors     int     `json:"errors"`
-	Saturated  bool    `json:"saturated"`
+	NotMeasured bool    `json:"cpuRssNotMeasured,omitempty"`
+	P50         float64 `json:"p50ms"`
+	P99         float64 `json:"p99ms"`
+	CPUPerReq   float64 `json:"cpuPerRequestUs,omitempty"`
+	PeakRSSMB   float64 `json:"peakRssMB,omitempty"`
+	Wrong       int     `json:"wrongAnswers"`
+	Errors      int     `json:"errors"`
+	Saturated   bool    `json:"saturated"`
 }
 
 // Report is everything a run measured.
