@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/fakeaz/adminclient"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -221,5 +222,7 @@ func checkPublicKey(ctx context.Context, hc *http.Client, serverURL, appID strin
 	return nil
 }
 
-// newAdmin is the admin API client of a RemoteAZ (nil until fakeaz/adminclient lands).
-func newAdmin(string, string, *http.Client) AdminAPI { return nil }
+// newAdmin is the admin API client of a RemoteAZ.
+func newAdmin(adminURL, token string, hc *http.Client) AdminAPI {
+	return adminclient.New(adminURL, token, hc)
+}
