@@ -73,6 +73,7 @@ const (
 	KindBaseline  = "baseline"  // the no-validation baseline, in-process
 	KindCommand   = "command"   // a process started by targets/launch
 	KindURL       = "url"       // a running target at URL, not started by the bench
+	KindBare      = "bare"      // the no-auth ceiling (bench/baseline's bare mode), in-process
 )
 
 // DefaultStartLate is how late a StartAt may be when Run begins: later,
@@ -105,6 +106,9 @@ type TargetSpec struct {
 	// Unchecked marks a target that does not validate (the baseline):
 	// broken tokens it accepts are not counted as wrong answers.
 	Unchecked bool
+	// NoAuth marks a no-auth ceiling (bare): it answers a fixed body without
+	// any token work, so only the status (200) is checked.
+	NoAuth bool
 }
 
 // Reference returns the in-process reference target.
@@ -112,6 +116,10 @@ func Reference() TargetSpec { return TargetSpec{Name: "reference", Kind: KindRef
 
 // Baseline returns the in-process no-validation baseline.
 func Baseline() TargetSpec { return TargetSpec{Name: "baseline", Kind: KindBaseline, Unchecked: true} }
+
+// Bare returns the in-process no-auth ceiling: the baseline's server
+// answering a fixed body, no token work at all.
+func Bare() TargetSpec { return TargetSpec{Name: "bare", Kind: KindBare, Unchecked: true, NoAuth: true} }
 
 // Running returns a running target at url, not started by the bench.
 func Running(name, url string) TargetSpec {
@@ -129,7 +137,7 @@ func (t TargetSpec) cacheSize() int {
 		return t.CacheSize
 	case t.Kind == KindReference && t.Reference.CacheSize > 0:
 		return t.Reference.CacheSize
-	case t.Kind == KindBaseline:
+	case t.Kind == KindBaseline, t.Kind == KindBare, t.NoAuth:
 		return 0 // no cache: does not size the pools
 	}
 	return reference.DefaultCacheSize
@@ -289,7 +297,7 @@ func (c *Config) defaults() error {
 			}
 		}
 		switch t.Kind {
-		case KindReference, KindBaseline:
+		case KindReference, KindBaseline, KindBare:
 		case KindURL:
 			if err := checkTargetURL(t.URL); err != nil {
 				return fmt.Errorf("%w: target %q: %w", ErrConfig, t.Name, err)
@@ -299,7 +307,7 @@ func (c *Config) defaults() error {
 				return fmt.Errorf("%w: target %q has no command", ErrConfig, t.Name)
 			}
 		default:
-			return fmt.Errorf("%w: target %q: kind %q (want %s, %s, %s or %s)", ErrConfig, t.Name, t.Kind, KindReference, KindBaseline, KindCommand, KindURL)
+			return fmt.Errorf("%w: target %q: kind %q (want %s, %s, %s, %s or %s)", ErrConfig, t.Name, t.Kind, KindReference, KindBaseline, KindBare, KindCommand, KindURL)
 		}
 	}
 	if len(c.Tokens) > 0 && c.AZ != nil {
