@@ -10,20 +10,27 @@
 // machines. It accepts forged tokens by design: never use it as a
 // conformance target (the benchmark's checker catches it, which is how its
 // own tests prove the checker works).
+//
+// The bare mode (Config.Bare) is the no-auth ceiling: the same server
+// answering BareBody on /protected without looking at the token at all, and
+// /healthz; nothing else.
 package baseline
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/internal/listen"
-	"github.com/mcaspec/mcaspec/internal/loopback"
 	"github.com/mcaspec/mcaspec/reference"
+	"github.com/mcaspec/mcaspec/reference/target"
 )
 
 // Defaults of a Config.
@@ -35,13 +42,41 @@ const (
 	MaxHeaderBytes = 128 << 10
 )
 
-// Config configures the baseline target. Only ServerURL, AppID, ClientID
-// and Secret matter, and only for /service-call.
+// BareBody is what a bare server answers on /protected, whatever the request.
+const BareBody = `{"imf.sub":"bare","imf.user":{},"imf.device":{},"imf.application":{}}` + "\n"
+
+// ErrConfig is wrapped by configuration errors (the same value as target.ErrConfig).
+var ErrConfig = target.ErrConfig
+
+// Config configures the baseline target. ServerURL, AppID, ClientID and
+// Secret matter only for /service-call.
 type Config struct {
 	ServerURL, AppID, ClientID, Secret string
 	DownstreamTimeout                  time.Duration
+	// Downstream is where /propagate and /service-call may send requests
+	// (MCA_DOWNSTREAM_HOSTS); the zero value allows loopback only.
+	Downstream downstream.AllowList
 	// Clock defaults to time.Now (service token reuse).
 	Clock func() time.Time
+	// Bare makes the no-auth ceiling server: /healthz, and /protected
+	// answering BareBody without reading the token; no other route.
+	Bare bool
+	// Listen is the address Start uses when given "" (default 127.0.0.1:0).
+	Listen string
+}
+
+// ConfigFromEnv reads the target contract's environment as the reference
+// target does (target.ConfigFromEnv): HOST and PORT into Listen,
+// MCA_SERVER_URL, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET (or VCAP_*) and
+// MCA_DOWNSTREAM_HOSTS. Unlike the reference, no MCA_SERVER_URL is fine (then
+// /service-call answers 502). A bad value is an error wrapping ErrConfig.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	tc, err := target.ConfigFromEnv(getenv)
+	if err != nil && !errors.Is(err, target.ErrNoServerURL) {
+		return Config{}, err
+	}
+	return Config{ServerURL: tc.ServerURL, AppID: tc.AppID, ClientID: tc.ClientID, Secret: tc.Secret,
+		Downstream: tc.Downstream, Listen: tc.Listen}, nil
 }
 
 // Server is the baseline target, an http.Handler.
@@ -54,27 +89,33 @@ type Server struct {
 	tokens *reference.ServiceTokenSource // nil without service credentials
 }
 
-// New returns a baseline target.
+// New returns a baseline target (a bare one with Config.Bare).
 func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	if cfg.Bare {
+		s.mux.HandleFunc("GET /v1/apps/{appId}/protected", bare)
+		return s
+	}
 	if cfg.DownstreamTimeout <= 0 {
 		cfg.DownstreamTimeout = DefaultDownstreamTimeout
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &Server{cfg: cfg, client: loopback.Client(cfg.DownstreamTimeout)}
+	s.cfg, s.client = cfg, cfg.Downstream.Client(cfg.DownstreamTimeout)
 	if cfg.ServerURL != "" && cfg.AppID != "" && cfg.ClientID != "" && cfg.Secret != "" {
 		// The reference's service token source: the same client-credentials
-		// request and reuse (until a minute before expiry) as the target's.
+		// request and reuse (until a minute before expiry) as the target's,
+		// from the configured AZ (which the downstream allow-list does not restrict).
 		s.tokens, _ = reference.NewServiceTokenSource(reference.ServiceConfig{
 			ServerURL: cfg.ServerURL, AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret,
-			HTTPClient: s.client, Clock: cfg.Clock,
+			HTTPClient: &http.Client{Timeout: cfg.DownstreamTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+			Clock:      cfg.Clock,
 		})
 	}
-	s.mux = http.NewServeMux()
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
 	s.mux.HandleFunc("GET /v1/apps/{appId}/protected", s.protected)
 	s.mux.HandleFunc("GET /v1/apps/{appId}/propagate", s.propagate)
 	s.mux.HandleFunc("GET /v1/apps/{appId}/service-call", s.serviceCall)
@@ -82,6 +123,14 @@ func New(cfg Config) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// bare answers BareBody: no token work at all.
+func bare(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, BareBody)
+}
 
 // context is the security context JSON of the contract.
 type secContext struct {
@@ -180,7 +229,7 @@ func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, authorization string) {
-	to, err := loopback.HTTPURL("to", r.URL.Query().Get("to"))
+	to, err := s.cfg.Downstream.Check(r.URL.Query().Get("to"))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
@@ -207,17 +256,52 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Start listens on addr (a loopback host:port, "" = 127.0.0.1:0) and serves
-// in the background until Close.
+// Start listens on addr (Config.Listen, else 127.0.0.1:0, when "") and
+// serves in the background until Close.
 func (s *Server) Start(addr string) error {
+	if addr == "" {
+		addr = s.cfg.Listen
+	}
 	if err := s.srv.Start(addr, &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes}); err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
 	return nil
 }
 
-// URL returns http://host:port once started.
+// URL returns http://host:port once started: the address a client on this
+// machine dials (127.0.0.1 when listening on 0.0.0.0).
 func (s *Server) URL() string { return s.srv.URL() }
+
+// Addr returns the address listened on once started (e.g. 0.0.0.0:9000), else "".
+func (s *Server) Addr() string { return s.srv.Addr() }
+
+// ServeFromEnv runs the baseline (bare: the bare server) from the target
+// contract's environment (ConfigFromEnv) as `mcaspec reference` runs the
+// reference target: it prints listen.Exposure's line to stderr when the
+// address is not loopback, prints its URL to stdout, and serves until ctx
+// is done. A bad environment value is an error wrapping ErrConfig; a bad
+// HOST:PORT one wrapping listen.ErrAddr.
+func ServeFromEnv(ctx context.Context, getenv func(string) string, bare bool, stdout, stderr io.Writer) error {
+	cfg, err := ConfigFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Bare = bare
+	s := New(cfg)
+	if err := s.Start(""); err != nil {
+		return err
+	}
+	name := "baseline target"
+	if bare {
+		name = "bare target"
+	}
+	if line := listen.Exposure(name, s.Addr()); line != "" {
+		fmt.Fprintln(stderr, line)
+	}
+	fmt.Fprintln(stdout, s.URL())
+	<-ctx.Done()
+	return s.Close()
+}
 
 // Close stops the server, waiting up to 5 s for requests in flight.
 func (s *Server) Close() error { return s.srv.Close() }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/mcaspec/mcaspec/internal/downstream"
+	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/reference/target"
 )
 
@@ -22,14 +24,16 @@ func init() {
 func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("reference", "Runs the reference target: an HTTP server protected by the reference MCA validator,\n"+
 		"following the target contract (docs/TARGET-CONTRACT.md). Configuration comes from the\n"+
-		"environment (PORT, MCA_SERVER_URL, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET, MCA_MODE,\n"+
-		"VCAP_SERVICES, VCAP_APPLICATION); flags override it. Runs until interrupted.", stderr)
-	listen := fs.String("listen", "", "listen address (default 127.0.0.1:$PORT, or 127.0.0.1:0 without PORT)")
+		"environment (HOST, PORT, MCA_SERVER_URL, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET, MCA_MODE,\n"+
+		"MCA_DOWNSTREAM_HOSTS, VCAP_SERVICES, VCAP_APPLICATION); flags override it. Prints its URL;\n"+
+		"runs until interrupted.", stderr)
+	listenAddr := fs.String("listen", "", "listen address host:port (default $HOST:$PORT, HOST defaulting to 127.0.0.1 and PORT to 0); 0.0.0.0:PORT listens on every interface")
 	serverURL := fs.String("server-url", "", "AZ serverUrl (overrides MCA_SERVER_URL)")
 	appID := fs.String("app-id", "", "app id (overrides MCA_APP_ID)")
 	clientID := fs.String("client-id", "", "service client id (overrides MCA_CLIENT_ID)")
 	secret := fs.String("secret", "", "service secret (overrides MCA_SECRET)")
 	backend := fs.Bool("backend", false, "backend mode: the app id comes from --app-id / MCA_APP_ID / VCAP, not the URL")
+	downstreamHosts := fs.String("downstream-hosts", "", "comma-separated host[:port] that propagate and service-call may call (overrides MCA_DOWNSTREAM_HOSTS; default loopback only)")
 	timeout := fs.Duration("downstream-timeout", target.DefaultDownstreamTimeout, "timeout of propagate and service-call downstream requests")
 	verbose := fs.Bool("v", false, "log rejections and key fetch failures to stderr")
 	if err := parseFlags(fs, args); err != nil {
@@ -47,6 +51,10 @@ func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return *secret
 		case k == "MCA_MODE" && *backend:
 			return target.ModeBackend
+		case k == downstream.Env && *downstreamHosts != "":
+			return *downstreamHosts
+		case (k == "HOST" || k == "PORT") && *listenAddr != "":
+			return "" // --listen wins; a bad HOST or PORT is then irrelevant
 		}
 		return os.Getenv(k)
 	}
@@ -57,8 +65,8 @@ func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		return err
 	}
-	if *listen != "" {
-		cfg.Listen = *listen
+	if *listenAddr != "" {
+		cfg.Listen = *listenAddr
 	}
 	cfg.DownstreamTimeout = *timeout
 	if *verbose {
@@ -69,7 +77,13 @@ func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if err := s.Start(cfg.Listen); err != nil {
+		if errors.Is(err, listen.ErrAddr) {
+			return fmt.Errorf("%w: --listen / HOST:PORT: %w", errUsage, err)
+		}
 		return err
+	}
+	if line := listen.Exposure("reference target", s.Addr()); line != "" {
+		fmt.Fprintln(stderr, line)
 	}
 	fmt.Fprintln(stdout, s.URL())
 	<-ctx.Done()

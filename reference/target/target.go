@@ -13,10 +13,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/internal/listen"
-	"github.com/mcaspec/mcaspec/internal/loopback"
 	"github.com/mcaspec/mcaspec/reference"
 )
 
@@ -48,18 +50,31 @@ type Config struct {
 	// Listen is the address Start uses when given "" (default 127.0.0.1:0).
 	Listen            string
 	DownstreamTimeout time.Duration
+	// Downstream is where /propagate and /service-call may send requests
+	// (MCA_DOWNSTREAM_HOSTS); the zero value allows loopback only.
+	Downstream downstream.AllowList
 	// Validator overrides the validator config (ServerURL and AppID are set from above).
 	Validator reference.Config
 	// Logger defaults to discarding.
 	Logger *slog.Logger
 }
 
-// ErrConfig is wrapped by configuration errors.
-var ErrConfig = errors.New("target: bad configuration")
+var (
+	// ErrConfig is wrapped by configuration errors.
+	ErrConfig = errors.New("target: bad configuration")
+	// ErrNoServerURL is wrapped, beside ErrConfig, when ConfigFromEnv finds
+	// no AZ serverUrl; the Config it returns then holds all else it read.
+	ErrNoServerURL = errors.New("no AZ serverUrl")
+)
 
-// ConfigFromEnv reads the target contract's environment: PORT, MCA_SERVER_URL,
-// MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET, MCA_MODE, VCAP_SERVICES and
-// VCAP_APPLICATION. Explicit MCA_* values win over VCAP_*.
+// DefaultHost is the contract's HOST when it is not set.
+const DefaultHost = "127.0.0.1"
+
+// ConfigFromEnv reads the target contract's environment: HOST (default
+// 127.0.0.1) and PORT, MCA_SERVER_URL, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET,
+// MCA_MODE, MCA_DOWNSTREAM_HOSTS, VCAP_SERVICES and VCAP_APPLICATION.
+// Explicit MCA_* values win over VCAP_*. Listen is HOST:PORT when either is
+// set (PORT 0 when only HOST is), else "" (127.0.0.1:0).
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	var c Config
 	if s, a := getenv("VCAP_SERVICES"), getenv("VCAP_APPLICATION"); s != "" || a != "" {
@@ -77,13 +92,43 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			*kv.dst = v
 		}
 	}
-	if p := getenv("PORT"); p != "" {
-		c.Listen = net.JoinHostPort("127.0.0.1", p)
+	var err error
+	if c.Listen, err = ListenFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.Downstream, err = downstream.ParseAllowList(getenv(downstream.Env)); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if c.ServerURL == "" {
-		return c, fmt.Errorf("%w: MCA_SERVER_URL is not set (nor a serverUrl in VCAP_SERVICES): set it to the AZ serverUrl, e.g. http://127.0.0.1:8080/imf-authserver", ErrConfig)
+		return c, fmt.Errorf("%w: %w: MCA_SERVER_URL is not set (nor a serverUrl in VCAP_SERVICES): set it to the AZ serverUrl, e.g. http://127.0.0.1:8080/imf-authserver", ErrConfig, ErrNoServerURL)
 	}
 	return c, nil
+}
+
+// ListenFromEnv is the listen address of the contract's HOST and PORT:
+// HOST:PORT when either is set (HOST defaults to 127.0.0.1, PORT to 0), else
+// "". HOST may be an IPv6 address with or without brackets. A bad value is
+// an error wrapping ErrConfig.
+func ListenFromEnv(getenv func(string) string) (string, error) {
+	host, port := strings.TrimSpace(getenv("HOST")), strings.TrimSpace(getenv("PORT"))
+	if host == "" && port == "" {
+		return "", nil
+	}
+	if host == "" {
+		host = DefaultHost
+	}
+	if port == "" {
+		port = "0"
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if _, err := netip.ParseAddr(host); err != nil && strings.ContainsAny(host, ":/?#@ \t[]") {
+		return "", fmt.Errorf("%w: HOST=%q: want an IP address or a host name, e.g. 0.0.0.0 (every interface) or 127.0.0.1", ErrConfig, getenv("HOST"))
+	}
+	addr, err := listen.Addr(net.JoinHostPort(host, port))
+	if err != nil {
+		return "", fmt.Errorf("%w: HOST=%q PORT=%q: %w", ErrConfig, getenv("HOST"), getenv("PORT"), err)
+	}
+	return addr, nil
 }
 
 // Server is the reference target, an http.Handler.
@@ -127,11 +172,14 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, v: v, client: loopback.Client(cfg.DownstreamTimeout)}
+	s := &Server{cfg: cfg, v: v, client: cfg.Downstream.Client(cfg.DownstreamTimeout)}
 	if cfg.ClientID != "" && cfg.Secret != "" && cfg.AppID != "" {
+		// The token comes from the configured AZ, which the downstream
+		// allow-list does not restrict (nor does it restrict the key fetches).
 		if s.tokens, err = reference.NewServiceTokenSource(reference.ServiceConfig{
 			ServerURL: cfg.ServerURL, AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret,
-			HTTPClient: s.client, Clock: vc.Clock,
+			HTTPClient: &http.Client{Timeout: cfg.DownstreamTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+			Clock:      vc.Clock,
 		}); err != nil {
 			return nil, err
 		}
@@ -157,7 +205,7 @@ func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
-	to, err := loopbackTo(r.URL.Query().Get("to"))
+	to, err := s.cfg.Downstream.Check(r.URL.Query().Get("to"))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
@@ -166,7 +214,7 @@ func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
-	to, err := loopbackTo(r.URL.Query().Get("to"))
+	to, err := s.cfg.Downstream.Check(r.URL.Query().Get("to"))
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
@@ -206,17 +254,14 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, to, authorizati
 	writeJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
 }
 
-// loopbackTo checks the to= parameter: an http URL on a loopback host.
-func loopbackTo(raw string) (string, error) { return loopback.HTTPURL("to", raw) }
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// Start listens on addr (Config.Listen, else 127.0.0.1:0, when ""; loopback
-// only) and serves in the background.
+// Start listens on addr (Config.Listen, else 127.0.0.1:0, when "") and
+// serves in the background.
 func (s *Server) Start(addr string) error {
 	if addr == "" {
 		addr = s.cfg.Listen
@@ -236,8 +281,12 @@ func (s *Server) Start(addr string) error {
 	return nil
 }
 
-// URL returns "http://host:port" once started, else "".
+// URL returns "http://host:port" once started, else "": the address a
+// client on this machine dials (127.0.0.1 when listening on 0.0.0.0).
 func (s *Server) URL() string { return s.srv.URL() }
+
+// Addr returns the address listened on once started (e.g. 0.0.0.0:9000), else "".
+func (s *Server) Addr() string { return s.srv.Addr() }
 
 // Close stops the server (waiting up to 5 s for requests in flight).
 func (s *Server) Close() error { return s.srv.Close() }

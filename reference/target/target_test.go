@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	allow "github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/reference/target"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -102,7 +103,9 @@ func newDownstream(t *testing.T) *downstream {
 	d := &downstream{}
 	d.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.mu.Lock()
-		d.calls = append(d.calls, r.Header.Clone())
+		hdr := r.Header.Clone()
+		hdr.Set("X-Test-Path", r.URL.Path) // which request arrived
+		d.calls = append(d.calls, hdr)
 		d.mu.Unlock()
 		w.WriteHeader(http.StatusTeapot)
 		_, _ = w.Write([]byte("downstream body"))
@@ -275,18 +278,104 @@ func TestConfigFromEnv(t *testing.T) {
 		{"mca wins", map[string]string{"VCAP_SERVICES": vcap, "MCA_SECRET": "s2"},
 			target.Config{ServerURL: "http://127.0.0.1:1/imf-authserver", AppID: appA, ClientID: "vc", Secret: "s2"}, false},
 		{"missing server url", map[string]string{"MCA_APP_ID": appA}, target.Config{}, true},
+		{"host", map[string]string{"HOST": "0.0.0.0", "PORT": "8081", "MCA_SERVER_URL": "http://az"},
+			target.Config{Listen: "0.0.0.0:8081", ServerURL: "http://az"}, false},
+		{"host without port", map[string]string{"HOST": "0.0.0.0", "MCA_SERVER_URL": "http://az"},
+			target.Config{Listen: "0.0.0.0:0", ServerURL: "http://az"}, false},
+		{"ipv6 host", map[string]string{"HOST": "::", "PORT": "80", "MCA_SERVER_URL": "http://az"},
+			target.Config{Listen: "[::]:80", ServerURL: "http://az"}, false},
+		{"bracketed ipv6 host", map[string]string{"HOST": "[::1]", "PORT": "80", "MCA_SERVER_URL": "http://az"},
+			target.Config{Listen: "[::1]:80", ServerURL: "http://az"}, false},
+		{"localhost", map[string]string{"HOST": "localhost", "PORT": "80", "MCA_SERVER_URL": "http://az"},
+			target.Config{Listen: "127.0.0.1:80", ServerURL: "http://az"}, false},
+		{"downstream hosts", map[string]string{"MCA_DOWNSTREAM_HOSTS": "sink:9001, loopback", "MCA_SERVER_URL": "http://az"},
+			target.Config{ServerURL: "http://az", Downstream: mustAllow(t, "loopback,sink:9001")}, false},
+		{"bad port", map[string]string{"PORT": "http", "MCA_SERVER_URL": "http://az"}, target.Config{}, true},
+		{"bad host", map[string]string{"HOST": "a:b:c:d", "PORT": "1", "MCA_SERVER_URL": "http://az"}, target.Config{}, true},
+		{"bad downstream hosts", map[string]string{"MCA_DOWNSTREAM_HOSTS": "http://sink:9001", "MCA_SERVER_URL": "http://az"}, target.Config{}, true},
 	}
 	for _, tc := range tests {
 		got, err := target.ConfigFromEnv(func(k string) string { return tc.env[k] })
 		if tc.err {
-			if !errors.Is(err, target.ErrConfig) || !strings.Contains(err.Error(), "MCA_SERVER_URL") {
-				t.Errorf("%s: err %v", tc.name, err)
+			if !errors.Is(err, target.ErrConfig) {
+				t.Errorf("%s: err %v, want ErrConfig", tc.name, err)
 			}
 			continue
 		}
 		if err != nil || got.ServerURL != tc.want.ServerURL || got.AppID != tc.want.AppID || got.ClientID != tc.want.ClientID ||
-			got.Secret != tc.want.Secret || got.Listen != tc.want.Listen || got.Mode != tc.want.Mode {
+			got.Secret != tc.want.Secret || got.Listen != tc.want.Listen || got.Mode != tc.want.Mode ||
+			got.Downstream.String() != tc.want.Downstream.String() {
 			t.Errorf("%s: got %+v, %v; want %+v", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+func mustAllow(t *testing.T, s string) allow.AllowList {
+	t.Helper()
+	a, err := allow.ParseAllowList(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// MCA_DOWNSTREAM_HOSTS decides which downstream a target calls: a host:port
+// outside the list gets 400 with a JSON error and no request is made.
+func TestDownstreamAllowList(t *testing.T) {
+	t.Parallel()
+	az := newStubAZ(t)
+	d := newDownstream(t)
+	u, err := url.Parse(d.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "1"
+	if u.Port() == other {
+		other = "2"
+	}
+	h := az.header(t)
+	for _, tc := range []struct {
+		name, list, route string
+		status            int
+	}{
+		{"default allows loopback", "", "propagate", http.StatusTeapot},
+		{"host and port listed", "127.0.0.1:" + u.Port(), "propagate", http.StatusTeapot},
+		{"host listed, any port", "127.0.0.1", "service-call", http.StatusTeapot},
+		{"other port only", "127.0.0.1:" + other, "propagate", http.StatusBadRequest},
+		{"other port only, service-call", "127.0.0.1:" + other, "service-call", http.StatusBadRequest},
+		{"another host only", "sink.internal", "propagate", http.StatusBadRequest},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s, err := target.New(target.Config{ServerURL: az.serverURL, AppID: appA, ClientID: "svc", Secret: "secret", Downstream: mustAllow(t, tc.list)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := "/" + strings.ReplaceAll(tc.name, " ", "-")
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodGet, "/v1/apps/"+appA+"/"+tc.route+"?to="+url.QueryEscape(d.srv.URL+path), nil)
+			req.Header.Set("Authorization", h)
+			s.ServeHTTP(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body)
+			}
+			called := false
+			for _, c := range d.got() {
+				called = called || c.Get("X-Test-Path") == path
+			}
+			if want := tc.status != http.StatusBadRequest; called != want {
+				t.Errorf("downstream called: %v, want %v", called, want)
+			}
+			if tc.status != http.StatusBadRequest {
+				return
+			}
+			var e struct{ Error string }
+			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error != "invalid_request" || !strings.Contains(rec.Body.String(), "MCA_DOWNSTREAM_HOSTS") {
+				t.Errorf("body %s, want a JSON invalid_request naming MCA_DOWNSTREAM_HOSTS", rec.Body)
+			}
+			if rec.Header().Get("Content-Type") != "application/json" {
+				t.Errorf("Content-Type %q", rec.Header().Get("Content-Type"))
+			}
+		})
 	}
 }
