@@ -119,7 +119,9 @@ func Baseline() TargetSpec { return TargetSpec{Name: "baseline", Kind: KindBasel
 
 // Bare returns the in-process no-auth ceiling: the baseline's server
 // answering a fixed body, no token work at all.
-func Bare() TargetSpec { return TargetSpec{Name: "bare", Kind: KindBare, Unchecked: true, NoAuth: true} }
+func Bare() TargetSpec {
+	return TargetSpec{Name: "bare", Kind: KindBare, Unchecked: true, NoAuth: true}
+}
 
 // Running returns a running target at url, not started by the bench.
 func Running(name, url string) TargetSpec {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -46,6 +47,8 @@ type env struct {
 	svcClient, secret string
 	factory           *tokenfactory.Factory
 	sink              *sink
+	// downstream lets the in-process targets reach the sink.
+	downstream downstream.AllowList
 
 	mu      sync.Mutex
 	keyNext int

@@ -210,21 +210,34 @@ func (r *Report) table() {
 	for _, s := range r.Searches {
 		count(s.Steps)
 	}
-	baseline, bare := map[string]float64{}, map[string]float64{}
+	// A ratio compares like with like when it can: a process target with
+	// the process baseline (baseline-proc, bare-proc), an in-process one
+	// with the in-process baseline; else with whichever ran.
+	type ref struct {
+		s    string
+		proc bool
+	}
+	baseline, bare := map[ref]float64{}, map[ref]float64{}
 	for _, k := range order {
 		switch {
 		case isBaseline(k.t):
-			baseline[k.s] = rows[k].Rate
+			baseline[ref{k.s, isProc(k.t)}] = rows[k].Rate
 		case isBare(k.t):
-			bare[k.s] = rows[k].Rate
+			bare[ref{k.s, isProc(k.t)}] = rows[k].Rate
 		}
+	}
+	pick := func(m map[ref]float64, k key) float64 {
+		if v := m[ref{k.s, isProc(k.t)}]; v > 0 {
+			return v
+		}
+		return m[ref{k.s, !isProc(k.t)}]
 	}
 	for _, k := range order {
 		row := rows[k]
-		if b := baseline[k.s]; b > 0 {
+		if b := pick(baseline, k); b > 0 {
 			row.VsBaseline = math.Round(row.Rate/b*1000) / 1000
 		}
-		if b := bare[k.s]; b > 0 {
+		if b := pick(bare, k); b > 0 {
 			row.VsBare = math.Round(row.Rate/b*1000) / 1000
 		}
 		r.Table = append(r.Table, *row)

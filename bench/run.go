@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/tsenart/vegeta/v12/lib/plot"
 )
 
@@ -65,6 +66,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer e.Close()
 	if err := e.canRun(cfg.Scenarios); err != nil {
 		return nil, err
+	}
+	if e.downstream, err = downstream.ParseAllowList(e.sinkHosts()); err != nil {
+		return nil, fmt.Errorf("%w: sink URL: %w", ErrConfig, err)
 	}
 	r := &runner{cfg: &cfg, env: e, client: client}
 	rate := cfg.Rate / float64(cfg.Shard.Count)
@@ -236,6 +240,9 @@ func (rep *Report) coldRatios(heads, all []*Attack) {
 // isBaseline tells the no-validation baselines (baseline, baseline-proc)
 // by name, as the comparison table does.
 func isBaseline(target string) bool { return strings.HasPrefix(target, "baseline") }
+
+// isProc tells the built-in process targets by name (reference-proc, baseline-proc, bare-proc).
+func isProc(target string) bool { return strings.HasSuffix(target, "-proc") }
 
 // isBare tells the no-auth ceilings (bare, bare-proc) by name.
 func isBare(target string) bool { return target == "bare" || strings.HasPrefix(target, "bare-") }

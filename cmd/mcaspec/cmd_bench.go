@@ -36,12 +36,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"with its own imf.sub, a broken one a 4xx); wrong answers fail the run (exit 1). With no flags: a short\n"+
 		"benchmark of hot + cold against the in-process reference and the no-validation baseline.\n\n"+
 		"Targets: built-in names reference (in-process), reference-proc (`mcaspec reference` as a process:\n"+
-		"CPU and RSS measured), baseline, baseline-proc (the baseline as a process); or NAME=COMMAND (started with the target contract's environment).\n"+
+		"CPU and RSS measured), baseline, baseline-proc (the baseline as a process), bare, bare-proc (the no-auth ceiling);\n"+
+		"or NAME=COMMAND (started with the target contract's environment); --target NAME=URL: a running target, any host.\n"+
 		"Scenarios: "+strings.Join(bench.Names(), ", ")+" (see --list).", stderr)
 	scen := fs.String("scenario", strings.Join(short.Scenarios, ","), "comma-separated scenarios (all: every one)")
 	list := fs.Bool("list", false, "list the scenarios with their documentation and exit")
 	var compare, targetCmds, merge, running listFlag
-	fs.Var(&compare, "compare", "a target to measure (repeatable; replaces the default reference + baseline): reference, reference-proc, baseline or NAME=COMMAND")
+	fs.Var(&compare, "compare", "a target to measure (repeatable; replaces the default reference + baseline): reference, reference-proc, baseline, baseline-proc, bare, bare-proc or NAME=COMMAND")
 	fs.Var(&running, "target", "NAME=URL or URL: a running target the bench does not start (repeatable; http or https, any host; replaces the default targets). "+
 		"Its CPU and memory are not measured. Tokens it accepts: --az-url/--az-key/--app-id or --tokens")
 	azURL := fs.String("az-url", "", "serverUrl of an AZ the targets trust, run by you: `mcaspec fakeaz --key az.pem --public-url URL` (e.g. http://az.example:9080/imf-authserver); tokens are minted locally with --az-key")
@@ -85,11 +86,12 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	verify := fs.Bool("measure-verify", true, "measure the raw RSA-2048 verify cost (for the cold CPU ratio)")
 	seed := fs.Uint64("seed", 1, "seed of the generated broken tokens")
 	serveBaseline := fs.Bool("serve-baseline", false, "serve the no-validation baseline target from the target contract's environment until interrupted (what baseline-proc runs)")
+	serveBare := fs.Bool("serve-bare", false, "serve the no-auth ceiling (bare) from the target contract's environment until interrupted (what bare-proc runs)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *serveBaseline {
-		return serveBaselineTarget(ctx, stdout)
+	if *serveBaseline || *serveBare {
+		return baseline.ServeFromEnv(ctx, os.Getenv, *serveBare, stdout, stderr)
 	}
 	if *list {
 		for _, s := range bench.Scenarios() {
@@ -188,14 +190,21 @@ func targetSpec(s string, cacheSize, targetCache int, dir string) (bench.TargetS
 		return t, nil
 	case "baseline":
 		return bench.Baseline(), nil
-	case "reference-proc", "baseline-proc":
+	case "bare":
+		return bench.Bare(), nil
+	case "reference-proc", "baseline-proc", "bare-proc":
 		exe, err := os.Executable()
 		if err != nil {
 			return bench.TargetSpec{}, fmt.Errorf("%s: cannot find the mcaspec executable: %w", s, err)
 		}
-		if s == "baseline-proc" {
+		switch s {
+		case "baseline-proc":
 			t := bench.Command(s, "exec "+shellQuote(exe)+" bench --serve-baseline")
 			t.Unchecked = true
+			return t, nil
+		case "bare-proc":
+			t := bench.Command(s, "exec "+shellQuote(exe)+" bench --serve-bare")
+			t.Unchecked, t.NoAuth = true, true
 			return t, nil
 		}
 		t := bench.Command(s, "exec "+shellQuote(exe)+" reference")
@@ -204,7 +213,7 @@ func targetSpec(s string, cacheSize, targetCache int, dir string) (bench.TargetS
 	}
 	name, cmd, ok := strings.Cut(s, "=")
 	if !ok || strings.TrimSpace(name) == "" || strings.TrimSpace(cmd) == "" {
-		return bench.TargetSpec{}, fmt.Errorf("%w: target %q: want reference, reference-proc, baseline or NAME=COMMAND", errUsage, s)
+		return bench.TargetSpec{}, fmt.Errorf("%w: target %q: want reference, reference-proc, baseline, baseline-proc, bare, bare-proc or NAME=COMMAND", errUsage, s)
 	}
 	t := bench.Command(strings.TrimSpace(name), cmd)
 	t.CacheSize, t.Dir = targetCache, dir
@@ -270,22 +279,6 @@ func benchAZ(cfg *bench.Config, azURL, keyFile, appID, adminURL, adminToken, ser
 	}
 	cfg.AZ = &bench.RemoteAZ{ServerURL: azURL, Key: key, AppID: appID, AdminURL: adminURL, AdminToken: adminToken, ServiceClient: service}
 	return nil
-}
-
-// serveBaselineTarget runs the baseline like `mcaspec reference` runs the reference target.
-func serveBaselineTarget(ctx context.Context, stdout io.Writer) error {
-	port := os.Getenv("PORT")
-	if port == "" {
-		port = "0"
-	}
-	s := baseline.New(baseline.Config{ServerURL: os.Getenv("MCA_SERVER_URL"), AppID: os.Getenv("MCA_APP_ID"),
-		ClientID: os.Getenv("MCA_CLIENT_ID"), Secret: os.Getenv("MCA_SECRET")})
-	if err := s.Start("127.0.0.1:" + port); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, s.URL())
-	<-ctx.Done()
-	return s.Close()
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
