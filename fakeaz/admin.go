@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/mcaspec/mcaspec/tokenfactory"
@@ -123,7 +122,7 @@ func (s *Server) adminMux() *http.ServeMux {
 			return
 		}
 		appID := r.PathValue("appId")
-		f, err := s.Factory(appID)
+		f, err := s.factoryAt(r.Context(), appID)
 		if err != nil {
 			adminErr(w, err)
 			return
@@ -224,8 +223,8 @@ func AdminRoutes() []string { return append([]string(nil), adminRoutes...) }
 
 func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
-		"serverUrl": s.URL(),
-		"appsBase":  strings.TrimSuffix(s.URL(), BasePath) + AppsPath,
+		"serverUrl": s.serverURL(r.Context()),
+		"appsBase":  origin(s.serverURL(r.Context())) + AppsPath,
 		"endpoints": endpoints,
 		"routes":    adminRoutes,
 	})

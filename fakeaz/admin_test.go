@@ -47,7 +47,7 @@ func TestAdminAPI(t *testing.T) {
 		{"POST", "/apps", `{"appId":"` + newID + `","bundleId":"com.x","realm":{"kind":"none"}}`, 201, newID},
 		{"POST", "/apps", `{"appId":"` + newID + `"}`, 409, "conflict"},
 		{"POST", "/apps", `{"appId":"not-a-guid"}`, 400, "GUID"},
-		{"POST", "/apps", `{"realm":{"kind":"custom","name":"r","idpUrl":"http://10.0.0.1"}}`, 400, "loopback"},
+		{"POST", "/apps", `{"realm":{"kind":"custom","name":"r","idpUrl":"ftp://idp.example"}}`, 400, "http(s) URL"},
 		{"POST", "/apps", `{"bogus":1}`, 400, "invalid_request"},
 		{"POST", "/apps", ``, 400, "empty"},
 		{"GET", "/apps/" + newID, "", 200, `"bundleId":"com.x"`},

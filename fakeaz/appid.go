@@ -1,6 +1,7 @@
 package fakeaz
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/subtle"
 	"encoding/json"
@@ -59,14 +60,14 @@ const (
 // {serverUrl}/oauth/v4/{appId}, e.g.
 // http://127.0.0.1:9080/imf-authserver/oauth/v4/0b5b5a8c-6a7d-4c36-9a3e-2f0e4b8a1c11.
 // It is the iss of the app's App ID tokens.
-func (s *Server) OAuthServerURL(appID string) string {
-	return strings.TrimSuffix(s.URL(), BasePath) + AppIDPath + appID
-}
+func (s *Server) OAuthServerURL(appID string) string { return oauthServerURL(s.URL(), appID) }
 
-func (s *Server) appIDFactory(appID string, key *rsa.PrivateKey, kid string) (*tokenfactory.Factory, error) {
+func oauthServerURL(serverURL, appID string) string { return origin(serverURL) + AppIDPath + appID }
+
+func (s *Server) appIDFactory(ctx context.Context, appID string, key *rsa.PrivateKey, kid string) (*tokenfactory.Factory, error) {
 	_, tokenTTL := s.lifetimes()
 	return tokenfactory.New(key,
-		tokenfactory.WithIssuer(s.OAuthServerURL(appID)),
+		tokenfactory.WithIssuer(oauthServerURL(s.serverURL(ctx), appID)),
 		tokenfactory.WithKeyID(kid),
 		tokenfactory.WithJPK(false),
 		tokenfactory.WithClock(s.tokenNow),
@@ -243,8 +244,8 @@ func (s *Server) handleAppIDPublicKeys(w http.ResponseWriter, _ *http.Request, a
 	writeJSON(w, http.StatusOK, map[string]any{"keys": keys})
 }
 
-func (s *Server) handleAppIDDiscovery(w http.ResponseWriter, _ *http.Request, a App) {
-	base := s.OAuthServerURL(a.ID)
+func (s *Server) handleAppIDDiscovery(w http.ResponseWriter, r *http.Request, a App) {
+	base := oauthServerURL(s.serverURL(r.Context()), a.ID)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"issuer":                                base,
 		"authorization_endpoint":                base + "/authorization",
@@ -296,7 +297,7 @@ func (s *Server) handleAppIDToken(w http.ResponseWriter, r *http.Request, a App)
 		writeErr(w, http.StatusUnauthorized, "invalid_client", fmt.Sprintf("client_credentials needs Authorization: Basic base64(clientId:secret) of a service client of app %s", a.ID))
 		return
 	}
-	f, err := s.Factory(a.ID)
+	f, err := s.factoryAt(r.Context(), a.ID)
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "server_error", err.Error())
 		return
@@ -337,7 +338,7 @@ func (s *Server) serveAppIDAdmin(w http.ResponseWriter, r *http.Request) bool {
 		writeErr(w, http.StatusBadRequest, "invalid_request", "clientId is required")
 		return true
 	}
-	f, err := s.Factory(appID)
+	f, err := s.factoryAt(r.Context(), appID)
 	if err != nil {
 		adminErr(w, err)
 		return true

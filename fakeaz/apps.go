@@ -1,13 +1,13 @@
 package fakeaz
 
 import (
+	"context"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"regexp"
@@ -42,15 +42,15 @@ type Realm struct {
 	// Name is the custom realm's name (custom only; Facebook and Google use
 	// FacebookRealm and GoogleRealm).
 	Name string `json:"name,omitempty"`
-	// IdPURL is the custom identity provider's base URL (loopback only).
+	// IdPURL is the custom identity provider's base URL (any http(s) URL).
 	IdPURL string `json:"idpUrl,omitempty"`
 	// FacebookAppID, FacebookAppSecret and GraphURL (the Graph API stand-in's
-	// base URL, loopback only) configure the Facebook realm.
+	// base URL) configure the Facebook realm.
 	FacebookAppID     string `json:"facebookAppId,omitempty"`
 	FacebookAppSecret string `json:"facebookAppSecret,omitempty"`
 	GraphURL          string `json:"graphUrl,omitempty"`
 	// GoogleClientID and TokenInfoURL (the full tokeninfo endpoint URL, e.g.
-	// google.Server.TokenInfoURL(); loopback only) configure the Google realm.
+	// google.Server.TokenInfoURL()) configure the Google realm.
 	GoogleClientID string `json:"googleClientId,omitempty"`
 	TokenInfoURL   string `json:"tokenInfoUrl,omitempty"`
 }
@@ -173,21 +173,21 @@ func (a App) Validate() error {
 		if r.Name == "" || strings.ContainsAny(r.Name, "/?# ") {
 			return bad("custom realm needs a name without '/', '?', '#' or spaces")
 		}
-		if err := checkLoopbackURL(r.IdPURL); err != nil {
+		if err := checkHTTPURL(r.IdPURL); err != nil {
 			return bad("custom realm idpUrl: %v", err)
 		}
 	case RealmFacebook:
 		if r.FacebookAppID == "" {
 			return bad("facebook realm needs facebookAppId")
 		}
-		if err := checkLoopbackURL(r.GraphURL); err != nil {
+		if err := checkHTTPURL(r.GraphURL); err != nil {
 			return bad("facebook realm graphUrl: %v", err)
 		}
 	case RealmGoogle:
 		if r.GoogleClientID == "" {
 			return bad("google realm needs googleClientId")
 		}
-		if err := checkLoopbackURL(r.TokenInfoURL); err != nil {
+		if err := checkHTTPURL(r.TokenInfoURL); err != nil {
 			return bad("google realm tokenInfoUrl: %v", err)
 		}
 	default:
@@ -196,17 +196,12 @@ func (a App) Validate() error {
 	return nil
 }
 
-func checkLoopbackURL(s string) error {
+// checkHTTPURL accepts an absolute http or https URL with a host (identity provider stand-ins
+// may run anywhere the AZ can reach).
+func checkHTTPURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL", s)
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("%q is not a loopback URL (identity provider stand-ins must run on 127.0.0.1 or ::1)", s)
+		return fmt.Errorf("%q is not an absolute http(s) URL", s)
 	}
 	return nil
 }
@@ -246,7 +241,7 @@ func (s *Server) AddApp(a App) (App, error) {
 	if dup {
 		return App{}, fmt.Errorf("%w: %s (remove it first)", ErrAppExists, a.ID)
 	}
-	k, err := s.newSigningKey()
+	k, err := s.firstSigningKey()
 	if err != nil {
 		return App{}, err
 	}
@@ -328,6 +323,11 @@ func (s *Server) PublicKey(appID string) (*rsa.PublicKey, error) {
 // the factory has iss = OAuthServerURL(appID), a "kid" header and no "jpk";
 // mint App ID shaped tokens with it through AppIDAccessToken and AppIDIDToken.
 func (s *Server) Factory(appID string) (*tokenfactory.Factory, error) {
+	return s.factoryAt(context.Background(), appID)
+}
+
+// factoryAt is Factory with the serverUrl of the request ctx belongs to.
+func (s *Server) factoryAt(ctx context.Context, appID string) (*tokenfactory.Factory, error) {
 	s.mu.Lock()
 	st, err := s.appLocked(appID)
 	var key *rsa.PrivateKey
@@ -340,15 +340,15 @@ func (s *Server) Factory(appID string) (*tokenfactory.Factory, error) {
 		return nil, err
 	}
 	if profile == ProfileAppID {
-		return s.appIDFactory(appID, key, kid)
+		return s.appIDFactory(ctx, appID, key, kid)
 	}
-	return s.factoryFor(key)
+	return s.factoryFor(ctx, key)
 }
 
-func (s *Server) factoryFor(key *rsa.PrivateKey) (*tokenfactory.Factory, error) {
+func (s *Server) factoryFor(ctx context.Context, key *rsa.PrivateKey) (*tokenfactory.Factory, error) {
 	_, tokenTTL := s.lifetimes()
 	return tokenfactory.New(key,
-		tokenfactory.WithIssuer(s.URL()),
+		tokenfactory.WithIssuer(s.serverURL(ctx)),
 		tokenfactory.WithClock(s.tokenNow),
 		tokenfactory.WithLifetime(tokenTTL))
 }

@@ -1,6 +1,7 @@
 package fakeaz
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
@@ -101,11 +102,6 @@ func WithCodeLifetime(d time.Duration) Option { return func(s *Server) { s.codeT
 // WithTokenLifetime sets exp - iat of minted tokens.
 func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
 
-// WithServerURL sets the serverUrl when the Server is used as a plain
-// http.Handler (e.g. under httptest.NewServer) instead of through Start:
-// pass the test server's URL + BasePath. It is the iss of every minted token.
-func WithServerURL(u string) Option { return func(s *Server) { s.url = strings.TrimRight(u, "/") } }
-
 // WithApps registers apps at construction (errors surface from Err and Start).
 func WithApps(apps ...App) Option {
 	return func(s *Server) { s.initApps = append(s.initApps, apps...) }
@@ -165,13 +161,20 @@ type Server struct {
 	release      chan struct{} // closed (and replaced) by ClearFaults: releases hangs
 	stats        statsState
 
+	publicURL   string          // WithPublicURL: the serverUrl
+	fromRequest bool            // WithPublicURLFromRequest
+	adminSum    *[32]byte       // WithAdminToken: SHA-256 of the secret
+	adminAddr   string          // WithAdminListen: the admin API's own address
+	fixedKey    *rsa.PrivateKey // WithSigningKey: every app's first key
+
 	closeOnce sync.Once
 	closed    chan struct{}
 	ln        listen.Server
+	adminLn   listen.Server
 }
 
 // New returns a Server. It does not listen: call Start, or mount it as an
-// http.Handler (then set WithServerURL).
+// http.Handler (then set WithPublicURL or WithPublicURLFromRequest).
 func New(opts ...Option) *Server {
 	s := &Server{
 		clock:        time.Now,
@@ -229,6 +232,9 @@ func CheckListen(addr string) error {
 
 // Start listens on addr (host:port; "127.0.0.1:0" picks a free port,
 // "0.0.0.0:9080" every interface) and serves in the background until Close.
+// The admin API is served there too, unless WithAdminListen gives it its own
+// listener. An admin API without WithAdminToken must listen on loopback: else
+// Start returns an error wrapping ErrAdminExposed.
 func (s *Server) Start(addr string) error {
 	if s.initErr != nil {
 		return s.initErr
@@ -238,6 +244,9 @@ func (s *Server) Start(addr string) error {
 		return ErrClosed
 	default:
 	}
+	if err := s.checkExposure(addr); err != nil {
+		return err
+	}
 	err := s.ln.Start(addr, &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second})
 	switch {
 	case errors.Is(err, listen.ErrStarted):
@@ -245,29 +254,69 @@ func (s *Server) Start(addr string) error {
 	case err != nil:
 		return fmt.Errorf("fakeaz: %w", err)
 	}
+	if s.adminAddr != "" {
+		if err := s.adminLn.Start(s.adminAddr, &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}); err != nil {
+			_ = s.ln.Close()
+			return fmt.Errorf("fakeaz: admin API: %w", err)
+		}
+	}
 	s.mu.Lock()
-	s.url = s.ln.URL() + BasePath
+	if s.publicURL != "" {
+		s.url = s.publicURL
+	} else {
+		s.url = s.ln.URL() + BasePath
+	}
 	s.mu.Unlock()
 	return nil
 }
 
-// URL returns the serverUrl, e.g. "http://127.0.0.1:PORT/imf-authserver"
-// (empty before Start unless WithServerURL was given).
+// URL returns the serverUrl: the WithPublicURL one, else the URL of the
+// listen address, e.g. "http://127.0.0.1:PORT/imf-authserver" (empty before
+// Start). With WithPublicURLFromRequest, requests see their own serverUrl;
+// URL stays the listen-derived one.
 func (s *Server) URL() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.url
 }
 
-// AdminURL returns the base of the admin API, e.g. "http://127.0.0.1:PORT/admin".
+// Addr returns the address the server listens on once started ("0.0.0.0:9080"), else "".
+func (s *Server) Addr() string { return s.ln.Addr() }
+
+// AdminAddr returns the address the admin API listens on once started: the
+// WithAdminListen one, else Addr.
+func (s *Server) AdminAddr() string {
+	if s.adminAddr != "" {
+		return s.adminLn.Addr()
+	}
+	return s.ln.Addr()
+}
+
+// AdminURL returns the base of the admin API as a client on this machine
+// dials it, e.g. "http://127.0.0.1:PORT/admin": on its own listener with
+// WithAdminListen, else on the main one (before Start: derived from URL).
 func (s *Server) AdminURL() string {
-	u := s.URL()
-	return strings.TrimSuffix(u, BasePath) + strings.TrimSuffix(AdminPath, "/")
+	admin := strings.TrimSuffix(AdminPath, "/")
+	if s.adminAddr != "" {
+		if u := s.adminLn.URL(); u != "" {
+			return u + admin
+		}
+		return ""
+	}
+	if u := s.ln.URL(); u != "" {
+		return u + admin
+	}
+	if u := s.URL(); u != "" {
+		return origin(u) + admin
+	}
+	return ""
 }
 
 // AppURL returns {serverUrl}/authorization/v1/apps/{appID}.
-func (s *Server) AppURL(appID string) string {
-	return strings.TrimSuffix(s.URL(), BasePath) + AppsPath + appID
+func (s *Server) AppURL(appID string) string { return s.appURL(s.URL(), appID) }
+
+func (s *Server) appURL(serverURL, appID string) string {
+	return origin(serverURL) + AppsPath + appID
 }
 
 // Close releases hanging faults, stops the key pool and the listener. It
@@ -277,7 +326,7 @@ func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.closed) // releases hanging faults
 		s.pool.stop()
-		err = s.ln.Close()
+		err = errors.Join(s.ln.Close(), s.adminLn.Close())
 	})
 	return err
 }
@@ -327,13 +376,28 @@ func (s *Server) newGUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// ServeHTTP serves the AZ endpoints and the admin API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves the AZ endpoints and the admin API (unless WithAdminListen
+// moved it to its own listener).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, false) }
+
+// serve serves one request; adminOnly is the admin API's own listener.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, adminOnly bool) {
 	start := time.Now()
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	var appID, endpoint string
+	isAdmin := strings.HasPrefix(r.URL.Path, AdminPath) || r.URL.Path == strings.TrimSuffix(AdminPath, "/")
 	switch {
-	case strings.HasPrefix(r.URL.Path, AdminPath) || r.URL.Path == strings.TrimSuffix(AdminPath, "/"):
+	case adminOnly && !isAdmin:
+		endpoint = "-"
+		writeErr(rec, http.StatusNotFound, "not_found", "this listener serves only the admin API, under "+AdminPath)
+	case !adminOnly && isAdmin && s.adminAddr != "":
+		endpoint = "admin"
+		writeErr(rec, http.StatusNotFound, "not_found", "the admin API is served on its own listener, not here")
+	case isAdmin && !s.adminAuthorized(rec, r):
+		endpoint = "admin"
+	case !s.withRequestURL(rec, &r, adminOnly):
+		endpoint = "-"
+	case isAdmin:
 		endpoint = "admin"
 		if !s.serveAppIDAdmin(rec, r) {
 			s.admin.ServeHTTP(rec, r)
@@ -360,6 +424,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.Int("status", rec.status),
 		slog.String("outcome", outcome),
 		slog.Duration("dur", time.Since(start)))
+}
+
+// withRequestURL puts the request's serverUrl in its context
+// (WithPublicURLFromRequest), answering 400 when the headers make none.
+func (s *Server) withRequestURL(w http.ResponseWriter, r **http.Request, adminOnly bool) bool {
+	if !s.fromRequest || adminOnly {
+		return true
+	}
+	u, err := requestServerURL(*r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "invalid_request", err.Error()+" (this fakeaz derives its serverUrl from each request)")
+		return false
+	}
+	if u != "" {
+		*r = (*r).WithContext(context.WithValue((*r).Context(), serverURLKey{}, u))
+	}
+	return true
 }
 
 func (s *Server) serveApp(w *recorder, r *http.Request, appID, endpoint string) {

@@ -94,7 +94,7 @@ func (s *Server) tokenByCode(w http.ResponseWriter, r *http.Request, a *appState
 		writeErr(w, http.StatusBadRequest, "invalid_grant", problem)
 		return
 	}
-	f, err := s.factoryFor(key)
+	f, err := s.factoryFor(r.Context(), key)
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "server_error", err.Error())
 		return
@@ -143,7 +143,7 @@ func (s *Server) tokenByClientCredentials(w http.ResponseWriter, r *http.Request
 		writeErr(w, http.StatusUnauthorized, "invalid_client", fmt.Sprintf("unknown service client %q or wrong secret for app %s", id, appID))
 		return
 	}
-	f, err := s.factoryFor(key)
+	f, err := s.factoryFor(r.Context(), key)
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "server_error", err.Error())
 		return
@@ -206,9 +206,10 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, a *appState)
 }
 
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, a *appState) {
-	base := s.AppURL(a.app.ID)
+	su := s.serverURL(r.Context())
+	base := s.appURL(su, a.app.ID)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                s.URL(),
+		"issuer":                                su,
 		"authorization_endpoint":                base + "/" + EndpointAuthorization,
 		"token_endpoint":                        base + "/" + EndpointToken,
 		"jwks_uri":                              base + "/" + EndpointJWKS,

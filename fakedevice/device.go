@@ -7,7 +7,7 @@
 // broke. RunFleet runs many simulated devices at once.
 //
 // The wire protocol is the one in the project's protocol.md. A Device talks
-// to loopback addresses only unless Config.InsecureAllowRemote is set.
+// to any http(s) server URL: a local fake, a container, a pod.
 //
 // 512-bit device keys (LegacyKeyBits, what the real SDKs used) need
 // GODEBUG=rsa1024min=0; a module importing fakedevice needs
@@ -25,7 +25,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -103,8 +102,9 @@ type Config struct {
 	Rand io.Reader
 	// Quirks reproduce the real SDKs' encodings and bugs.
 	Quirks Quirks
-	// InsecureAllowRemote lets ServerURL name a non-loopback host. Off by
-	// default: the simulator is meant for local fakes.
+	// InsecureAllowRemote has no effect: any http(s) ServerURL is accepted.
+	//
+	// Deprecated: devices no longer refuse non-loopback server URLs.
 	InsecureAllowRemote bool
 }
 
@@ -157,14 +157,8 @@ func New(cfg Config) (*Device, error) {
 	if cfg.ServerURL == "" || cfg.AppID == "" || cfg.BundleID == "" {
 		return nil, fmt.Errorf("%w: ServerURL, AppID and BundleID are required", ErrConfig)
 	}
-	u, err := url.Parse(cfg.ServerURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: ServerURL %q is not an http(s) URL like http://127.0.0.1:PORT/imf-authserver", ErrConfig, cfg.ServerURL)
-	}
-	if !cfg.InsecureAllowRemote {
-		if err := CheckLoopback(cfg.ServerURL); err != nil {
-			return nil, err
-		}
+	if err := CheckServerURL(cfg.ServerURL); err != nil {
+		return nil, err
 	}
 	switch cfg.Platform {
 	case "":
@@ -201,6 +195,7 @@ func New(cfg Config) (*Device, error) {
 		cfg.OSVersion = map[string]string{PlatformIOS: "9.3.2", PlatformAndroid: "7.0"}[cfg.Platform]
 	}
 	if cfg.DeviceID == "" {
+		var err error
 		if cfg.DeviceID, err = newDeviceID(cfg.Rand, cfg.Platform); err != nil {
 			return nil, fmt.Errorf("%w: device id: %w", ErrConfig, err)
 		}
@@ -224,21 +219,15 @@ func New(cfg Config) (*Device, error) {
 	}, nil
 }
 
-// CheckLoopback returns an error wrapping ErrNotLoopback unless rawURL is an
-// http(s) URL whose host is localhost or a loopback IP address.
-func CheckLoopback(rawURL string) error {
+// CheckServerURL returns an error wrapping ErrConfig unless rawURL is an
+// absolute http or https URL with a host (any host: loopback, a Service name,
+// a public address), such as http://127.0.0.1:9080/imf-authserver.
+func CheckServerURL(rawURL string) error {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%w: %q is not a URL", ErrNotLoopback, rawURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("%w: server URL %q is not an absolute http(s) URL like http://127.0.0.1:9080/imf-authserver", ErrConfig, rawURL)
 	}
-	h := u.Hostname()
-	if h == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	return fmt.Errorf("%w: %q (host %q); only 127.0.0.1, ::1 and localhost are allowed", ErrNotLoopback, rawURL, h)
+	return nil
 }
 
 // DeviceID returns the device id sent in the CSR.

@@ -13,8 +13,6 @@ import (
 var (
 	// ErrConfig: the Config is unusable (missing server URL, app id, bad key size...).
 	ErrConfig = errors.New("fakedevice: bad config")
-	// ErrNotLoopback: the server URL does not point at a loopback address.
-	ErrNotLoopback = errors.New("fakedevice: server URL is not a loopback address")
 	// ErrNotRegistered: an operation needs a clientId; call Register (or Login) first.
 	ErrNotRegistered = errors.New("fakedevice: device is not registered (call Register or Login first)")
 	// ErrNoCode: the authorization step has not produced a code; call Authorize first.

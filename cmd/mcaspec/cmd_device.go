@@ -27,7 +27,8 @@ redeems the code and prints the tokens and the id token's claims. With --call
 it calls a protected resource with "Authorization: Bearer <access> <id>"
 (re-authorizing once on a 401/403 naming imfAuthentication) and prints the
 status and body. With --fleet N it runs N devices, --concurrency at a time, and
-prints progress and a summary. Only loopback URLs are accepted.
+prints progress and a summary. Any http(s) server URL is accepted (a local
+fakeaz, a container, a Service in a cluster).
 
 Examples:
   mcaspec device --server-url http://127.0.0.1:8080/imf-authserver --app-id APP --bundle-id com.example.app
@@ -50,7 +51,7 @@ Examples:
 		fbToken   = fs.String("facebook-token", "", "access token answered to the wl_facebookRealm challenge")
 		gToken    = fs.String("google-token", "", "token answered to the wl_googleRealm challenge (idToken on iOS, accessToken on Android)")
 		maxRounds = fs.Int("max-rounds", fakedevice.DefaultMaxChallengeRounds, "most challenge answers in one authorization step")
-		call      = fs.String("call", "", "protected resource URL to call after login (loopback only)")
+		call      = fs.String("call", "", "protected resource URL (http or https) to call after login")
 		method    = fs.String("method", http.MethodGet, "HTTP method for --call")
 		logout    = fs.Bool("logout", false, "log out at the end (single device only)")
 		fleet     = fs.Int("fleet", 0, "run this many devices instead of one")
@@ -63,11 +64,11 @@ Examples:
 	if *serverURL == "" || *appID == "" || *bundleID == "" {
 		return fmt.Errorf("%w: --server-url, --app-id and --bundle-id are required", errUsage)
 	}
-	if err := fakedevice.CheckLoopback(*serverURL); err != nil {
+	if err := fakedevice.CheckServerURL(*serverURL); err != nil {
 		return fmt.Errorf("%w: --server-url: %v", errUsage, err)
 	}
 	if *call != "" {
-		if err := fakedevice.CheckLoopback(*call); err != nil {
+		if err := fakedevice.CheckServerURL(*call); err != nil {
 			return fmt.Errorf("%w: --call: %v", errUsage, err)
 		}
 	}

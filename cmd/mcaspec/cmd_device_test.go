@@ -20,8 +20,9 @@ func TestDeviceCommandUsage(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--app-id", "a"}, "required"},
-		{[]string{"--server-url", "http://192.168.1.5/imf-authserver", "--app-id", "a", "--bundle-id", "b"}, "not a loopback"},
-		{append(ok[:6:6], "--call", "http://example.com/x"), "--call"},
+		{[]string{"--server-url", "127.0.0.1:9080/imf-authserver", "--app-id", "a", "--bundle-id", "b"}, "--server-url"},
+		{[]string{"--server-url", "ftp://fakeaz.example/imf-authserver", "--app-id", "a", "--bundle-id", "b"}, "not an absolute http(s) URL"},
+		{append(ok[:6:6], "--call", "example.com/x"), "--call"},
 		{append(ok[:6:6], "--platform", "winphone"), "--platform"},
 		{append(ok[:6:6], "--quirks", "padded,nonsense"), "nonsense"},
 		{append(ok[:6:6], "--key-bits", "128"), "128"},

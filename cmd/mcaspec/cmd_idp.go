@@ -11,6 +11,7 @@ import (
 	"github.com/mcaspec/mcaspec/fakeaz/idp/custom"
 	"github.com/mcaspec/mcaspec/fakeaz/idp/facebook"
 	"github.com/mcaspec/mcaspec/fakeaz/idp/google"
+	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
 func init() {
@@ -39,11 +40,13 @@ type idpSimulator interface {
 }
 
 func runIDP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("idp", "Run one identity-provider simulator on a loopback address until interrupted.\n"+
+	fs := newFlagSet("idp", "Run one identity-provider simulator until interrupted.\n"+
 		"It prints one JSON line {\"kind\", \"url\"} to stdout once it listens; drive it through its /admin/ API\n"+
-		"(see fakeaz/idp/README.md).", stderr)
+		"(see fakeaz/idp/README.md). On a non-loopback --listen address the admin API needs --admin-token\n"+
+		"(or --admin-token-file, $"+adminTokenEnv+").", stderr)
 	kind := fs.String("kind", "custom", "simulator: custom | facebook | google")
-	listen := fs.String("listen", idp.DefaultListen, "listen address (loopback only)")
+	addr := fs.String("listen", idp.DefaultListen, "`host:port` to listen on (0.0.0.0:9101: every interface, needs an admin token)")
+	tokenFlags := addAdminTokenFlags(fs)
 	config := fs.String("config", "", "custom: JSON config file (default: realm \""+custom.DefaultRealm+"\" with users alice, bob (PIN) and mallory (always fails))")
 	var apps idpApps
 	fs.Var(&apps, "app", "facebook: register an app as <app id>:<app secret> (repeatable; also POST /admin/apps)")
@@ -56,6 +59,10 @@ func runIDP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(apps) > 0 && *kind != "facebook" {
 		return fmt.Errorf("%w: --app applies to --kind facebook only", errUsage)
 	}
+	token, err := tokenFlags.resolve()
+	if err != nil {
+		return err
+	}
 	var sim idpSimulator
 	switch *kind {
 	case "custom":
@@ -66,19 +73,30 @@ func runIDP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				return err
 			}
 		}
-		s, err := custom.New(cfg)
+		var opts []custom.Option
+		if token != "" {
+			opts = append(opts, custom.WithAdminToken(token))
+		}
+		s, err := custom.New(cfg, opts...)
 		if err != nil {
 			return err
 		}
 		sim = s
 	case "facebook":
 		var opts []facebook.Option
+		if token != "" {
+			opts = append(opts, facebook.WithAdminToken(token))
+		}
 		for _, a := range apps {
 			opts = append(opts, facebook.WithApp(a[0], a[1]))
 		}
 		sim = facebook.New(opts...)
 	case "google":
-		s, err := google.New()
+		var opts []google.Option
+		if token != "" {
+			opts = append(opts, google.WithAdminToken(token))
+		}
+		s, err := google.New(opts...)
 		if err != nil {
 			return err
 		}
@@ -86,12 +104,24 @@ func runIDP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	default:
 		return fmt.Errorf("%w: --kind %q: want custom, facebook or google", errUsage, *kind)
 	}
-	if err := sim.Start(*listen); err != nil {
+	if err := sim.Start(*addr); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	defer sim.Close()
+	if line := listen.Exposure(*kind+" simulator", resolvedListen(*addr)); line != "" {
+		fmt.Fprintln(stderr, line)
+	}
 	line, _ := json.Marshal(map[string]string{"kind": *kind, "url": sim.URL()})
 	fmt.Fprintf(stdout, "%s\n", line)
 	<-ctx.Done()
 	return sim.Close()
+}
+
+// resolvedListen is addr as the listener resolved it ("" is 127.0.0.1:0), for Exposure.
+func resolvedListen(addr string) string {
+	a, err := listen.Addr(addr)
+	if err != nil {
+		return addr
+	}
+	return a
 }

@@ -83,3 +83,56 @@ func TestIDPCommandRuns(t *testing.T) {
 		})
 	}
 }
+
+func TestIDPCommandAdminToken(t *testing.T) {
+	t.Setenv(adminTokenEnv, "") // not parallel: the refusal needs no token in the environment
+	if err := runIDP(t.Context(), []string{"--kind", "facebook", "--listen", "0.0.0.0:0"}, io.Discard, io.Discard); !errors.Is(err, errUsage) || !strings.Contains(err.Error(), "--admin-token") {
+		t.Errorf("every interface without a token: %v, want a usage error naming --admin-token", err)
+	}
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("idp-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr strings.Builder
+	done := make(chan error, 1)
+	go func() {
+		done <- runIDP(ctx, []string{"--kind", "google", "--listen", "0.0.0.0:0", "--admin-token-file", tokenFile}, pw, &stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no URL line: %v (run: %v)", err, <-done)
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	var out struct{ Kind, URL string }
+	if err := json.Unmarshal([]byte(line), &out); err != nil || !strings.HasPrefix(out.URL, "http://127.0.0.1:") {
+		t.Fatalf("line %q: %v", line, err)
+	}
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"", http.StatusUnauthorized}, {"idp-secret", http.StatusOK}} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, out.URL+"/admin/stats", nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET /admin/stats with token %q: %d, want %d", tc.token, resp.StatusCode, tc.want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run returned %v after cancel", err)
+	}
+	if !strings.Contains(stderr.String(), "reachable from the network") {
+		t.Errorf("stderr %q: want the exposure line", stderr.String())
+	}
+}

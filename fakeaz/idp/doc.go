@@ -13,7 +13,8 @@
 //   - google: a tokeninfo endpoint and JWKS that issue RS256 id tokens and
 //     opaque access tokens, and Verify, the AZ-side check.
 //
-// Every simulator is an http.Handler with New, Start(addr) (loopback only),
+// Every simulator is an http.Handler with New, Start(addr) (any host:port; off
+// loopback the admin API needs WithAdminToken),
 // URL, Close, SetFault and Stats, and has a JSON admin API under /admin/ so
 // that tests written in other languages can drive it (see README.md).
 package idp

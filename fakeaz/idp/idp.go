@@ -51,3 +51,8 @@ type Fault struct {
 	// answers).
 	Hang bool `json:"hang,omitempty"`
 }
+
+// ErrAdminExposed is returned by a simulator's Start when its admin API (which issues tokens
+// and changes users) would be reachable from the network without an admin token: give the
+// simulator WithAdminToken, or listen on a loopback address.
+var ErrAdminExposed = errors.New("idp: the admin API would be reachable from the network without an admin token")

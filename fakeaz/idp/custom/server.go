@@ -18,6 +18,11 @@ import (
 // Option configures a Server.
 type Option func(*Server)
 
+// WithAdminToken requires "Authorization: Bearer <secret>" on the admin routes (/admin/...);
+// without it they are open, which Start allows on a loopback address only. An empty secret
+// makes Start fail.
+func WithAdminToken(secret string) Option { return func(s *Server) { s.admin.SetToken(secret) } }
+
 // WithClock sets the clock that ages stateIds.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
@@ -36,7 +41,8 @@ type Stats struct {
 }
 
 // Server is the custom identity provider simulator. It is an http.Handler;
-// Start serves it on a loopback address. Safe for concurrent use.
+// Start serves it on any address (off loopback its admin routes need
+// WithAdminToken). Safe for concurrent use.
 type Server struct {
 	now  func() time.Time
 	rand io.Reader
@@ -48,6 +54,7 @@ type Server struct {
 	startN, answerN, challengeN, successN, failureN, badN, faultN atomic.Int64
 
 	faults sim.Faults
+	admin  sim.AdminGuard
 	ln     sim.Listener
 	mux    *http.ServeMux
 }
@@ -81,11 +88,21 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 }
 
 // ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.admin.Allow(w, r) {
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
-// Start serves on addr, which must be a loopback address ("" picks
-// 127.0.0.1 and a free port).
-func (s *Server) Start(addr string) error { return s.ln.Start(addr, s) }
+// Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
+// routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
+func (s *Server) Start(addr string) error {
+	if err := s.admin.CheckExposure("custom simulator", addr); err != nil {
+		return err
+	}
+	return s.ln.Start(addr, s)
+}
 
 // URL is the base URL after Start: the AZ's idpUrl.
 func (s *Server) URL() string { return s.ln.URL() }

@@ -344,11 +344,11 @@ func TestVerifyMalformedGraph(t *testing.T) {
 	}
 }
 
-func TestStartLoopbackOnly(t *testing.T) {
+func TestStartRefusesOpenAdminOffLoopback(t *testing.T) {
 	t.Parallel()
 	s := New(WithApp(appID, secret))
-	if err := s.Start("192.0.2.1:0"); err == nil {
-		t.Error("non-loopback address accepted")
+	if err := s.Start("0.0.0.0:0"); !errors.Is(err, idp.ErrAdminExposed) {
+		t.Errorf("Start(0.0.0.0:0) without an admin token: %v, want idp.ErrAdminExposed", err)
 	}
 	if err := s.Start("localhost:0"); err != nil {
 		t.Fatal(err)

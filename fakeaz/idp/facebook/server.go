@@ -28,6 +28,11 @@ type User struct {
 // Option configures a Server.
 type Option func(*Server)
 
+// WithAdminToken requires "Authorization: Bearer <secret>" on the admin routes (/admin/...);
+// without it they are open, which Start allows on a loopback address only. An empty secret
+// makes Start fail.
+func WithAdminToken(secret string) Option { return func(s *Server) { s.admin.SetToken(secret) } }
+
 // WithClock sets the clock used for issuing and expiring tokens.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
@@ -57,7 +62,8 @@ type token struct {
 }
 
 // Server is the Facebook Graph API stand-in. It is an http.Handler; Start
-// serves it on a loopback address. Safe for concurrent use.
+// serves it on any address (off loopback its admin routes need
+// WithAdminToken). Safe for concurrent use.
 type Server struct {
 	now  func() time.Time
 	rand io.Reader
@@ -69,6 +75,7 @@ type Server struct {
 	issuedN, debugN, meN, rejectedN, badAppN, faultN atomic.Int64
 
 	faults sim.Faults
+	admin  sim.AdminGuard
 	ln     sim.Listener
 	mux    *http.ServeMux
 }
@@ -105,12 +112,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
+	if !s.admin.Allow(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
-// Start serves on addr, which must be a loopback address ("" picks
-// 127.0.0.1 and a free port).
-func (s *Server) Start(addr string) error { return s.ln.Start(addr, s) }
+// Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
+// routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
+func (s *Server) Start(addr string) error {
+	if err := s.admin.CheckExposure("facebook simulator", addr); err != nil {
+		return err
+	}
+	return s.ln.Start(addr, s)
+}
 
 // URL is the base URL after Start: the graphURL to give Verify.
 func (s *Server) URL() string { return s.ln.URL() }

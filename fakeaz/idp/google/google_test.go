@@ -370,14 +370,14 @@ func TestAdminAndRevokeEndpoint(t *testing.T) {
 	}
 }
 
-func TestStartLoopbackOnly(t *testing.T) {
+func TestStartRefusesOpenAdminOffLoopback(t *testing.T) {
 	t.Parallel()
 	s, err := New(WithKey(testKey(t, keyOnce)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start("10.0.0.1:0"); err == nil {
-		t.Error("non-loopback address accepted")
+	if err := s.Start("0.0.0.0:0"); !errors.Is(err, idp.ErrAdminExposed) {
+		t.Errorf("Start(0.0.0.0:0) without an admin token: %v, want idp.ErrAdminExposed", err)
 	}
 	if err := s.Start(""); err != nil {
 		t.Fatal(err)
