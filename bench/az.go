@@ -3,14 +3,11 @@ package bench
 import (
 	"context"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
@@ -228,29 +225,4 @@ func checkPublicKey(ctx context.Context, hc *http.Client, serverURL, appID strin
 // newAdmin is the admin API client of a RemoteAZ.
 func newAdmin(adminURL, token string, hc *http.Client) AdminAPI {
 	return adminclient.New(adminURL, token, hc)
-}
-
-// LoadKey reads an RSA private key from a PEM file (PKCS#1 "RSA PRIVATE
-// KEY" or PKCS#8 "PRIVATE KEY"), e.g. the file fakeaz --key was given.
-func LoadKey(path string) (*rsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: AZ key: %w", ErrConfig, err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil {
-		return nil, fmt.Errorf("%w: AZ key %s: no PEM block", ErrConfig, path)
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(blk.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("%w: AZ key %s: not an RSA private key (PKCS#1 or PKCS#8): %w", ErrConfig, path, err)
-	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, fmt.Errorf("%w: AZ key %s: a %T, want RSA", ErrConfig, path, k)
-	}
-	return rk, nil
 }

@@ -34,7 +34,7 @@ func startDeployment(t *testing.T) *deployment {
 	t.Helper()
 	keys, _ := sharedKeys(t)
 	d := &deployment{key: keys[0]}
-	d.az = fakeaz.New(fakeaz.WithKeyGen(func() (*rsa.PrivateKey, error) { return d.key, nil }), fakeaz.WithTokenLifetime(time.Hour))
+	d.az = fakeaz.New(fakeaz.WithSigningKey(d.key), fakeaz.WithTokenLifetime(time.Hour)) // mcaspec fakeaz --key
 	if err := d.az.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

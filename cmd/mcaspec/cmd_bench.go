@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/bench"
 	"github.com/mcaspec/mcaspec/bench/baseline"
+	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/reference"
 )
 
@@ -270,7 +271,7 @@ func benchAZ(cfg *bench.Config, azURL, keyFile, appID, adminURL, adminToken, ser
 	if keyFile == "" || appID == "" {
 		return fmt.Errorf("%w: --az-url needs --az-key (the PEM file fakeaz --key was given) and --app-id (the app the targets serve)", errUsage)
 	}
-	key, err := bench.LoadKey(keyFile)
+	key, err := fakeaz.LoadKey(keyFile)
 	if err != nil {
 		return fmt.Errorf("%w: --az-key: %w", errUsage, err)
 	}
