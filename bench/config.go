@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -71,14 +72,27 @@ const (
 	KindReference = "reference" // the reference target, in-process
 	KindBaseline  = "baseline"  // the no-validation baseline, in-process
 	KindCommand   = "command"   // a process started by targets/launch
+	KindURL       = "url"       // a running target at URL, not started by the bench
+	KindBare      = "bare"      // the no-auth ceiling (bench/baseline's bare mode), in-process
 )
+
+// DefaultStartLate is how late a StartAt may be when Run begins: later,
+// the other shards have started without this one and Run refuses.
+const DefaultStartLate = 5 * time.Second
+
+// MaxStartWait bounds how far in the future StartAt may be.
+const MaxStartWait = 24 * time.Hour
 
 // TargetSpec names a target to measure.
 type TargetSpec struct {
 	// Name labels the target in reports (unique in a run).
 	Name string
-	// Kind is KindReference, KindBaseline or KindCommand.
+	// Kind is KindReference, KindBaseline, KindCommand or KindURL.
 	Kind string
+	// URL (KindURL) is the base URL of a running target (http or https,
+	// any host): the bench neither starts nor stops it, and cannot read its
+	// CPU time or memory.
+	URL string
 	// Command (KindCommand) runs through sh -c with the target contract's
 	// environment, e.g. "node targets/bms-mca-resource/server.js"; Dir is its
 	// working directory.
@@ -92,6 +106,9 @@ type TargetSpec struct {
 	// Unchecked marks a target that does not validate (the baseline):
 	// broken tokens it accepts are not counted as wrong answers.
 	Unchecked bool
+	// NoAuth marks a no-auth ceiling (bare): it answers a fixed body without
+	// any token work, so only the status (200) is checked.
+	NoAuth bool
 }
 
 // Reference returns the in-process reference target.
@@ -99,6 +116,17 @@ func Reference() TargetSpec { return TargetSpec{Name: "reference", Kind: KindRef
 
 // Baseline returns the in-process no-validation baseline.
 func Baseline() TargetSpec { return TargetSpec{Name: "baseline", Kind: KindBaseline, Unchecked: true} }
+
+// Bare returns the in-process no-auth ceiling: the baseline's server
+// answering a fixed body, no token work at all.
+func Bare() TargetSpec {
+	return TargetSpec{Name: "bare", Kind: KindBare, Unchecked: true, NoAuth: true}
+}
+
+// Running returns a running target at url, not started by the bench.
+func Running(name, url string) TargetSpec {
+	return TargetSpec{Name: name, Kind: KindURL, URL: strings.TrimRight(url, "/")}
+}
 
 // Command returns a launched target.
 func Command(name, command string) TargetSpec {
@@ -111,7 +139,7 @@ func (t TargetSpec) cacheSize() int {
 		return t.CacheSize
 	case t.Kind == KindReference && t.Reference.CacheSize > 0:
 		return t.Reference.CacheSize
-	case t.Kind == KindBaseline:
+	case t.Kind == KindBaseline, t.Kind == KindBare, t.NoAuth:
 		return 0 // no cache: does not size the pools
 	}
 	return reference.DefaultCacheSize
@@ -201,6 +229,30 @@ type Config struct {
 	Seed uint64
 	// Clock defaults to time.Now.
 	Clock func() time.Time
+
+	// AZ, when set, is an AZ the targets already trust (a fakeaz the user
+	// runs with a shared key), used instead of the in-process fake AZ.
+	AZ *RemoteAZ
+	// Admin overrides the client of AZ's admin API (default:
+	// fakeaz/adminclient at AZ.AdminURL).
+	Admin AdminAPI
+	// Tokens, when set, are tokens a real AZ issued: no AZ at all, only the
+	// scenarios that need no minting (hot, warm, invalid-flood). Token i
+	// goes to shard i mod n. TokensAppID is the app id of the request paths
+	// (default: each access token's aud).
+	Tokens      []Token
+	TokensAppID string
+	// StartAt, when set, is when the first attack begins (a start barrier
+	// for shards on several hosts, without a coordinator). More than
+	// DefaultStartLate in the past when Run begins is a configuration
+	// error; reached late after the setup, the attack starts at once and a
+	// note says how late.
+	StartAt time.Time
+	// SinkListen is the propagation sink's listen address (default
+	// 127.0.0.1:0); SinkURL the URL the targets reach it at (default derived
+	// from the listen address). A remote target must allow its host
+	// (MCA_DOWNSTREAM_HOSTS).
+	SinkListen, SinkURL string
 }
 
 // ErrConfig is wrapped by configuration errors.
@@ -241,18 +293,40 @@ func (c *Config) defaults() error {
 		}
 		seen[t.Name] = true
 		switch t.Kind {
-		case KindReference, KindBaseline:
+		case KindReference, KindCommand:
+			if len(c.Tokens) > 0 {
+				return fmt.Errorf("%w: target %q: with given tokens the bench cannot configure a target it starts (no AZ): use a running target URL", ErrConfig, t.Name)
+			}
+		}
+		switch t.Kind {
+		case KindReference, KindBaseline, KindBare:
+		case KindURL:
+			if err := checkTargetURL(t.URL); err != nil {
+				return fmt.Errorf("%w: target %q: %w", ErrConfig, t.Name, err)
+			}
 		case KindCommand:
 			if strings.TrimSpace(t.Command) == "" {
 				return fmt.Errorf("%w: target %q has no command", ErrConfig, t.Name)
 			}
 		default:
-			return fmt.Errorf("%w: target %q: kind %q (want %s, %s or %s)", ErrConfig, t.Name, t.Kind, KindReference, KindBaseline, KindCommand)
+			return fmt.Errorf("%w: target %q: kind %q (want %s, %s, %s, %s or %s)", ErrConfig, t.Name, t.Kind, KindReference, KindBaseline, KindBare, KindCommand, KindURL)
+		}
+	}
+	if len(c.Tokens) > 0 && c.AZ != nil {
+		return fmt.Errorf("%w: given tokens and a remote AZ: choose one", ErrConfig)
+	}
+	if c.AZ != nil {
+		if err := c.AZ.check(); err != nil {
+			return err
 		}
 	}
 	for _, s := range c.Scenarios {
-		if _, ok := Lookup(s); !ok {
+		sc, ok := Lookup(s)
+		if !ok {
 			return fmt.Errorf("%w: unknown scenario %q (known: %s)", ErrConfig, s, strings.Join(Names(), ", "))
+		}
+		if len(c.Tokens) > 0 && sc.needs != needTokens {
+			return fmt.Errorf("%w: scenario %s needs an AZ the bench can mint with (given tokens allow %s only): %s", ErrConfig, s, strings.Join(tokenScenarios(), ", "), needAZControl)
 		}
 	}
 	if c.Shard.Count == 0 {
@@ -314,6 +388,27 @@ func (c *Config) defaults() error {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if !c.StartAt.IsZero() {
+		switch now := c.Clock(); {
+		case c.StartAt.Before(now.Add(-DefaultStartLate)):
+			return fmt.Errorf("%w: start time %s is %v in the past: the other shards have started; give every shard a later time", ErrConfig,
+				c.StartAt.Format(time.RFC3339), now.Sub(c.StartAt).Round(time.Second))
+		case c.StartAt.After(now.Add(MaxStartWait)):
+			return fmt.Errorf("%w: start time %s is more than %v away", ErrConfig, c.StartAt.Format(time.RFC3339), MaxStartWait)
+		}
+	}
+	return nil
+}
+
+// needAZControl says how to get an AZ the bench controls.
+const needAZControl = "point --az-url (Config.AZ) at a fakeaz started with --key whose admin API is reachable (--az-admin-url, --az-admin-token)"
+
+// checkTargetURL accepts http and https URLs of any host.
+func checkTargetURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("URL %q: want http(s)://host[:port][/base path] of a running target", s)
 	}
 	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -34,26 +35,45 @@ const (
 // env is what the scenarios of one run share: the fake AZ, the main app and
 // its token factory, the sink, and the token pools (minted once).
 type env struct {
-	cfg     *Config
-	az      *fakeaz.Server
-	app     fakeaz.App
-	secret  string
-	factory *tokenfactory.Factory
-	sink    *sink
+	cfg *Config
+	// az is the AZ the targets trust: the in-process fake AZ (local), a
+	// RemoteAZ, or nil with Config.Tokens (a real AZ the bench cannot drive).
+	az    azControl
+	local *fakeaz.Server
+	app   fakeaz.App
+	// svcClient and secret are the service client credentials of the
+	// targets the bench starts ("" when unknown); svcClient is what
+	// /service-call must present downstream.
+	svcClient, secret string
+	factory           *tokenfactory.Factory
+	sink              *sink
+	// downstream lets the in-process targets reach the sink.
+	downstream downstream.AllowList
 
-	mu       sync.Mutex
-	keyNext  int
-	keys     []*rsa.PrivateKey
-	pinned   *rsa.PrivateKey // next key handed out (pool-file reuse)
-	pools    map[string][]pooled
-	appsMade int
-	poolNote string
+	mu      sync.Mutex
+	keyNext int
+	keys    []*rsa.PrivateKey
+	pinned  *rsa.PrivateKey // next key handed out (pool-file reuse)
+	// attackerKey signs forged tokens (never the AZ's key).
+	attackerKey *rsa.PrivateKey
+	pools       map[string][]pooled
+	appsMade    int
+	poolNote    string
 }
 
 // pooled is a valid token pair with the identity the target must report.
 type pooled struct {
 	tokenfactory.Pair
-	Sub string
+	Sub  string
+	auth string // the Authorization value as given (Config.Tokens); "" derives it from Pair
+}
+
+// header is the Authorization header value of p.
+func (p pooled) header() string {
+	if p.auth != "" {
+		return p.auth
+	}
+	return p.Pair.Header()
 }
 
 // poolMeta describes a pool file: the AZ that can verify its tokens.
@@ -66,9 +86,15 @@ type poolMeta struct {
 	N      int    `json:"n"`
 }
 
-func newEnv(ctx context.Context, cfg *Config) (*env, error) {
+func newEnv(ctx context.Context, cfg *Config, hc *http.Client) (*env, error) {
 	e := &env{cfg: cfg, pools: map[string][]pooled{}}
 	e.keys = cfg.Keys
+	switch {
+	case len(cfg.Tokens) > 0:
+		return e.openTokens()
+	case cfg.AZ != nil:
+		return e.openRemote(ctx, hc)
+	}
 	if len(e.keys) == 0 {
 		var wg sync.WaitGroup
 		e.keys = make([]*rsa.PrivateKey, 2)
@@ -93,11 +119,13 @@ func newEnv(ctx context.Context, cfg *Config) (*env, error) {
 	_, _ = rand.Read(sec)
 	e.secret = base64.RawURLEncoding.EncodeToString(sec)
 	start := func(addr string) error {
-		e.az = fakeaz.New(fakeaz.WithKeyGen(e.nextKey), fakeaz.WithTokenLifetime(tokenLifetime))
-		if err := e.az.Start(addr); err != nil {
-			_ = e.az.Close()
+		e.local = fakeaz.New(fakeaz.WithKeyGen(e.nextKey), fakeaz.WithTokenLifetime(tokenLifetime))
+		if err := e.local.Start(addr); err != nil {
+			_ = e.local.Close()
+			e.local = nil
 			return err
 		}
+		e.az = localAZ{e.local}
 		return nil
 	}
 	if err := start(listen); err != nil {
@@ -116,12 +144,13 @@ func newEnv(ctx context.Context, cfg *Config) (*env, error) {
 		appID = meta.AppID
 	}
 	var err error
-	e.app, err = e.az.AddApp(fakeaz.App{ID: appID, BundleID: bundleID, ServiceClients: []fakeaz.ServiceClient{{ClientID: svcClientID, Secret: e.secret}}})
+	e.svcClient = svcClientID
+	e.app, err = e.local.AddApp(fakeaz.App{ID: appID, BundleID: bundleID, ServiceClients: []fakeaz.ServiceClient{{ClientID: svcClientID, Secret: e.secret}}})
 	if err == nil {
-		e.factory, err = e.az.Factory(e.app.ID)
+		e.factory, err = e.local.Factory(e.app.ID)
 	}
 	if err == nil {
-		e.sink, err = startSink()
+		e.sink, err = startSink(cfg.SinkListen, cfg.SinkURL)
 	}
 	if err != nil {
 		_ = e.Close()
@@ -158,8 +187,8 @@ func (e *env) Close() error {
 	if e.sink != nil {
 		errs = append(errs, e.sink.Close())
 	}
-	if e.az != nil {
-		errs = append(errs, e.az.Close())
+	if e.local != nil {
+		errs = append(errs, e.local.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -225,6 +254,12 @@ func (e *env) poolOf(ctx context.Context, name string, tag byte, n int, accessOn
 	if ok && len(p) >= n {
 		return p[:n], nil
 	}
+	if e.factory == nil { // Config.Tokens: what was given is all there is
+		if ok && len(p) > 0 {
+			return p, nil
+		}
+		return nil, fmt.Errorf("%w: no %s tokens: this run sends given tokens only", ErrConfig, name)
+	}
 	p, err := e.mint(ctx, e.factory, e.app.ID, tag, n, accessOnly)
 	if err != nil {
 		return nil, err
@@ -245,7 +280,7 @@ func (e *env) coldPool(ctx context.Context, n int) ([]pooled, error) {
 		return f[:n], nil
 	}
 	p, err := e.poolOf(ctx, "cold", 'c', n, e.cfg.ColdAccessOnly)
-	if err != nil || e.cfg.PoolFile == "" {
+	if err != nil || e.cfg.PoolFile == "" || e.local == nil {
 		return p, err
 	}
 	if err := e.writePool(p); err != nil {
@@ -262,7 +297,7 @@ func (e *env) freshApps(ctx context.Context, n, pairs int) ([][]pooled, []string
 	out := make([][]pooled, n)
 	ids := make([]string, n)
 	for i := range n {
-		app, err := e.az.AddApp(fakeaz.App{BundleID: bundleID})
+		app, err := e.az.AddApp(ctx, fakeaz.App{BundleID: bundleID})
 		if err != nil {
 			return nil, nil, fmt.Errorf("bench: registering a fresh app: %w", err)
 		}
@@ -381,4 +416,91 @@ func prime(ctx context.Context, client *http.Client, url string, headers []strin
 		return err
 	}
 	return ctx.Err()
+}
+
+// openTokens sets up a run with given tokens (Config.Tokens): no AZ.
+func (e *env) openTokens() (*env, error) {
+	p, err := e.cfg.tokenPool(e.cfg.TokensAppID)
+	if err != nil {
+		return nil, err
+	}
+	e.app = fakeaz.App{ID: p[0].AppID}
+	e.pools["hot"] = p[:1]
+	e.pools["warm"] = p
+	return e, nil
+}
+
+// openRemote sets up a run against a RemoteAZ: the targets' app, tokens
+// minted with the AZ's shared key, the admin API when it answers.
+func (e *env) openRemote(ctx context.Context, hc *http.Client) (*env, error) {
+	cfg := e.cfg
+	admin := cfg.Admin
+	if admin == nil {
+		u, _ := cfg.AZ.adminURL()
+		admin = newAdmin(u, cfg.AZ.AdminToken, hc)
+	}
+	r, app, err := openRemote(ctx, cfg.AZ, admin, hc)
+	if err != nil {
+		return nil, err
+	}
+	e.az, e.app = r, app
+	e.factory, _ = r.Factory(app.ID)
+	if len(e.keys) == 0 {
+		e.keys = []*rsa.PrivateKey{cfg.AZ.Key}
+	}
+	e.svcClient = cfg.AZ.ServiceClient
+	for _, sc := range app.ServiceClients {
+		if len(app.ServiceClients) == 1 && e.svcClient == "" || sc.ClientID == e.svcClient {
+			e.svcClient, e.secret = sc.ClientID, sc.Secret
+		}
+	}
+	if cfg.PoolFile != "" {
+		e.poolNote = fmt.Sprintf("pool file %s not used: the tokens of a remote AZ are minted for each run", cfg.PoolFile)
+	}
+	if e.sink, err = startSink(cfg.SinkListen, cfg.SinkURL); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// stats reads the AZ's counters; ok is false when they cannot be read.
+func (e *env) stats(ctx context.Context) (fakeaz.Stats, bool) {
+	if e.az == nil || e.az.controlled() != nil {
+		return fakeaz.Stats{}, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, DefaultTimeout)
+	defer cancel()
+	st, err := e.az.Stats(ctx)
+	return st, err == nil
+}
+
+// serverURL is the AZ's serverUrl ("" with Config.Tokens).
+func (e *env) serverURL() string {
+	if e.az == nil {
+		return ""
+	}
+	return e.az.URL()
+}
+
+// attacker returns a factory whose key is not the AZ's: the forged
+// signatures of invalid-flood. One of the configured keys when one differs
+// from the AZ's, else a fresh key.
+func (e *env) attacker() (*tokenfactory.Factory, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.attackerKey == nil {
+		for _, k := range e.keys {
+			if e.factory == nil || !k.Equal(e.factory.Key()) {
+				e.attackerKey = k
+			}
+		}
+	}
+	if e.attackerKey == nil {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, fmt.Errorf("bench: generating an attacker key: %w", err)
+		}
+		e.attackerKey = k
+	}
+	return tokenfactory.New(e.attackerKey)
 }

@@ -88,6 +88,19 @@ func authHash(h string) string {
 	return hex.EncodeToString(s[:])
 }
 
+// checkStatus judges the answer of a no-auth ceiling (bare): a 200 is
+// correct whatever the token, anything else an error (it never answers
+// wrong: it claims nothing).
+func checkStatus(res *vegeta.Result, e *Expectation) (Verdict, string) {
+	if res.Code == http.StatusOK {
+		return Correct, ""
+	}
+	if res.Code == 0 {
+		return Failed, res.Error
+	}
+	return Failed, fmt.Sprintf("status %d (%s): %s", res.Code, e.Label, excerpt(res.Body))
+}
+
 // check judges res against e. validates false (a baseline) turns accepted
 // broken tokens into correct answers: the target does not claim to validate.
 func check(res *vegeta.Result, e *Expectation, validates bool) (Verdict, string) {

@@ -31,12 +31,15 @@ func runFleet(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack
 		return nil, err
 	}
 	defer closeFile()
+	if err := r.waitStart(ctx); err != nil {
+		return nil, err
+	}
 	// Expectations are appended as devices learn their identity; the
 	// collector reads them under its lock.
 	var seq atomic.Uint64
 	before, procErr := groupStats(t.pid)
-	fetches := r.env.az.Stats().Count("publickey", "")
-	sinkBefore := r.env.sink.hits.Load()
+	fetches := fetchCount(r.env.stats(ctx))
+	sinkBefore := r.env.sinkHits()
 	ctx, cancel := context.WithTimeout(ctx, max(o.duration*6, 30*time.Second))
 	defer cancel()
 	c.began = time.Now()
@@ -44,7 +47,7 @@ func runFleet(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack
 	res, err := fakedevice.RunFleet(ctx, fakedevice.FleetConfig{
 		N: r.cfg.FleetSize, Concurrency: conc,
 		NewConfig: func(i int) fakedevice.Config {
-			return fakedevice.Config{ServerURL: r.env.az.URL(), AppID: r.env.app.ID, BundleID: bundleID, Key: key, HTTPClient: r.client}
+			return fakedevice.Config{ServerURL: r.env.serverURL(), AppID: r.env.app.ID, BundleID: bundleID, Key: key, HTTPClient: r.client}
 		},
 		Then: func(ctx context.Context, d *fakedevice.Device) error {
 			claims, err := d.IDTokenClaims()

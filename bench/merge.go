@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -30,7 +32,17 @@ func Merge(ctx context.Context, paths []string) (*Report, error) {
 		rs    []vegeta.Result
 	}
 	groups := map[string]*group{}
+	gens := map[string]bool{}
+	var tags []Shard
 	for _, p := range paths {
+		if sh, ok := ShardOfFile(p); ok {
+			if !gens[sh.String()] {
+				tags = append(tags, sh)
+			}
+			gens[sh.String()] = true
+		} else {
+			gens["dir:"+filepath.Dir(p)] = true // one untagged run per directory
+		}
 		f, err := os.Open(p)
 		if err != nil {
 			return nil, fmt.Errorf("bench: merge: %w", err)
@@ -70,7 +82,17 @@ func Merge(ctx context.Context, paths []string) (*Report, error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	rep := &Report{Started: time.Now(), Shard: "merged", Machine: machine()}
+	rep := &Report{Started: time.Now(), Shard: "merged", Machine: machine(), Generators: len(gens)}
+	sort.Slice(tags, func(i, j int) bool {
+		if tags[i].Count != tags[j].Count {
+			return tags[i].Count < tags[j].Count
+		}
+		return tags[i].Index < tags[j].Index
+	})
+	for _, t := range tags {
+		rep.GeneratorShards = append(rep.GeneratorShards, t.String())
+	}
+	rep.Notes = append(rep.Notes, missingShards(tags)...)
 	for _, n := range names {
 		g := groups[n]
 		sort.Slice(g.rs, func(i, j int) bool { return g.rs[i].Timestamp.Before(g.rs[j].Timestamp) })
@@ -126,4 +148,49 @@ func Merge(ctx context.Context, paths []string) (*Report, error) {
 	}
 	rep.finish(0)
 	return rep, nil
+}
+
+var shardTag = regexp.MustCompile(`\.shard-(\d+)-of-(\d+)\.[a-z]+$`)
+
+// ShardOfFile reads the shard tag of a results file name (ResultsFileName).
+func ShardOfFile(path string) (Shard, bool) {
+	m := shardTag.FindStringSubmatch(filepath.Base(path))
+	if m == nil {
+		return Shard{}, false
+	}
+	sh, err := ParseShard(m[1] + "/" + m[2])
+	return sh, err == nil
+}
+
+// missingShards notes the shards of a split that no file came from, and
+// splits of different sizes.
+func missingShards(tags []Shard) []string {
+	byCount := map[int]map[int]bool{}
+	for _, t := range tags {
+		if byCount[t.Count] == nil {
+			byCount[t.Count] = map[int]bool{}
+		}
+		byCount[t.Count][t.Index] = true
+	}
+	var notes []string
+	if len(byCount) > 1 {
+		notes = append(notes, fmt.Sprintf("results of splits of different sizes merged (%d sizes): check the files", len(byCount)))
+	}
+	counts := make([]int, 0, len(byCount))
+	for n := range byCount {
+		counts = append(counts, n)
+	}
+	sort.Ints(counts)
+	for _, n := range counts {
+		var miss []string
+		for i := range n {
+			if !byCount[n][i] {
+				miss = append(miss, Shard{i, n}.String())
+			}
+		}
+		if len(miss) > 0 {
+			notes = append(notes, fmt.Sprintf("no results from shard %s: the merged load is not the whole split's", strings.Join(miss, ", ")))
+		}
+	}
+	return notes
 }

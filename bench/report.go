@@ -52,11 +52,13 @@ type Attack struct {
 	CPUPerRequestUS  float64 `json:"cpuPerRequestUs,omitempty"`
 	// VerifyNS: cold attacks on launched targets: one rsa.VerifyPKCS1v15
 	// (RSA-2048) in the load generator, measured just before and after.
-	VerifyNS   float64 `json:"verifyNs,omitempty"`
-	PeakRSSMB  float64 `json:"peakRssMB,omitempty"` // VmHWM: peak since the process started
-	MaxRSSMB   float64 `json:"maxRssMB,omitempty"`  // highest RSS sampled during this attack
-	KeyFetches int     `json:"keyFetches"`
-	SinkHits   int     `json:"sinkHits,omitempty"`
+	VerifyNS  float64 `json:"verifyNs,omitempty"`
+	PeakRSSMB float64 `json:"peakRssMB,omitempty"` // VmHWM: peak since the process started
+	MaxRSSMB  float64 `json:"maxRssMB,omitempty"`  // highest RSS sampled during this attack
+	// NotMeasured: the target runs elsewhere (KindURL): no CPU or RSS figures.
+	NotMeasured bool `json:"cpuRssNotMeasured,omitempty"`
+	KeyFetches  int  `json:"keyFetches"`
+	SinkHits    int  `json:"sinkHits,omitempty"`
 	// Extra holds scenario figures (recovery time, fetches per app...).
 	Extra       map[string]float64 `json:"extra,omitempty"`
 	ResultsFile string             `json:"resultsFile,omitempty"`
@@ -94,13 +96,17 @@ type Row struct {
 	Rate     float64 `json:"rate"` // sustainable rate (find-max) or correct throughput (fixed rate)
 	// VsBaseline is Rate / the baseline's Rate in the same scenario (0 without a baseline).
 	VsBaseline float64 `json:"vsBaseline,omitempty"`
-	P50        float64 `json:"p50ms"`
-	P99        float64 `json:"p99ms"`
-	CPUPerReq  float64 `json:"cpuPerRequestUs,omitempty"`
-	PeakRSSMB  float64 `json:"peakRssMB,omitempty"`
-	Wrong      int     `json:"wrongAnswers"`
-	Errors     int     `json:"errors"`
-	Saturated  bool    `json:"saturated"`
+	// VsBare is Rate / the no-auth ceiling's (bare) Rate in the same scenario (0 without bare).
+	VsBare float64 `json:"vsBare,omitempty"`
+	// NotMeasured: a running target (KindURL): CPU and RSS are not measured.
+	NotMeasured bool    `json:"cpuRssNotMeasured,omitempty"`
+	P50         float64 `json:"p50ms"`
+	P99         float64 `json:"p99ms"`
+	CPUPerReq   float64 `json:"cpuPerRequestUs,omitempty"`
+	PeakRSSMB   float64 `json:"peakRssMB,omitempty"`
+	Wrong       int     `json:"wrongAnswers"`
+	Errors      int     `json:"errors"`
+	Saturated   bool    `json:"saturated"`
 }
 
 // Report is everything a run measured.
@@ -124,9 +130,19 @@ type Report struct {
 	ColdCPURatio        map[string]float64 `json:"coldCpuRatio,omitempty"`
 	ColdValidationRatio map[string]float64 `json:"coldValidationRatio,omitempty"`
 	Notes               []string           `json:"notes,omitempty"`
-	WrongAnswers        int                `json:"wrongAnswers"`
-	Errors              int                `json:"errors"`
-	OK                  bool               `json:"ok"`
+	// Requests and Correct total every attack's (WrongAnswers and Errors too).
+	Requests     int  `json:"requests"`
+	Correct      int  `json:"correct"`
+	WrongAnswers int  `json:"wrongAnswers"`
+	Errors       int  `json:"errors"`
+	OK           bool `json:"ok"`
+	// Generators (Merge) is how many load generators the merged results
+	// came from: distinct shard tags, an untagged results directory counting
+	// as one; GeneratorShards lists the tags.
+	Generators      int      `json:"generators,omitempty"`
+	GeneratorShards []string `json:"generatorShards,omitempty"`
+	// Broken lists the bounds CheckBounds found broken.
+	Broken []string `json:"brokenBounds,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -161,7 +177,7 @@ func (r *Report) table() {
 			rows[k] = row
 			order = append(order, k)
 		}
-		row.Rate, row.P50, row.P99, row.CPUPerReq, row.Saturated = rate, a.P50, a.P99, a.CPUPerRequestUS, sat
+		row.Rate, row.P50, row.P99, row.CPUPerReq, row.Saturated, row.NotMeasured = rate, a.P50, a.P99, a.CPUPerRequestUS, sat, a.NotMeasured
 		if a.PeakRSSMB > row.PeakRSSMB {
 			row.PeakRSSMB = a.PeakRSSMB
 		}
@@ -194,16 +210,35 @@ func (r *Report) table() {
 	for _, s := range r.Searches {
 		count(s.Steps)
 	}
-	baseline := map[string]float64{}
+	// A ratio compares like with like when it can: a process target with
+	// the process baseline (baseline-proc, bare-proc), an in-process one
+	// with the in-process baseline; else with whichever ran.
+	type ref struct {
+		s    string
+		proc bool
+	}
+	baseline, bare := map[ref]float64{}, map[ref]float64{}
 	for _, k := range order {
-		if strings.HasPrefix(k.t, "baseline") {
-			baseline[k.s] = rows[k].Rate
+		switch {
+		case isBaseline(k.t):
+			baseline[ref{k.s, isProc(k.t)}] = rows[k].Rate
+		case isBare(k.t):
+			bare[ref{k.s, isProc(k.t)}] = rows[k].Rate
 		}
+	}
+	pick := func(m map[ref]float64, k key) float64 {
+		if v := m[ref{k.s, isProc(k.t)}]; v > 0 {
+			return v
+		}
+		return m[ref{k.s, !isProc(k.t)}]
 	}
 	for _, k := range order {
 		row := rows[k]
-		if b := baseline[k.s]; b > 0 {
+		if b := pick(baseline, k); b > 0 {
 			row.VsBaseline = math.Round(row.Rate/b*1000) / 1000
+		}
+		if b := pick(bare, k); b > 0 {
+			row.VsBare = math.Round(row.Rate/b*1000) / 1000
 		}
 		r.Table = append(r.Table, *row)
 	}
@@ -219,23 +254,40 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteText writes a human summary.
 func (r *Report) WriteText(w io.Writer) error {
 	status := "OK: no wrong answers"
-	if !r.OK {
+	switch {
+	case !r.OK && r.WrongAnswers == 0 && len(r.Broken) > 0:
+		status = fmt.Sprintf("FAILED: %d bounds broken", len(r.Broken))
+	case !r.OK:
 		status = fmt.Sprintf("FAILED: %d wrong answers", r.WrongAnswers)
 	}
 	fmt.Fprintf(w, "mcaspec bench — %s (shard %s, %d CPUs, %s, load %s)\n%s; %d errors; %s\n\n",
 		r.Started.Format(time.RFC3339), r.Shard, r.Machine.CPUs, r.Machine.GoVersion, r.Machine.LoadAvg, status, r.Errors, r.Elapsed.Round(time.Millisecond))
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tp50 ms\tp99 ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
-	for _, row := range r.Table {
-		vs, sat := "-", ""
-		if row.VsBaseline > 0 {
-			vs = fmt.Sprintf("%.2fx", row.VsBaseline)
+	if r.Generators > 0 {
+		shards := ""
+		if len(r.GeneratorShards) > 0 {
+			shards = " (shards " + strings.Join(r.GeneratorShards, ", ") + ")"
 		}
+		fmt.Fprintf(w, "merged results of %d load generators%s: %d requests, %d correct, %d wrong, %d errors\n\n", r.Generators, shards, r.Requests, r.Correct, r.WrongAnswers, r.Errors)
+	}
+	for _, b := range r.Broken {
+		fmt.Fprintf(w, "BOUND BROKEN: %s\n", b)
+	}
+	if len(r.Broken) > 0 {
+		fmt.Fprintln(w)
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tvs bare\tp50 ms\tp99 ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
+	for _, row := range r.Table {
+		sat := ""
 		if row.Saturated {
 			sat = " (saturated)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f%s\t%s\t%.2f\t%.2f\t%s\t%s\t%d\t%d\t\n", row.Scenario, row.Target, row.Rate, sat, vs, row.P50, row.P99,
-			opt(row.CPUPerReq), opt(row.PeakRSSMB), row.Wrong, row.Errors)
+		cpu, rss := opt(row.CPUPerReq), opt(row.PeakRSSMB)
+		if row.NotMeasured {
+			cpu, rss = "not measured", "not measured"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%d\t%d\t\n", row.Scenario, row.Target, row.Rate, sat, ratio(row.VsBaseline), ratio(row.VsBare),
+			row.P50, row.P99, cpu, rss, row.Wrong, row.Errors)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -298,6 +350,13 @@ func sortedKeys(m map[string]float64) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func ratio(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", v)
 }
 
 func opt(v float64) string {
@@ -383,9 +442,9 @@ th{background:#eee}.bad{color:#b00;font-weight:bold}.ok{color:#070;font-weight:b
 <p>{{.R.Started.Format "2006-01-02 15:04:05 MST"}} · shard {{.R.Shard}} · {{.R.Machine.CPUs}} CPUs · {{.R.Machine.GoVersion}} · load {{.R.Machine.LoadAvg}}</p>
 <p>{{if .R.OK}}<span class="ok">no wrong answers</span>{{else}}<span class="bad">{{.R.WrongAnswers}} wrong answers</span>{{end}} · {{.R.Errors}} errors</p>
 <h2>Comparison</h2>
-<table><tr><th>scenario</th><th>target</th><th>rate/s</th><th>vs baseline</th><th>p50 ms</th><th>p99 ms</th><th>CPU µs/req</th><th>peak RSS MB</th><th>wrong</th><th>errors</th></tr>
-{{range .R.Table}}<tr><td class="l">{{.Scenario}}</td><td class="l">{{.Target}}</td><td>{{printf "%.0f" .Rate}}{{if .Saturated}} (saturated){{end}}</td><td>{{if .VsBaseline}}{{printf "%.2fx" .VsBaseline}}{{else}}-{{end}}</td>
-<td>{{printf "%.2f" .P50}}</td><td>{{printf "%.2f" .P99}}</td><td>{{printf "%.1f" .CPUPerReq}}</td><td>{{printf "%.1f" .PeakRSSMB}}</td><td{{if .Wrong}} class="bad"{{end}}>{{.Wrong}}</td><td>{{.Errors}}</td></tr>
+<table><tr><th>scenario</th><th>target</th><th>rate/s</th><th>vs baseline</th><th>vs bare</th><th>p50 ms</th><th>p99 ms</th><th>CPU µs/req</th><th>peak RSS MB</th><th>wrong</th><th>errors</th></tr>
+{{range .R.Table}}<tr><td class="l">{{.Scenario}}</td><td class="l">{{.Target}}</td><td>{{printf "%.0f" .Rate}}{{if .Saturated}} (saturated){{end}}</td><td>{{if .VsBaseline}}{{printf "%.2fx" .VsBaseline}}{{else}}-{{end}}</td><td>{{if .VsBare}}{{printf "%.2fx" .VsBare}}{{else}}-{{end}}</td>
+<td>{{printf "%.2f" .P50}}</td><td>{{printf "%.2f" .P99}}</td>{{if .NotMeasured}}<td>not measured</td><td>not measured</td>{{else}}<td>{{printf "%.1f" .CPUPerReq}}</td><td>{{printf "%.1f" .PeakRSSMB}}</td>{{end}}<td{{if .Wrong}} class="bad"{{end}}>{{.Wrong}}</td><td>{{.Errors}}</td></tr>
 {{end}}</table>
 {{range .Charts}}<h2>{{.Title}}</h2>{{.Percentiles}}<br>{{.Throughput}}{{if .Plot}}<p><a href="{{.Plot}}">latency over time (vegeta plot)</a></p>{{end}}{{end}}
 {{if .R.Notes}}<h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/tsenart/vegeta/v12/lib/plot"
 )
 
@@ -25,6 +26,9 @@ type runner struct {
 	cfg    *Config
 	env    *env
 	client *http.Client
+
+	started   bool   // the StartAt barrier is behind
+	startNote string // how late the barrier was reached
 
 	floodOnce sync.Once
 	flood     []namedToken
@@ -53,13 +57,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		rep.VerifyNS = ns
 	}
-	e, err := newEnv(ctx, &cfg)
+	client := newClient(cfg.Connections, cfg.Timeout)
+	defer client.CloseIdleConnections()
+	e, err := newEnv(ctx, &cfg, client)
 	if err != nil {
 		return nil, err
 	}
 	defer e.Close()
-	r := &runner{cfg: &cfg, env: e, client: newClient(cfg.Connections, cfg.Timeout)}
-	defer r.client.CloseIdleConnections()
+	if err := e.canRun(cfg.Scenarios); err != nil {
+		return nil, err
+	}
+	if e.downstream, err = downstream.ParseAllowList(e.sinkHosts()); err != nil {
+		return nil, fmt.Errorf("%w: sink URL: %w", ErrConfig, err)
+	}
+	r := &runner{cfg: &cfg, env: e, client: client}
 	rate := cfg.Rate / float64(cfg.Shard.Count)
 
 	plots := map[string]*plot.Plot{}
@@ -114,6 +125,14 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if e.poolNote != "" {
 		rep.Notes = append(rep.Notes, e.poolNote)
 	}
+	if r.startNote != "" {
+		rep.Notes = append(rep.Notes, r.startNote)
+	}
+	for _, t := range cfg.Targets {
+		if t.Kind == KindURL {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("target %s runs at %s, not started by the bench: its CPU time and memory are not measured", t.Name, t.URL))
+		}
+	}
 	if cfg.OutDir != "" {
 		for name, p := range plots {
 			if err := writePlot(filepath.Join(cfg.OutDir, name+"-latency.html"), p); err != nil && runErr == nil {
@@ -151,10 +170,12 @@ func (rep *Report) hangs() int {
 
 func (rep *Report) finish(elapsed time.Duration) {
 	rep.Elapsed = elapsed
-	rep.WrongAnswers, rep.Errors = 0, 0
+	rep.WrongAnswers, rep.Errors, rep.Requests, rep.Correct = 0, 0, 0, 0
 	for _, a := range rep.all() {
 		rep.WrongAnswers += a.Wrong
 		rep.Errors += a.Errors
+		rep.Requests += a.Requests
+		rep.Correct += a.Correct
 	}
 	// Headline attacks: the fixed-rate ones and each search's sustainable step.
 	heads := append([]*Attack{}, rep.Attacks...)
@@ -220,6 +241,12 @@ func (rep *Report) coldRatios(heads, all []*Attack) {
 // by name, as the comparison table does.
 func isBaseline(target string) bool { return strings.HasPrefix(target, "baseline") }
 
+// isProc tells the built-in process targets by name (reference-proc, baseline-proc, bare-proc).
+func isProc(target string) bool { return strings.HasSuffix(target, "-proc") }
+
+// isBare tells the no-auth ceilings (bare, bare-proc) by name.
+func isBare(target string) bool { return target == "bare" || strings.HasPrefix(target, "bare-") }
+
 func appendOnce(s []string, v string) []string {
 	for _, x := range s {
 		if x == v {
@@ -233,7 +260,7 @@ func appendOnce(s []string, v string) []string {
 func (r *runner) one(ctx context.Context, t *running, sc Scenario, rate float64, d time.Duration, name string, p *plot.Plot) (*Attack, error) {
 	o := attackOpts{name: name, rate: rate, duration: d, plot: p}
 	if r.cfg.OutDir != "" {
-		o.file = filepath.Join(r.cfg.OutDir, "results", strings.ReplaceAll(name, "/", "-")+".bin")
+		o.file = filepath.Join(r.cfg.OutDir, "results", ResultsFileName(name, r.cfg.Shard))
 	}
 	if sc.closed != nil {
 		return sc.closed(ctx, r, t, o)
@@ -404,3 +431,57 @@ func verifyCost(ctx context.Context, keys []*rsa.PrivateKey, max int) (float64, 
 
 // rusageThread is RUSAGE_THREAD (Linux).
 const rusageThread = 1
+
+// ResultsFileName is the results file of an attack: the attack name with
+// "/" as "-", tagged ".shard-<i>-of-<n>" when the load is split, ".bin".
+func ResultsFileName(attack string, sh Shard) string {
+	name := strings.ReplaceAll(attack, "/", "-")
+	if sh.Count > 1 {
+		name += fmt.Sprintf(".shard-%d-of-%d", sh.Index, sh.Count)
+	}
+	return name + ".bin"
+}
+
+// waitStart holds the first attack until Config.StartAt (a start barrier
+// shared by shards on several hosts). Reached late, it lets it start at
+// once and notes how late.
+func (r *runner) waitStart(ctx context.Context) error {
+	if r.started || r.cfg.StartAt.IsZero() {
+		return nil
+	}
+	r.started = true
+	wait := r.cfg.StartAt.Sub(r.cfg.Clock())
+	if wait <= 0 {
+		if -wait > time.Second {
+			r.startNote = fmt.Sprintf("the setup ended %v after the start time %s: this shard started late", (-wait).Round(time.Millisecond), r.cfg.StartAt.Format(time.RFC3339))
+		}
+		return nil
+	}
+	if r.cfg.Progress != nil {
+		fmt.Fprintf(r.cfg.Progress, "waiting %v for the start time %s\n", wait.Round(time.Millisecond), r.cfg.StartAt.Format(time.RFC3339))
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// canRun refuses the scenarios the AZ setup cannot serve.
+func (e *env) canRun(scenarios []string) error {
+	for _, name := range scenarios {
+		sc, _ := Lookup(name)
+		if sc.needs == needControl && e.az != nil {
+			if err := e.az.controlled(); err != nil {
+				return fmt.Errorf("%w: scenario %s needs to register apps at the AZ and drive its faults: %s (%v)", ErrConfig, name, needAZControl, err)
+			}
+		}
+		if name == "propagation" && e.svcClient == "" {
+			return fmt.Errorf("%w: scenario propagation: the targets' service client (MCA_CLIENT_ID) is unknown: give it (--az-service-client), or make the AZ's admin API reachable with an app that has exactly one service client", ErrConfig)
+		}
+	}
+	return nil
+}

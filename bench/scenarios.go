@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
@@ -26,6 +27,31 @@ type Scenario struct {
 	// closed, when set, drives the scenario itself (closed model) instead
 	// of a vegeta attack.
 	closed func(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack, error)
+	// needs is what the scenario needs of the AZ.
+	needs need
+}
+
+// need is what a scenario needs of the AZ the targets trust.
+type need int
+
+const (
+	// needTokens: valid tokens only (given tokens will do).
+	needTokens need = iota
+	// needMint: minting tokens (the in-process AZ or a RemoteAZ's key).
+	needMint
+	// needControl: driving the AZ too (register apps, faults, counters).
+	needControl
+)
+
+// tokenScenarios are the scenarios given tokens allow.
+func tokenScenarios() []string {
+	var n []string
+	for _, s := range registry() {
+		if s.needs == needTokens {
+			n = append(n, s.Name)
+		}
+	}
+	return n
 }
 
 // registry returns the scenarios in their documented order. It is built on
@@ -36,18 +62,18 @@ func registry() []Scenario {
 			"Measures the validation path at its cheapest; compare with the baseline."},
 		{Name: "warm", prepare: prepareWarm, Doc: "A pool of distinct valid pairs smaller than the target's cache (WarmSize, at most half the cache), " +
 			"sent once before the attack: cache hits over many entries."},
-		{Name: "cold", prepare: prepareCold, Doc: "Distinct valid pairs beyond the cache size (ColdFactor x cache), cycled so that an LRU cache misses " +
+		{Name: "cold", needs: needMint, prepare: prepareCold, Doc: "Distinct valid pairs beyond the cache size (ColdFactor x cache), cycled so that an LRU cache misses " +
 			"every time: every request verifies two RSA signatures. Pools are minted in parallel before the attack and reusable from disk (PoolFile); " +
 			"the pool is sent once unmeasured first, so the cache is full and the target's heap at its steady size."},
-		{Name: "keyfetch", prepare: prepareKeyfetch, Doc: "Tokens of fresh app ids (KeyfetchApps apps x KeyfetchPairs pairs, new apps for every attack): " +
+		{Name: "keyfetch", needs: needControl, prepare: prepareKeyfetch, Doc: "Tokens of fresh app ids (KeyfetchApps apps x KeyfetchPairs pairs, new apps for every attack): " +
 			"the target must fetch each app's key. The fake AZ counts fetches (figures keyFetches, fetchesPerApp); 503 is accepted (fail closed, e.g. a fetch rate limit)."},
 		{Name: "invalid-flood", prepare: prepareFlood, Doc: "Broken tokens only: one in eight a named tokenfactory mutation of a valid token (expired, wrong aud, alg none, forged signature...), " +
 			"the rest distinct random signatures over one valid payload (cheap to make, FloodDistinct of them, default a new one per request). Every answer must be a 4xx."},
-		{Name: "propagation", prepare: preparePropagation, Doc: "Valid pairs through /propagate and /service-call to a loopback sink: the sink must receive exactly the caller's " +
+		{Name: "propagation", needs: needMint, prepare: preparePropagation, Doc: "Valid pairs through /propagate and /service-call to a loopback sink: the sink must receive exactly the caller's " +
 			"Authorization header (propagate) or a token of the target's service client (service-call), never the injected " + injectHeader + " header."},
-		{Name: "fleet", closed: runFleet, Doc: "A fakedevice fleet (FleetSize devices) doing the full mobile flow (register, authorize, token) against the fake AZ, " +
+		{Name: "fleet", needs: needMint, closed: runFleet, Doc: "A fakedevice fleet (FleetSize devices) doing the full mobile flow (register, authorize, token) against the fake AZ, " +
 			"then FleetCalls calls each to /protected: a closed model, offered rate 0; the reported identity must be the device's."},
-		{Name: "outage", prepare: prepareOutage, Doc: "Cached-key traffic plus probes of fresh app ids while the AZ key endpoint fails: normal for the first third, " +
+		{Name: "outage", needs: needControl, prepare: prepareOutage, Doc: "Cached-key traffic plus probes of fresh app ids while the AZ key endpoint fails: normal for the first third, " +
 			"500s for a sixth, hanging for a sixth, then normal. Cached-key requests must stay 200; probes 200 or 503; nothing may hang " +
 			"(HangThreshold). Figure recoverySeconds: from the fault's end to the first probe answered 200."},
 	}
@@ -84,7 +110,7 @@ func (r *runner) poolLoad(t *running, pairs []pooled, label string) *load {
 	l := &load{}
 	for i, p := range pairs {
 		l.expect = append(l.expect, Expectation{Kind: ExpectValid, Label: fmt.Sprintf("%s#%d", label, i), Sub: p.Sub})
-		l.items = append(l.items, Item{URL: itemURL(r.protectedURL(t, p.AppID), i), Header: http.Header{"Authorization": {p.Header()}}})
+		l.items = append(l.items, Item{URL: itemURL(r.protectedURL(t, p.AppID), i), Header: http.Header{"Authorization": {p.header()}}})
 	}
 	return l
 }
@@ -92,7 +118,7 @@ func (r *runner) poolLoad(t *running, pairs []pooled, label string) *load {
 func headers(pairs []pooled) []string {
 	h := make([]string, len(pairs))
 	for i, p := range pairs {
-		h[i] = p.Header()
+		h[i] = p.header()
 	}
 	return h
 }
@@ -167,12 +193,15 @@ func prepareKeyfetch(ctx context.Context, r *runner, t *running) (*load, error) 
 		for a := range apps {
 			p := apps[a][j]
 			l.expect = append(l.expect, Expectation{Kind: ExpectValid, Label: fmt.Sprintf("app%d#%d", a, j), Sub: p.Sub, AllowUnavailable: true})
-			l.items = append(l.items, Item{URL: itemURL(r.protectedURL(t, p.AppID), len(l.expect)-1), Header: http.Header{"Authorization": {p.Header()}}})
+			l.items = append(l.items, Item{URL: itemURL(r.protectedURL(t, p.AppID), len(l.expect)-1), Header: http.Header{"Authorization": {p.header()}}})
 		}
 	}
-	before := r.env.az.Stats()
+	before, _ := r.env.stats(ctx)
 	l.extra = func(a *Attack) {
-		st := r.env.az.Stats()
+		st, ok := r.env.stats(context.Background())
+		if !ok {
+			return
+		}
 		most, total := 0, 0
 		for _, id := range ids {
 			n := st.Count(fakeaz.EndpointPublicKey, id) - before.Count(fakeaz.EndpointPublicKey, id)
@@ -272,12 +301,13 @@ type namedToken struct{ name, header string }
 func (r *runner) floodTokens() ([]namedToken, error) {
 	r.floodOnce.Do(func() {
 		f := r.env.factory
-		attacker, err := tokenfactory.New(r.env.keys[len(r.env.keys)-1])
-		if r.env.keys[len(r.env.keys)-1] == f.Key() {
-			attacker, err = tokenfactory.New(r.env.keys[0])
-		}
+		attacker, err := r.env.attacker()
 		if err != nil {
 			r.floodErr = err
+			return
+		}
+		if f == nil { // given tokens: derive broken variants of the first one
+			r.flood, r.floodErr = r.derivedFlood(attacker)
 			return
 		}
 		muts, err := floodMutations(attacker)
@@ -314,16 +344,18 @@ func preparePropagation(ctx context.Context, r *runner, t *running) (*load, erro
 	to := url.QueryEscape(r.env.sink.url)
 	l := &load{}
 	for i, pr := range p {
-		h := pr.Header()
+		h := pr.header()
 		base := t.url + "/v1/apps/" + pr.AppID
 		l.expect = append(l.expect, Expectation{Kind: ExpectPropagated, Label: fmt.Sprintf("propagate#%d", i), AuthSHA256: authHash(h)})
 		l.items = append(l.items, Item{URL: itemURL(base+"/propagate?to="+to, len(l.expect)-1), Header: http.Header{"Authorization": {h}, injectHeader: {"injected-admin"}}})
-		l.expect = append(l.expect, Expectation{Kind: ExpectServiceCall, Label: fmt.Sprintf("service-call#%d", i), ServiceClient: svcClientID})
+		l.expect = append(l.expect, Expectation{Kind: ExpectServiceCall, Label: fmt.Sprintf("service-call#%d", i), ServiceClient: r.env.svcClient})
 		l.items = append(l.items, Item{URL: itemURL(base+"/service-call?to="+to, len(l.expect)-1), Header: http.Header{"Authorization": {h}, injectHeader: {"injected-admin"}}})
 	}
-	tokensBefore := r.env.az.Stats().Count(fakeaz.EndpointToken, r.env.app.ID)
+	before, _ := r.env.stats(ctx)
 	l.extra = func(a *Attack) {
-		a.setExtra("serviceTokenRequests", float64(r.env.az.Stats().Count(fakeaz.EndpointToken, r.env.app.ID)-tokensBefore))
+		if after, ok := r.env.stats(context.Background()); ok {
+			a.setExtra("serviceTokenRequests", float64(after.Count(fakeaz.EndpointToken, r.env.app.ID)-before.Count(fakeaz.EndpointToken, r.env.app.ID)))
+		}
 	}
 	return l, nil
 }
@@ -342,11 +374,11 @@ func prepareOutage(ctx context.Context, r *runner, t *running) (*load, error) {
 	}
 	l := &load{failOnHang: true}
 	l.expect = append(l.expect, Expectation{Kind: ExpectValid, Label: "cached-key", Sub: hot[0].Sub})
-	hotItem := Item{URL: itemURL(r.protectedURL(t, hot[0].AppID), 0), Header: http.Header{"Authorization": {hot[0].Header()}}}
+	hotItem := Item{URL: itemURL(r.protectedURL(t, hot[0].AppID), 0), Header: http.Header{"Authorization": {hot[0].header()}}}
 	probes := make([]Item, len(apps))
 	for i, a := range apps {
 		l.expect = append(l.expect, Expectation{Kind: ExpectValid, Label: fmt.Sprintf("probe-app%d", i), Sub: a[0].Sub, AllowUnavailable: true})
-		probes[i] = Item{URL: itemURL(r.protectedURL(t, a[0].AppID), len(l.expect)-1), Header: http.Header{"Authorization": {a[0].Header()}}}
+		probes[i] = Item{URL: itemURL(r.protectedURL(t, a[0].AppID), len(l.expect)-1), Header: http.Header{"Authorization": {a[0].header()}}}
 	}
 	var mu sync.Mutex
 	var began, faultAt, clearAt time.Time
@@ -367,23 +399,34 @@ func prepareOutage(ctx context.Context, r *runner, t *running) (*load, error) {
 				return true
 			}
 		}
-		defer r.env.az.ClearFaults()
+		// Fault changes use their own deadline: the last clear must
+		// happen even when the attack's context has ended.
+		az := func(f func(context.Context) error) {
+			cctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+			defer cancel()
+			_ = f(cctx)
+		}
+		clear := func() { az(r.env.az.ClearFaults) }
+		set := func(f fakeaz.FaultSpec) {
+			az(func(ctx context.Context) error { return r.env.az.SetFault(ctx, f) })
+		}
+		defer clear()
 		if !step(d / 3) {
 			return
 		}
 		mu.Lock()
 		faultAt = time.Now()
 		mu.Unlock()
-		_ = r.env.az.SetFault(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: http.StatusInternalServerError, Body: fakeaz.GarbageBody})
+		set(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: http.StatusInternalServerError, Body: fakeaz.GarbageBody})
 		if !step(d / 2) {
 			return
 		}
-		r.env.az.ClearFaults()
-		_ = r.env.az.SetFault(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true})
+		clear()
+		set(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true})
 		if !step(2 * d / 3) {
 			return
 		}
-		r.env.az.ClearFaults()
+		clear()
 		mu.Lock()
 		clearAt = time.Now()
 		mu.Unlock()
@@ -431,4 +474,32 @@ func prepareOutage(ctx context.Context, r *runner, t *running) (*load, error) {
 		}
 	}
 	return l, nil
+}
+
+// derivedFlood makes the named broken variants of the first given token:
+// the mutations that only edit a finished token, applied to its access
+// token (the id token beside it unchanged).
+func (r *runner) derivedFlood(attacker *tokenfactory.Factory) ([]namedToken, error) {
+	hot, err := r.env.pool(context.Background(), "hot", 'h', 1)
+	if err != nil {
+		return nil, err
+	}
+	muts, err := derivedMutations(attacker)
+	if err != nil {
+		return nil, err
+	}
+	id := ""
+	if hot[0].ID != "" {
+		id = " " + hot[0].ID
+	}
+	env := tokenfactory.Env{Now: r.cfg.Clock(), Key: attacker.Key(), Rand: cryptorand.Reader, Issuer: attacker.Issuer()}
+	var out []namedToken
+	for _, m := range muts {
+		at, err := m.After(hot[0].Access, env)
+		if err != nil {
+			return nil, fmt.Errorf("bench: mutation %s: %w", m.Name, err)
+		}
+		out = append(out, namedToken{m.Name, "Bearer " + at + id})
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -30,9 +31,14 @@ type sink struct {
 	hits atomic.Int64
 }
 
-func startSink() (*sink, error) {
+// startSink listens on addr (default 127.0.0.1:0); public, when set, is
+// the URL the targets reach it at.
+func startSink(addr, public string) (*sink, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
 	s := &sink{}
-	err := s.srv.Start("127.0.0.1:0", &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	err := s.srv.Start(addr, &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.Add(1)
 		h := r.Header.Get("Authorization")
 		prn, bearer := prnOf(h)
@@ -43,7 +49,18 @@ func startSink() (*sink, error) {
 		return nil, fmt.Errorf("bench: sink: %w", err)
 	}
 	s.url = s.srv.URL() + "/echo"
+	if public != "" {
+		s.url = strings.TrimRight(public, "/") + "/echo"
+	}
 	return s, nil
 }
 
 func (s *sink) Close() error { return s.srv.Close() }
+
+// sinkHits is how many requests the sink received (0 without a sink).
+func (e *env) sinkHits() int64 {
+	if e.sink == nil {
+		return 0
+	}
+	return e.sink.hits.Load()
+}

@@ -147,3 +147,28 @@ func TestCheckerCatchesAcceptAll(t *testing.T) {
 		t.Fatalf("baseline: %v, %d wrong", err, rep.WrongAnswers)
 	}
 }
+
+// TestBareCeiling runs the no-auth ceiling beside the reference: bare is
+// judged by its status only (it answers a fixed body to any token), and
+// the reference's rows carry a ratio to it.
+func TestBareCeiling(t *testing.T) {
+	t.Parallel()
+	cfg := smokeConfig(t, "hot")
+	cfg.Targets = append(cfg.Targets, Bare())
+	cfg.Scenarios = []string{"hot", "invalid-flood"}
+	cfg.Duration, cfg.MaxRequests = 300*time.Millisecond, 60
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rep.Attacks {
+		if a.Wrong != 0 || a.Errors != 0 || a.Correct == 0 {
+			t.Errorf("%s: %d correct, %d wrong, %d errors %v", a.Name, a.Correct, a.Wrong, a.Errors, a.ErrorKinds)
+		}
+	}
+	for _, row := range rep.Table {
+		if row.Target == "reference" && row.VsBare <= 0 {
+			t.Errorf("%s/reference: no ratio to bare", row.Scenario)
+		}
+	}
+}

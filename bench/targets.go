@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/bench/baseline"
+	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/reference/target"
 	"github.com/mcaspec/mcaspec/targets/launch"
 )
@@ -33,9 +35,17 @@ const clkTck = 100
 
 func (e *env) startTarget(ctx context.Context, t TargetSpec) (*running, error) {
 	switch t.Kind {
+	case KindURL:
+		return &running{spec: t, url: strings.TrimRight(t.URL, "/"), stop: func() error { return nil }, log: func() string { return "" }}, nil
+	case KindBare:
+		s := baseline.New(baseline.Config{Bare: true})
+		if err := s.Start("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
+		}
+		return &running{spec: t, url: s.URL(), stop: s.Close, log: func() string { return "" }}, nil
 	case KindReference:
 		vc := t.Reference
-		s, err := target.New(target.Config{ServerURL: e.az.URL(), AppID: e.app.ID, ClientID: svcClientID, Secret: e.secret, Validator: vc})
+		s, err := target.New(target.Config{ServerURL: e.serverURL(), AppID: e.app.ID, ClientID: e.svcClient, Secret: e.secret, Validator: vc, Downstream: e.downstream})
 		if err != nil {
 			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
 		}
@@ -44,13 +54,13 @@ func (e *env) startTarget(ctx context.Context, t TargetSpec) (*running, error) {
 		}
 		return &running{spec: t, url: s.URL(), stop: s.Close, log: func() string { return "" }}, nil
 	case KindBaseline:
-		s := baseline.New(baseline.Config{ServerURL: e.az.URL(), AppID: e.app.ID, ClientID: svcClientID, Secret: e.secret})
+		s := baseline.New(baseline.Config{ServerURL: e.serverURL(), AppID: e.app.ID, ClientID: e.svcClient, Secret: e.secret, Downstream: e.downstream})
 		if err := s.Start("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
 		}
 		return &running{spec: t, url: s.URL(), stop: s.Close, log: func() string { return "" }}, nil
 	case KindCommand:
-		p, err := launch.Start(ctx, t.Command, launch.Contract{ServerURL: e.az.URL(), AppID: e.app.ID, ClientID: svcClientID, Secret: e.secret}, launch.Options{Dir: t.Dir})
+		p, err := launch.Start(ctx, t.Command, launch.Contract{ServerURL: e.serverURL(), AppID: e.app.ID, ClientID: e.svcClient, Secret: e.secret, Extra: e.downstreamEnv()}, launch.Options{Dir: t.Dir})
 		if err != nil {
 			return nil, fmt.Errorf("bench: target %s (%s): %w", t.Name, t.Command, err)
 		}
@@ -139,32 +149,42 @@ func statusMem(pid int) (rss, hwm int64) {
 	return rss, hwm
 }
 
-// newClient is the benchmark's own HTTP client for priming and the fleet,
-// bounded like the attacker and dialing loopback only.
+// newClient is the benchmark's own HTTP client (the attacker's, priming,
+// the fleet, the AZ checks): bounded connections and timeouts, any host.
 func newClient(conns int, timeout time.Duration) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second}
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Client{
 		Timeout: timeout,
 		Transport: &http.Transport{
-			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				if err := checkLoopback(addr); err != nil {
-					return nil, err
-				}
-				return d.DialContext(ctx, network, addr)
-			},
-			MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: 30 * time.Second,
+			DialContext:           d.DialContext,
+			TLSHandshakeTimeout:   5 * time.Second,
+			ResponseHeaderTimeout: timeout,
+			MaxIdleConnsPerHost:   conns, MaxConnsPerHost: conns, IdleConnTimeout: 30 * time.Second,
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
 
-func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return err
+// sinkHosts is the MCA_DOWNSTREAM_HOSTS value that lets the targets the
+// bench starts reach its sink: "" (loopback only, the default) when the
+// sink is on loopback, else "loopback,<sink host:port>".
+func (e *env) sinkHosts() string {
+	if e.sink == nil {
+		return ""
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("bench: refusing to dial non-loopback address %s", addr)
+	u, err := url.Parse(e.sink.url)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return ""
+	}
+	return "loopback," + u.Host
+}
+
+func (e *env) downstreamEnv() map[string]string {
+	if h := e.sinkHosts(); h != "" {
+		return map[string]string{downstream.Env: h}
 	}
 	return nil
 }
