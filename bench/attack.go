@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 
@@ -11,11 +12,13 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/tsenart/vegeta/v12/lib/plot"
+	"github.com/valyala/fastjson"
 )
 
 // Item is one request blueprint of a load: URL (with the fragment
@@ -89,6 +92,7 @@ type collector struct {
 	metrics   *vegeta.Metrics
 	enc       vegeta.Encoder
 	plot      *plot.Plot
+	parser    fastjson.Parser // bodies of valid answers (add runs one at a time)
 	began     time.Time
 	ok, wrong atomic.Int64
 	errs      atomic.Int64
@@ -111,7 +115,7 @@ func (c *collector) add(r *vegeta.Result) {
 		if c.noAuth {
 			v, why = checkStatus(r, e)
 		} else {
-			v, why = check(r, e, c.validates)
+			v, why = check(&c.parser, r, e, c.validates)
 		}
 	} else {
 		v, why = Failed, "bench: result without an expectation ("+r.URL+")"
@@ -235,13 +239,29 @@ func newCollector(a *Attack, l *load, t *running, o attackOpts, hang time.Durati
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: results file: %w", err)
 	}
-	c.enc = vegeta.NewEncoder(f)
+	// Buffered: one write per result would cost the generator a syscall per request.
+	buf := bufio.NewWriterSize(f, 64<<10)
+	c.enc = vegeta.NewEncoder(buf)
 	a.ResultsFile = o.file
 	return c, func() {
-		if err := f.Close(); err != nil && a.fileErr == nil {
+		err := buf.Flush()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil && a.fileErr == nil {
 			a.fileErr = err
 		}
 	}, nil
+}
+
+// processCPU is the CPU time (user + system) this process has used: the
+// load generator's own cost, when the target runs in another process.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // attackOpts are the knobs of one attack.
@@ -281,6 +301,7 @@ func (r *runner) attack(ctx context.Context, t *running, scenario string, l *loa
 	if limit := r.cfg.MaxRequests; limit > 0 {
 		pacer = limitPacer{pacer, limit}
 	}
+	genBefore := processCPU()
 	results := atk.Attack(l.targeter(), pacer, o.duration, o.name)
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -322,6 +343,10 @@ func (r *runner) attack(ctx context.Context, t *running, scenario string, l *loa
 	}
 	for res := range results {
 		c.add(res)
+	}
+	if n := c.sent.Load(); n > 0 {
+		a.GeneratorCPUPerRequestUS = float64(processCPU()-genBefore) / float64(n) / 1e3
+		a.GeneratorShared = t.pid == 0 && t.spec.Kind != KindURL
 	}
 	cancel()
 	wg.Wait()

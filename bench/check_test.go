@@ -40,6 +40,13 @@ func TestCheck(t *testing.T) {
 		{"valid 200 right sub", 200, `{"imf.sub":"::abc"}`, "", valid, true, Correct},
 		{"valid 200 wrong sub", 200, `{"imf.sub":"::xyz"}`, "", valid, true, Wrong},
 		{"valid 200 not a context", 200, `ok`, "", valid, true, Wrong},
+		{"valid 200 an array", 200, `[{"imf.sub":"::abc"}]`, "", valid, true, Wrong},
+		{"valid 200 sub not a string", 200, `{"imf.sub":1}`, "", valid, true, Wrong},
+		{"valid 200 sub twice", 200, `{"imf.sub":"::abc","imf.sub":"::abc"}`, "", valid, true, Wrong},
+		{"valid 200 no sub", 200, `{"imf.user":{}}`, "", valid, true, Wrong},
+		{"valid 200 other case", 200, `{"IMF.SUB":"::abc"}`, "", valid, true, Wrong},
+		{"valid 200 trailing bytes", 200, `{"imf.sub":"::abc"} x`, "", valid, true, Wrong},
+		{"valid 200 escaped sub", 200, `{"imf.sub":"\u003a:abc","imf.user":{"a":[1,2]}}`, "", valid, true, Correct},
 		{"valid refused", 401, `{}`, "", valid, true, Wrong},
 		{"valid 503 not allowed", 503, `{}`, "", valid, true, Failed},
 		{"valid 503 allowed", 503, `{}`, "", validOr503, true, CorrectUnavailable},
@@ -59,7 +66,7 @@ func TestCheck(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r := &vegeta.Result{Code: tc.code, Body: []byte(tc.body), Error: tc.err}
-			if got, why := check(r, tc.e, tc.validates); got != tc.want {
+			if got, why := check(nil, r, tc.e, tc.validates); got != tc.want {
 				t.Errorf("check = %v (%s), want %v", got, why, tc.want)
 			}
 		})

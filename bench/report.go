@@ -57,8 +57,14 @@ type Attack struct {
 	MaxRSSMB  float64 `json:"maxRssMB,omitempty"`  // highest RSS sampled during this attack
 	// NotMeasured: the target runs elsewhere (KindURL): no CPU or RSS figures.
 	NotMeasured bool `json:"cpuRssNotMeasured,omitempty"`
-	KeyFetches  int  `json:"keyFetches"`
-	SinkHits    int  `json:"sinkHits,omitempty"`
+	// GeneratorCPUPerRequestUS is the CPU this load generator spent per
+	// request during the attack (sending, reading and checking every answer,
+	// writing the results file). GeneratorShared: the target ran in the
+	// same process, so the figure includes the target's own cost.
+	GeneratorCPUPerRequestUS float64 `json:"generatorCpuPerRequestUs,omitempty"`
+	GeneratorShared          bool    `json:"generatorIncludesTarget,omitempty"`
+	KeyFetches               int     `json:"keyFetches"`
+	SinkHits                 int     `json:"sinkHits,omitempty"`
 	// Extra holds scenario figures (recovery time, fetches per app...).
 	Extra       map[string]float64 `json:"extra,omitempty"`
 	ResultsFile string             `json:"resultsFile,omitempty"`

@@ -21,7 +21,7 @@ var (
 	keysErr  error
 )
 
-func sharedKeys(t *testing.T) ([]*rsa.PrivateKey, *rsa.PrivateKey) {
+func sharedKeys(t testing.TB) ([]*rsa.PrivateKey, *rsa.PrivateKey) {
 	t.Helper()
 	keysOnce.Do(func() {
 		var wg sync.WaitGroup
