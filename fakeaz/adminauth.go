@@ -1,12 +1,9 @@
 package fakeaz
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
@@ -21,12 +18,10 @@ var ErrAdminExposed = errors.New("fakeaz: the admin API would be reachable from 
 // on a loopback address. An empty secret is an error (Err, Start).
 func WithAdminToken(secret string) Option {
 	return func(s *Server) {
-		if secret == "" {
-			s.initErr = errors.Join(s.initErr, errors.New("fakeaz: WithAdminToken: the secret is empty"))
-			return
+		s.adminGuard.SetToken(secret)
+		if err := s.adminGuard.Err(); err != nil {
+			s.initErr = errors.Join(s.initErr, fmt.Errorf("fakeaz: WithAdminToken: %w", err))
 		}
-		sum := sha256.Sum256([]byte(secret))
-		s.adminSum = &sum
 	}
 }
 
@@ -52,18 +47,11 @@ func (s *Server) AdminHandler() http.Handler {
 
 // checkExposure refuses to start an open admin API on a non-loopback address.
 func (s *Server) checkExposure(addr string) error {
-	if s.adminSum != nil {
-		return nil
-	}
-	a, err := listen.Addr(addr)
-	if err != nil {
-		return nil // Start reports it
-	}
-	exposed := a
 	if s.adminAddr != "" {
-		exposed = s.adminAddr
+		addr = s.adminAddr
 	}
-	if listen.IsLoopback(exposed) {
+	exposed, ok := s.adminGuard.Exposed(addr)
+	if !ok {
 		return nil
 	}
 	return fmt.Errorf("%w: listening on %s: set an admin token (WithAdminToken; mcaspec fakeaz --admin-token, --admin-token-file or MCASPEC_ADMIN_TOKEN) or serve the admin API on a loopback address of its own (WithAdminListen; mcaspec fakeaz --admin-listen 127.0.0.1:9081)", ErrAdminExposed, exposed)
@@ -71,25 +59,9 @@ func (s *Server) checkExposure(addr string) error {
 
 // adminAuthorized checks the admin token, answering 401 when it is missing or wrong.
 func (s *Server) adminAuthorized(w http.ResponseWriter, r *http.Request) bool {
-	if s.adminSum == nil {
+	if s.adminGuard.Authorize(w, r, "fakeaz admin", "the --admin-token of mcaspec fakeaz, WithAdminToken in Go") {
 		return true
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		if v := r.Header.Get("Authorization"); len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
-			got, ok = v[7:], true
-		}
-	}
-	if ok {
-		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
-		if subtle.ConstantTimeCompare(sum[:], s.adminSum[:]) == 1 {
-			return true
-		}
-		w.Header().Set("WWW-Authenticate", `Bearer realm="fakeaz admin", error="invalid_token"`)
-		writeErr(w, http.StatusUnauthorized, "unauthorized", "the admin token is wrong: send the admin token of this fakeaz as Authorization: Bearer <token>")
-		return false
-	}
-	w.Header().Set("WWW-Authenticate", `Bearer realm="fakeaz admin"`)
-	writeErr(w, http.StatusUnauthorized, "unauthorized", "the admin API needs Authorization: Bearer <admin token> (the --admin-token of mcaspec fakeaz, WithAdminToken in Go)")
+	setOutcome(w, "unauthorized")
 	return false
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/adminauth"
 	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -163,7 +164,7 @@ type Server struct {
 
 	publicURL   string          // WithPublicURL: the serverUrl
 	fromRequest bool            // WithPublicURLFromRequest
-	adminSum    *[32]byte       // WithAdminToken: SHA-256 of the secret
+	adminGuard  adminauth.Guard // WithAdminToken
 	adminAddr   string          // WithAdminListen: the admin API's own address
 	fixedKey    *rsa.PrivateKey // WithSigningKey: every app's first key
 
