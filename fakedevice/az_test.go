@@ -107,9 +107,9 @@ type testAZ struct {
 	failBody   string
 	hang       bool // every AZ request waits for the client to go away
 	stop       chan struct{}
-	rejectRes  atomic.Int32 // the resource answers 401 imfAuthentication to this many requests
-	resStatus  int          // status of rejections (default 401)
-	resWWW     []string     // WWW-Authenticate values of rejections
+	rejectRes  atomic.Int32             // the resource answers 401 imfAuthentication to this many requests
+	resStatus  int                      // status of rejections (default 401)
+	resWWW     []string                 // WWW-Authenticate values of rejections
 	location   func(code string) string // Location of the code redirect (default: code and an empty wl_result)
 
 	mu        sync.Mutex

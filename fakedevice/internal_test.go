@@ -80,7 +80,9 @@ func TestIsRedirect(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10)) }
+func itoa(n int) string {
+	return string(rune('0'+n/100)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
+}
 
 func TestIsCompositeChallenge(t *testing.T) {
 	t.Parallel()
@@ -141,7 +143,7 @@ func TestSDKBase64Decoders(t *testing.T) {
 // NameUUIDFromBytes is Java's UUID.nameUUIDFromBytes: MD5, version 3, IETF variant.
 func TestNameUUIDFromBytes(t *testing.T) {
 	t.Parallel()
-	// md5("hello") = 5d41402abc4b2a76b9719d911017c592: version nibble 3, variant 10xx. = 5d41402abc4b2a76b9719d911017c592).
+	// md5("hello") = 5d41402abc4b2a76b9719d911017c592: version nibble 3, variant 10xx.
 	if got, want := NameUUIDFromBytes([]byte("hello")), "5d41402a-bc4b-3a76-b971-9d911017c592"; got != want {
 		t.Errorf("NameUUIDFromBytes(hello) = %s, want %s", got, want)
 	}
