@@ -102,15 +102,19 @@ type testAZ struct {
 
 	flow flowFunc
 	// faults, set before use
-	failPath   string // path suffix answered with failStatus/failBody
-	failStatus int
-	failBody   string
-	hang       bool // every AZ request waits for the client to go away
-	stop       chan struct{}
-	rejectRes  atomic.Int32             // the resource answers 401 imfAuthentication to this many requests
-	resStatus  int                      // status of rejections (default 401)
-	resWWW     []string                 // WWW-Authenticate values of rejections
-	location   func(code string) string // Location of the code redirect (default: code and an empty wl_result)
+	failPath       string // path suffix answered with failStatus/failBody
+	failStatus     int
+	failBody       string
+	failTimes      atomic.Int32 // when > 0 at start: fail only this many times
+	failLimit      bool
+	hang           bool // every AZ request waits for the client to go away
+	stop           chan struct{}
+	rejectRes      atomic.Int32             // the resource answers 401 imfAuthentication to this many requests
+	resStatus      int                      // status of rejections (default 401)
+	resWWW         []string                 // WWW-Authenticate values of rejections
+	location       func(code string) string // Location of the code redirect (default: code and an empty wl_result)
+	redirectStatus int                      // status of the code redirect (default 302)
+	noIDToken      bool                     // the token answer lacks id_token
 
 	mu        sync.Mutex
 	clients   map[string]*client
@@ -187,7 +191,7 @@ func (az *testAZ) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ep := strings.TrimPrefix(r.URL.Path, prefix)
-	if az.failPath != "" && ep == az.failPath {
+	if az.failPath != "" && ep == az.failPath && (!az.failLimit || az.failTimes.Add(-1) >= 0) {
 		w.WriteHeader(az.failStatus)
 		_, _ = w.Write([]byte(az.failBody))
 		return
@@ -392,6 +396,10 @@ func (az *testAZ) authorization(w http.ResponseWriter, r *http.Request) {
 		loc = az.location(code)
 	}
 	w.Header().Set("Location", loc)
+	if az.redirectStatus != 0 {
+		w.WriteHeader(az.redirectStatus)
+		return
+	}
 	w.WriteHeader(http.StatusFound)
 }
 
@@ -446,7 +454,11 @@ func (az *testAZ) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": access, "id_token": idt, "token_type": "Bearer", "expires_in": 3600})
+	ans := map[string]any{"access_token": access, "id_token": idt, "token_type": "Bearer", "expires_in": 3600}
+	if az.noIDToken {
+		delete(ans, "id_token")
+	}
+	_ = json.NewEncoder(w).Encode(ans)
 }
 
 func (az *testAZ) logout(w http.ResponseWriter, r *http.Request) {
