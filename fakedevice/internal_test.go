@@ -148,3 +148,22 @@ func TestNameUUIDFromBytes(t *testing.T) {
 		t.Errorf("NameUUIDFromBytes(hello) = %s, want %s", got, want)
 	}
 }
+
+func FuzzTakeCode(f *testing.F) {
+	f.Add("http://localhost?code=abc&wl_result=%7B%7D", true)
+	f.Add("http://localhost?wl_result=%7B%22WL-Authentication-Failure%22%3A%7B%22r%22%3A1%7D%7D&code=a%zz", false)
+	f.Fuzz(func(t *testing.T, loc string, android bool) {
+		p := PlatformIOS
+		if android {
+			p = PlatformAndroid
+		}
+		d := &Device{cfg: Config{Platform: p}}
+		err := d.takeCode(context.Background(), []string{loc})
+		if err != nil && !errors.Is(err, ErrBadResponse) && !errors.Is(err, ErrAuthFailure) {
+			t.Fatalf("error %v wraps neither ErrBadResponse nor ErrAuthFailure", err)
+		}
+		if err == nil && d.code == "" {
+			t.Fatal("no error and no code")
+		}
+	})
+}
