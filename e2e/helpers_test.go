@@ -198,8 +198,9 @@ func readReply(t testing.TB, resp *http.Response, err error) reply {
 	return reply{resp.StatusCode, resp.Header, body}
 }
 
-// call GETs u through the device (Device.Call: login if needed, one retry
-// after re-authorizing on a 401/403 naming imfAuthentication).
+// call GETs u through the device (Device.Call, as the platform's SDK: the
+// tokens it holds, re-authorizing and retrying on a challenge the SDK
+// recognises, once on iOS, at most twice on Android).
 func call(t testing.TB, ctx context.Context, d *fakedevice.Device, u string) reply {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -307,6 +308,38 @@ func wantAZError(t testing.TB, err error, op string, status int, code, desc stri
 		body.Description = jsonField(he.Body, "error_description")
 	}
 	checkOAuthError(t, body, code, desc)
+}
+
+// observed wraps each handler so that the failures the AZ reports through
+// wl_result are recorded (realm → reason), as an app's handleFailure sees them.
+func observed(hs map[string]fakedevice.Handler) (map[string]fakedevice.Handler, *sync.Map) {
+	failures := &sync.Map{}
+	out := map[string]fakedevice.Handler{}
+	for realm, h := range hs {
+		out[realm] = fakedevice.Observed{Handler: h, OnFailure: func(_ context.Context, realm string, data json.RawMessage) {
+			var f struct{ Reason string }
+			_ = json.Unmarshal(data, &f)
+			failures.Store(realm, f.Reason)
+		}}
+	}
+	return out, failures
+}
+
+// wantAuthFailure asserts a refused login as the SDKs see it: the
+// authorization step fails with ErrAuthFailure, the realm's failure handler
+// got reason, and the device holds no tokens.
+func wantAuthFailure(t testing.TB, err error, d *fakedevice.Device, failures *sync.Map, realm, reason string) {
+	t.Helper()
+	var oe *fakedevice.OpError
+	if !errors.As(err, &oe) || oe.Op != fakedevice.OpAuthorize || !errors.Is(err, fakedevice.ErrAuthFailure) {
+		t.Fatalf("error %v: want the authorize step failing with ErrAuthFailure", err)
+	}
+	if got, _ := failures.Load(realm); got != reason {
+		t.Errorf("failure handler of %s got reason %q, want %q", realm, got, reason)
+	}
+	if d.Tokens().Access != "" {
+		t.Error("the device holds tokens after a refused login")
+	}
 }
 
 // jsonField digs a string field out of a truncated JSON object.

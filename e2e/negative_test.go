@@ -15,7 +15,8 @@ import (
 )
 
 // TestCustomRealmRefused: credentials the custom IdP refuses end the
-// authorization step with 403 access_denied; no code, no tokens.
+// authorization step with a WL-Authentication-Failure wl_result (the realm's
+// failure handler is called); no code, no tokens.
 func TestCustomRealmRefused(t *testing.T) {
 	t.Parallel()
 	idp := startCustomIdP(t)
@@ -31,11 +32,11 @@ func TestCustomRealmRefused(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			d := newDevice(t, az, app.ID, fakedevice.Config{Handlers: map[string]fakedevice.Handler{
-				custom.DefaultRealm: fakedevice.CustomCredentials(tc.user, tc.password).WithPIN(tc.pin)}})
+			handlers, failures := observed(map[string]fakedevice.Handler{
+				custom.DefaultRealm: fakedevice.CustomCredentials(tc.user, tc.password).WithPIN(tc.pin)})
+			d := newDevice(t, az, app.ID, fakedevice.Config{Handlers: handlers})
 			err := d.Login(ctxT(t))
-			wantAZError(t, err, fakedevice.OpAuthorize, http.StatusForbidden, "access_denied",
-				"realm customRealm: the identity provider refused the credentials")
+			wantAuthFailure(t, err, d, failures, custom.DefaultRealm, "the identity provider refused the credentials")
 			if d.Tokens().Access != "" {
 				t.Error("the device holds tokens after a refused login")
 			}
@@ -241,7 +242,8 @@ func TestCodeRedemption(t *testing.T) {
 }
 
 // TestProviderTokenRejected: a Facebook or Google token the provider no
-// longer accepts ends the authorization step with 403 access_denied.
+// longer accepts ends the authorization step with a WL-Authentication-Failure
+// wl_result for the realm.
 func TestProviderTokenRejected(t *testing.T) {
 	t.Parallel()
 	type setup func(t *testing.T) (fakeaz.Realm, map[string]fakedevice.Handler)
@@ -309,9 +311,14 @@ func TestProviderTokenRejected(t *testing.T) {
 			realm, handlers := tc.setup(t)
 			az := newAZ(t)
 			app := addApp(t, az, fakeaz.App{Realm: realm})
+			realmName := fakedevice.RealmFacebook
+			if _, ok := handlers[fakedevice.RealmGoogle]; ok {
+				realmName = fakedevice.RealmGoogle
+			}
+			handlers, failures := observed(handlers)
 			d := newDevice(t, az, app.ID, fakedevice.Config{Platform: tc.platform, Handlers: handlers})
 			err := d.Login(ctxT(t))
-			wantAZError(t, err, fakedevice.OpAuthorize, http.StatusForbidden, "access_denied", tc.desc)
+			wantAuthFailure(t, err, d, failures, realmName, tc.desc)
 			t.Logf("the user sees: %v", err)
 		})
 	}

@@ -114,13 +114,14 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 	}
 	answer, err := parseAnswer(r.Header.Get("Authorization"), name)
 	if err != nil {
-		writeErr(w, http.StatusBadRequest, "invalid_request", err.Error())
+		// Not 400: the iOS SDK wipes its registration on a 400 from this endpoint.
+		redirectWithFailure(w, redirect, name, err.Error())
 		return
 	}
 	var id *idp.Identity
 	switch realm.kind() {
 	case RealmCustom:
-		id, ok = s.authCustom(w, r, c, realm, answer)
+		id, ok = s.authCustom(w, r, c, realm, redirect, answer)
 		if !ok {
 			return
 		}
@@ -134,11 +135,11 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 			AccessToken string `json:"accessToken"`
 		}
 		if err := json.Unmarshal(answer, &ans); err != nil || ans.AccessToken == "" {
-			writeErr(w, http.StatusBadRequest, "invalid_request", `the wl_facebookRealm answer must be {"accessToken": "<Facebook access token>"}`)
+			redirectWithFailure(w, redirect, name, `the wl_facebookRealm answer must be {"accessToken": "<Facebook access token>"}`)
 			return
 		}
 		id, err = facebook.Verify(r.Context(), s.hc, realm.GraphURL, realm.FacebookAppID, realm.FacebookAppSecret, ans.AccessToken)
-		if !s.idpOK(w, "Facebook", err) {
+		if !s.idpOK(w, redirect, name, "Facebook", err) {
 			return
 		}
 	case RealmGoogle:
@@ -152,7 +153,7 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 			AccessToken string `json:"accessToken"`
 		}
 		if err := json.Unmarshal(answer, &ans); err != nil || (ans.IDToken == "" && ans.AccessToken == "") {
-			writeErr(w, http.StatusBadRequest, "invalid_request", `the wl_googleRealm answer must be {"idToken": ...} (iOS) or {"accessToken": ...} (Android)`)
+			redirectWithFailure(w, redirect, name, `the wl_googleRealm answer must be {"idToken": ...} (iOS) or {"accessToken": ...} (Android)`)
 			return
 		}
 		tok, kind := ans.IDToken, google.IDToken
@@ -160,7 +161,7 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 			tok, kind = ans.AccessToken, google.AccessToken
 		}
 		id, err = google.Verify(r.Context(), s.hc, realm.TokenInfoURL, realm.GoogleClientID, tok, kind)
-		if !s.idpOK(w, "Google", err) {
+		if !s.idpOK(w, redirect, name, "Google", err) {
 			return
 		}
 	}
@@ -172,13 +173,15 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 	s.redirectWithCode(w, r, c, redirect, name, user)
 }
 
-// idpOK maps a provider verification error to a response; true means no error.
-func (s *Server) idpOK(w http.ResponseWriter, provider string, err error) bool {
+// idpOK maps a provider verification error to a response; true means no
+// error. A refused credential is a WL-Authentication-Failure redirect for
+// realm (what the SDKs read); an unreachable or broken provider is a 5xx.
+func (s *Server) idpOK(w http.ResponseWriter, redirect, realm, provider string, err error) bool {
 	switch {
 	case err == nil:
 		return true
 	case errors.Is(err, idp.ErrInvalidToken):
-		writeErr(w, http.StatusForbidden, "access_denied", provider+" rejected the token (expired, revoked or issued for another app): "+err.Error())
+		redirectWithFailure(w, redirect, realm, provider+" rejected the token (expired, revoked or issued for another app): "+err.Error())
 	case errors.Is(err, idp.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		writeErr(w, http.StatusServiceUnavailable, "temporarily_unavailable", provider+" could not be reached: "+err.Error())
 	default:
@@ -229,7 +232,7 @@ func forwardHeaders(r *http.Request) map[string]string {
 
 // authCustom runs one step of the custom-realm conversation. It returns the
 // identity on success; otherwise it has written the response.
-func (s *Server) authCustom(w http.ResponseWriter, r *http.Request, c *Client, realm Realm, answer json.RawMessage) (*idp.Identity, bool) {
+func (s *Server) authCustom(w http.ResponseWriter, r *http.Request, c *Client, realm Realm, redirect string, answer json.RawMessage) (*idp.Identity, bool) {
 	cl := &custom.Client{BaseURL: realm.IdPURL, HTTP: s.hc}
 	key := stateKey(r, c.ClientID)
 	var stateID string
@@ -250,7 +253,7 @@ func (s *Server) authCustom(w http.ResponseWriter, r *http.Request, c *Client, r
 		reply, err = cl.StartAuthorization(r.Context(), c.AppID, realm.Name, forwardHeaders(r))
 	}
 	if err != nil {
-		s.idpOK(w, "the custom identity provider", err)
+		s.idpOK(w, redirect, realm.Name, "the custom identity provider", err)
 		return nil, false
 	}
 	switch reply.Status {
@@ -274,7 +277,7 @@ func (s *Server) authCustom(w http.ResponseWriter, r *http.Request, c *Client, r
 		s.mu.Lock()
 		delete(s.states, key)
 		s.mu.Unlock()
-		writeErr(w, http.StatusForbidden, "access_denied", fmt.Sprintf("realm %s: the identity provider refused the credentials", realm.Name))
+		redirectWithFailure(w, redirect, realm.Name, "the identity provider refused the credentials")
 		return nil, false
 	}
 }
@@ -299,12 +302,55 @@ func (s *Server) redirectWithCode(w http.ResponseWriter, r *http.Request, c *Cli
 	s.pruneCodesLocked()
 	s.codes[code] = &codeEntry{appID: c.AppID, clientID: c.ClientID, redirectURI: redirect, realm: realm, user: user, expires: s.now().Add(codeTTL)}
 	s.mu.Unlock()
-	sep := "?"
-	if strings.Contains(redirect, "?") {
-		sep = "&"
+	loc := appendQuery(redirect, "code="+code)
+	if realm != "" {
+		success := map[string]any{"userId": user.ID, "displayName": user.DisplayName}
+		if user.Attributes != nil {
+			success["attributes"] = user.Attributes
+		}
+		loc += "&" + WLResultParam + "=" + wlResult(WLResultSuccess, realm, success)
 	}
 	setOutcome(w, "code")
-	w.Header().Set("Location", redirect+sep+"code="+code)
+	w.Header().Set("Location", loc)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusFound)
+}
+
+// wl_result: the redirect parameter through which the SDKs learn which realm
+// succeeded or failed and call that realm's challenge handler
+// (AuthorizationRequestManager processRedirectResponse in both SDKs).
+const (
+	WLResultParam   = "wl_result"
+	WLResultSuccess = "WL-Authentication-Success"
+	WLResultFailure = "WL-Authentication-Failure"
+)
+
+// wlResult is the URL-encoded wl_result value {"<kind>": {"<realm>": data}}.
+// It is percent-encoded with spaces as %20 (never '+', which iOS's
+// removingPercentEncoding keeps) and '=' and '&' escaped (Android splits
+// the query on them before decoding).
+func wlResult(kind, realm string, data any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(map[string]any{kind: map[string]any{realm: data}})
+	return strings.ReplaceAll(url.QueryEscape(strings.TrimSpace(b.String())), "+", "%20")
+}
+
+func appendQuery(redirect, param string) string {
+	if strings.Contains(redirect, "?") {
+		return redirect + "&" + param
+	}
+	return redirect + "?" + param
+}
+
+// redirectWithFailure answers a refused realm as the SDKs expect: 302 to
+// the redirect_uri with wl_result={"WL-Authentication-Failure": {"<realm>":
+// {"reason": ...}}} and no code. Android calls the realm's failure handler
+// and fails the authorization; iOS calls it and fails for want of a code.
+func redirectWithFailure(w http.ResponseWriter, redirect, realm, reason string) {
+	setOutcome(w, "access_denied")
+	w.Header().Set("Location", appendQuery(redirect, WLResultParam+"="+wlResult(WLResultFailure, realm, map[string]string{"reason": reason})))
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusFound)
 }

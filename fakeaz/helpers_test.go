@@ -158,7 +158,7 @@ func (d *device) csr(t testing.TB) string {
 	header := fmt.Sprintf(`{"alg":"RS256","jpk":{"alg":"RSA","mod":%s,"exp":%s}}`,
 		strings.ReplaceAll(string(mj), "/", `\/`), strings.ReplaceAll(string(ej), "/", `\/`))
 	p := map[string]any{
-		"deviceId": "dev-1", "deviceOs": "iOS 17.2", "deviceModel": "iPhone15,2",
+		"deviceId": "dev-1", "deviceOs": "iOS", "deviceModel": "iPhone",
 		"applicationId": bundle, "applicationVersion": "1.0", "environment": "iOSnative",
 	}
 	for k, v := range d.payload {
@@ -250,11 +250,38 @@ func codeFrom(t testing.TB, resp *http.Response) string {
 		t.Fatalf("authorization: %d %s", resp.StatusCode, b)
 	}
 	loc := resp.Header.Get("Location")
-	code, ok := strings.CutPrefix(loc, "http://localhost?code=")
-	if !ok || code == "" || strings.ContainsAny(code, "=&+/") {
-		t.Fatalf("Location %q is not http://localhost?code=<unpadded base64url>", loc)
+	rest, ok := strings.CutPrefix(loc, "http://localhost?code=")
+	code, _, _ := strings.Cut(rest, "&")
+	if !ok || code == "" || strings.ContainsAny(code, "=+/%") {
+		t.Fatalf("Location %q is not http://localhost?code=<unpadded base64url>[&wl_result=...]", loc)
 	}
 	return code
+}
+
+// wlResultFrom returns the decoded wl_result of an authorization redirect
+// ({"WL-Authentication-Success"|"WL-Authentication-Failure": {realm: {...}}}),
+// checking it is encoded so that both SDKs' query splitting reads it: no raw
+// '=', '&' or '+' in the value.
+func wlResultFrom(t testing.TB, resp *http.Response) map[string]map[string]map[string]any {
+	t.Helper()
+	if resp.StatusCode != http.StatusFound {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("authorization: %d %s, want 302 with wl_result", resp.StatusCode, b)
+	}
+	loc := resp.Header.Get("Location")
+	_, raw, ok := strings.Cut(loc, "wl_result=")
+	if !ok || strings.ContainsAny(raw, "=&+ ") {
+		t.Fatalf("Location %q: no wl_result, or one the SDKs cannot split", loc)
+	}
+	v, err := url.PathUnescape(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]map[string]map[string]any
+	if err := json.Unmarshal([]byte(v), &out); err != nil {
+		t.Fatalf("wl_result %q: %v", v, err)
+	}
+	return out
 }
 
 // redeem posts the authorization_code grant; signer signs X-WL-Authenticate.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 )
 
 // challenge asserts resp is a composite challenge for realm and returns the challenge object.
+// failed marks a case answered with a WL-Authentication-Failure redirect.
+const failed = 0
+
 func challenge(t *testing.T, resp *http.Response, realm string) map[string]any {
 	t.Helper()
 	body, _ := io.ReadAll(resp.Body)
@@ -107,7 +111,11 @@ func TestCustomRealm(t *testing.T) {
 		if ch["message"] != custom.DefaultPINMessage {
 			t.Fatalf("second challenge %v", ch)
 		}
-		code := codeFrom(t, e.authorize(t, app.ID, cid, d, answer(map[string]string{"pin": "4321"})))
+		resp := e.authorize(t, app.ID, cid, d, answer(map[string]string{"pin": "4321"}))
+		if ok := wlResultFrom(t, resp)["WL-Authentication-Success"][realm]; ok["userId"] != "bob" {
+			t.Errorf("wl_result success %v, want userId bob", ok)
+		}
+		code := codeFrom(t, resp)
 		if id, _ := e.tokensFor(t, app.ID, cid, d, code); id["sub"] != realm+":bob:"+cid {
 			t.Errorf("sub %v", id["sub"])
 		}
@@ -117,14 +125,15 @@ func TestCustomRealm(t *testing.T) {
 		d := newDevice(t, 2048)
 		d.session = "failure"
 		cid := e.register(t, app.ID, d)
-		resp := e.authorize(t, app.ID, cid, d, answer(map[string]string{"username": "alice", "password": "wrong"}))
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusForbidden || errCode(t, body) != "access_denied" {
-			t.Errorf("wrong password: %d %s", resp.StatusCode, body)
-		}
-		resp = e.authorize(t, app.ID, cid, d, "Bearer {not json")
-		if resp.StatusCode != http.StatusBadRequest {
-			t.Errorf("malformed answer: %d", resp.StatusCode)
+		// A refused realm is a redirect with WL-Authentication-Failure and no
+		// code (AuthorizationRequestManager in both SDKs), never a 400 (the iOS
+		// SDK wipes its registration on a 400 from authorization).
+		for _, authz := range []string{answer(map[string]string{"username": "alice", "password": "wrong"}), "Bearer {not json"} {
+			resp := e.authorize(t, app.ID, cid, d, authz)
+			res := wlResultFrom(t, resp)
+			if f := res["WL-Authentication-Failure"][realm]; f == nil || f["reason"] == "" || strings.Contains(resp.Header.Get("Location"), "code=") {
+				t.Errorf("%s: Location %q, want a failure for %s and no code", authz, resp.Header.Get("Location"), realm)
+			}
 		}
 	})
 }
@@ -177,9 +186,9 @@ func TestFacebookRealm(t *testing.T) {
 	}{
 		{"no answer: challenge", "", 401},
 		{"valid token", answer(fb.IssueToken("fb-app", user, time.Hour)), 302},
-		{"revoked token", answer(revoked), 403},
-		{"other app's token", answer(fb.IssueToken("other-app", user, time.Hour)), 403},
-		{"answer without accessToken", `Bearer {"wl_facebookRealm": {}}`, 400},
+		{"revoked token", answer(revoked), failed},
+		{"other app's token", answer(fb.IssueToken("other-app", user, time.Hour)), failed},
+		{"answer without accessToken", `Bearer {"wl_facebookRealm": {}}`, failed},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,6 +206,10 @@ func TestFacebookRealm(t *testing.T) {
 				u, _ := id["imf.user"].(map[string]any)
 				if u["id"] != "10001" || u["authBy"] != fakeaz.FacebookRealm || u["displayName"] != "Alice" || id["sub"] != "wl_facebookRealm:10001:"+cid {
 					t.Errorf("id token %v", id)
+				}
+			case failed:
+				if r := wlResultFrom(t, resp)["WL-Authentication-Failure"]; len(r) != 1 || strings.Contains(resp.Header.Get("Location"), "code=") {
+					t.Errorf("Location %q, want one realm's WL-Authentication-Failure and no code", resp.Header.Get("Location"))
 				}
 			default:
 				body, _ := io.ReadAll(resp.Body)
@@ -246,9 +259,9 @@ func TestGoogleRealm(t *testing.T) {
 		{"no answer: challenge", "", 401},
 		{"iOS id token", `Bearer {"wl_googleRealm": {"idToken": "` + idTok + `"}}`, 302},
 		{"Android access token", `Bearer {"wl_googleRealm": {"accessToken": "` + accTok + `"}}`, 302},
-		{"token for another client", `Bearer {"wl_googleRealm": {"idToken": "` + otherTok + `"}}`, 403},
-		{"garbage token", `Bearer {"wl_googleRealm": {"idToken": "garbage"}}`, 403},
-		{"empty answer", `Bearer {"wl_googleRealm": {}}`, 400},
+		{"token for another client", `Bearer {"wl_googleRealm": {"idToken": "` + otherTok + `"}}`, failed},
+		{"garbage token", `Bearer {"wl_googleRealm": {"idToken": "garbage"}}`, failed},
+		{"empty answer", `Bearer {"wl_googleRealm": {}}`, failed},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -266,6 +279,10 @@ func TestGoogleRealm(t *testing.T) {
 				u, _ := id["imf.user"].(map[string]any)
 				if u["id"] != "g-42" || u["authBy"] != fakeaz.GoogleRealm || id["sub"] != "wl_googleRealm:g-42:"+cid {
 					t.Errorf("id token %v", id)
+				}
+			case failed:
+				if r := wlResultFrom(t, resp)["WL-Authentication-Failure"]; len(r) != 1 || strings.Contains(resp.Header.Get("Location"), "code=") {
+					t.Errorf("Location %q, want one realm's WL-Authentication-Failure and no code", resp.Header.Get("Location"))
 				}
 			default:
 				body, _ := io.ReadAll(resp.Body)

@@ -95,7 +95,6 @@ func (j *compactJWS) jpkKey() (*rsa.PublicKey, error) {
 type csrPayload struct {
 	DeviceID           string `json:"deviceId"`
 	DeviceOS           string `json:"deviceOs"`
-	DeviceOSVersion    string `json:"deviceOsVersion"`
 	DeviceModel        string `json:"deviceModel"`
 	ApplicationID      string `json:"applicationId"`
 	ApplicationVersion string `json:"applicationVersion"`
@@ -109,6 +108,35 @@ func platformOf(env string) string {
 		return PlatformIOS
 	case strings.HasPrefix(e, "android"):
 		return PlatformAndroid
+	}
+	return ""
+}
+
+// DevicePlatform is the imf.device platform of a CSR environment, as the
+// genuine token suggests ("android" → "Android"; "iOSnative" → "iOS"; any
+// other value as sent). See the README's "imf.device" decision.
+func DevicePlatform(environment string) string {
+	switch platformOf(environment) {
+	case PlatformAndroid:
+		return "Android"
+	case PlatformIOS:
+		return "iOS"
+	}
+	return environment
+}
+
+// osVersionOf is the imf.device osVersion held in a CSR deviceOs: the
+// whole value when it is a version ("6.0", as the Android SDK sent before
+// February 2016), the part after the first space when that is one
+// ("iOS 9.3.2", older fakedevice), else "" (the SDKs' "iOS" and "android"
+// hold none).
+func osVersionOf(deviceOS string) string {
+	isVersion := func(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
+	if isVersion(deviceOS) {
+		return deviceOS
+	}
+	if _, v, ok := strings.Cut(deviceOS, " "); ok && isVersion(v) {
+		return v
 	}
 	return ""
 }
@@ -163,20 +191,14 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request, a *appSt
 		return
 	}
 	clientID := hex.EncodeToString(s.randBytes(20))
-	cert, err := s.issueCertificate(clientID, pub)
+	cert, err := s.issueCertificate(clientID, p.ApplicationID, pub)
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "server_error", "issuing the client certificate: "+err.Error())
 		return
 	}
-	osName, osVersion := p.DeviceOS, p.DeviceOSVersion
-	if osVersion == "" {
-		if name, ver, ok := strings.Cut(p.DeviceOS, " "); ok {
-			osName, osVersion = name, ver
-		}
-	}
 	c := &Client{
 		ClientID: clientID, AppID: app.ID,
-		DeviceID: p.DeviceID, DeviceOS: osName, DeviceOSVersion: osVersion, DeviceModel: p.DeviceModel,
+		DeviceID: p.DeviceID, DeviceOS: p.DeviceOS, DeviceOSVersion: osVersionOf(p.DeviceOS), DeviceModel: p.DeviceModel,
 		Environment: p.Environment, ApplicationID: p.ApplicationID, ApplicationVersion: p.ApplicationVersion,
 		KeyBits: pub.N.BitLen(), RegisteredAt: s.now(), PublicKey: pub,
 	}
@@ -200,7 +222,10 @@ type certAuthority struct {
 	cert *x509.Certificate
 }
 
-var oidUID = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
+var (
+	oidUID = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
+	oidDC  = asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 25}
+)
 
 func (s *Server) certAuthority() (*certAuthority, error) {
 	s.mu.Lock()
@@ -249,15 +274,24 @@ func (s *Server) CACertificate() (*x509.Certificate, error) {
 	return ca.cert, nil
 }
 
-func (s *Server) issueCertificate(clientID string, pub *rsa.PublicKey) ([]byte, error) {
+// issueCertificate signs the client certificate: subject DC=<applicationId>,
+// UID=<clientId> in that order, as the certificates in both SDKs' tests
+// (fakedevice/testdata/sdk-vectors.json); the Android SDK reads the clientId
+// from the UID (CertificatesUtility.getClientIdFromCertificate).
+func (s *Server) issueCertificate(clientID, applicationID string, pub *rsa.PublicKey) ([]byte, error) {
 	ca, err := s.certAuthority()
 	if err != nil {
 		return nil, err
 	}
+	var subject []pkix.AttributeTypeAndValue
+	if applicationID != "" {
+		subject = append(subject, pkix.AttributeTypeAndValue{Type: oidDC, Value: applicationID})
+	}
+	subject = append(subject, pkix.AttributeTypeAndValue{Type: oidUID, Value: clientID})
 	now := s.now()
 	tmpl := &x509.Certificate{
 		SerialNumber: new(big.Int).SetBytes(s.randBytes(16)),
-		Subject:      pkix.Name{ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidUID, Value: clientID}}},
+		Subject:      pkix.Name{ExtraNames: subject},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.AddDate(1, 0, 0),
 		KeyUsage:     x509.KeyUsageDigitalSignature,

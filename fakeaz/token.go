@@ -111,7 +111,7 @@ func (s *Server) tokenByCode(w http.ResponseWriter, r *http.Request, a *appState
 	}
 	it, err := f.IDToken(tokenfactory.ID{
 		AppID: c.AppID, ClientID: c.ClientID, User: entry.user,
-		Device:      tokenfactory.Device{ID: c.DeviceID, Platform: c.DeviceOS, Model: c.DeviceModel, OSVersion: c.DeviceOSVersion},
+		Device:      tokenfactory.Device{ID: c.DeviceID, Platform: DevicePlatform(c.Environment), Model: c.DeviceModel, OSVersion: c.DeviceOSVersion},
 		Application: tokenfactory.Application{ID: c.ApplicationID, Version: c.ApplicationVersion},
 	})
 	if err != nil {

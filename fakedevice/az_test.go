@@ -102,14 +102,19 @@ type testAZ struct {
 
 	flow flowFunc
 	// faults, set before use
-	failPath   string // path suffix answered with failStatus/failBody
-	failStatus int
-	failBody   string
-	hang       bool // every AZ request waits for the client to go away
-	stop       chan struct{}
-	rejectRes  atomic.Int32 // the resource answers 401 imfAuthentication to this many requests
-	resStatus  int          // status of rejections (default 401)
-	resWWW     string       // WWW-Authenticate of rejections
+	failPath       string // path suffix answered with failStatus/failBody
+	failStatus     int
+	failBody       string
+	failTimes      atomic.Int32 // when > 0 at start: fail only this many times
+	failLimit      bool
+	hang           bool // every AZ request waits for the client to go away
+	stop           chan struct{}
+	rejectRes      atomic.Int32             // the resource answers 401 imfAuthentication to this many requests
+	resStatus      int                      // status of rejections (default 401)
+	resWWW         []string                 // WWW-Authenticate values of rejections
+	location       func(code string) string // Location of the code redirect (default: code and an empty wl_result)
+	redirectStatus int                      // status of the code redirect (default 302)
+	noIDToken      bool                     // the token answer lacks id_token
 
 	mu        sync.Mutex
 	clients   map[string]*client
@@ -129,7 +134,7 @@ func newAZ(t *testing.T, flow flowFunc) *testAZ {
 	t.Helper()
 	keys(t)
 	az := &testAZ{t: t, flow: flow, clients: map[string]*client{}, codes: map[string]string{}, resStatus: http.StatusUnauthorized,
-		resWWW: `Bearer realm="imfAuthentication", error="invalid_token"`}
+		resWWW: []string{`Bearer realm="imfAuthentication", error="invalid_token"`}}
 	az.stop = make(chan struct{})
 	az.srv = httptest.NewServer(az)
 	t.Cleanup(az.srv.Close)
@@ -186,7 +191,7 @@ func (az *testAZ) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ep := strings.TrimPrefix(r.URL.Path, prefix)
-	if az.failPath != "" && ep == az.failPath {
+	if az.failPath != "" && ep == az.failPath && (!az.failLimit || az.failTimes.Add(-1) >= 0) {
 		w.WriteHeader(az.failStatus)
 		_, _ = w.Write([]byte(az.failBody))
 		return
@@ -386,7 +391,15 @@ func (az *testAZ) authorization(w http.ResponseWriter, r *http.Request) {
 	az.codes[code] = q.Get("client_id")
 	c.user, c.round = st.user, 0
 	az.mu.Unlock()
-	w.Header().Set("Location", "http://localhost?code="+code+"&wl_result=%7B%7D")
+	loc := "http://localhost?code=" + code + "&wl_result=%7B%7D"
+	if az.location != nil {
+		loc = az.location(code)
+	}
+	w.Header().Set("Location", loc)
+	if az.redirectStatus != 0 {
+		w.WriteHeader(az.redirectStatus)
+		return
+	}
 	w.WriteHeader(http.StatusFound)
 }
 
@@ -441,7 +454,11 @@ func (az *testAZ) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"access_token": access, "id_token": idt, "token_type": "Bearer", "expires_in": 3600})
+	ans := map[string]any{"access_token": access, "id_token": idt, "token_type": "Bearer", "expires_in": 3600}
+	if az.noIDToken {
+		delete(ans, "id_token")
+	}
+	_ = json.NewEncoder(w).Encode(ans)
 }
 
 func (az *testAZ) logout(w http.ResponseWriter, r *http.Request) {
@@ -455,7 +472,8 @@ func (az *testAZ) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // resource is a protected resource: it checks the access token's signature
-// and, while rejectRes > 0, rejects with resStatus and resWWW.
+// and, while rejectRes > 0 (or when the request has no Authorization, as
+// a real device's first request), rejects with resStatus and resWWW.
 func (az *testAZ) resource(w http.ResponseWriter, r *http.Request) {
 	az.resourceHits.Add(1)
 	body := make([]byte, 1024)
@@ -463,8 +481,10 @@ func (az *testAZ) resource(w http.ResponseWriter, r *http.Request) {
 	az.mu.Lock()
 	az.resBodies = append(az.resBodies, string(body[:n]))
 	az.mu.Unlock()
-	if az.rejectRes.Add(-1) >= 0 {
-		w.Header().Set("WWW-Authenticate", az.resWWW)
+	if r.Header.Get("Authorization") == "" || az.rejectRes.Add(-1) >= 0 {
+		for _, v := range az.resWWW {
+			w.Header().Add("WWW-Authenticate", v)
+		}
 		w.WriteHeader(az.resStatus)
 		return
 	}

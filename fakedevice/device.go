@@ -1,10 +1,13 @@
 // Package fakedevice simulates the MCA (Mobile Client Access) client SDK of
 // an iOS or Android app: device registration with a self-signed CSR, the
 // authorization step with its challenge dance, code redemption, and calls to
-// protected resources with `Authorization: Bearer <access> <id>`, retrying
-// once after re-authorizing when the resource answers 401/403 naming
-// imfAuthentication. Quirks reproduce what the real SDKs sent and how they
-// broke. RunFleet runs many simulated devices at once.
+// protected resources with `Authorization: Bearer <access> <id>`,
+// re-authorizing when the resource answers with a challenge the real SDK
+// recognises (IsAuthChallenge). A Device behaves as the real SDK of its
+// platform did (Android bms-clientsdk-android-core, iOS
+// bms-clientsdk-swift-security; see sdkrules.go for the files and commits):
+// what it sends (SDKQuirks), what it accepts, and how it fails. RunFleet runs
+// many simulated devices at once.
 //
 // The wire protocol is the one in the project's protocol.md. A Device talks
 // to any http(s) server URL: a local fake, a container, a pod.
@@ -17,6 +20,7 @@ package fakedevice
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -73,11 +77,29 @@ type Config struct {
 	AppVersion string
 	// Platform is PlatformIOS (default) or PlatformAndroid.
 	Platform string
-	// DeviceID is generated from Rand when empty.
+	// DeviceID is generated from Rand when empty, shaped as the SDK's: an
+	// upper-case random UUID on iOS (identifierForVendor), a name-based
+	// (version 3) UUID of a random 16-hex ANDROID_ID on Android
+	// (UUID.nameUUIDFromBytes in security/identity/BaseDeviceIdentity.java
+	// lines 96-99; the genuine token's device id is one).
 	DeviceID string
-	// DeviceModel and OSVersion default to a plausible value for the
-	// platform. The CSR's deviceOs is "<iOS|Android> <OSVersion>".
-	DeviceModel, OSVersion string
+	// DeviceModel defaults to the SDK's value: "iPhone" (UIDevice.model) on
+	// iOS, "Android SDK built for x86_64" (Build.MODEL of the emulator in the
+	// genuine token) on Android.
+	DeviceModel string
+	// OSVersion is the device's OS release (default "6.0" on Android, as in
+	// the genuine token, "9.3.2" on iOS). The current SDKs do not send it:
+	// the CSR's deviceOs is "iOS" (UIDevice.systemName) or "android"
+	// (BaseDeviceIdentity.java line 48). See LegacyAndroidDeviceOS.
+	OSVersion string
+	// LegacyAndroidDeviceOS sends OSVersion as deviceOs, as the Android SDK
+	// did before commit 550f4d4 (February 2016). Android only.
+	LegacyAndroidDeviceOS bool
+	// ProactiveRefresh logs in before a Call when the device has no tokens
+	// or expires_in has run out (by Clock). The SDKs never read expires_in:
+	// by default a Call sends what the device holds (nothing, or an expired
+	// token) and relies on the resource's challenge, as real devices do.
+	ProactiveRefresh bool
 	// KeyBits is the size of the RSA key made at Register (default
 	// DefaultKeyBits; MinKeyBits..MaxKeyBits of tokenfactory).
 	KeyBits int
@@ -100,8 +122,10 @@ type Config struct {
 	// Rand is the randomness for device id, session id and key generation
 	// (default crypto/rand).
 	Rand io.Reader
-	// Quirks reproduce the real SDKs' encodings and bugs.
-	Quirks Quirks
+	// Quirks are the encodings and bugs on the wire. nil (the default) means
+	// SDKQuirks(Platform), the platform's real SDK; &Quirks{} is a
+	// well-behaved client.
+	Quirks *Quirks
 	// InsecureAllowRemote has no effect: any http(s) ServerURL is accepted.
 	//
 	// Deprecated: devices no longer refuse non-loopback server URLs.
@@ -135,6 +159,7 @@ type Timings struct {
 // concurrent use, but a device runs one flow at a time as a real app would.
 type Device struct {
 	cfg      Config
+	quirks   Quirks
 	base     string
 	session  string
 	noFollow *http.Client
@@ -148,8 +173,13 @@ type Device struct {
 	cert     *x509.Certificate
 	code     string
 	wlResult string
+	result   *WLResult
+	user     map[string]any
 	tokens   Tokens
 	timings  Timings
+	// authFailures counts 400 answers of the authorization endpoint (iOS
+	// re-registers on the first; reset by Logout).
+	authFailures int
 }
 
 // New checks cfg and returns a device that is not yet registered. It does no I/O.
@@ -189,10 +219,14 @@ func New(cfg Config) (*Device, error) {
 		cfg.Rand = rand.Reader
 	}
 	if cfg.DeviceModel == "" {
-		cfg.DeviceModel = map[string]string{PlatformIOS: "iPhone8,1", PlatformAndroid: "Nexus 5X"}[cfg.Platform]
+		cfg.DeviceModel = map[string]string{PlatformIOS: "iPhone", PlatformAndroid: "Android SDK built for x86_64"}[cfg.Platform]
 	}
 	if cfg.OSVersion == "" {
-		cfg.OSVersion = map[string]string{PlatformIOS: "9.3.2", PlatformAndroid: "7.0"}[cfg.Platform]
+		cfg.OSVersion = map[string]string{PlatformIOS: "9.3.2", PlatformAndroid: "6.0"}[cfg.Platform]
+	}
+	quirks := SDKQuirks(cfg.Platform)
+	if cfg.Quirks != nil {
+		quirks = *cfg.Quirks
 	}
 	if cfg.DeviceID == "" {
 		var err error
@@ -212,6 +246,7 @@ func New(cfg Config) (*Device, error) {
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Device{
 		cfg:      cfg,
+		quirks:   quirks,
 		base:     strings.TrimRight(cfg.ServerURL, "/") + "/authorization/v1/apps/" + url.PathEscape(cfg.AppID),
 		session:  session,
 		noFollow: &noFollow,
@@ -263,7 +298,7 @@ func (d *Device) PublicKey() *rsa.PublicKey {
 	return &d.key.PublicKey
 }
 
-// WLResult returns the raw (still URL-encoded) wl_result parameter of the
+// WLResult returns the decoded wl_result parameter (JSON text) of the
 // last authorization redirect, if any.
 func (d *Device) WLResult() string {
 	d.mu.Lock()
@@ -340,15 +375,23 @@ func postForm(ctx context.Context, u string, form url.Values) (*http.Request, er
 	return req, nil
 }
 
-// osName is the OS name that prefixes deviceOs ("iOS 9.3.2").
-func osName(platform string) string {
-	if platform == PlatformAndroid {
-		return "Android"
+// deviceOS is the CSR's deviceOs as the platform's SDK sends it: "iOS"
+// (UIDevice.systemName, Source/mca/api/identity/MCADeviceIdentity.swift
+// line 35), "android" (security/identity/BaseDeviceIdentity.java line 48),
+// or the OS release with LegacyAndroidDeviceOS.
+func (d *Device) deviceOS() string {
+	if d.cfg.Platform == PlatformAndroid {
+		if d.cfg.LegacyAndroidDeviceOS {
+			return d.cfg.OSVersion
+		}
+		return "android"
 	}
 	return "iOS"
 }
 
-// csrPayload is the payload of the registration CSR.
+// csrPayload is the payload of the registration CSR, in the order the
+// Android SDK writes it (AuthorizationProcessManager.java lines 173-178;
+// iOS writes a Swift Dictionary, in no fixed order).
 type csrPayload struct {
 	DeviceID           string `json:"deviceId"`
 	DeviceOS           string `json:"deviceOs"`
@@ -361,6 +404,12 @@ type csrPayload struct {
 // Register makes the device key (or uses Config.Key), sends the CSR to
 // clients/instance and stores the clientId and certificate. Registering
 // again makes a new key and replaces the previous registration.
+//
+// As both SDKs do, the certificate must carry the device's public key
+// (Android CertificatesUtility.checkValidityWithPublicKey, iOS
+// SecurityUtils.checkCertificatePublicKeyValidity), and on Android it must
+// be valid at Clock()+5 minutes; otherwise Register fails with
+// ErrCertificate.
 func (d *Device) Register(ctx context.Context) error {
 	d.flow.Lock()
 	defer d.flow.Unlock()
@@ -378,15 +427,12 @@ func (d *Device) register(ctx context.Context) error {
 			return fmt.Errorf("generating a %d-bit device key: %w (512-bit keys need GODEBUG=rsa1024min=0)", d.cfg.KeyBits, err)
 		}
 	}
-	payload, err := json.Marshal(csrPayload{
-		DeviceID: d.cfg.DeviceID, DeviceOS: osName(d.cfg.Platform) + " " + d.cfg.OSVersion, DeviceModel: d.cfg.DeviceModel,
+	payload := csrPayload{
+		DeviceID: d.cfg.DeviceID, DeviceOS: d.deviceOS(), DeviceModel: d.cfg.DeviceModel,
 		ApplicationID: d.cfg.BundleID, ApplicationVersion: d.cfg.AppVersion, Environment: d.cfg.Platform,
-	})
-	if err != nil {
-		return err
 	}
 	start := time.Now()
-	csr, err := d.cfg.Quirks.sign(key, payload)
+	csr, err := d.quirks.sign(key, payload)
 	d.addTime(&d.timings.Sign, start)
 	if err != nil {
 		return fmt.Errorf("signing the CSR: %w", err)
@@ -420,16 +466,46 @@ func (d *Device) register(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: certificate is not an X.509 certificate: %v", ErrBadResponse, err)
 	}
+	if err := d.checkCertificate(cert, &key.PublicKey); err != nil {
+		return err
+	}
 	d.mu.Lock()
 	d.key, d.clientID, d.cert = key, out.ClientID, cert
-	d.code, d.tokens = "", Tokens{}
+	d.code, d.tokens, d.user, d.result = "", Tokens{}, nil, nil
 	d.mu.Unlock()
 	return nil
 }
 
+// certValiditySlack is how far ahead the Android SDK checks the issued
+// certificate's validity (CertificatesUtility.java lines 51-63).
+const certValiditySlack = 5 * time.Minute
+
+func (d *Device) checkCertificate(cert *x509.Certificate, pub *rsa.PublicKey) error {
+	certPub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok || !certPub.Equal(pub) {
+		return fmt.Errorf("%w: the issued certificate does not carry the device's public key (subject %s)", ErrCertificate, cert.Subject)
+	}
+	if d.cfg.Platform == PlatformAndroid {
+		at := d.cfg.Clock().Add(certValiditySlack)
+		if at.Before(cert.NotBefore) || at.After(cert.NotAfter) {
+			return fmt.Errorf("%w: the issued certificate is not valid at now+5m (%s): valid %s to %s",
+				ErrCertificate, at.UTC().Format(time.RFC3339), cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
 // Authorize runs the authorization step: GET authorization, answering
-// WL-Composite-Challenge 401s with the configured handlers (at most
-// MaxChallengeRounds answers), until a 3xx whose Location carries the code.
+// WL-Composite-Challenge answers with the configured handlers (at most
+// MaxChallengeRounds answers), until the redirect whose Location carries
+// the code, as the platform's SDK reads them (see isCompositeChallenge,
+// isRedirect, queryParam). A wl_result in the redirect fires the handlers'
+// HandleSuccess / HandleFailure (see WLResult).
+//
+// On iOS a 400 answer wipes the registration and registers again, once per
+// device until Logout (Source/mca/internal/AuthorizationProcessManager.swift
+// lines 149-158); a second 400 is ErrNoCallback, since the real SDK then
+// never calls the app back.
 func (d *Device) Authorize(ctx context.Context) error {
 	d.flow.Lock()
 	defer d.flow.Unlock()
@@ -457,9 +533,23 @@ func (d *Device) authorize(ctx context.Context) error {
 			return err
 		}
 		switch {
-		case resp.StatusCode >= 300 && resp.StatusCode <= 399:
-			return d.takeCode(resp.Header.Get("Location"))
-		case resp.StatusCode == http.StatusUnauthorized && strings.Contains(resp.Header.Get("WWW-Authenticate"), "WL-Composite-Challenge"):
+		case d.cfg.Platform == PlatformIOS && resp.StatusCode == http.StatusBadRequest:
+			d.mu.Lock()
+			d.authFailures++
+			n := d.authFailures
+			d.mu.Unlock()
+			if n >= 2 {
+				return fmt.Errorf("%w: second 400 from the authorization endpoint (the iOS SDK re-registers on the first and then never calls back): %w",
+					ErrNoCallback, httpError(req, resp, body))
+			}
+			d.forgetRegistration()
+			if err := d.register(ctx); err != nil {
+				return opErr(OpRegister, err)
+			}
+			return d.authorize(ctx)
+		case isRedirect(d.cfg.Platform, resp.StatusCode):
+			return d.takeCode(ctx, resp.Header.Values("Location"))
+		case isCompositeChallenge(d.cfg.Platform, resp.StatusCode, resp.Header.Values("WWW-Authenticate")):
 			if round >= d.cfg.MaxChallengeRounds {
 				return fmt.Errorf("%w: still challenged after %d answers (raise MaxChallengeRounds if the flow really is that long); last challenge: %q",
 					ErrTooManyRounds, round, excerpt(body))
@@ -471,58 +561,88 @@ func (d *Device) authorize(ctx context.Context) error {
 			if answer, err = d.answer(ctx, challenges); err != nil {
 				return err
 			}
+		case resp.StatusCode >= 200 && resp.StatusCode <= 399:
+			// Both SDKs then look for a Location header and fail without one.
+			return fmt.Errorf("%w: authorization answered %d, not a redirect the %s SDK follows (Location %q)",
+				ErrBadResponse, resp.StatusCode, d.cfg.Platform, resp.Header.Get("Location"))
 		default:
 			return httpError(req, resp, body)
 		}
 	}
 }
 
-// takeCode extracts code (and wl_result) from a redirect Location the way
-// the SDKs did: the query is split on '&', then each part on '='.
-func (d *Device) takeCode(loc string) error {
-	i := strings.IndexByte(loc, '?')
-	if i < 0 {
-		return fmt.Errorf("%w: redirect Location %q has no query with a code", ErrBadResponse, loc)
+// forgetRegistration wipes what the iOS SDK wipes from its keychain on a 400
+// (clientId, keys, certificate, tokens).
+func (d *Device) forgetRegistration() {
+	d.mu.Lock()
+	d.key, d.clientID, d.cert = nil, "", nil
+	d.code, d.tokens, d.user = "", Tokens{}, nil
+	d.mu.Unlock()
+}
+
+// takeCode reads the redirect Location the way the platform's SDK does:
+// wl_result first (AuthorizationRequestManager processRedirectResponse:
+// Android .java lines 350-388, iOS .swift lines 346-389), then code
+// (AuthorizationProcessManager extractGrantCode: Android .java lines
+// 301-329, iOS .swift lines 275-293), with queryParam's splitting and
+// decoding.
+func (d *Device) takeCode(ctx context.Context, locations []string) error {
+	if len(locations) == 0 {
+		return fmt.Errorf("%w: redirect without a Location header", ErrBadResponse)
 	}
-	query := loc[i+1:]
-	if j := strings.IndexByte(query, '#'); j >= 0 {
-		query = query[:j]
+	loc := locations[0] // Android: the first value; iOS reads a single value too
+	u, err := url.Parse(loc)
+	if err != nil || (d.cfg.Platform == PlatformAndroid && !u.IsAbs()) {
+		// Android: new URL(location) throws MalformedURLException on a relative URL.
+		return fmt.Errorf("%w: redirect Location %q is not a URL the %s SDK parses", ErrBadResponse, loc, d.cfg.Platform)
 	}
-	var code, wl string
-	for _, part := range strings.Split(query, "&") {
-		kv := strings.Split(part, "=")
-		if len(kv) < 2 {
-			continue
-		}
-		switch kv[0] {
-		case "code":
-			code = kv[1]
-		case "wl_result":
-			wl = kv[1]
-		}
-	}
-	if code == "" {
-		return fmt.Errorf("%w: redirect Location %q carries no code", ErrBadResponse, loc)
+	query := u.RawQuery
+	res, err := d.readWLResult(ctx, query)
+	if err != nil {
+		return err
 	}
 	d.mu.Lock()
-	d.code, d.wlResult = code, wl
+	d.wlResult, d.result = "", res
+	if res != nil {
+		d.wlResult = res.Raw
+	}
+	d.mu.Unlock()
+	if res != nil && res.Failure != nil && d.cfg.Platform == PlatformAndroid {
+		// Android calls the failure handlers and aborts (line 372-376).
+		return fmt.Errorf("%w: %s", ErrAuthFailure, res.Raw)
+	}
+	name := "code"
+	code, ok, err := queryParam(d.cfg.Platform, query, name)
+	if err != nil {
+		return fmt.Errorf("%w: redirect Location %q: %w", ErrBadResponse, loc, err)
+	}
+	if !ok || code == "" {
+		if res != nil && res.Failure != nil {
+			// iOS calls the failure handlers, then still looks for a code.
+			return fmt.Errorf("%w (and no code in the redirect): %s", ErrAuthFailure, res.Raw)
+		}
+		return fmt.Errorf("%w: redirect Location %q carries no code the %s SDK extracts", ErrBadResponse, loc, d.cfg.Platform)
+	}
+	d.mu.Lock()
+	d.code = code
 	d.mu.Unlock()
 	return nil
 }
 
 // ParseChallenge parses the body of a WL-Composite-Challenge 401, exactly
-// "/*-secure-\n{"challenges": {"<realm>": {...}}}*/", into realm → challenge.
-// Errors wrap ErrBadChallenge.
+// "/*-secure-\n{"challenges": {"<realm>": {...}}}*/" with nothing before or
+// after (both SDKs compare prefix and suffix without trimming:
+// Utils.extractSecureJson, Android .java lines 77-95, iOS .swift lines
+// 112-124), into realm → challenge. Errors wrap ErrBadChallenge.
 func ParseChallenge(body []byte) (map[string]json.RawMessage, error) {
 	const prefix, suffix = "/*-secure-\n", "*/"
-	s := bytes.TrimSpace(body)
-	if !bytes.HasPrefix(s, []byte(prefix)) || !bytes.HasSuffix(s, []byte(suffix)) || len(s) < len(prefix)+len(suffix) {
-		return nil, fmt.Errorf(`%w: body is not wrapped in "/*-secure-\n ... */": %q`, ErrBadChallenge, excerpt(body))
+	if !bytes.HasPrefix(body, []byte(prefix)) || !bytes.HasSuffix(body, []byte(suffix)) || len(body) < len(prefix)+len(suffix) {
+		return nil, fmt.Errorf(`%w: body is not exactly "/*-secure-\n ... */": %q`, ErrBadChallenge, excerpt(body))
 	}
 	var c struct {
 		Challenges map[string]json.RawMessage `json:"challenges"`
 	}
-	if err := json.Unmarshal(s[len(prefix):len(s)-len(suffix)], &c); err != nil {
+	if err := json.Unmarshal(body[len(prefix):len(body)-len(suffix)], &c); err != nil {
 		return nil, fmt.Errorf("%w: not JSON {\"challenges\": {...}}: %v: %q", ErrBadChallenge, err, excerpt(body))
 	}
 	if len(c.Challenges) == 0 {
@@ -535,10 +655,7 @@ func ParseChallenge(body []byte) (map[string]json.RawMessage, error) {
 func (d *Device) answer(ctx context.Context, challenges map[string]json.RawMessage) (string, error) {
 	answers := make(map[string]json.RawMessage, len(challenges))
 	for realm, ch := range challenges {
-		h := d.cfg.Handlers[realm]
-		if h == nil {
-			h = d.cfg.Fallback
-		}
+		h := d.handler(realm)
 		if h == nil {
 			return "", fmt.Errorf("%w %q (configure Config.Handlers[%q]); challenge: %s", ErrNoHandler, realm, realm, excerpt(ch))
 		}
@@ -560,8 +677,28 @@ func (d *Device) answer(ctx context.Context, challenges map[string]json.RawMessa
 	return "Bearer " + strings.TrimSpace(buf.String()), nil
 }
 
+func (d *Device) handler(realm string) Handler {
+	if h := d.cfg.Handlers[realm]; h != nil {
+		return h
+	}
+	return d.cfg.Fallback
+}
+
 // ObtainTokens redeems the code from Authorize at the token endpoint, with
 // an X-WL-Authenticate proof signed by the device key, and stores the tokens.
+//
+// Both SDKs need access_token and id_token (Android getString throws; iOS
+// saves nothing and reports success, so its retried request goes out with
+// the old tokens): without either, ObtainTokens fails with ErrBadResponse
+// and keeps the previous tokens. The SDKs never read expires_in; it is
+// kept in Tokens for ProactiveRefresh.
+//
+// Then the id token's payload is decoded for imf.user (UserIdentity), as
+// the SDKs do (Android AuthorizationProcessManager.java lines 384-409, iOS
+// .swift lines 225-254). With Quirks.SDKIDTokenDecoding a payload holding
+// '-' or '_' fails to decode: on Android ObtainTokens then returns an error
+// wrapping ErrIDToken although the tokens were stored (the authorization
+// fails, the next request uses them); on iOS only UserIdentity is lost.
 func (d *Device) ObtainTokens(ctx context.Context) error {
 	d.flow.Lock()
 	defer d.flow.Unlock()
@@ -579,12 +716,10 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 	if code == "" {
 		return ErrNoCode
 	}
-	claims, err := json.Marshal(map[string]string{"code": code})
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	proof, err := d.cfg.Quirks.sign(key, claims)
+	proof, err := d.quirks.sign(key, struct {
+		Code string `json:"code"`
+	}{code})
 	d.addTime(&d.timings.Sign, start)
 	if err != nil {
 		return fmt.Errorf("signing the code proof: %w", err)
@@ -612,8 +747,8 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 	if err := json.Unmarshal(body, &out); err != nil {
 		return fmt.Errorf("%w: token answer is not JSON: %v: %q", ErrBadResponse, err, excerpt(body))
 	}
-	if out.Access == "" {
-		return fmt.Errorf("%w: token answer has no access_token: %q", ErrBadResponse, excerpt(body))
+	if out.Access == "" || out.ID == "" {
+		return fmt.Errorf("%w: token answer lacks access_token or id_token (both SDKs need both): %q", ErrBadResponse, excerpt(body))
 	}
 	t := Tokens{Access: out.Access, ID: out.ID, TokenType: out.TokenType}
 	if len(out.ExpiresIn) > 0 && string(out.ExpiresIn) != "null" {
@@ -624,10 +759,41 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 		t.ExpiresIn = time.Duration(secs * float64(time.Second))
 		t.Expiry = d.cfg.Clock().Add(t.ExpiresIn)
 	}
+	user, uerr := d.userIdentity(out.ID)
 	d.mu.Lock()
-	d.tokens = t
+	d.tokens, d.user = t, user
 	d.mu.Unlock()
+	if uerr != nil && d.cfg.Platform == PlatformAndroid {
+		return fmt.Errorf("%w (the tokens were saved, the authorization failed as on Android): %w", ErrIDToken, uerr)
+	}
 	return nil
+}
+
+// userIdentity decodes imf.user from the id token's payload with the
+// configured decoding. An error means the payload did not decode as JSON.
+func (d *Device) userIdentity(idToken string) (map[string]any, error) {
+	claims, err := d.decodeID(idToken)
+	if err != nil {
+		return nil, err
+	}
+	u, _ := claims.Raw["imf.user"].(map[string]any)
+	return u, nil
+}
+
+func (d *Device) decodeID(idToken string) (IDClaims, error) {
+	if d.quirks.SDKIDTokenDecoding {
+		return DecodeIDTokenAs(d.cfg.Platform, idToken)
+	}
+	return DecodeIDToken(idToken, false)
+}
+
+// UserIdentity returns the imf.user object of the id token as the SDK
+// saved it, or nil (anonymous, before ObtainTokens, or lost to the SDK's
+// id-token decoding).
+func (d *Device) UserIdentity() map[string]any {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.user
 }
 
 // Login registers the device if it is not yet registered, then runs
@@ -644,21 +810,23 @@ func (d *Device) login(ctx context.Context) error {
 			return opErr(OpRegister, err)
 		}
 	}
-	return d.reauthorize(ctx)
-}
-
-func (d *Device) reauthorize(ctx context.Context) error {
 	if err := d.authorize(ctx); err != nil {
 		return opErr(OpAuthorize, err)
 	}
 	return opErr(OpToken, d.obtainTokens(ctx))
 }
 
-// Logout calls logout?client_id= and forgets the tokens. The registration is kept.
+// Logout forgets the tokens first, then calls logout?client_id=, as both
+// SDKs do (MCAAuthorizationManager.logout: Android .java lines 332-335, iOS
+// .swift lines 283-286). The registration is kept. A failing logout request
+// is reported, but the tokens are gone either way.
 func (d *Device) Logout(ctx context.Context) error {
 	d.flow.Lock()
 	defer d.flow.Unlock()
 	clientID := d.ClientID()
+	d.mu.Lock()
+	d.tokens, d.code, d.user, d.authFailures = Tokens{}, "", nil, 0
+	d.mu.Unlock()
 	if clientID == "" {
 		return opErr(OpLogout, ErrNotRegistered)
 	}
@@ -673,55 +841,56 @@ func (d *Device) Logout(ctx context.Context) error {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return opErr(OpLogout, httpError(req, resp, body))
 	}
-	d.mu.Lock()
-	d.tokens, d.code = Tokens{}, ""
-	d.mu.Unlock()
 	return nil
 }
 
-// Call sends req to a protected resource with the device's Authorization
-// header. Without tokens (or with expired ones, by Clock) it logs in first.
-// When the resource answers 401 or 403 with a WWW-Authenticate naming
-// imfAuthentication, Call runs Authorize and ObtainTokens again and retries
-// exactly once (a request with a body is retried only if req.GetBody is
-// set). The caller closes the returned response's body.
+// Call sends req to a protected resource as the platform's SDK does: with
+// the Authorization header of the tokens the device holds (none before the
+// first login, and expired ones as they are: the SDKs never read
+// expires_in). When the answer is a challenge the SDK recognises
+// (IsAuthChallenge), the device obtains authorization (registering first if
+// it never did) and sends the request again, at most
+// MaxReauthorizations(platform) times (Android 2, iOS 1); the last answer
+// is returned as it is, challenge included. A request with a body is resent
+// only if req.GetBody is set. With Config.ProactiveRefresh the device logs
+// in before sending when it has no tokens or they have expired by Clock.
+// The caller closes the returned response's body.
 func (d *Device) Call(ctx context.Context, req *http.Request) (*http.Response, error) {
-	t := d.Tokens()
-	if t.Access == "" || (!t.Expiry.IsZero() && !d.cfg.Clock().Before(t.Expiry)) {
+	if d.cfg.ProactiveRefresh {
+		t := d.Tokens()
+		if t.Access == "" || (!t.Expiry.IsZero() && !d.cfg.Clock().Before(t.Expiry)) {
+			d.flow.Lock()
+			err := d.login(ctx)
+			d.flow.Unlock()
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	canResend := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	for attempt := 0; ; attempt++ {
+		resp, err := d.callOnce(ctx, req, attempt > 0)
+		if err != nil || !canResend || attempt >= MaxReauthorizations(d.cfg.Platform) ||
+			!IsAuthChallenge(d.cfg.Platform, resp.StatusCode, resp.Header.Values("WWW-Authenticate")) {
+			return resp, err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
+		resp.Body.Close()
 		d.flow.Lock()
-		err := d.login(ctx)
+		err = d.login(ctx)
 		d.flow.Unlock()
 		if err != nil {
 			return nil, err
 		}
 	}
-	resp, err := d.callOnce(ctx, req, false)
-	if err != nil || !NamesIMFAuthentication(resp) || (req.Body != nil && req.Body != http.NoBody && req.GetBody == nil) {
-		return resp, err
-	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-	resp.Body.Close()
-	d.flow.Lock()
-	err = d.reauthorize(ctx)
-	d.flow.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	return d.callOnce(ctx, req, true)
 }
 
-// NamesIMFAuthentication reports whether resp is a 401 or 403 whose
-// WWW-Authenticate names imfAuthentication: the signal to authorize again.
+// NamesIMFAuthentication reports whether resp is a challenge both real
+// SDKs recognise (IsAuthChallengeForAll).
+//
+// Deprecated: use IsAuthChallenge with a platform, or IsAuthChallengeForAll.
 func NamesIMFAuthentication(resp *http.Response) bool {
-	if resp == nil || (resp.StatusCode != http.StatusUnauthorized && resp.StatusCode != http.StatusForbidden) {
-		return false
-	}
-	for _, v := range resp.Header.Values("WWW-Authenticate") {
-		if strings.Contains(v, "imfAuthentication") {
-			return true
-		}
-	}
-	return false
+	return resp != nil && IsAuthChallengeForAll(resp.StatusCode, resp.Header.Values("WWW-Authenticate"))
 }
 
 func (d *Device) callOnce(ctx context.Context, req *http.Request, retry bool) (*http.Response, error) {
@@ -733,7 +902,9 @@ func (d *Device) callOnce(ctx context.Context, req *http.Request, retry bool) (*
 		}
 		r.Body = body
 	}
-	r.Header.Set("Authorization", d.AuthorizationHeader())
+	if h := d.AuthorizationHeader(); h != "" {
+		r.Header.Set("Authorization", h)
+	}
 	d.mu.Lock()
 	d.timings.Requests++
 	d.mu.Unlock()
@@ -760,27 +931,26 @@ type IDClaims struct {
 	Raw map[string]any `json:"-"`
 }
 
-// IDTokenClaims decodes (without verifying) the id token's payload. With
-// Quirks.StdBase64IDToken it decodes as the real SDKs did, with the
-// standard base64 alphabet, and so fails on payloads containing '-' or '_'.
+// IDTokenClaims decodes (without verifying) the id token's payload, with
+// the platform SDK's decoder when Quirks.SDKIDTokenDecoding is on (see
+// DecodeIDTokenAs).
 func (d *Device) IDTokenClaims() (IDClaims, error) {
 	t := d.Tokens()
 	if t.ID == "" {
 		return IDClaims{}, fmt.Errorf("%w: %w", ErrIDToken, ErrNoTokens)
 	}
-	return DecodeIDToken(t.ID, d.cfg.Quirks.StdBase64IDToken)
+	return d.decodeID(t.ID)
 }
 
 // DecodeIDToken decodes the payload of a compact id token without verifying
-// it. stdAlphabet reproduces the SDKs' bug (see Quirks.StdBase64IDToken).
+// it: as base64url (RFC 7515), or with stdAlphabet as standard base64
+// (which fails on '-' and '_').
 func DecodeIDToken(token string, stdAlphabet bool) (IDClaims, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return IDClaims{}, fmt.Errorf("%w: %d segments, want 3", ErrIDToken, len(parts))
+	seg, err := payloadSegment(token)
+	if err != nil {
+		return IDClaims{}, err
 	}
-	seg := parts[1]
 	var raw []byte
-	var err error
 	if stdAlphabet {
 		seg = strings.TrimRight(seg, "=")
 		if n := len(seg) % 4; n != 0 {
@@ -793,6 +963,41 @@ func DecodeIDToken(token string, stdAlphabet bool) (IDClaims, error) {
 	if err != nil {
 		return IDClaims{}, fmt.Errorf("%w: payload is not base64 (standard alphabet: %v): %w", ErrIDToken, stdAlphabet, err)
 	}
+	return parseIDClaims(raw)
+}
+
+// DecodeIDTokenAs decodes the id token's payload as the platform's SDK
+// does: Android with android.util.Base64 DEFAULT (characters outside the
+// standard alphabet skipped, so '-' and '_' shift the rest into garbage
+// that is not JSON), iOS with Utils.decodeBase64WithString (nil on '-' or
+// '_'). Errors wrap ErrIDToken.
+func DecodeIDTokenAs(platform, token string) (IDClaims, error) {
+	seg, err := payloadSegment(token)
+	if err != nil {
+		return IDClaims{}, err
+	}
+	var raw []byte
+	if platform == PlatformAndroid {
+		raw, err = decodeAndroidDefault(seg)
+	} else {
+		raw, err = decodeIOS(seg)
+	}
+	if err != nil {
+		return IDClaims{}, fmt.Errorf("%w: %s SDK decoding: %w", ErrIDToken, platform, err)
+	}
+	// Java's new String(bytes) replaces invalid UTF-8; the JSON parse then fails as here.
+	return parseIDClaims([]byte(strings.ToValidUTF8(string(raw), "\uFFFD")))
+}
+
+func payloadSegment(token string) (string, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("%w: %d segments, want 3", ErrIDToken, len(parts))
+	}
+	return parts[1], nil
+}
+
+func parseIDClaims(raw []byte) (IDClaims, error) {
 	var c IDClaims
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return IDClaims{}, fmt.Errorf("%w: payload is not the JSON of id-token claims: %w", ErrIDToken, err)
@@ -810,19 +1015,34 @@ func newUUID(r io.Reader) (string, error) {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], nil
+	return formatUUID(b), nil
 }
 
-// newDeviceID makes an id shaped like the platform's: an upper-case UUID
-// (identifierForVendor) on iOS, 16 hex digits (ANDROID_ID) on Android.
+func formatUUID(b [16]byte) string {
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// NameUUIDFromBytes is Java's UUID.nameUUIDFromBytes: the MD5 of b with
+// the version set to 3 and the IETF variant, lower-case. The Android SDK's
+// deviceId is NameUUIDFromBytes([]byte(ANDROID_ID)).
+func NameUUIDFromBytes(b []byte) string {
+	sum := md5.Sum(b)
+	sum[6] = sum[6]&0x0f | 0x30
+	sum[8] = sum[8]&0x3f | 0x80
+	return formatUUID(sum)
+}
+
+// newDeviceID makes an id shaped like the platform SDK's: an upper-case
+// UUID (identifierForVendor) on iOS, the v3 UUID of a random 16-hex
+// ANDROID_ID on Android.
 func newDeviceID(r io.Reader, platform string) (string, error) {
 	if platform == PlatformAndroid {
 		var b [8]byte
 		if _, err := io.ReadFull(r, b[:]); err != nil {
 			return "", err
 		}
-		return hex.EncodeToString(b[:]), nil
+		return NameUUIDFromBytes([]byte(hex.EncodeToString(b[:]))), nil
 	}
 	u, err := newUUID(r)
 	return strings.ToUpper(u), err

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -71,10 +72,22 @@ func TestAnonymousFlow(t *testing.T) {
 			az.mu.Lock()
 			csr := az.clients[d.ClientID()].csr
 			az.mu.Unlock()
-			if csr["environment"] != platform || csr["deviceId"] != d.DeviceID() {
+			// What the SDKs send: deviceOs "android" (BaseDeviceIdentity.java line 48) or
+			// "iOS" (UIDevice.systemName), model "iPhone" (UIDevice.model).
+			want := map[string]map[string]string{
+				fakedevice.PlatformAndroid: {"deviceOs": "android", "deviceModel": "Android SDK built for x86_64"},
+				fakedevice.PlatformIOS:     {"deviceOs": "iOS", "deviceModel": "iPhone"},
+			}[platform]
+			if csr["environment"] != platform || csr["deviceId"] != d.DeviceID() || csr["deviceOs"] != want["deviceOs"] || csr["deviceModel"] != want["deviceModel"] {
 				t.Errorf("CSR payload %v", csr)
 			}
-			if platform == fakedevice.PlatformAndroid && len(d.DeviceID()) != 16 || platform == fakedevice.PlatformIOS && len(d.DeviceID()) != 36 {
+			// Android: UUID.nameUUIDFromBytes (v3, lower case), as the genuine token's
+			// d7bf265d-55ae-3787-...; iOS: identifierForVendor (v4, upper case).
+			shape := map[string]*regexp.Regexp{
+				fakedevice.PlatformAndroid: regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-3[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
+				fakedevice.PlatformIOS:     regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`),
+			}[platform]
+			if !shape.MatchString(d.DeviceID()) {
 				t.Errorf("device id %q not shaped like a %s id", d.DeviceID(), platform)
 			}
 
@@ -124,7 +137,7 @@ func TestStepByStepAndSession(t *testing.T) {
 	if err := d.Authorize(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if d.WLResult() != "%7B%7D" {
+	if d.WLResult() != "{}" {
 		t.Errorf("wl_result %q", d.WLResult())
 	}
 	if err := d.ObtainTokens(ctx); err != nil {
@@ -438,7 +451,10 @@ func TestParseChallenge(t *testing.T) {
 		ok   bool
 	}{
 		{"/*-secure-\n{\"challenges\": {\"r\": {\"a\": 1}}}*/", true},
-		{"/*-secure-\n{\"challenges\":{\"r\":{}}}*/\n", true},
+		// Utils.extractSecureJson (both SDKs): prefix and suffix exact, no trimming.
+		{"/*-secure-\n{\"challenges\":{\"r\":{}}}*/\n", false},
+		{" /*-secure-\n{\"challenges\":{\"r\":{}}}*/", false},
+		{"/*-secure-\r\n{\"challenges\":{\"r\":{}}}*/", false},
 		{`{"challenges": {"r": {}}}`, false},
 		{"/*-secure-\n{\"challenges\": {}}*/", false},
 		{"/*-secure-\n{\"challenges\": [1]}*/", false},

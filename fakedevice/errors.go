@@ -32,6 +32,15 @@ var (
 	ErrHandler = errors.New("fakedevice: challenge handler failed")
 	// ErrIDToken: the id token's payload could not be decoded.
 	ErrIDToken = errors.New("fakedevice: cannot decode id token")
+	// ErrAuthFailure: the authorization redirect's wl_result reported
+	// WL-Authentication-Failure (the realm's FailureHandler has been called).
+	ErrAuthFailure = errors.New("fakedevice: the AZ reported WL-Authentication-Failure")
+	// ErrCertificate: the certificate issued at registration fails the SDKs'
+	// check (not the device's public key; on Android, not valid at now+5m).
+	ErrCertificate = errors.New("fakedevice: issued certificate refused")
+	// ErrNoCallback: the real SDK would never complete this operation (iOS
+	// after a second 400 from the authorization endpoint).
+	ErrNoCallback = errors.New("fakedevice: the real SDK would never call back")
 )
 
 // HTTPError is an unexpected HTTP status from the server.
@@ -122,6 +131,12 @@ func ErrorKind(err error) string {
 		cause = "bad-response"
 	case errors.Is(err, ErrIDToken):
 		cause = "id-token"
+	case errors.Is(err, ErrAuthFailure):
+		cause = "auth-failure"
+	case errors.Is(err, ErrCertificate):
+		cause = "certificate"
+	case errors.Is(err, ErrNoCallback):
+		cause = "no-callback"
 	case errors.As(err, &ne) && ne.Timeout():
 		cause = "timeout"
 	case errors.As(err, &ne):

@@ -62,17 +62,17 @@ func TestFakeAZAnonymous(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		platform string
-		quirks   fakedevice.Quirks
+		quirks   *fakedevice.Quirks
 	}{
-		{"ios", fakedevice.PlatformIOS, fakedevice.Quirks{}},
-		{"android", fakedevice.PlatformAndroid, fakedevice.Quirks{}},
-		{"ios real SDK quirks", fakedevice.PlatformIOS, fakedevice.RealSDKQuirks()},
-		{"android real SDK quirks", fakedevice.PlatformAndroid, fakedevice.RealSDKQuirks()},
+		{"ios well-behaved", fakedevice.PlatformIOS, &fakedevice.Quirks{}},
+		{"android well-behaved", fakedevice.PlatformAndroid, &fakedevice.Quirks{}},
+		{"ios SDK", fakedevice.PlatformIOS, nil},
+		{"android SDK", fakedevice.PlatformAndroid, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			key := devKey
-			if tc.quirks.StdAlphabetJPK {
+			if tc.platform == fakedevice.PlatformIOS {
 				key = quirkKey // exercises '+' and '\/' in jpk
 			}
 			d := newDevice(t, fakedevice.Config{ServerURL: s.URL(), AppID: app.ID, BundleID: testBundle,

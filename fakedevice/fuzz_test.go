@@ -32,3 +32,35 @@ func FuzzDecodeIDToken(f *testing.F) {
 		}
 	})
 }
+
+func FuzzDecodeIDTokenAs(f *testing.F) {
+	f.Add("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiI6OmMifQ.c2ln", true)
+	f.Add("a.eyJh-IjoxfQ.c", false)
+	f.Add("a.eyJhIjoxf=Q.c", true)
+	f.Fuzz(func(t *testing.T, tok string, android bool) {
+		p := fakedevice.PlatformIOS
+		if android {
+			p = fakedevice.PlatformAndroid
+		}
+		if _, err := fakedevice.DecodeIDTokenAs(p, tok); err != nil && !errors.Is(err, fakedevice.ErrIDToken) {
+			t.Fatalf("error %v does not wrap ErrIDToken", err)
+		}
+	})
+}
+
+func FuzzIsAuthChallenge(f *testing.F) {
+	f.Add(401, `Bearer realm="imfAuthentication"`, "")
+	f.Add(403, `Basic realm="x"`, `Bearer realm="imfAuthentication"`)
+	f.Fuzz(func(t *testing.T, status int, a, b string) {
+		www := []string{a, b}
+		android := fakedevice.IsAuthChallenge(fakedevice.PlatformAndroid, status, www)
+		ios := fakedevice.IsAuthChallenge(fakedevice.PlatformIOS, status, www)
+		// Whatever Android recognises in the first value, iOS recognises in the joined ones.
+		if android && !ios {
+			t.Fatalf("%d %q: android but not ios", status, www)
+		}
+		if fakedevice.IsAuthChallengeForAll(status, www) != (android && ios) {
+			t.Fatal("IsAuthChallengeForAll disagrees")
+		}
+	})
+}

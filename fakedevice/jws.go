@@ -1,6 +1,7 @@
 package fakedevice
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -11,30 +12,64 @@ import (
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
-// Quirks reproduce encodings and bugs of the real iOS and Android SDKs. The
-// zero value is a well-behaved client; RealSDKQuirks turns every one on.
+// Quirks are the encodings and bugs of a real SDK. A nil Config.Quirks means
+// SDKQuirks(Config.Platform): the device sends what that platform's SDK sent.
+// &Quirks{} is a well-behaved client no SDK ever was (unpadded base64url
+// everywhere, no leading zero, no escaped slashes, RFC 7515 id-token
+// decoding).
 type Quirks struct {
-	// PaddedBase64 encodes the segments of the JWS the device signs (the
-	// CSR and the X-WL-Authenticate proof) as base64url *with* '=' padding.
+	// PaddedBase64 encodes the three segments of the JWS the device signs
+	// (the CSR and the X-WL-Authenticate proof) as base64url *with* '='
+	// padding, as both SDKs did.
 	PaddedBase64 bool
 	// StdAlphabetJPK writes the jpk "mod" and "exp" in the standard base64
-	// alphabet (padded), with '/' JSON-escaped as "\/".
+	// alphabet, padded (iOS: Data.base64EncodedString).
 	StdAlphabetJPK bool
-	// LeadingZeroModulus prepends a 0x00 byte to the modulus in jpk (the
-	// two's-complement encoding Java's BigInteger.toByteArray produces).
+	// PaddedJPK writes the jpk "mod" and "exp" as base64url with padding
+	// (Android: Base64.URL_SAFE|NO_WRAP). Ignored with StdAlphabetJPK.
+	PaddedJPK bool
+	// LeadingZeroModulus prepends a 0x00 byte to the modulus in jpk (Java's
+	// BigInteger.toByteArray on Android, the DER INTEGER's content on iOS).
 	LeadingZeroModulus bool
-	// StdBase64IDToken decodes the id-token payload with the standard
-	// base64 alphabet, as both SDKs did: IDTokenClaims then fails on a
-	// payload whose base64url contains '-' or '_' (e.g. a non-ASCII display
-	// name), exactly where real clients broke.
-	StdBase64IDToken bool
+	// EscapeSlashes writes '/' as "\/" in the JSON of the JWS header and
+	// payload, as Android's org.json and iOS's JSONSerialization do (with the
+	// standard-alphabet jpk of iOS this is visible in "mod").
+	EscapeSlashes bool
+	// SDKIDTokenDecoding decodes the id token's payload as the platform's
+	// SDK does after the token request (see Device.ObtainTokens): Android's
+	// Base64.DEFAULT skips '-' and '_' and the authorization fails although
+	// the tokens were saved; iOS's decoder gives nil and only the user
+	// identity is lost. Without it the payload is decoded as RFC 7515 says.
+	SDKIDTokenDecoding bool
 }
 
-// RealSDKQuirks returns Quirks with every quirk on. Pair it with
-// KeyBits: LegacyKeyBits for a device as close to the real SDKs as possible.
-func RealSDKQuirks() Quirks {
-	return Quirks{PaddedBase64: true, StdAlphabetJPK: true, LeadingZeroModulus: true, StdBase64IDToken: true}
+// SDKQuirks returns the quirks of the platform's real SDK:
+//
+//   - Android (security/mca/internal/certificate/DefaultJSONSigner.java,
+//     sign and encodeUrlSafe): segments and jpk base64url padded, modulus
+//     with a leading zero (BigInteger.toByteArray), '/' escaped by org.json.
+//   - iOS (Source/mca/internal/certificate/SecurityUtils.swift lines 150-200,
+//     Utils.swift base64StringFromData): segments base64url padded, jpk in
+//     the standard alphabet padded, modulus with its DER leading zero, '/'
+//     escaped by JSONSerialization. Checked against the SDK's own test vector
+//     (testdata/sdk-vectors.json).
+//
+// Both decode the id token with their own decoder (SDKIDTokenDecoding).
+func SDKQuirks(platform string) Quirks {
+	q := Quirks{PaddedBase64: true, LeadingZeroModulus: true, EscapeSlashes: true, SDKIDTokenDecoding: true}
+	if platform == PlatformAndroid {
+		q.PaddedJPK = true
+	} else {
+		q.StdAlphabetJPK = true
+	}
+	return q
 }
+
+// RealSDKQuirks returns the iOS SDK's quirks (SDKQuirks(PlatformIOS)).
+//
+// Deprecated: use SDKQuirks with the device's platform, or leave
+// Config.Quirks nil.
+func RealSDKQuirks() Quirks { return SDKQuirks(PlatformIOS) }
 
 // jpk is the public key as it rides in the JWS header.
 type jpk struct {
@@ -50,8 +85,11 @@ func (q Quirks) jpkOf(pub *rsa.PublicKey) jpk {
 	}
 	exp := big.NewInt(int64(pub.E)).Bytes()
 	enc := tokenfactory.B64.EncodeToString
-	if q.StdAlphabetJPK {
+	switch {
+	case q.StdAlphabetJPK:
 		enc = base64.StdEncoding.EncodeToString
+	case q.PaddedJPK:
+		enc = base64.URLEncoding.EncodeToString
 	}
 	return jpk{Alg: "RSA", Mod: enc(mod), Exp: enc(exp)}
 }
@@ -63,27 +101,48 @@ func (q Quirks) segEncoding() *base64.Encoding {
 	return base64.RawURLEncoding
 }
 
+// marshal writes v as compact JSON the way the SDKs' writers do: no HTML
+// escaping, and '/' as "\/" with EscapeSlashes.
+func (q Quirks) marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b := bytes.TrimSpace(buf.Bytes())
+	if q.EscapeSlashes {
+		// '/' only occurs inside JSON strings here, so escaping every one is exact.
+		b = []byte(strings.ReplaceAll(string(b), "/", `\/`))
+	}
+	return b, nil
+}
+
 // header returns the JSON header {"alg":"RS256","jpk":{...}}.
-func (q Quirks) header(pub *rsa.PublicKey) []byte {
-	h, _ := json.Marshal(struct {
+func (q Quirks) header(pub *rsa.PublicKey) ([]byte, error) {
+	return q.marshal(struct {
 		Alg string `json:"alg"`
 		JPK jpk    `json:"jpk"`
 	}{tokenfactory.RS256, q.jpkOf(pub)})
-	if q.StdAlphabetJPK {
-		// Only mod and exp can hold '/': escape it as the SDKs' JSON writers did.
-		h = []byte(strings.ReplaceAll(string(h), "/", `\/`))
-	}
-	return h
 }
 
-// sign returns the compact JWS RS256 of payload under key, with the device's
-// public key in the jpk header, encoded according to the quirks.
-func (q Quirks) sign(key *rsa.PrivateKey, payload []byte) (string, error) {
+// sign returns the compact JWS RS256 of payload (a value marshalled with
+// q.marshal) under key, with the device's public key in the jpk header,
+// encoded according to the quirks.
+func (q Quirks) sign(key *rsa.PrivateKey, payload any) (string, error) {
+	h, err := q.header(&key.PublicKey)
+	if err != nil {
+		return "", err
+	}
+	p, err := q.marshal(payload)
+	if err != nil {
+		return "", err
+	}
 	enc := q.segEncoding()
 	var b strings.Builder
-	b.WriteString(enc.EncodeToString(q.header(&key.PublicKey)))
+	b.WriteString(enc.EncodeToString(h))
 	b.WriteByte('.')
-	b.WriteString(enc.EncodeToString(payload))
+	b.WriteString(enc.EncodeToString(p))
 	sig, err := jwsbb.Sign(key, tokenfactory.RS256, []byte(b.String()), nil)
 	if err != nil {
 		return "", err

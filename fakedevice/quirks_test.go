@@ -60,7 +60,7 @@ func TestQuirksOnTheWire(t *testing.T) {
 				t.Errorf("signature segment not padded: %q", jws)
 			}
 		}},
-		{"standard alphabet jpk", fakedevice.Quirks{StdAlphabetJPK: true}, func(t *testing.T, jws string) {
+		{"standard alphabet jpk, escaped slashes", fakedevice.Quirks{StdAlphabetJPK: true, EscapeSlashes: true}, func(t *testing.T, jws string) {
 			hdr := rawHeader(t, jws)
 			std := base64.StdEncoding.EncodeToString(quirkKey.N.Bytes())
 			if !bytes.Contains(hdr, []byte(strings.ReplaceAll(std, "/", `\/`))) {
@@ -79,11 +79,25 @@ func TestQuirksOnTheWire(t *testing.T) {
 				t.Errorf("mod %x: want 00 || modulus", mod)
 			}
 		}},
-		{"all", fakedevice.RealSDKQuirks(), func(t *testing.T, jws string) {
+		{"iOS SDK", fakedevice.SDKQuirks(fakedevice.PlatformIOS), func(t *testing.T, jws string) {
 			hdr := rawHeader(t, jws)
 			mod, err := base64.StdEncoding.DecodeString(jpkMod(t, hdr))
 			if err != nil || mod[0] != 0 || !bytes.Contains(hdr, []byte(`\/`)) || !strings.HasSuffix(jws, "=") {
 				t.Errorf("header %s, JWS %q", hdr, jws)
+			}
+		}},
+		// DefaultJSONSigner.java: Base64.URL_SAFE|NO_WRAP (padded), BigInteger.toByteArray.
+		{"Android SDK", fakedevice.SDKQuirks(fakedevice.PlatformAndroid), func(t *testing.T, jws string) {
+			hdr := rawHeader(t, jws)
+			m := jpkMod(t, hdr)
+			mod, err := base64.URLEncoding.DecodeString(m)
+			if err != nil || mod[0] != 0 || !bytes.Equal(mod[1:], quirkKey.N.Bytes()) || strings.ContainsAny(m, "+/") || !strings.HasSuffix(m, "=") {
+				t.Errorf("mod %q: want padded base64url of 00 || modulus", m)
+			}
+			for i, seg := range strings.Split(jws, ".") {
+				if len(seg)%4 != 0 || strings.ContainsAny(seg, "+/") {
+					t.Errorf("segment %d %q is not padded base64url", i, seg)
+				}
 			}
 		}},
 	} {
@@ -91,8 +105,9 @@ func TestQuirksOnTheWire(t *testing.T) {
 			t.Parallel()
 			az := newAZ(t, anonymous) // verifies every JWS strictly, with the jpk key
 			cfg := az.config()
-			cfg.Key, cfg.Quirks = quirkKey, tc.quirks
-			cfg.Quirks.StdBase64IDToken = false // anonymous ASCII tokens decode either way
+			q := tc.quirks
+			q.SDKIDTokenDecoding = false // anonymous ASCII tokens decode either way
+			cfg.Key, cfg.Quirks = quirkKey, &q
 			d := newDevice(t, cfg)
 			if err := d.Login(ctxT(t)); err != nil {
 				t.Fatal(err)
@@ -114,7 +129,7 @@ func TestLegacyKeyBits(t *testing.T) {
 	t.Parallel()
 	az := newAZ(t, anonymous)
 	cfg := az.config()
-	cfg.Key, cfg.KeyBits, cfg.Quirks = nil, fakedevice.LegacyKeyBits, fakedevice.RealSDKQuirks()
+	cfg.Key, cfg.KeyBits = nil, fakedevice.LegacyKeyBits
 	d := newDevice(t, cfg)
 	if err := d.Login(ctxT(t)); err != nil {
 		t.Fatal(err)
@@ -147,47 +162,62 @@ func TestDefaultKeyBits(t *testing.T) {
 	}
 }
 
-// The SDKs decoded the id-token payload with the standard base64 alphabet:
-// a non-ASCII display name puts '-' or '_' in the payload and breaks them.
-func TestStdBase64IDTokenQuirk(t *testing.T) {
+// The SDKs decode the id-token payload with their own base64 decoders: a
+// payload whose base64url holds '-' or '_' (e.g. a non-ASCII display name)
+// fails. Android (AuthorizationProcessManager.java lines 384-409) then fails
+// the whole authorization although the tokens were saved; iOS
+// (AuthorizationProcessManager.swift lines 225-254) only loses imf.user.
+func TestSDKIDTokenDecoding(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name        string
+		platform    string
 		displayName string
-		quirk       bool
+		wellBehaved bool
 		wantDash    bool // precondition: the payload's base64url has '-' or '_'
-		wantErr     bool
+		wantLoginErr,
+		wantUser bool
 	}{
-		{"non-ASCII name, quirk on: fails like the SDKs", "Zoë ÿÿÿÿ", true, true, true},
-		{"non-ASCII name, quirk off: decodes", "Zoë ÿÿÿÿ", false, true, false},
-		{"ASCII name, quirk on: decodes", "John Doe", true, false, false},
+		{"android, non-ASCII name: authorization fails, tokens kept", fakedevice.PlatformAndroid, "Zoë ÿÿÿÿ", false, true, true, false},
+		{"ios, non-ASCII name: user identity lost", fakedevice.PlatformIOS, "Zoë ÿÿÿÿ", false, true, false, false},
+		{"android, ASCII name", fakedevice.PlatformAndroid, "John Doe", false, false, false, true},
+		{"ios, ASCII name", fakedevice.PlatformIOS, "John Doe", false, false, false, true},
+		{"well-behaved, non-ASCII name", fakedevice.PlatformAndroid, "Zoë ÿÿÿÿ", true, true, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			user := &tokenfactory.User{ID: "u1", AuthBy: "r", DisplayName: tc.displayName}
 			az := newAZ(t, func(int, map[string]json.RawMessage) (step, error) { return step{user: user}, nil })
 			cfg := az.config()
-			cfg.Quirks.StdBase64IDToken = tc.quirk
+			cfg.Platform = tc.platform
+			if tc.wellBehaved {
+				cfg.Quirks = &fakedevice.Quirks{}
+			}
 			d := newDevice(t, cfg)
-			if err := d.Login(ctxT(t)); err != nil {
-				t.Fatal(err)
+			err := d.Login(ctxT(t))
+			if tc.wantLoginErr != (err != nil) || (err != nil && !errors.Is(err, fakedevice.ErrIDToken)) {
+				t.Fatalf("Login: %v, want an ErrIDToken error: %v", err, tc.wantLoginErr)
+			}
+			if d.Tokens().Access == "" || d.Tokens().ID == "" {
+				t.Fatal("tokens not saved")
 			}
 			payload := strings.Split(d.Tokens().ID, ".")[1]
 			if got := strings.ContainsAny(payload, "-_"); got != tc.wantDash {
 				t.Fatalf("precondition: payload %q contains '-' or '_' = %v, want %v", payload, got, tc.wantDash)
 			}
+			u := d.UserIdentity()
+			if (u != nil) != tc.wantUser || (u != nil && u["displayName"] != tc.displayName) {
+				t.Errorf("UserIdentity %v, want present: %v", u, tc.wantUser)
+			}
 			c, err := d.IDTokenClaims()
-			if tc.wantErr {
+			if !tc.wantUser {
 				if !errors.Is(err, fakedevice.ErrIDToken) {
 					t.Errorf("IDTokenClaims: %v, want ErrIDToken", err)
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.User == nil || c.User.DisplayName != tc.displayName || c.Raw["sub"] != c.Sub {
-				t.Errorf("claims %+v", c)
+			if err != nil || c.User == nil || c.User.DisplayName != tc.displayName {
+				t.Errorf("claims %+v, %v", c, err)
 			}
 		})
 	}

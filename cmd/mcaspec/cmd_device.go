@@ -44,7 +44,9 @@ Examples:
 		model     = fs.String("model", "", "device model (default: one for the platform)")
 		osVersion = fs.String("os-version", "", "OS version (default: one for the platform)")
 		keyBits   = fs.Int("key-bits", fakedevice.DefaultKeyBits, "device RSA key size (512 as the real SDKs; 512..4096)")
-		quirks    = fs.String("quirks", "", "comma-separated SDK quirks: padded, std-jpk, leading-zero, std-idtoken, all")
+		quirks    = fs.String("quirks", "sdk", "wire encodings: sdk (the platform's real SDK), none (a well-behaved client), or a comma-separated list of padded, std-jpk, padded-jpk, leading-zero, escape-slashes, sdk-idtoken")
+		legacyOS  = fs.Bool("legacy-android-os", false, "send the OS version as deviceOs, as the Android SDK did before February 2016")
+		proactive = fs.Bool("proactive-refresh", false, "log in again when expires_in runs out (the real SDKs never do: they wait for the resource's challenge)")
 		username  = fs.String("username", "", "username answered to a custom realm's challenge")
 		password  = fs.String("password", "", "password answered to a custom realm's challenge")
 		pin       = fs.String("pin", "", "PIN answered to a custom realm's PIN challenge (second step)")
@@ -97,6 +99,7 @@ Examples:
 		ServerURL: *serverURL, AppID: *appID, BundleID: *bundleID, AppVersion: *version, Platform: *platform,
 		DeviceID: *deviceID, DeviceModel: *model, OSVersion: *osVersion, KeyBits: *keyBits,
 		Handlers: handlers, Fallback: fallback, MaxChallengeRounds: *maxRounds, Quirks: q,
+		LegacyAndroidDeviceOS: *legacyOS, ProactiveRefresh: *proactive,
 	}
 	if _, err := fakedevice.New(base); err != nil { // check the config once, before any I/O
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -203,7 +206,15 @@ func staticToken(tok string) fakedevice.TokenFunc {
 	return func(context.Context, string) (string, error) { return tok, nil }
 }
 
-func parseQuirks(s string) (fakedevice.Quirks, error) {
+// parseQuirks maps --quirks onto Config.Quirks: nil for "sdk" (the
+// platform's real SDK), &Quirks{} for "none", else the listed quirks.
+func parseQuirks(s string) (*fakedevice.Quirks, error) {
+	switch strings.TrimSpace(s) {
+	case "sdk", "all", "":
+		return nil, nil
+	case "none":
+		return &fakedevice.Quirks{}, nil
+	}
 	var q fakedevice.Quirks
 	for _, name := range strings.Split(s, ",") {
 		switch strings.TrimSpace(name) {
@@ -212,15 +223,17 @@ func parseQuirks(s string) (fakedevice.Quirks, error) {
 			q.PaddedBase64 = true
 		case "std-jpk":
 			q.StdAlphabetJPK = true
+		case "padded-jpk":
+			q.PaddedJPK = true
 		case "leading-zero":
 			q.LeadingZeroModulus = true
-		case "std-idtoken":
-			q.StdBase64IDToken = true
-		case "all":
-			q = fakedevice.RealSDKQuirks()
+		case "escape-slashes":
+			q.EscapeSlashes = true
+		case "sdk-idtoken", "std-idtoken":
+			q.SDKIDTokenDecoding = true
 		default:
-			return q, fmt.Errorf("%w: --quirks: unknown quirk %q (known: padded, std-jpk, leading-zero, std-idtoken, all)", errUsage, name)
+			return nil, fmt.Errorf("%w: --quirks: unknown quirk %q (sdk, none, or a list of padded, std-jpk, padded-jpk, leading-zero, escape-slashes, sdk-idtoken)", errUsage, name)
 		}
 	}
-	return q, nil
+	return &q, nil
 }
