@@ -7,7 +7,8 @@
 // key rotation, faults per endpoint and app (status, garbage or empty body,
 // delay, hang), request counters and a clock offset.
 //
-//	s := fakeaz.New()
+//	s, err := fakeaz.New()
+//	if err != nil { ... }
 //	if err := s.Start("127.0.0.1:0"); err != nil { ... }
 //	defer s.Close()
 //	app, _ := s.AddApp(fakeaz.App{BundleID: "com.example.app"})
