@@ -23,6 +23,12 @@
 // fakeaz/adminclient drives it from Go. WithSigningKey shares one signing key
 // between processes.
 //
+// An app with Profile ProfileAppID is also an IBM Cloud App ID tenant
+// (OAuthServerURL); its Generation picks the App ID token generation, and
+// Factory mints in that tokenfactory.Shape (App.TokenShape). One
+// http.ServeMux routes every request, through one middleware that logs,
+// counts, applies faults and limits bodies.
+//
 // Every route of the JSON admin API (under /admin/, for test suites in other
 // languages) and every decision the protocol leaves open is documented in
 // README.md beside this file.
