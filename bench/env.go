@@ -119,7 +119,11 @@ func newEnv(ctx context.Context, cfg *Config, hc *http.Client) (*env, error) {
 	_, _ = rand.Read(sec)
 	e.secret = base64.RawURLEncoding.EncodeToString(sec)
 	start := func(addr string) error {
-		e.local = fakeaz.New(fakeaz.WithKeyGen(e.nextKey), fakeaz.WithTokenLifetime(tokenLifetime))
+		local, err := fakeaz.New(fakeaz.WithKeyGen(e.nextKey), fakeaz.WithTokenLifetime(tokenLifetime))
+		if err != nil {
+			return err
+		}
+		e.local = local
 		if err := e.local.Start(addr); err != nil {
 			_ = e.local.Close()
 			e.local = nil

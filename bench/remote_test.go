@@ -34,12 +34,15 @@ func startDeployment(t *testing.T) *deployment {
 	t.Helper()
 	keys, _ := sharedKeys(t)
 	d := &deployment{key: keys[0]}
-	d.az = fakeaz.New(fakeaz.WithSigningKey(d.key), fakeaz.WithTokenLifetime(time.Hour)) // mcaspec fakeaz --key
+	az, err := fakeaz.New(fakeaz.WithSigningKey(d.key), fakeaz.WithTokenLifetime(time.Hour)) // mcaspec fakeaz --key
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.az = az
 	if err := d.az.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.az.Close() })
-	var err error
 	d.app, err = d.az.AddApp(fakeaz.App{ServiceClients: []fakeaz.ServiceClient{{ClientID: "deployed-svc", Secret: "s3cret"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -276,19 +276,14 @@ func (r *Runner) profileOfApps() string {
 	return fakeaz.ProfileMCA
 }
 
-// AccessToken mints an access token of the run's family with the app's key.
+// AccessToken mints an access token of the run's family with the app's key
+// (the factory has the token shape of the app's profile).
 func (a *App) AccessToken(acc tokenfactory.Access, muts ...tokenfactory.Mutation) (string, error) {
-	if a.env.r.Family == FamilyAppID {
-		return fakeaz.AppIDAccessToken(a.Factory, acc, muts...)
-	}
 	return a.Factory.AccessToken(acc, muts...)
 }
 
 // IDToken mints an id token of the run's family with the app's key.
 func (a *App) IDToken(spec tokenfactory.ID, muts ...tokenfactory.Mutation) (string, error) {
-	if a.env.r.Family == FamilyAppID {
-		return fakeaz.AppIDIDToken(a.Factory, spec, muts...)
-	}
 	return a.Factory.IDToken(spec, muts...)
 }
 

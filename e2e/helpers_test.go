@@ -90,7 +90,10 @@ func newAZ(t testing.TB, opts ...fakeaz.Option) *fakeaz.Server {
 	t.Helper()
 	keys(t)
 	opts = append([]fakeaz.Option{fakeaz.WithKeyGen(func() (*rsa.PrivateKey, error) { return azKey, nil })}, opts...)
-	az := fakeaz.New(opts...)
+	az, err := fakeaz.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := az.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -44,14 +44,16 @@ type mintRequest struct {
 	Scope       map[string]tokenfactory.Scope `json:"scope,omitempty"`
 }
 
-func (s *Server) adminMux() *http.ServeMux {
-	m := http.NewServeMux()
-	m.HandleFunc("GET /admin/{$}", s.adminIndex)
-	m.HandleFunc("GET /admin", s.adminIndex)
-	m.HandleFunc("GET /admin/apps", func(w http.ResponseWriter, r *http.Request) {
+// adminRoutes registers the admin API on the server's mux. Every route goes
+// through the middleware as an admin route (the admin token, the listener).
+func (s *Server) adminRoutes(m *http.ServeMux) {
+	handle := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.middleware(adminRoute, h)) }
+	handle("GET /admin/{$}", s.adminIndex)
+	handle("GET /admin", s.adminIndex)
+	handle("GET /admin/apps", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Apps())
 	})
-	m.HandleFunc("POST /admin/apps", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /admin/apps", func(w http.ResponseWriter, r *http.Request) {
 		var a App
 		if !decodeAdmin(w, r, &a) {
 			return
@@ -63,7 +65,7 @@ func (s *Server) adminMux() *http.ServeMux {
 		}
 		writeJSON(w, http.StatusCreated, got)
 	})
-	m.HandleFunc("GET /admin/apps/{appId}", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /admin/apps/{appId}", func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.App(r.PathValue("appId"))
 		if err != nil {
 			adminErr(w, err)
@@ -71,14 +73,14 @@ func (s *Server) adminMux() *http.ServeMux {
 		}
 		writeJSON(w, http.StatusOK, a)
 	})
-	m.HandleFunc("DELETE /admin/apps/{appId}", func(w http.ResponseWriter, r *http.Request) {
+	handle("DELETE /admin/apps/{appId}", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.RemoveApp(r.PathValue("appId")); err != nil {
 			adminErr(w, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m.HandleFunc("GET /admin/apps/{appId}/clients", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /admin/apps/{appId}/clients", func(w http.ResponseWriter, r *http.Request) {
 		cs, err := s.Clients(r.PathValue("appId"))
 		if err != nil {
 			adminErr(w, err)
@@ -86,17 +88,17 @@ func (s *Server) adminMux() *http.ServeMux {
 		}
 		writeJSON(w, http.StatusOK, cs)
 	})
-	m.HandleFunc("POST /admin/apps/{appId}/clients/{clientId}/revoke", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /admin/apps/{appId}/clients/{clientId}/revoke", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.RevokeClient(r.PathValue("appId"), r.PathValue("clientId")); err != nil {
 			adminErr(w, err)
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m.HandleFunc("GET /admin/apps/{appId}/keys", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /admin/apps/{appId}/keys", func(w http.ResponseWriter, r *http.Request) {
 		s.adminKeys(w, r.PathValue("appId"))
 	})
-	m.HandleFunc("POST /admin/apps/{appId}/rotate-key", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /admin/apps/{appId}/rotate-key", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Overlap Duration `json:"overlap"`
 		}
@@ -109,20 +111,20 @@ func (s *Server) adminMux() *http.ServeMux {
 		}
 		s.adminKeys(w, r.PathValue("appId"))
 	})
-	m.HandleFunc("POST /admin/apps/{appId}/retire-old-keys", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /admin/apps/{appId}/retire-old-keys", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.RetireOldKeys(r.PathValue("appId")); err != nil {
 			adminErr(w, err)
 			return
 		}
 		s.adminKeys(w, r.PathValue("appId"))
 	})
-	m.HandleFunc("POST /admin/apps/{appId}/tokens", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /admin/apps/{appId}/tokens", func(w http.ResponseWriter, r *http.Request) {
 		var req mintRequest
 		if !decodeAdmin(w, r, &req) {
 			return
 		}
 		appID := r.PathValue("appId")
-		f, err := s.factoryAt(r.Context(), appID)
+		f, err := s.factoryAt(r.Context(), appID) // in the app's token shape
 		if err != nil {
 			adminErr(w, err)
 			return
@@ -144,14 +146,14 @@ func (s *Server) adminMux() *http.ServeMux {
 		_, ttl := s.lifetimes()
 		writeJSON(w, http.StatusOK, TokenResponse{AccessToken: at, IDToken: it, TokenType: "Bearer", ExpiresIn: int64(ttl.Seconds())})
 	})
-	m.HandleFunc("GET /admin/faults", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /admin/faults", func(w http.ResponseWriter, r *http.Request) {
 		out := []faultJSON{}
 		for _, f := range s.Faults() {
 			out = append(out, faultToJSON(f))
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
-	m.HandleFunc("POST /admin/faults", func(w http.ResponseWriter, r *http.Request) {
+	handle("POST /admin/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f faultJSON
 		if !decodeAdmin(w, r, &f) {
 			return
@@ -162,21 +164,21 @@ func (s *Server) adminMux() *http.ServeMux {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m.HandleFunc("DELETE /admin/faults", func(w http.ResponseWriter, r *http.Request) {
+	handle("DELETE /admin/faults", func(w http.ResponseWriter, r *http.Request) {
 		s.ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m.HandleFunc("GET /admin/stats", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /admin/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
 	})
-	m.HandleFunc("DELETE /admin/stats", func(w http.ResponseWriter, r *http.Request) {
+	handle("DELETE /admin/stats", func(w http.ResponseWriter, r *http.Request) {
 		s.ResetStats()
 		w.WriteHeader(http.StatusNoContent)
 	})
-	m.HandleFunc("GET /admin/clock", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /admin/clock", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"offset": Duration(s.ClockOffset()), "now": s.now().UTC(), "tokenNow": s.tokenNow().UTC()})
 	})
-	m.HandleFunc("PUT /admin/clock", func(w http.ResponseWriter, r *http.Request) {
+	handle("PUT /admin/clock", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Offset *Duration `json:"offset"`
 		}
@@ -190,10 +192,9 @@ func (s *Server) adminMux() *http.ServeMux {
 		s.SetClockOffset(time.Duration(*body.Offset))
 		writeJSON(w, http.StatusOK, map[string]any{"offset": *body.Offset})
 	})
-	m.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
+	handle("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no admin route %s %s; GET %s lists the routes", r.Method, r.URL.Path, AdminPath))
 	})
-	return m
 }
 
 // AdminRoutes lists the admin API routes (method and path pattern).

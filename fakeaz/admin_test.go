@@ -122,11 +122,11 @@ func TestConfigFile(t *testing.T) {
 		"serviceClients":[{"clientId":"svc","secret":"pw"}]}],"codeLifetime":"30s","tokenLifetime":600}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithConfigFile(good))
-	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Err(); err != nil {
+	s, err := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithConfigFile(good))
+	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = s.Close() })
 	a, err := s.App(appID)
 	if err != nil || a.BundleID != "com.x" || a.Platform != "android" || len(a.ServiceClients) != 1 {
 		t.Fatalf("app from config: %+v %v", a, err)
@@ -151,11 +151,9 @@ func TestConfigFile(t *testing.T) {
 		if _, err := fakeaz.LoadConfig(p); !errors.Is(err, fakeaz.ErrInvalidApp) && !errors.Is(err, fakeaz.ErrInvalidConfig) {
 			t.Errorf("%s: LoadConfig = %v", b.name, err)
 		}
-		s := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithConfigFile(p))
-		if err := s.Start("127.0.0.1:0"); err == nil {
-			t.Errorf("%s: Start succeeded with a bad config", b.name)
+		if _, err := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithConfigFile(p)); err == nil {
+			t.Errorf("%s: New succeeded with a bad config", b.name)
 		}
-		_ = s.Close()
 	}
 	if _, err := fakeaz.LoadConfig(filepath.Join(dir, "missing.json")); err == nil {
 		t.Error("LoadConfig of a missing file succeeded")

@@ -20,7 +20,10 @@ func TestAdminToken(t *testing.T) {
 	for _, listen := range []string{"0.0.0.0:0", "127.0.0.1:0"} {
 		t.Run(listen, func(t *testing.T) {
 			t.Parallel()
-			s := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithAdminToken(secret))
+			s, err := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithAdminToken(secret))
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := s.Start(listen); err != nil {
 				t.Fatal(err)
 			}
@@ -94,9 +97,12 @@ func TestAdminExposure(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := fakeaz.New(append([]fakeaz.Option{fakeaz.WithKeyGen(keyGen(t))}, tc.opts...)...)
+			s, err := fakeaz.New(append([]fakeaz.Option{fakeaz.WithKeyGen(keyGen(t))}, tc.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer s.Close()
-			err := s.Start(tc.listen)
+			err = s.Start(tc.listen)
 			if tc.wantErr {
 				if !errors.Is(err, fakeaz.ErrAdminExposed) || !strings.Contains(err.Error(), "--admin-token") || !strings.Contains(err.Error(), "--admin-listen") {
 					t.Errorf("Start: %v, want ErrAdminExposed naming --admin-token and --admin-listen", err)
@@ -111,7 +117,7 @@ func TestAdminExposure(t *testing.T) {
 			}
 		})
 	}
-	if err := fakeaz.New(fakeaz.WithAdminToken("")).Err(); err == nil {
+	if _, err := fakeaz.New(fakeaz.WithAdminToken("")); err == nil {
 		t.Error("WithAdminToken(\"\") accepted")
 	}
 }
@@ -119,7 +125,10 @@ func TestAdminExposure(t *testing.T) {
 // TestAdminListen: with its own listener the admin API answers there, not on the main one.
 func TestAdminListen(t *testing.T) {
 	t.Parallel()
-	s := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithAdminListen(""))
+	s, err := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithAdminListen(""))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Start("0.0.0.0:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -307,3 +307,118 @@ func TestAppIDAdminTokens(t *testing.T) {
 		t.Errorf("mint without clientId: %d %s", status, b)
 	}
 }
+
+func TestAppIDGenerationValidation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		profile, generation string
+		ok                  bool
+	}{
+		{fakeaz.ProfileAppID, "", true},
+		{fakeaz.ProfileAppID, fakeaz.AppIDGenerationV4, true},
+		{fakeaz.ProfileAppID, fakeaz.AppIDGenerationV3, true},
+		{fakeaz.ProfileAppID, fakeaz.AppIDGenerationV3Host, true},
+		{fakeaz.ProfileAppID, "v5", false},
+		{"", fakeaz.AppIDGenerationV3, false},
+		{fakeaz.ProfileMCA, fakeaz.AppIDGenerationV4, false},
+	} {
+		err := fakeaz.App{Profile: tc.profile, Generation: tc.generation}.Validate()
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, fakeaz.ErrInvalidApp)) {
+			t.Errorf("profile %q generation %q: Validate() = %v, want ok=%v", tc.profile, tc.generation, err, tc.ok)
+		}
+	}
+	c, err := fakeaz.ParseConfig([]byte(`{"apps":[{"appId":"0b5b5a8c-6a7d-4c36-9a3e-2f0e4b8a1c11","profile":"appid","generation":"v3-host"}]}`))
+	if err != nil || c.Apps[0].TokenShape() != tokenfactory.ShapeAppIDV3Host {
+		t.Fatalf("config with generation: %+v, %v", c, err)
+	}
+}
+
+// TestAppIDGenerations: each generation's tokens (factory, token endpoint,
+// admin mint) have its shape, and the discovery issuer is their iss.
+func TestAppIDGenerations(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	host := strings.TrimPrefix(strings.TrimSuffix(e.s.URL(), fakeaz.BasePath), "http://")
+	tests := []struct {
+		generation string
+		shape      tokenfactory.Shape
+		hostIss    bool
+		typ        string
+		ver        any
+		arrayAud   bool
+	}{
+		{"", tokenfactory.ShapeAppIDV4, false, "JWT", float64(4), true},
+		{fakeaz.AppIDGenerationV4, tokenfactory.ShapeAppIDV4, false, "JWT", float64(4), true},
+		{fakeaz.AppIDGenerationV3, tokenfactory.ShapeAppIDV3, false, "JOSE", nil, false},
+		{fakeaz.AppIDGenerationV3Host, tokenfactory.ShapeAppIDV3Host, true, "JOSE", nil, false},
+	}
+	for _, tc := range tests {
+		t.Run("generation "+tc.generation, func(t *testing.T) {
+			t.Parallel()
+			a, err := e.s.AddApp(fakeaz.App{Profile: fakeaz.ProfileAppID, Generation: tc.generation,
+				ServiceClients: []fakeaz.ServiceClient{{ClientID: "svc", Secret: "s3cret"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			base := e.s.OAuthServerURL(a.ID)
+			iss := base
+			if tc.hostIss {
+				iss = host
+			}
+			f, err := e.s.Factory(a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.TokenShape() != tc.shape || f.Shape() != tc.shape || f.Issuer() != iss {
+				t.Fatalf("TokenShape %s, factory shape %s issuer %q; want %s, %q", a.TokenShape(), f.Shape(), f.Issuer(), tc.shape, iss)
+			}
+			_, b := get(t, e.hc, base+"/.well-known/openid-configuration", nil)
+			var disc map[string]any
+			if err := json.Unmarshal(b, &disc); err != nil || disc["issuer"] != iss || disc["jwks_uri"] != base+"/publickeys" {
+				t.Errorf("discovery %s: %v; want issuer %q", b, err, iss)
+			}
+			req, _ := http.NewRequest(http.MethodPost, base+"/token", strings.NewReader("grant_type=client_credentials"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.SetBasicAuth("svc", "s3cret")
+			resp, b := do(t, e.hc, req)
+			var svc fakeaz.TokenResponse
+			if resp.StatusCode != 200 || json.Unmarshal(b, &svc) != nil {
+				t.Fatalf("token endpoint: %d %s", resp.StatusCode, b)
+			}
+			status, b := adminDo(t, e, "POST", "/apps/"+a.ID+"/tokens", `{"clientId":"c1"}`)
+			var minted fakeaz.TokenResponse
+			if status != 200 || json.Unmarshal(b, &minted) != nil {
+				t.Fatalf("admin mint: %d %s", status, b)
+			}
+			pub, err := e.s.PublicKey(a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, tok := range map[string]string{"service": svc.AccessToken, "access": minted.AccessToken, "id": minted.IDToken} {
+				h, c := tokenHeader(t, tok), verifyToken(t, tok, pub)
+				if h["typ"] != tc.typ || h["ver"] != tc.ver || h["jpk"] != nil || h["kid"] == nil {
+					t.Errorf("%s header %v: want typ %s, ver %v, a kid, no jpk", name, h, tc.typ, tc.ver)
+				}
+				_, isArr := c["aud"].([]any)
+				if c["iss"] != iss || isArr != tc.arrayAud || c["tenant"] != a.ID {
+					t.Errorf("%s claims %v: want iss %q, array aud %v, tenant %s", name, c, iss, tc.arrayAud, a.ID)
+				}
+			}
+		})
+	}
+}
+
+func TestAppIDTokenNeedsAppIDFactory(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	f, err := e.s.Factory(e.app.ID) // an MCA app
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fakeaz.AppIDAccessToken(f, tokenfactory.Access{AppID: e.app.ID, ClientID: "c1"}); err == nil || !strings.Contains(err.Error(), "profile") {
+		t.Errorf("AppIDAccessToken with an MCA factory: %v, want an error naming the profile", err)
+	}
+	if _, err := fakeaz.AppIDIDToken(f, tokenfactory.ID{AppID: e.app.ID, ClientID: "c1"}); err == nil {
+		t.Error("AppIDIDToken with an MCA factory succeeded")
+	}
+}

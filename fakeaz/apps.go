@@ -105,9 +105,13 @@ type App struct {
 	Realm Realm `json:"realm"`
 	// ServiceClients may use the client_credentials grant.
 	ServiceClients []ServiceClient `json:"serviceClients,omitempty"`
-	// Profile is the token shape: ProfileMCA (the default, also "") or ProfileAppID
-	// (IBM Cloud App ID v4 tokens and endpoints, see appid.go).
+	// Profile is the token family: ProfileMCA (the default, also "") or ProfileAppID
+	// (IBM Cloud App ID tokens and endpoints, see appid.go).
 	Profile string `json:"profile,omitempty"`
+	// Generation is the App ID token generation of a ProfileAppID app:
+	// AppIDGenerationV4 (the default, also ""), AppIDGenerationV3 or
+	// AppIDGenerationV3Host. TokenShape maps it to the tokenfactory shape.
+	Generation string `json:"generation,omitempty"`
 }
 
 // Client is a registered device instance.
@@ -155,6 +159,12 @@ func (a App) Validate() error {
 	case "", ProfileMCA, ProfileAppID:
 	default:
 		return bad("profile %q: use %q (App ID style tokens) or empty for MCA", a.Profile, ProfileAppID)
+	}
+	if _, ok := appIDShapes[a.Generation]; !ok {
+		return bad("generation %q: use %q (ibmcloud-appid 6 and later, the default), %q (5.x) or %q (up to 4.2.1)", a.Generation, AppIDGenerationV4, AppIDGenerationV3, AppIDGenerationV3Host)
+	}
+	if a.Generation != "" && a.Profile != ProfileAppID {
+		return bad("generation %q is an App ID token generation: set \"profile\": %q too, or leave generation empty", a.Generation, ProfileAppID)
 	}
 	switch a.Platform {
 	case PlatformAny, PlatformIOS, PlatformAndroid:
@@ -318,10 +328,11 @@ func (s *Server) PublicKey(appID string) (*rsa.PublicKey, error) {
 }
 
 // Factory returns a token factory that signs with the app's current key, with
-// iss = URL(), the server's token clock (clock + offset) and token lifetime:
-// the tokens it mints are the ones the AZ would issue. For a ProfileAppID app
-// the factory has iss = OAuthServerURL(appID), a "kid" header and no "jpk";
-// mint App ID shaped tokens with it through AppIDAccessToken and AppIDIDToken.
+// the app's token shape (App.TokenShape), the server's token clock (clock +
+// offset) and token lifetime: the tokens it mints (AccessToken, IDToken,
+// ServiceToken) are the ones the AZ would issue. Its iss is URL() for an MCA
+// app; for a ProfileAppID app it is OAuthServerURL(appID) (the shape may
+// derive the iss from it) and the header has the key's "kid" and no "jpk".
 func (s *Server) Factory(appID string) (*tokenfactory.Factory, error) {
 	return s.factoryAt(context.Background(), appID)
 }
@@ -331,20 +342,28 @@ func (s *Server) factoryAt(ctx context.Context, appID string) (*tokenfactory.Fac
 	s.mu.Lock()
 	st, err := s.appLocked(appID)
 	var key *rsa.PrivateKey
-	var profile, kid string
+	var shape tokenfactory.Shape
+	var kid string
 	if err == nil {
-		key, profile, kid = st.cur.priv, st.app.Profile, st.cur.kid
+		key, shape, kid = st.cur.priv, st.app.TokenShape(), st.cur.kid
 	}
 	s.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	if profile == ProfileAppID {
-		return s.appIDFactory(ctx, appID, key, kid)
+	if !shape.AppID() {
+		return s.factoryFor(ctx, key)
 	}
-	return s.factoryFor(ctx, key)
+	_, tokenTTL := s.lifetimes()
+	return tokenfactory.New(key,
+		tokenfactory.WithShape(shape),
+		tokenfactory.WithIssuer(oauthServerURL(s.serverURL(ctx), appID)),
+		tokenfactory.WithKeyID(kid),
+		tokenfactory.WithClock(s.tokenNow),
+		tokenfactory.WithLifetime(tokenTTL))
 }
 
+// factoryFor is the MCA factory of key (the device-facing token endpoint mints with it).
 func (s *Server) factoryFor(ctx context.Context, key *rsa.PrivateKey) (*tokenfactory.Factory, error) {
 	_, tokenTTL := s.lifetimes()
 	return tokenfactory.New(key,

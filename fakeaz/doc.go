@@ -7,7 +7,8 @@
 // key rotation, faults per endpoint and app (status, garbage or empty body,
 // delay, hang), request counters and a clock offset.
 //
-//	s := fakeaz.New()
+//	s, err := fakeaz.New()
+//	if err != nil { ... }
 //	if err := s.Start("127.0.0.1:0"); err != nil { ... }
 //	defer s.Close()
 //	app, _ := s.AddApp(fakeaz.App{BundleID: "com.example.app"})
@@ -21,6 +22,12 @@
 // WithAdminToken or a loopback listener of its own (WithAdminListen), and
 // fakeaz/adminclient drives it from Go. WithSigningKey shares one signing key
 // between processes.
+//
+// An app with Profile ProfileAppID is also an IBM Cloud App ID tenant
+// (OAuthServerURL); its Generation picks the App ID token generation, and
+// Factory mints in that tokenfactory.Shape (App.TokenShape). One
+// http.ServeMux routes every request, through one middleware that logs,
+// counts, applies faults and limits bodies.
 //
 // Every route of the JSON admin API (under /admin/, for test suites in other
 // languages) and every decision the protocol leaves open is documented in

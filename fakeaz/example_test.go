@@ -10,7 +10,10 @@ import (
 )
 
 func Example() {
-	s := fakeaz.New() // keys come from a background pool; tests inject them with WithKeyGen
+	s, err := fakeaz.New() // keys come from a background pool; tests inject them with WithKeyGen
+	if err != nil {
+		panic(err)
+	}
 	if err := s.Start("127.0.0.1:0"); err != nil {
 		panic(err)
 	}

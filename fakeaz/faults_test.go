@@ -241,7 +241,10 @@ func TestStats(t *testing.T) {
 func TestStartRefusesBadAddress(t *testing.T) {
 	t.Parallel()
 	for _, addr := range []string{"nonsense", "127.0.0.1", "127.0.0.1:x"} {
-		s := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)))
+		s, err := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := s.Start(addr); !errors.Is(err, fakeaz.ErrListen) {
 			t.Errorf("Start(%q) = %v, want ErrListen", addr, err)
 		}
@@ -256,7 +259,10 @@ func TestStartRefusesBadAddress(t *testing.T) {
 
 func TestKeyPoolWithoutKeyGen(t *testing.T) {
 	t.Parallel()
-	s := fakeaz.New(fakeaz.WithKeyPoolSize(1))
+	s, err := fakeaz.New(fakeaz.WithKeyPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
 	a, err := s.AddApp(fakeaz.App{})
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,10 @@ func newEnv(t *testing.T, opts ...fakeaz.Option) *env { return newEnvB(t, opts..
 func newEnvB(t testing.TB, opts ...fakeaz.Option) *env {
 	t.Helper()
 	clk := newClock()
-	s := fakeaz.New(append([]fakeaz.Option{fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithClock(clk.Now)}, opts...)...)
+	s, err := fakeaz.New(append([]fakeaz.Option{fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithClock(clk.Now)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

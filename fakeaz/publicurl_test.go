@@ -56,7 +56,10 @@ func TestBehindForwarder(t *testing.T) {
 			t.Parallel()
 			fwd := newForwarder(t)
 			public := fmt.Sprintf("http://127.0.0.1:%d%s", fwd.Port(), fakeaz.BasePath)
-			s := fakeaz.New(append([]fakeaz.Option{fakeaz.WithKeyGen(keyGen(t))}, tc.opts(public)...)...)
+			s, err := fakeaz.New(append([]fakeaz.Option{fakeaz.WithKeyGen(keyGen(t))}, tc.opts(public)...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := s.Start(tc.listen); err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +130,10 @@ func TestBehindForwarder(t *testing.T) {
 // X-Forwarded-* or Host; headers that make no URL are answered 400, never a broken iss.
 func TestPublicURLFromRequestHeaders(t *testing.T) {
 	t.Parallel()
-	s := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithPublicURLFromRequest())
+	s, err := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithPublicURLFromRequest())
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = s.Close() })
 	app, err := s.AddApp(fakeaz.App{BundleID: bundle})
 	if err != nil {
@@ -205,8 +211,8 @@ func TestParsePublicURL(t *testing.T) {
 			t.Errorf("ParsePublicURL(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
-	if err := fakeaz.New(fakeaz.WithPublicURL("fakeaz:9080")).Start("127.0.0.1:0"); !errors.Is(err, fakeaz.ErrPublicURL) {
-		t.Errorf("Start with a bad WithPublicURL: %v, want ErrPublicURL", err)
+	if _, err := fakeaz.New(fakeaz.WithPublicURL("fakeaz:9080")); !errors.Is(err, fakeaz.ErrPublicURL) {
+		t.Errorf("New with a bad WithPublicURL: %v, want ErrPublicURL", err)
 	}
 }
 
@@ -216,7 +222,10 @@ func FuzzPublicURLFromRequest(f *testing.F) {
 	f.Add("fakeaz:9080", "", "", "", "")
 	f.Add("internal", `proto=https;host="a.example:1"`, "http", "b.example", "8080")
 	f.Add("[::1]:1", `host="[::1]"`, "HTTPS", "", "0443")
-	s := fakeaz.New(fakeaz.WithKeyGen(keyGen(f)), fakeaz.WithPublicURLFromRequest())
+	s, err := fakeaz.New(fakeaz.WithKeyGen(keyGen(f)), fakeaz.WithPublicURLFromRequest())
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Cleanup(func() { _ = s.Close() })
 	app, err := s.AddApp(fakeaz.App{BundleID: bundle})
 	if err != nil {

@@ -103,7 +103,7 @@ func WithCodeLifetime(d time.Duration) Option { return func(s *Server) { s.codeT
 // WithTokenLifetime sets exp - iat of minted tokens.
 func WithTokenLifetime(d time.Duration) Option { return func(s *Server) { s.tokenTTL = d } }
 
-// WithApps registers apps at construction (errors surface from Err and Start).
+// WithApps registers apps at construction (an invalid app makes New fail).
 func WithApps(apps ...App) Option {
 	return func(s *Server) { s.initApps = append(s.initApps, apps...) }
 }
@@ -114,8 +114,7 @@ func WithConfig(c *Config) Option {
 }
 
 // WithConfigFile loads a JSON configuration file (see Config) at
-// construction. A file that cannot be read or is invalid is reported by Err
-// and by Start; use LoadConfig + WithConfig to handle the error yourself.
+// construction. A file that cannot be read or is invalid makes New fail.
 func WithConfigFile(path string) Option {
 	return func(s *Server) {
 		c, err := LoadConfig(path)
@@ -144,8 +143,8 @@ type Server struct {
 	initConfigs []*Config
 	initErr     error
 
-	pool  *keyPool
-	admin *http.ServeMux
+	pool *keyPool
+	mux  *http.ServeMux // every route: AZ endpoints, App ID endpoints, admin API
 
 	randMu sync.Mutex
 
@@ -174,9 +173,12 @@ type Server struct {
 	adminLn   listen.Server
 }
 
-// New returns a Server. It does not listen: call Start, or mount it as an
-// http.Handler (then set WithPublicURL or WithPublicURLFromRequest).
-func New(opts ...Option) *Server {
+// New returns a Server, or an error when an option is invalid (a bad public
+// URL, an empty admin token, a configuration file that cannot be read, an
+// invalid app...). It does not listen: call Start, or mount it as an
+// http.Handler (then set WithPublicURL or WithPublicURLFromRequest). Close
+// it to stop its background key generation.
+func New(opts ...Option) (*Server, error) {
 	s := &Server{
 		clock:        time.Now,
 		rnd:          rand.Reader,
@@ -195,6 +197,9 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
+	if s.initErr != nil {
+		return nil, s.initErr
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -208,22 +213,21 @@ func New(opts ...Option) *Server {
 	} else {
 		s.pool = newKeyPool(gen, 0, s.log)
 	}
-	s.admin = s.adminMux()
+	s.mux = s.routes()
+	var errs []error
 	for _, c := range s.initConfigs {
-		if err := s.ApplyConfig(c); err != nil {
-			s.initErr = errors.Join(s.initErr, err)
-		}
+		errs = append(errs, s.ApplyConfig(c))
 	}
 	for _, a := range s.initApps {
-		if _, err := s.AddApp(a); err != nil {
-			s.initErr = errors.Join(s.initErr, err)
-		}
+		_, err := s.AddApp(a)
+		errs = append(errs, err)
 	}
-	return s
+	if err := errors.Join(errs...); err != nil {
+		s.pool.stop()
+		return nil, err
+	}
+	return s, nil
 }
-
-// Err reports errors of construction options (WithConfigFile, WithConfig, WithApps).
-func (s *Server) Err() error { return s.initErr }
 
 // CheckListen returns an error wrapping ErrListen unless addr is host:port.
 func CheckListen(addr string) error {
@@ -237,9 +241,6 @@ func CheckListen(addr string) error {
 // listener. An admin API without WithAdminToken must listen on loopback: else
 // Start returns an error wrapping ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	if s.initErr != nil {
-		return s.initErr
-	}
 	select {
 	case <-s.closed:
 		return ErrClosed
@@ -381,56 +382,172 @@ func (s *Server) newGUID() string {
 // moved it to its own listener).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r, false) }
 
+// adminListenerKey marks the requests of the admin API's own listener.
+type adminListenerKey struct{}
+
 // serve serves one request; adminOnly is the admin API's own listener.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, adminOnly bool) {
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	var appID, endpoint string
-	isAdmin := strings.HasPrefix(r.URL.Path, AdminPath) || r.URL.Path == strings.TrimSuffix(AdminPath, "/")
-	switch {
-	case adminOnly && !isAdmin:
-		endpoint = "-"
-		writeErr(rec, http.StatusNotFound, "not_found", "this listener serves only the admin API, under "+AdminPath)
-	case !adminOnly && isAdmin && s.adminAddr != "":
-		endpoint = "admin"
-		writeErr(rec, http.StatusNotFound, "not_found", "the admin API is served on its own listener, not here")
-	case isAdmin && !s.adminAuthorized(rec, r):
-		endpoint = "admin"
-	case !s.withRequestURL(rec, &r, adminOnly):
-		endpoint = "-"
-	case isAdmin:
-		endpoint = "admin"
-		if !s.serveAppIDAdmin(rec, r) {
-			s.admin.ServeHTTP(rec, r)
+	if adminOnly {
+		r = r.WithContext(context.WithValue(r.Context(), adminListenerKey{}, true))
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// route says how the middleware treats a route.
+type route struct {
+	// endpoint is the AZ endpoint name (Endpoints) that stats and faults
+	// use; "" for routes that are not counted.
+	endpoint string
+	// log is the endpoint name in the request log.
+	log string
+	// admin marks the admin API: the admin token guards it, and with
+	// WithAdminListen it is served on the admin listener only.
+	admin bool
+}
+
+var (
+	adminRoute    = route{log: "admin", admin: true}
+	notFoundRoute = route{log: "-"}
+)
+
+// azRoute is the route of an AZ endpoint: counted, faulted, body-limited.
+func azRoute(endpoint string) route { return route{endpoint: endpoint, log: endpoint} }
+
+// routes builds the server's one mux: the MCA endpoints under AppsPath, the
+// App ID endpoints under AppIDPath, the admin API under AdminPath, and JSON
+// 404s for everything else. Every route goes through middleware; an AZ
+// endpoint asked with another method is answered 405 by a method-less
+// pattern of the same path (counted and faulted like the endpoint).
+func (s *Server) routes() *http.ServeMux {
+	m := http.NewServeMux()
+	endpoint := func(method, path, name, suffix string, h http.HandlerFunc) {
+		m.Handle(method+" "+path, s.middleware(azRoute(name), h))
+		m.Handle(path, s.middleware(azRoute(name), methodNotAllowed(method, suffix)))
+	}
+	mca := func(method, name string, h func(http.ResponseWriter, *http.Request, *appState)) {
+		endpoint(method, AppsPath+"{appId}/"+name, name, name, s.withMCAApp(h))
+	}
+	mca(http.MethodPost, EndpointRegister, s.handleRegister)
+	mca(http.MethodGet, EndpointAuthorization, s.handleAuthorization)
+	mca(http.MethodPost, EndpointToken, s.handleToken)
+	mca(http.MethodGet, EndpointPublicKey, s.handlePublicKey)
+	mca(http.MethodGet, EndpointJWKS, s.handleJWKS)
+	mca(http.MethodGet, EndpointDiscovery, s.handleDiscovery)
+	mca(http.MethodGet, EndpointLogout, s.handleLogout)
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %q; endpoints are %s", r.PathValue("endpoint"), strings.Join(endpoints, ", ")))
+	}
+	m.Handle(AppsPath+"{appId}", s.middleware(notFoundRoute, notFound))
+	m.Handle(AppsPath+"{appId}/{endpoint...}", s.middleware(notFoundRoute, notFound))
+
+	// App ID endpoints count as the MCA endpoints that play the same part.
+	appID := func(method, suffix, name string, h func(http.ResponseWriter, *http.Request, App)) {
+		endpoint(method, AppIDPath+"{appId}/"+suffix, name, suffix, s.withAppIDApp(h))
+	}
+	appID(http.MethodGet, AppIDPublicKeys, EndpointPublicKey, s.handleAppIDPublicKeys)
+	appID(http.MethodGet, AppIDDiscovery, EndpointDiscovery, s.handleAppIDDiscovery)
+	appID(http.MethodPost, AppIDToken, EndpointToken, s.handleAppIDToken)
+	appIDNotFound := func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no App ID endpoint %q; endpoints are %s{tenantId}/ + %s, %s, %s", r.PathValue("endpoint"), AppIDPath, AppIDPublicKeys, AppIDToken, AppIDDiscovery))
+	}
+	m.Handle(AppIDPath+"{appId}", s.middleware(notFoundRoute, appIDNotFound))
+	m.Handle(AppIDPath+"{appId}/{endpoint...}", s.middleware(notFoundRoute, appIDNotFound))
+
+	s.adminRoutes(m)
+
+	m.Handle("/", s.middleware(notFoundRoute, func(w http.ResponseWriter, r *http.Request) {
+		writeErr(w, http.StatusNotFound, "not_found", "no such endpoint: AZ endpoints are "+AppsPath+"{appId}/{endpoint}, the admin API is under "+AdminPath)
+	}))
+	return m
+}
+
+// middleware is the one wrapper of every route: the request log; the
+// listener split (WithAdminListen); the admin token on admin routes; the
+// serverUrl from the request (WithPublicURLFromRequest); and on AZ endpoints
+// the request counters, faults and the body limit (MaxBodyBytes).
+func (s *Server) middleware(rt route, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		appID := r.PathValue("appId")
+		logName := rt.log
+		adminOnly := r.Context().Value(adminListenerKey{}) != nil
+		defer func() {
+			outcome := rec.outcome
+			if outcome == "" {
+				outcome = "ok"
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("endpoint", logName),
+				slog.String("app", appID),
+				slog.Int("status", rec.status),
+				slog.String("outcome", outcome),
+				slog.Duration("dur", time.Since(start)))
+		}()
+		switch {
+		case adminOnly && !rt.admin:
+			logName = "-"
+			writeErr(rec, http.StatusNotFound, "not_found", "this listener serves only the admin API, under "+AdminPath)
+			return
+		case !adminOnly && rt.admin && s.adminAddr != "":
+			writeErr(rec, http.StatusNotFound, "not_found", "the admin API is served on its own listener, not here")
+			return
+		case rt.admin && !s.adminAuthorized(rec, r):
+			return
+		case !adminOnly && !s.withRequestURL(rec, &r):
+			logName = "-"
+			return
 		}
-	case strings.HasPrefix(r.URL.Path, AppIDPath):
-		appID, endpoint = s.serveAppID(rec, r)
-	case strings.HasPrefix(r.URL.Path, AppsPath):
-		rest := strings.TrimPrefix(r.URL.Path, AppsPath)
-		appID, endpoint, _ = strings.Cut(rest, "/")
-		s.serveApp(rec, r, appID, endpoint)
-	default:
-		endpoint = "-"
-		rec.outcome = "not_found"
-		writeJSON(rec, http.StatusNotFound, errorBody{"not_found", "no such endpoint: AZ endpoints are " + AppsPath + "{appId}/{endpoint}, the admin API is under " + AdminPath})
+		if rt.endpoint != "" {
+			s.stats.count(&s.mu, rt.endpoint, appID)
+			if !s.applyFaults(rec, r, rt.endpoint, appID) {
+				return
+			}
+			r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
+		}
+		h(rec, r)
+	})
+}
+
+// methodNotAllowed answers 405 for an endpoint (suffix, its path after the
+// app id) that takes method only.
+func methodNotAllowed(method, suffix string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Allow", method)
+		writeErr(w, http.StatusMethodNotAllowed, "method_not_allowed", suffix+" takes "+method)
 	}
-	outcome := rec.outcome
-	if outcome == "" {
-		outcome = "ok"
+}
+
+// withMCAApp looks up the app of an MCA endpoint, answering 404 for an unknown one.
+func (s *Server) withMCAApp(h func(http.ResponseWriter, *http.Request, *appState)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		appID := r.PathValue("appId")
+		s.mu.Lock()
+		a := s.apps[appID]
+		s.mu.Unlock()
+		if a == nil {
+			writeErr(w, http.StatusNotFound, "unknown_app", fmt.Sprintf("app id %q is not registered at this AZ", appID))
+			return
+		}
+		h(w, r, a)
 	}
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("method", r.Method),
-		slog.String("endpoint", endpoint),
-		slog.String("app", appID),
-		slog.Int("status", rec.status),
-		slog.String("outcome", outcome),
-		slog.Duration("dur", time.Since(start)))
+}
+
+// withAppIDApp looks up the app of an App ID endpoint, answering 404 for an
+// unknown app or one without ProfileAppID.
+func (s *Server) withAppIDApp(h func(http.ResponseWriter, *http.Request, App)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if a, ok := s.appIDApp(w, r.PathValue("appId")); ok {
+			h(w, r, a)
+		}
+	}
 }
 
 // withRequestURL puts the request's serverUrl in its context
 // (WithPublicURLFromRequest), answering 400 when the headers make none.
-func (s *Server) withRequestURL(w http.ResponseWriter, r **http.Request, adminOnly bool) bool {
-	if !s.fromRequest || adminOnly {
+func (s *Server) withRequestURL(w http.ResponseWriter, r **http.Request) bool {
+	if !s.fromRequest {
 		return true
 	}
 	u, err := requestServerURL(*r)
@@ -442,48 +559,6 @@ func (s *Server) withRequestURL(w http.ResponseWriter, r **http.Request, adminOn
 		*r = (*r).WithContext(context.WithValue((*r).Context(), serverURLKey{}, u))
 	}
 	return true
-}
-
-func (s *Server) serveApp(w *recorder, r *http.Request, appID, endpoint string) {
-	type route struct {
-		method string
-		h      func(http.ResponseWriter, *http.Request, *appState)
-	}
-	routes := map[string]route{
-		EndpointRegister:      {http.MethodPost, s.handleRegister},
-		EndpointAuthorization: {http.MethodGet, s.handleAuthorization},
-		EndpointToken:         {http.MethodPost, s.handleToken},
-		EndpointPublicKey:     {http.MethodGet, s.handlePublicKey},
-		EndpointJWKS:          {http.MethodGet, s.handleJWKS},
-		EndpointDiscovery:     {http.MethodGet, s.handleDiscovery},
-		EndpointLogout:        {http.MethodGet, s.handleLogout},
-	}
-	rt, ok := routes[endpoint]
-	if !ok {
-		w.outcome = "not_found"
-		writeJSON(w, http.StatusNotFound, errorBody{"not_found", fmt.Sprintf("no endpoint %q; endpoints are %s", endpoint, strings.Join(endpoints, ", "))})
-		return
-	}
-	s.stats.count(&s.mu, endpoint, appID)
-	if !s.applyFaults(w, r, endpoint, appID) {
-		return
-	}
-	if r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {
-		w.Header().Set("Allow", rt.method)
-		w.outcome = "method_not_allowed"
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{"method_not_allowed", endpoint + " takes " + rt.method})
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	s.mu.Lock()
-	a := s.apps[appID]
-	s.mu.Unlock()
-	if a == nil {
-		w.outcome = "unknown_app"
-		writeJSON(w, http.StatusNotFound, errorBody{"unknown_app", fmt.Sprintf("app id %q is not registered at this AZ", appID)})
-		return
-	}
-	rt.h(w, r, a)
 }
 
 // recorder captures the status and an outcome word for the request log.

@@ -34,7 +34,10 @@ func TestSigningKey(t *testing.T) {
 	}
 	var kids []string
 	for range 2 {
-		s := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithSigningKey(key))
+		s, err := fakeaz.New(fakeaz.WithKeyGen(keyGen(t)), fakeaz.WithSigningKey(key))
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Cleanup(func() { _ = s.Close() })
 		app, err := s.AddApp(fakeaz.App{BundleID: bundle})
 		if err != nil {
@@ -93,7 +96,7 @@ func TestLoadKeyRefuses(t *testing.T) {
 	if _, err := fakeaz.LoadKey(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
-	if err := fakeaz.New(fakeaz.WithSigningKey(small)).Err(); !errors.Is(err, fakeaz.ErrSigningKey) {
+	if _, err := fakeaz.New(fakeaz.WithSigningKey(small)); !errors.Is(err, fakeaz.ErrSigningKey) {
 		t.Errorf("WithSigningKey(1024 bits): %v, want ErrSigningKey", err)
 	}
 }

@@ -10,7 +10,10 @@ import (
 )
 
 func Example() {
-	az := fakeaz.New()
+	az, err := fakeaz.New()
+	if err != nil {
+		panic(err)
+	}
 	if err := az.Start("127.0.0.1:0"); err != nil {
 		panic(err)
 	}
@@ -45,7 +48,10 @@ func Example() {
 }
 
 func ExampleRunFleet() {
-	az := fakeaz.New()
+	az, err := fakeaz.New()
+	if err != nil {
+		panic(err)
+	}
 	if err := az.Start("127.0.0.1:0"); err != nil {
 		panic(err)
 	}

@@ -20,7 +20,10 @@ import (
 func startFakeAZ(t *testing.T, apps ...fakeaz.App) (*fakeaz.Server, []fakeaz.App) {
 	t.Helper()
 	keys(t)
-	s := fakeaz.New(fakeaz.WithKeyGen(func() (*rsa.PrivateKey, error) { return azKey, nil }))
+	s, err := fakeaz.New(fakeaz.WithKeyGen(func() (*rsa.PrivateKey, error) { return azKey, nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

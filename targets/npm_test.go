@@ -94,7 +94,10 @@ func newFixture(t *testing.T) *fixture {
 		keys[i] = k
 	}
 	var n atomic.Int64
-	az := fakeaz.New(fakeaz.WithKeyGen(func() (*rsa.PrivateKey, error) { return keys[int(n.Add(1)-1)%3], nil }))
+	az, newErr := fakeaz.New(fakeaz.WithKeyGen(func() (*rsa.PrivateKey, error) { return keys[int(n.Add(1)-1)%3], nil }))
+	if newErr != nil {
+		t.Fatal(newErr)
+	}
 	if err := az.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,10 @@
 // Mutations act on a Draft before signing (header and claims as maps, the raw
 // segment bytes, the segment encoding, the signer) or on the finished token
 // string after signing.
+//
+// The claims and header fields of a valid token follow the factory's Shape
+// (WithShape): MCA tokens by default, or IBM Cloud App ID tokens of one
+// generation (ShapeAppIDV4, ShapeAppIDV3, ShapeAppIDV3Host).
 package tokenfactory
 
 import (
@@ -154,8 +158,9 @@ func WithRand(r io.Reader) Option { return func(f *Factory) { f.rand = r } }
 func WithLifetime(d time.Duration) Option { return func(f *Factory) { f.lifetime = d } }
 
 // WithJPK controls whether the header carries the signer's public key as
-// "jpk" (as real MCA tokens did). Default true.
-func WithJPK(on bool) Option { return func(f *Factory) { f.jpk = on } }
+// "jpk" (as real MCA tokens did). Default true for ShapeMCA, false for the
+// App ID shapes.
+func WithJPK(on bool) Option { return func(f *Factory) { f.jpk, f.jpkSet = on, true } }
 
 // WithKeyID sets a "kid" header (real MCA tokens had none; App ID tokens do).
 func WithKeyID(kid string) Option { return func(f *Factory) { f.kid = kid } }
@@ -168,7 +173,9 @@ type Factory struct {
 	rand     io.Reader
 	lifetime time.Duration
 	jpk      bool
+	jpkSet   bool
 	kid      string
+	shape    Shape
 	jpkValue map[string]any
 }
 
@@ -190,10 +197,20 @@ func New(key *rsa.PrivateKey, opts ...Option) (*Factory, error) {
 		rand:     rand.Reader,
 		lifetime: DefaultLifetime,
 		jpk:      true,
+		shape:    ShapeMCA,
 	}
 	for _, o := range opts {
 		o(f)
 	}
+	sh, err := ParseShape(string(f.shape))
+	if err != nil {
+		return nil, err
+	}
+	f.shape = sh
+	if sh.AppID() && !f.jpkSet {
+		f.jpk = false
+	}
+	f.issuer = shapeIssuer(sh, f.issuer)
 	f.jpkValue = JPK(&key.PublicKey)
 	return f, nil
 }
@@ -212,14 +229,22 @@ func (f *Factory) Key() *rsa.PrivateKey { return f.key }
 // PublicKey returns the public half of the signing key.
 func (f *Factory) PublicKey() *rsa.PublicKey { return &f.key.PublicKey }
 
-// Issuer returns the iss claim the factory writes.
+// Issuer returns the iss claim the factory writes (for ShapeAppIDV3Host the
+// host of the configured issuer).
 func (f *Factory) Issuer() string { return f.issuer }
 
 // Now returns the factory clock's current time.
 func (f *Factory) Now() time.Time { return f.now() }
 
-// AccessClaims returns the claims of an access token as the factory would sign them.
+// AccessClaims returns the claims of an access token as the factory would
+// sign them. ShapeMCA: iss, aud = AppID, iat, exp, prn = ClientID and, when
+// Scope is set, imf.scope. App ID shapes: iss, aud (AppID), iat, exp, sub =
+// ClientID, tenant = AppID, scope = AppIDUserScope, amr =
+// [AppIDAnonymousAMR]; Scope is ignored.
 func (f *Factory) AccessClaims(a Access, now time.Time) map[string]any {
+	if f.shape.AppID() {
+		return f.appIDAccessClaims(a, now)
+	}
 	c := f.baseClaims(a.AppID, now)
 	c["prn"] = a.ClientID
 	if len(a.Scope) > 0 {
@@ -228,8 +253,27 @@ func (f *Factory) AccessClaims(a Access, now time.Time) map[string]any {
 	return c
 }
 
+// ServiceClaims returns the claims of the access token of a client_credentials
+// grant, a.ClientID being the service client. ShapeMCA: those of AccessClaims
+// (the real AZ's service tokens had the same form). App ID shapes: aud =
+// ClientID and AppID, azp = ClientID, scope = AppIDDefaultScope, amr =
+// [AppIDClientCredentialsAMR], and the other claims of AccessClaims.
+func (f *Factory) ServiceClaims(a Access, now time.Time) map[string]any {
+	if f.shape.AppID() {
+		return f.appIDServiceClaims(a, now)
+	}
+	return f.AccessClaims(a, now)
+}
+
 // IDClaims returns the claims of an id token as the factory would sign them.
+// ShapeMCA: iss, aud = AppID, iat, exp, sub, imf.user (with a User),
+// imf.device and imf.application. App ID shapes: iss, aud (AppID), iat, exp,
+// tenant, sub, amr, name and identities (with a User), and oauth_client (the
+// device and application).
 func (f *Factory) IDClaims(t ID, now time.Time) map[string]any {
+	if f.shape.AppID() {
+		return f.appIDIDClaims(t, now)
+	}
 	c := f.baseClaims(t.AppID, now)
 	sub := t.Subject
 	if sub == "" {
@@ -269,9 +313,19 @@ func (f *Factory) IDToken(t ID, muts ...Mutation) (string, error) {
 	return f.Sign(f.IDClaims(t, now), now, muts...)
 }
 
-// Header returns the protected header of a valid token.
+// ServiceToken mints the access token of a client_credentials grant
+// (ServiceClaims), applying the mutations in order.
+func (f *Factory) ServiceToken(a Access, muts ...Mutation) (string, error) {
+	now := f.now()
+	return f.Sign(f.ServiceClaims(a, now), now, muts...)
+}
+
+// Header returns the protected header of a valid token: alg, jpk (WithJPK),
+// kid (WithKeyID) and the fields of the shape (App ID: typ, and ver for
+// ShapeAppIDV4).
 func (f *Factory) Header() map[string]any {
 	h := map[string]any{"alg": RS256}
+	shapeHeader(f.shape, h)
 	if f.jpk {
 		h["jpk"] = f.jpkValue
 	}

@@ -37,7 +37,10 @@ func TestDeviceCommandUsage(t *testing.T) {
 
 func TestDeviceCommandRuns(t *testing.T) {
 	t.Parallel()
-	az := fakeaz.New()
+	az, err := fakeaz.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := az.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}

@@ -142,11 +142,11 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintf(stdout, "signing key: wrote %s\n", *writeKey)
 		opts = append(opts, fakeaz.WithSigningKey(k))
 	}
-	s := fakeaz.New(opts...)
-	defer s.Close()
-	if err := s.Err(); err != nil {
+	s, err := fakeaz.New(opts...)
+	if err != nil {
 		return err
 	}
+	defer s.Close()
 	if err := s.Start(*addr); err != nil {
 		if errors.Is(err, fakeaz.ErrListen) || errors.Is(err, fakeaz.ErrAdminExposed) {
 			return fmt.Errorf("%w: %v", errUsage, err)

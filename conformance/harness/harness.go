@@ -148,8 +148,8 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	az := fakeaz.New(fakeaz.WithLogger(logger))
-	if err := az.Err(); err != nil {
+	az, err := fakeaz.New(fakeaz.WithLogger(logger))
+	if err != nil {
 		return s, err
 	}
 	if err := az.Start(cfg.AZListen); err != nil {

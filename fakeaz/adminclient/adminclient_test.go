@@ -61,7 +61,10 @@ func TestTokenHeader(t *testing.T) {
 // ErrAdmin and the fakeaz sentinel.
 func TestAgainstFakeAZ(t *testing.T) {
 	t.Parallel()
-	s := fakeaz.New(keyGen(t))
+	s, err := fakeaz.New(keyGen(t))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	defer s.Close()

@@ -11,14 +11,17 @@ import (
 
 func Example() {
 	// A fakeaz whose admin API needs a token (required off loopback).
-	s := fakeaz.New(fakeaz.WithAdminToken("s3cret"))
+	s, err := fakeaz.New(fakeaz.WithAdminToken("s3cret"))
+	if err != nil {
+		panic(err)
+	}
 	if err := s.Start("127.0.0.1:0"); err != nil {
 		panic(err)
 	}
 	defer s.Close()
 
 	ctx := context.Background()
-	_, err := adminclient.New(s.AdminURL(), "", nil).Stats(ctx)
+	_, err = adminclient.New(s.AdminURL(), "", nil).Stats(ctx)
 	var ae *adminclient.AdminError
 	if errors.As(err, &ae) {
 		fmt.Println("without the token:", ae.Status)
