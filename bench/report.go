@@ -93,6 +93,11 @@ type Search struct {
 	// SustainableThroughput is the correct-answer throughput of that step.
 	SustainableThroughput float64 `json:"sustainableThroughput"`
 	StopReason            string  `json:"stopReason"`
+	// Outcomes says, step by step, StepPassed or the bound the step broke.
+	Outcomes []string `json:"stepOutcomes"`
+	// SteppedDown: the first step already broke a bound and the search
+	// stepped down to find a sustainable rate.
+	SteppedDown bool `json:"steppedDown,omitempty"`
 }
 
 // Row is one line of the comparison table.
