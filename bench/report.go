@@ -3,7 +3,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-		"io"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
