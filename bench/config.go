@@ -172,7 +172,8 @@ func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 // (not under MinRate); then bisecting between the highest rate that held
 // and the lowest that did not until they are within Precision (a ratio).
 // At most MaxSteps steps of StepDuration, and no step started after
-// Budget (0: no time budget) since the search began.
+// Budget (0: no time budget) since the first step ended (the first
+// step's preparation may mint the token pools).
 type FindMax struct {
 	StartRate    float64
 	Factor       float64

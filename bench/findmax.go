@@ -25,15 +25,18 @@ func (r *runner) findMax(ctx context.Context, t *running, sc Scenario, p *plot.P
 	f := r.cfg.FindMax
 	s := &Search{Target: t.spec.Name, Scenario: sc.Name}
 	sr := newSearch(f, r.cfg.Shard.Count)
-	began := time.Now()
+	var firstDone time.Time // the budget counts from the first step's end (its preparation may mint pools)
 	for rate := sr.first(); rate > 0; {
-		if f.Budget > 0 && len(s.Steps) > 0 && time.Since(began)+f.StepDuration > f.Budget {
+		if f.Budget > 0 && len(s.Steps) > 0 && time.Since(firstDone)+f.StepDuration > f.Budget {
 			s.StopReason = sr.cutShort(fmt.Sprintf("time budget %v spent", f.Budget))
 			break
 		}
 		a, err := r.one(ctx, t, sc, rate, f.StepDuration, fmt.Sprintf("%s/%s@%.0f", t.spec.Name, sc.Name, rate), p)
 		if a != nil {
 			s.Steps = append(s.Steps, a)
+		}
+		if len(s.Steps) == 1 {
+			firstDone = time.Now()
 		}
 		if err != nil {
 			s.Outcomes = append(s.Outcomes, "error: "+err.Error())
@@ -152,6 +155,7 @@ func (s *search) cutShort(why string) string {
 // fill copies the result into the report.
 func (s *search) fill(out *Search) {
 	out.Sustainable, out.SustainableThroughput, out.SteppedDown = s.lo, s.loThr, s.down
+	out.LowerBound = s.lo > 0 && s.hi == 0
 }
 
 // roundRate rounds a rate to a whole number (at least 1/s) and from 100/s

@@ -52,6 +52,7 @@ func TestFindMaxAlwaysFindsARate(t *testing.T) {
 		wantStop      string
 		wantZero      bool
 		wantWithinPct float64 // sustainable >= capacity / (1 + pct)
+		wantLower     bool
 	}{
 		{name: "start under capacity steps up", f: FindMax{StartRate: 200, Factor: 1.5}, capacity: 1000, maxSteps: 6, wantStop: "p99", wantWithinPct: 0.5},
 		{name: "start far over capacity steps down", f: FindMax{StartRate: 4000, Factor: 1.5}, capacity: 300, wantDown: true, maxSteps: 6, wantStop: "p99", wantWithinPct: 0.5},
@@ -59,7 +60,7 @@ func TestFindMaxAlwaysFindsARate(t *testing.T) {
 		{name: "bisects to the precision", f: FindMax{StartRate: 500, Factor: 2, Precision: 1.1}, capacity: 3000, maxSteps: 12, wantWithinPct: 0.1},
 		{name: "very slow target", f: FindMax{StartRate: 4000, Factor: 1.5}, capacity: 25, wantDown: true, maxSteps: 8, wantWithinPct: 0.5},
 		{name: "nothing sustainable", f: FindMax{StartRate: 400, Factor: 2}, capacity: 1, wantDown: true, maxSteps: 6, wantStop: "not sustainable even at 10/s", wantZero: true},
-		{name: "step limit going up", f: FindMax{StartRate: 100, Factor: 2, MaxSteps: 3}, capacity: 1e6, maxSteps: 3, wantStop: "may be higher"},
+		{name: "step limit going up", f: FindMax{StartRate: 100, Factor: 2, MaxSteps: 3}, capacity: 1e6, maxSteps: 3, wantStop: "may be higher", wantLower: true},
 		{name: "step limit going down", f: FindMax{StartRate: 4000, Factor: 2, MaxSteps: 1}, capacity: 1, wantDown: true, maxSteps: 1, wantStop: "before any step held", wantZero: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +83,9 @@ func TestFindMaxAlwaysFindsARate(t *testing.T) {
 			}
 			if tc.wantWithinPct > 0 && s.Sustainable < tc.capacity/(1+tc.wantWithinPct) {
 				t.Errorf("sustainable %v, want within %.0f%% of the capacity %v (rates %v)", s.Sustainable, tc.wantWithinPct*100, tc.capacity, rates)
+			}
+			if s.LowerBound != tc.wantLower {
+				t.Errorf("lower bound %v, want %v", s.LowerBound, tc.wantLower)
 			}
 			if len(s.Outcomes) != len(rates) {
 				t.Errorf("%d outcomes for %d steps", len(s.Outcomes), len(rates))

@@ -98,6 +98,9 @@ type Search struct {
 	// SteppedDown: the first step already broke a bound and the search
 	// stepped down to find a sustainable rate.
 	SteppedDown bool `json:"steppedDown,omitempty"`
+	// LowerBound: every step held the bounds (the search ran out of steps
+	// or time first): the sustainable rate is at least Sustainable.
+	LowerBound bool `json:"lowerBound,omitempty"`
 }
 
 // Row is one line of the comparison table.
@@ -119,6 +122,9 @@ type Row struct {
 	Wrong       int     `json:"wrongAnswers"`
 	Errors      int     `json:"errors"`
 	Saturated   bool    `json:"saturated"`
+	// LowerBound: a find-max that ended before any step broke a bound:
+	// the sustainable rate is at least Rate.
+	LowerBound bool `json:"lowerBound,omitempty"`
 }
 
 // Report is everything a run measured.
@@ -209,6 +215,7 @@ func (r *Report) table() {
 		}
 		if best != nil {
 			add(best, s.Sustainable, s.Sustainable == 0)
+			rows[key{best.Scenario, best.Target}].LowerBound = s.LowerBound
 		}
 	}
 	count := func(as []*Attack) {

@@ -51,6 +51,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	t0 := time.Now()
 	if cfg.MeasureVerify {
+		if cfg.Progress != nil {
+			fmt.Fprintln(cfg.Progress, "measuring the raw RSA-2048 verify cost")
+		}
 		ns, err := VerifyCost(ctx, cfg.Keys)
 		if err != nil {
 			return nil, err
@@ -81,6 +84,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, ts := range cfg.Targets {
 		if runErr = ctx.Err(); runErr != nil {
 			break
+		}
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "starting target %s\n", ts.Name)
 		}
 		t, err := e.startTarget(ctx, ts)
 		if err != nil {
