@@ -207,6 +207,7 @@ func (r *Report) charts(colors map[string]string) []chartData {
 		tc := chartData{ID: id(), Kind: "timeline", Scenario: sc, Title: sc + ": correct answers per second over time",
 			XLabel: "time since the attack began", XUnit: "s", YLabel: "correct answers", YUnit: "/s", Points: true}
 		n := 0
+		tc.X = []float64{}
 		series := make([][]float64, len(attacks))
 		for i, a := range attacks {
 			series[i] = fullSeconds(a)
@@ -282,7 +283,7 @@ func ptr(v float64) *float64 { return &v }
 // sent in; the last second is usually cut short by the end of the attack
 // (a few milliseconds of it: read as a rate it would show a false drop to
 // zero): a second is scaled to its covered part when at least half of it
-// was covered, else left out (NaN).
+// was covered (or it is the only one), else left out (NaN).
 func fullSeconds(a *Attack) []float64 {
 	end := a.Duration.Seconds()
 	if end <= 0 && a.Metrics != nil {
@@ -294,7 +295,8 @@ func fullSeconds(a *Attack) []float64 {
 		if end > 0 {
 			cover = math.Min(1, end-float64(s.T))
 		}
-		if cover < 0.5 {
+		// An attack under a second keeps its one (partial) second.
+		if keep := cover >= 0.5 || (s.T == 0 && cover > 0); !keep {
 			out = append(out, math.NaN())
 			continue
 		}

@@ -21,6 +21,7 @@ func TestFullSecondsDropsTheCutLastSecond(t *testing.T) {
 		{"whole seconds", 2 * time.Second, []float64{100, 100}},
 		{"a half second at the end is scaled", 2500 * time.Millisecond, []float64{100, 100, 2}},
 		{"a sliver at the end is left out", 2100 * time.Millisecond, []float64{100, 100}},
+		{"an attack under a second keeps its second", 400 * time.Millisecond, []float64{250}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -48,12 +48,16 @@
       });
       aligned.push(s.values);
     });
+    // What the axes show (drawn on the canvas) is kept for the browser test.
+    var drawn = { xLabel: "", yLabel: "", xTicks: [], yTicks: [] };
     var xAxis = {
       label: c.xLabel + (c.xUnit && !c.xTicks ? " (" + c.xUnit.replace(/^\//, "req/") + ")" : ""),
       values: function (u, splits) {
-        return splits.map(function (v) { return c.xTicks ? tickLabel(v) : withUnit(v, c.xUnit); });
+        drawn.xTicks = splits.map(function (v) { return c.xTicks ? tickLabel(v) : withUnit(v, c.xUnit); });
+        return drawn.xTicks;
       },
     };
+    drawn.xLabel = xAxis.label;
     if (c.xTicks) {
       xAxis.splits = function () { return c.xTicks.map(function (t) { return t.v; }); };
     }
@@ -68,9 +72,12 @@
         y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.08 : 1]; } },
       },
       axes: [xAxis, {
-        label: c.yLabel + " (" + c.yUnit.replace(/^\//, "per s").replace("ms", "ms") + ")",
+        label: (drawn.yLabel = c.yLabel + " (" + c.yUnit.replace(/^\//, "per s") + ")"),
         size: 70,
-        values: function (u, splits) { return splits.map(function (v) { return withUnit(v, c.yUnit); }); },
+        values: function (u, splits) {
+          drawn.yTicks = splits.map(function (v) { return withUnit(v, c.yUnit); });
+          return drawn.yTicks;
+        },
       }],
       legend: { show: true, live: true },
       cursor: { drag: { x: false, y: false } },
@@ -83,6 +90,7 @@
       targets: c.series.filter(function (s) { return s.target; }).map(function (s) { return s.target; }),
       colors: c.series.filter(function (s) { return s.target; }).map(function (s) { return s.color; }),
       drawnSeries: u.series.length - 1,
+      axes: drawn,
     });
   });
 })();
