@@ -64,7 +64,11 @@ func (r *Report) WriteBrief(w io.Writer) error {
 			if isBare(t) {
 				name += " (no auth)"
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%.1f\t\n", sc, name, briefRate(row), vs, opt(row.CPUPerReq), cpuVs, row.P99)
+			cpu := "—"
+			if row.CPUPerReq > 0 {
+				cpu = fmt.Sprintf("%.0f", row.CPUPerReq)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%.1f\t\n", sc, name, briefRate(row), vs, cpu, cpuVs, row.P99)
 		}
 	}
 	if err := tw.Flush(); err != nil {
