@@ -388,11 +388,12 @@ func (r *runner) finish(a *Attack, m *vegeta.Metrics, t *running, before procSta
 		a.KeyFetches = st.Count(fakeaz.EndpointPublicKey, "") - fetchesBefore
 	}
 	a.SinkHits = int(r.env.sinkHits() - sinkBefore)
-	if t.spec.Kind == KindURL {
-		a.NotMeasured = true
-	}
+	// Only a process the bench started can be measured: a running target
+	// is elsewhere, an in-process one shares the load generator's process.
+	a.NotMeasured = true
 	if procErr == nil {
 		if after, err := groupStats(t.pid); err == nil {
+			a.NotMeasured = false
 			a.TargetCPUSeconds = (after.CPU - before.CPU).Seconds()
 			if a.Requests > 0 {
 				a.CPUPerRequestUS = a.TargetCPUSeconds / float64(a.Requests) * 1e6

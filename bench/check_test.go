@@ -160,7 +160,7 @@ func TestShardsMerge(t *testing.T) {
 		t.Fatalf("merged %d requests in %d attacks, want %d in 2", got, len(rep.Attacks), total)
 	}
 	var html, txt bytes.Buffer
-	if err := rep.WriteHTML(&html); err != nil || !strings.Contains(html.String(), "<svg") {
+	if err := rep.WriteHTML(&html); err != nil || !strings.Contains(html.String(), `id="chart-1"`) || !strings.Contains(html.String(), "uPlot") {
 		t.Fatalf("html: %v", err)
 	}
 	if err := rep.WriteText(&txt); err != nil || !strings.Contains(txt.String(), "reference") {

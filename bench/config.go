@@ -65,6 +65,9 @@ const (
 	DefaultMaxP99       = 100 * time.Millisecond
 	DefaultMaxErrorRate = 0.01
 	DefaultMinAchieved  = 0.9
+	// DefaultMinRate is the lowest rate find-max steps down to when its
+	// first step already breaks a bound.
+	DefaultMinRate = 10.0
 )
 
 // Target kinds.
@@ -162,7 +165,15 @@ func ParseShard(s string) (Shard, error) {
 
 func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
 
-// FindMax configures the search for the sustainable rate.
+// FindMax configures the search for the sustainable rate: up by Factor
+// from StartRate while every step holds the bounds (MaxP99, MaxErrorRate,
+// MinAchieved of the offered rate as correct answers, no wrong answer);
+// down when the first step already breaks one, until a step holds them
+// (not under MinRate); then bisecting between the highest rate that held
+// and the lowest that did not until they are within Precision (a ratio).
+// At most MaxSteps steps of StepDuration, and no step started after
+// Budget (0: no time budget) since the first step ended (the first
+// step's preparation may mint the token pools).
 type FindMax struct {
 	StartRate    float64
 	Factor       float64
@@ -171,6 +182,10 @@ type FindMax struct {
 	MaxP99       time.Duration
 	MaxErrorRate float64
 	MinAchieved  float64
+	// Precision defaults to Factor (stepping up alone reaches it).
+	Precision float64       `json:",omitempty"`
+	MinRate   float64       `json:",omitempty"`
+	Budget    time.Duration `json:",omitempty"`
 }
 
 // Config configures a benchmark run. The zero value (with Targets and
@@ -382,8 +397,10 @@ func (c *Config) defaults() error {
 		setD(&f.StepDuration, DefaultStepDuration)
 		setD(&f.MaxP99, DefaultMaxP99)
 		setI(&f.MaxSteps, DefaultMaxSteps)
-		if f.Factor <= 1 || f.MaxSteps > 50 {
-			return fmt.Errorf("%w: find-max factor must be > 1 and steps <= 50", ErrConfig)
+		set(&f.Precision, f.Factor)
+		set(&f.MinRate, DefaultMinRate)
+		if f.Factor <= 1 || f.Precision <= 1 || f.MaxSteps > 50 || f.Budget < 0 {
+			return fmt.Errorf("%w: find-max factor and precision must be > 1, steps <= 50, the budget positive", ErrConfig)
 		}
 	}
 	if c.Clock == nil {

@@ -204,7 +204,11 @@ func (e *env) clientID(tag byte, i int) string {
 
 // mint makes n distinct valid pairs for app, with id tokens of a user.
 func (e *env) mint(ctx context.Context, f *tokenfactory.Factory, appID string, tag byte, n int, accessOnly bool) ([]pooled, error) {
-	pairs, err := f.Pool(ctx, tokenfactory.PoolSpec{N: n, Make: func(i int) (tokenfactory.Access, *tokenfactory.ID) {
+	var progress func(int)
+	if w := e.cfg.Progress; w != nil {
+		progress = func(done int) { fmt.Fprintf(w, "minting token pairs: %d/%d\n", done, n) }
+	}
+	pairs, err := f.Pool(ctx, tokenfactory.PoolSpec{N: n, Progress: progress, Make: func(i int) (tokenfactory.Access, *tokenfactory.ID) {
 		c := e.clientID(tag, i)
 		if accessOnly {
 			return tokenfactory.Access{AppID: appID, ClientID: c}, nil

@@ -3,7 +3,6 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
 	"math"
 	"os"
@@ -55,7 +54,8 @@ type Attack struct {
 	VerifyNS  float64 `json:"verifyNs,omitempty"`
 	PeakRSSMB float64 `json:"peakRssMB,omitempty"` // VmHWM: peak since the process started
 	MaxRSSMB  float64 `json:"maxRssMB,omitempty"`  // highest RSS sampled during this attack
-	// NotMeasured: the target runs elsewhere (KindURL): no CPU or RSS figures.
+	// NotMeasured: no CPU or RSS figures: the target runs elsewhere
+	// (KindURL) or in the bench's own process (reference, baseline, bare).
 	NotMeasured bool `json:"cpuRssNotMeasured,omitempty"`
 	// GeneratorCPUPerRequestUS is the CPU this load generator spent per
 	// request during the attack (sending, reading and checking every answer,
@@ -93,6 +93,14 @@ type Search struct {
 	// SustainableThroughput is the correct-answer throughput of that step.
 	SustainableThroughput float64 `json:"sustainableThroughput"`
 	StopReason            string  `json:"stopReason"`
+	// Outcomes says, step by step, StepPassed or the bound the step broke.
+	Outcomes []string `json:"stepOutcomes"`
+	// SteppedDown: the first step already broke a bound and the search
+	// stepped down to find a sustainable rate.
+	SteppedDown bool `json:"steppedDown,omitempty"`
+	// LowerBound: every step held the bounds (the search ran out of steps
+	// or time first): the sustainable rate is at least Sustainable.
+	LowerBound bool `json:"lowerBound,omitempty"`
 }
 
 // Row is one line of the comparison table.
@@ -104,7 +112,8 @@ type Row struct {
 	VsBaseline float64 `json:"vsBaseline,omitempty"`
 	// VsBare is Rate / the no-auth ceiling's (bare) Rate in the same scenario (0 without bare).
 	VsBare float64 `json:"vsBare,omitempty"`
-	// NotMeasured: a running target (KindURL): CPU and RSS are not measured.
+	// NotMeasured: CPU and RSS are not measured (a running target, or an
+	// in-process one): shown as "—", not 0.
 	NotMeasured bool    `json:"cpuRssNotMeasured,omitempty"`
 	P50         float64 `json:"p50ms"`
 	P99         float64 `json:"p99ms"`
@@ -113,6 +122,9 @@ type Row struct {
 	Wrong       int     `json:"wrongAnswers"`
 	Errors      int     `json:"errors"`
 	Saturated   bool    `json:"saturated"`
+	// LowerBound: a find-max that ended before any step broke a bound:
+	// the sustainable rate is at least Rate.
+	LowerBound bool `json:"lowerBound,omitempty"`
 }
 
 // Report is everything a run measured.
@@ -203,6 +215,7 @@ func (r *Report) table() {
 		}
 		if best != nil {
 			add(best, s.Sustainable, s.Sustainable == 0)
+			rows[key{best.Scenario, best.Target}].LowerBound = s.LowerBound
 		}
 	}
 	count := func(as []*Attack) {
@@ -290,7 +303,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		cpu, rss := opt(row.CPUPerReq), opt(row.PeakRSSMB)
 		if row.NotMeasured {
-			cpu, rss = "not measured", "not measured"
+			cpu, rss = "—", "—"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.0f%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%d\t%d\t\n", row.Scenario, row.Target, row.Rate, sat, ratio(row.VsBaseline), ratio(row.VsBare),
 			row.P50, row.P99, cpu, rss, row.Wrong, row.Errors)
@@ -298,10 +311,24 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, row := range r.Table {
+		if row.NotMeasured || row.CPUPerReq == 0 {
+			fmt.Fprintln(w, "—: not measured (CPU and memory: targets the bench starts as processes only)")
+			break
+		}
+	}
 	for _, s := range r.Searches {
-		fmt.Fprintf(w, "\nfind-max %s/%s: sustainable %.0f req/s (%.0f correct/s); stopped: %s\n", s.Target, s.Scenario, s.Sustainable, s.SustainableThroughput, s.StopReason)
-		for _, a := range s.Steps {
-			fmt.Fprintf(w, "  offered %7.0f  achieved %7.0f  correct/s %7.0f  p99 %7.2f ms  wrong %d  errors %d\n", a.OfferedRate, a.AchievedRate, a.Throughput, a.P99, a.Wrong, a.Errors)
+		down := ""
+		if s.SteppedDown {
+			down = " (stepped down: the first step broke a bound)"
+		}
+		fmt.Fprintf(w, "\nfind-max %s/%s: sustainable %.0f req/s (%.0f correct/s)%s; stopped: %s\n", s.Target, s.Scenario, s.Sustainable, s.SustainableThroughput, down, s.StopReason)
+		for i, a := range s.Steps {
+			outcome := ""
+			if i < len(s.Outcomes) {
+				outcome = "  " + s.Outcomes[i]
+			}
+			fmt.Fprintf(w, "  offered %7.0f  achieved %7.0f  correct/s %7.0f  p99 %7.2f ms  wrong %d  errors %d%s\n", a.OfferedRate, a.AchievedRate, a.Throughput, a.P99, a.Wrong, a.Errors, outcome)
 		}
 	}
 	all := append([]*Attack{}, r.Attacks...)
@@ -360,14 +387,15 @@ func sortedKeys(m map[string]float64) []string {
 
 func ratio(v float64) string {
 	if v <= 0 {
-		return "-"
+		return "—"
 	}
 	return fmt.Sprintf("%.2fx", v)
 }
 
+// opt formats a figure that may not have been measured (0): "—".
 func opt(v float64) string {
 	if v == 0 {
-		return "-"
+		return "—"
 	}
 	return fmt.Sprintf("%.1f", v)
 }
@@ -393,116 +421,4 @@ func WriteReports(dir string, r *Report) error {
 		}
 	}
 	return nil
-}
-
-// svgLines renders series of (x, y) points as a small line chart.
-func svgLines(title, xlabel, ylabel string, logX bool, series map[string][][2]float64) template.HTML {
-	const W, H, L, B = 640.0, 260.0, 50.0, 30.0
-	names := make([]string, 0, len(series))
-	maxX, maxY, minX := 0.0, 0.0, math.Inf(1)
-	tx := func(x float64) float64 {
-		if logX {
-			return -math.Log10(math.Max(1e-4, 1-x/100))
-		}
-		return x
-	}
-	for n, pts := range series {
-		names = append(names, n)
-		for _, p := range pts {
-			maxX, maxY, minX = math.Max(maxX, tx(p[0])), math.Max(maxY, p[1]), math.Min(minX, tx(p[0]))
-		}
-	}
-	sort.Strings(names)
-	if maxY == 0 {
-		maxY = 1
-	}
-	if math.IsInf(minX, 1) || maxX == minX {
-		minX, maxX = 0, maxX+1
-	}
-	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"}
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-size="11" font-family="sans-serif">`, W, H+40)
-	fmt.Fprintf(&b, `<text x="%.0f" y="12" font-weight="bold">%s</text>`, L, template.HTMLEscapeString(title))
-	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#000"/><line x1="%.0f" y1="20" x2="%.0f" y2="%.0f" stroke="#000"/>`, L, H, W-10, H, L, L, H)
-	fmt.Fprintf(&b, `<text x="4" y="30">%.3g</text><text x="4" y="%.0f">0</text><text x="%.0f" y="%.0f">%s</text><text x="4" y="%.0f">%s</text>`, maxY, H, W/2, H+B-8, template.HTMLEscapeString(xlabel), H+B+8, template.HTMLEscapeString(ylabel))
-	for i, n := range names {
-		c := colors[i%len(colors)]
-		var pts []string
-		for _, p := range series[n] {
-			x := L + (tx(p[0])-minX)/(maxX-minX)*(W-L-10)
-			y := H - p[1]/maxY*(H-20)
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x, y))
-		}
-		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="1.5" points="%s"/>`, c, strings.Join(pts, " "))
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" fill="%s">%s</text>`, L+10+float64(i%4)*150, H+B+20+float64(i/4)*12, c, template.HTMLEscapeString(n))
-	}
-	b.WriteString(`</svg>`)
-	return template.HTML(b.String()) // #nosec: every string is escaped above
-}
-
-var htmlTmpl = template.Must(template.New("report").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>mcaspec bench</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
-th{background:#eee}.bad{color:#b00;font-weight:bold}.ok{color:#070;font-weight:bold}td.l{text-align:left}</style></head><body>
-<h1>mcaspec bench</h1>
-<p>{{.R.Started.Format "2006-01-02 15:04:05 MST"}} · shard {{.R.Shard}} · {{.R.Machine.CPUs}} CPUs · {{.R.Machine.GoVersion}} · load {{.R.Machine.LoadAvg}}</p>
-<p>{{if .R.OK}}<span class="ok">no wrong answers</span>{{else}}<span class="bad">{{.R.WrongAnswers}} wrong answers</span>{{end}} · {{.R.Errors}} errors</p>
-<h2>Comparison</h2>
-<table><tr><th>scenario</th><th>target</th><th>rate/s</th><th>vs baseline</th><th>vs bare</th><th>p50 ms</th><th>p99 ms</th><th>CPU µs/req</th><th>peak RSS MB</th><th>wrong</th><th>errors</th></tr>
-{{range .R.Table}}<tr><td class="l">{{.Scenario}}</td><td class="l">{{.Target}}</td><td>{{printf "%.0f" .Rate}}{{if .Saturated}} (saturated){{end}}</td><td>{{if .VsBaseline}}{{printf "%.2fx" .VsBaseline}}{{else}}-{{end}}</td><td>{{if .VsBare}}{{printf "%.2fx" .VsBare}}{{else}}-{{end}}</td>
-<td>{{printf "%.2f" .P50}}</td><td>{{printf "%.2f" .P99}}</td>{{if .NotMeasured}}<td>not measured</td><td>not measured</td>{{else}}<td>{{printf "%.1f" .CPUPerReq}}</td><td>{{printf "%.1f" .PeakRSSMB}}</td>{{end}}<td{{if .Wrong}} class="bad"{{end}}>{{.Wrong}}</td><td>{{.Errors}}</td></tr>
-{{end}}</table>
-{{range .Charts}}<h2>{{.Title}}</h2>{{.Percentiles}}<br>{{.Throughput}}{{if .Plot}}<p><a href="{{.Plot}}">latency over time (vegeta plot)</a></p>{{end}}{{end}}
-{{if .R.Notes}}<h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
-<p>Every figure: report.json. Raw results: vegeta binary files (<code>vegeta report *.bin</code>).</p>
-</body></html>
-`))
-
-// WriteHTML writes the comparison table and, per scenario, a
-// latency-percentile chart and a throughput-over-time chart, linking
-// vegeta's latency-over-time plot.
-func (r *Report) WriteHTML(w io.Writer) error {
-	type chart struct {
-		Title                   string
-		Percentiles, Throughput template.HTML
-		Plot                    string
-	}
-	byScenario := map[string][]*Attack{}
-	var order []string
-	addA := func(a *Attack) {
-		if _, ok := byScenario[a.Scenario]; !ok {
-			order = append(order, a.Scenario)
-		}
-		byScenario[a.Scenario] = append(byScenario[a.Scenario], a)
-	}
-	for _, a := range r.Attacks {
-		addA(a)
-	}
-	for _, s := range r.Searches {
-		for _, a := range s.Steps {
-			if a.OfferedRate == s.Sustainable {
-				addA(a)
-			}
-		}
-	}
-	var charts []chart
-	for _, s := range order {
-		pct, thr := map[string][][2]float64{}, map[string][][2]float64{}
-		for _, a := range byScenario[s] {
-			pct[a.Name] = a.Percentiles
-			var pts [][2]float64
-			for _, sec := range a.Timeline {
-				pts = append(pts, [2]float64{float64(sec.T), float64(sec.Correct)})
-			}
-			thr[a.Name+" correct/s"] = pts
-		}
-		charts = append(charts, chart{Title: s,
-			Percentiles: svgLines(s+": latency by percentile", "percentile (log scale: 50, 90, 99, 99.9...)", "ms", true, pct),
-			Throughput:  svgLines(s+": correct answers per second", "seconds", "req/s", false, thr),
-			Plot:        s + "-latency.html"})
-	}
-	return htmlTmpl.Execute(w, struct {
-		R      *Report
-		Charts []chart
-	}{r, charts})
 }

@@ -51,6 +51,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	t0 := time.Now()
 	if cfg.MeasureVerify {
+		if cfg.Progress != nil {
+			fmt.Fprintln(cfg.Progress, "measuring the raw RSA-2048 verify cost")
+		}
 		ns, err := VerifyCost(ctx, cfg.Keys)
 		if err != nil {
 			return nil, err
@@ -81,6 +84,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	for _, ts := range cfg.Targets {
 		if runErr = ctx.Err(); runErr != nil {
 			break
+		}
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "starting target %s\n", ts.Name)
 		}
 		t, err := e.startTarget(ctx, ts)
 		if err != nil {
@@ -294,44 +300,6 @@ func (r *runner) one(ctx context.Context, t *running, sc Scenario, rate float64,
 
 // verifyAroundN is how many verifies measure the cost around a cold attack.
 const verifyAroundN = 1500
-
-// findMax steps the offered rate up until a bound is passed.
-func (r *runner) findMax(ctx context.Context, t *running, sc Scenario, p *plot.Plot) (*Search, error) {
-	f := r.cfg.FindMax
-	s := &Search{Target: t.spec.Name, Scenario: sc.Name}
-	rate := f.StartRate / float64(r.cfg.Shard.Count)
-	for step := 1; step <= f.MaxSteps; step++ {
-		a, err := r.one(ctx, t, sc, rate, f.StepDuration, fmt.Sprintf("%s/%s@%.0f", t.spec.Name, sc.Name, rate), p)
-		if a != nil {
-			s.Steps = append(s.Steps, a)
-		}
-		if err != nil {
-			s.StopReason = err.Error()
-			return s, err
-		}
-		errRate := 0.0
-		if a.Requests > 0 {
-			errRate = float64(a.Errors) / float64(a.Requests)
-		}
-		switch {
-		case a.Wrong > 0:
-			s.StopReason = fmt.Sprintf("%d wrong answers at %.0f/s", a.Wrong, rate)
-		case time.Duration(a.P99*float64(time.Millisecond)) > f.MaxP99:
-			s.StopReason = fmt.Sprintf("p99 %.1f ms > %v at %.0f/s", a.P99, f.MaxP99, rate)
-		case errRate > f.MaxErrorRate:
-			s.StopReason = fmt.Sprintf("error rate %.2f%% > %.2f%% at %.0f/s", errRate*100, f.MaxErrorRate*100, rate)
-		case a.Throughput < f.MinAchieved*rate:
-			s.StopReason = fmt.Sprintf("saturated: %.0f correct/s for %.0f offered", a.Throughput, rate)
-		default:
-			s.Sustainable, s.SustainableThroughput = rate, a.Throughput
-			rate *= f.Factor
-			continue
-		}
-		return s, nil
-	}
-	s.StopReason = fmt.Sprintf("step limit (%d steps) reached: the sustainable rate may be higher", f.MaxSteps)
-	return s, nil
-}
 
 func writePlot(path string, p *plot.Plot) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -70,6 +70,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	factor := fs.Float64("step-factor", bench.DefaultStepFactor, "find-max: rate multiplier per step")
 	stepDur := fs.Duration("step-duration", bench.DefaultStepDuration, "find-max: length of each step")
 	maxSteps := fs.Int("max-steps", bench.DefaultMaxSteps, "find-max: maximum steps")
+	precision := fs.Float64("precision", 0, "find-max: bisect until the highest passing and the lowest failing rate are within this ratio (default: --step-factor)")
+	budget := fs.Duration("budget", 0, "find-max: no step starts later than this after each search's first step (0: no time budget)")
 	maxP99 := fs.Duration("max-p99", bench.DefaultMaxP99, "find-max: p99 latency bound; with --merge, when given: the bound on each merged attack's p99")
 	maxErr := fs.Float64("max-error-rate", bench.DefaultMaxErrorRate, "find-max: error-rate bound (0..1); with --merge, when given: the bound on each merged attack's error rate")
 	cacheSize := fs.Int("cache-size", bench.DefaultShortCacheSize, "cache size of the in-process reference (sizes the warm and cold pools)")
@@ -134,7 +136,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if *findMax {
-		cfg.FindMax = &bench.FindMax{StartRate: *startRate, Factor: *factor, StepDuration: *stepDur, MaxSteps: *maxSteps, MaxP99: *maxP99, MaxErrorRate: *maxErr}
+		cfg.FindMax = &bench.FindMax{StartRate: *startRate, Factor: *factor, StepDuration: *stepDur, MaxSteps: *maxSteps, MaxP99: *maxP99, MaxErrorRate: *maxErr, Precision: *precision, Budget: *budget}
 	}
 	specs := []string(compare)
 	if len(specs) == 0 && len(running) == 0 {
@@ -165,10 +167,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	cfg.SinkListen, cfg.SinkURL = *sinkListen, *sinkURL
-	if !*quiet {
+	line := progressLine(stderr)
+	switch {
+	case *quiet:
+	case line.Enabled(): // a terminal: one status line
+		cfg.Progress = line
+	default: // a log: every progress line
 		cfg.Progress = stderr
 	}
 	rep, runErr := bench.Run(ctx, cfg)
+	line.Clear()
 	if errors.Is(runErr, bench.ErrConfig) {
 		return fmt.Errorf("%w: %w", errUsage, runErr)
 	}

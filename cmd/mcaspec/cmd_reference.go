@@ -36,6 +36,7 @@ func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	downstreamHosts := fs.String("downstream-hosts", "", "comma-separated host[:port] that propagate and service-call may call (overrides MCA_DOWNSTREAM_HOSTS; default loopback only)")
 	timeout := fs.Duration("downstream-timeout", target.DefaultDownstreamTimeout, "timeout of propagate and service-call downstream requests")
 	verbose := fs.Bool("v", false, "log rejections and key fetch failures to stderr")
+	cacheSize := fs.Int("cache-size", 0, "size of each validator cache (0: the default, reference.DefaultCacheSize; negative: no cache)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -72,6 +73,9 @@ func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		cfg.Listen = *listenAddr
 	}
 	cfg.DownstreamTimeout = *timeout
+	if *cacheSize != 0 {
+		cfg.Validator.CacheSize = *cacheSize
+	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -4,14 +4,25 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/internal/termline"
 )
 
 func init() {
 	register(command{name: "run", summary: "the main job: whole suite + short benchmark against the built-in reference target", run: runMainJob})
+}
+
+// progressLine is a status line on w when w is a terminal (else it drops
+// what it is given: logs keep the results only).
+func progressLine(w io.Writer) *termline.Line {
+	if f, ok := w.(*os.File); ok {
+		return termline.New(f)
+	}
+	return &termline.Line{}
 }
 
 // DefaultRunOut is where the main job writes its reports.
@@ -45,7 +56,7 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 		return cerr
 	}
 	if !*noBench {
-		if err := runShortBench(ctx, filepath.Join(*out, "bench"), stdout, stderr); err != nil {
+		if err := runShortBench(ctx, filepath.Join(*out, "bench"), stdout, progressLine(stderr)); err != nil {
 			return err
 		}
 	}
