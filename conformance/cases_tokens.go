@@ -202,32 +202,45 @@ func signatureCases() []Case {
 		c("SIG-004", "One bit flipped in the signature", sigRule, []string{refRFC8725s33}, tf.FlipBit(tf.SegSignature)),
 		c("SIG-005", "Signature stripped (trailing dot kept)", sigRule, []string{refRFC8725s33}, tf.SignatureStripped()),
 	}
-	n := 6
-	for _, keep := range []bool{false, true} {
-		for _, s := range tf.AlgNoneSpellings {
-			v := "empty signature"
-			if keep {
-				v = "original RS256 signature"
-			}
-			out = append(out, c(fmt.Sprintf("SIG-%03d", n), fmt.Sprintf("alg %q with %s", s, v), algRule, []string{refRFC8725s2, "RFC 7518 §3.6"}, tf.AlgNone(s, keep)))
-			n++
+	// Every ID is a literal: adding a spelling or a key form takes the next
+	// free number (conformance/testdata/ids.golden), never renumbers these.
+	none := func(id, spelling string, keepSig bool) Case {
+		v := "empty signature"
+		if keepSig {
+			v = "original RS256 signature"
 		}
+		return c(id, fmt.Sprintf("alg %q with %s", spelling, v), algRule, []string{refRFC8725s2, "RFC 7518 §3.6"}, tf.AlgNone(spelling, keepSig))
 	}
-	for _, f := range tf.KeyForms {
-		out = append(out, c(fmt.Sprintf("SIG-%03d", n), "HS256 keyed with the AZ public key as "+f, algRule+" HS256 keyed with the public key is the classic key-confusion forgery.", []string{refRFC8725s2, "CVE-2015-9235 (jsonwebtoken key confusion)"}, tf.HS256WithPublicKey(f)))
-		n++
+	hs256 := func(id, form string) Case {
+		return c(id, "HS256 keyed with the AZ public key as "+form, algRule+" HS256 keyed with the public key is the classic key-confusion forgery.", []string{refRFC8725s2, "CVE-2015-9235 (jsonwebtoken key confusion)"}, tf.HS256WithPublicKey(form))
 	}
 	out = append(out,
-		c(fmt.Sprintf("SIG-%03d", n), "HS256 with an empty secret", algRule, []string{refRFC8725s2}, tf.HS256EmptySecret()),
-		c(fmt.Sprintf("SIG-%03d", n+1), "RS512 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("RS512")),
-		c(fmt.Sprintf("SIG-%03d", n+2), "PS256 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("PS256")),
-		c(fmt.Sprintf("SIG-%03d", n+3), "RS384 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("RS384")),
-		c(fmt.Sprintf("SIG-%03d", n+4), "Attacker key embedded as jpk", keyRule, []string{"RFC 8725 §3.10", "protocol.md: tokens carry the AZ key in jpk"}, tf.EmbeddedKey(tf.EmbedJPK, nil)),
-		c(fmt.Sprintf("SIG-%03d", n+5), "Attacker key embedded as jwk", keyRule, []string{"RFC 7515 §4.1.3", "CVE-2018-0114"}, tf.EmbeddedKey(tf.EmbedJWK, nil)),
-		c(fmt.Sprintf("SIG-%03d", n+6), "Attacker certificate embedded as x5c", keyRule, []string{"RFC 7515 §4.1.6"}, tf.EmbeddedKey(tf.EmbedX5C, nil)),
-		c(fmt.Sprintf("SIG-%03d", n+9), "alg ES256 with the psychic signature r = s = 0", algRule, []string{refRFC8725s2, "CVE-2022-21449"}, tf.PsychicES256()),
+		none("SIG-006", "none", false),
+		none("SIG-007", "None", false),
+		none("SIG-008", "NONE", false),
+		none("SIG-009", "nOnE", false),
+		none("SIG-010", "none", true),
+		none("SIG-011", "None", true),
+		none("SIG-012", "NONE", true),
+		none("SIG-013", "nOnE", true),
+		hs256("SIG-014", tf.KeyPKCS1PEM),
+		hs256("SIG-015", tf.KeyPKCS1PEMNoNewline),
+		hs256("SIG-016", tf.KeySPKIPEM),
+		hs256("SIG-017", tf.KeySPKIPEMNoNewline),
+		hs256("SIG-018", tf.KeyPKCS1DER),
+		hs256("SIG-019", tf.KeySPKIDER),
+		hs256("SIG-020", tf.KeyPublicKeyJSON),
+		c("SIG-021", "HS256 with an empty secret", algRule, []string{refRFC8725s2}, tf.HS256EmptySecret()),
+		c("SIG-022", "RS512 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("RS512")),
+		c("SIG-023", "PS256 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("PS256")),
+		c("SIG-024", "RS384 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("RS384")),
+		c("SIG-025", "Attacker key embedded as jpk", keyRule, []string{"RFC 8725 §3.10", "protocol.md: tokens carry the AZ key in jpk"}, tf.EmbeddedKey(tf.EmbedJPK, nil)),
+		c("SIG-026", "Attacker key embedded as jwk", keyRule, []string{"RFC 7515 §4.1.3", "CVE-2018-0114"}, tf.EmbeddedKey(tf.EmbedJWK, nil)),
+		c("SIG-027", "Attacker certificate embedded as x5c", keyRule, []string{"RFC 7515 §4.1.6"}, tf.EmbeddedKey(tf.EmbedX5C, nil)),
+		c("SIG-030", "alg ES256 with the psychic signature r = s = 0", algRule, []string{refRFC8725s2, "CVE-2022-21449"}, tf.PsychicES256()),
+		keyURLCase("SIG-028", tf.URLJKU, "jwks.json"),
+		keyURLCase("SIG-029", tf.URLX5U, "cert.pem"),
 	)
-	out = append(out, keyURLCase(fmt.Sprintf("SIG-%03d", n+7), tf.URLJKU, "jwks.json"), keyURLCase(fmt.Sprintf("SIG-%03d", n+8), tf.URLX5U, "cert.pem"))
 	return out
 }
 
