@@ -262,3 +262,56 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+// Closest returns up to n catalogue IDs nearest to id, for "did you
+// mean" messages: the smallest edit distance (ignoring case) first, IDs
+// of the same area prefix before others at the same distance.
+func Closest(cases []Case, id string, n int) []string {
+	want := strings.ToUpper(strings.TrimSpace(id))
+	prefix, _, _ := strings.Cut(want, "-")
+	type cand struct {
+		id        string
+		d         int
+		samePrefx bool
+	}
+	var cs []cand
+	for _, c := range cases {
+		p, _, _ := strings.Cut(c.ID, "-")
+		cs = append(cs, cand{c.ID, editDistance(want, c.ID), p == prefix})
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].d != cs[j].d {
+			return cs[i].d < cs[j].d
+		}
+		if cs[i].samePrefx != cs[j].samePrefx {
+			return cs[i].samePrefx
+		}
+		return cs[i].id < cs[j].id
+	})
+	var out []string
+	for _, c := range cs[:min(n, len(cs))] {
+		out = append(out, c.id)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -128,8 +128,13 @@ Examples:
 		}
 	}
 	if focus != "" {
-		for _, id := range strings.Split(focus, ",") {
-			r.focus = append(r.focus, strings.TrimSpace(id))
+		if r.focus, err = parseFocus(focus); err != nil {
+			return err
+		}
+	}
+	if h.TargetURL != "" {
+		if err := harness.CheckTargetURL(h.TargetURL); err != nil {
+			return fmt.Errorf("%w: --target: %v", errUsage, err)
 		}
 	}
 	if *printContract {
@@ -144,6 +149,34 @@ Examples:
 	}
 	_, err = r.run(ctx, stdout, stderr)
 	return err
+}
+
+// parseFocus splits --focus into case IDs; an ID the catalogue does not
+// have is a usage error naming the closest ones.
+func parseFocus(focus string) ([]string, error) {
+	cases := conformance.Catalogue()
+	known := map[string]bool{}
+	for _, c := range cases {
+		known[c.ID] = true
+	}
+	var ids, unknown []string
+	for _, id := range strings.Split(focus, ",") {
+		id = strings.TrimSpace(id)
+		switch {
+		case id == "":
+		case known[id]:
+			ids = append(ids, id)
+		default:
+			unknown = append(unknown, fmt.Sprintf("%q (closest: %s)", id, strings.Join(conformance.Closest(cases, id, 3), ", ")))
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("%w: --focus: no such case %s; see 'mcaspec conformance --list' or docs/CASES.md", errUsage, strings.Join(unknown, ", "))
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w: --focus %q names no case ID", errUsage, focus)
+	}
+	return ids, nil
 }
 
 func listCases(w io.Writer, r conformanceRun, p conformance.Profile) error {

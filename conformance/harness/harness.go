@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -105,10 +106,34 @@ type Session struct {
 // ErrTargetDown is wrapped when the target cannot be started or reached.
 var ErrTargetDown = errors.New("target unavailable")
 
+// ErrBadTargetURL is wrapped by CheckTargetURL.
+var ErrBadTargetURL = errors.New("bad target URL")
+
+// CheckTargetURL checks that u is an absolute http or https URL with a
+// host, such as http://127.0.0.1:3000 (any host: the product tests targets
+// wherever they run).
+func CheckTargetURL(u string) error {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || p.Scheme != "http" && p.Scheme != "https":
+		return fmt.Errorf("%w %q: want an http:// or https:// URL such as http://127.0.0.1:3000", ErrBadTargetURL, u)
+	case p.Host == "":
+		return fmt.Errorf("%w %q: no host; want a URL such as http://127.0.0.1:3000", ErrBadTargetURL, u)
+	case p.RawQuery != "" || p.Fragment != "":
+		return fmt.Errorf("%w %q: a base URL has no query or fragment", ErrBadTargetURL, u)
+	}
+	return nil
+}
+
 // Prepare starts everything a run needs. Close the session when done.
 func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	if _, err := conformance.ParseProfile(string(cfg.Profile)); err != nil {
 		return nil, err
+	}
+	if cfg.TargetURL != "" {
+		if err := CheckTargetURL(cfg.TargetURL); err != nil {
+			return nil, err
+		}
 	}
 	n := 0
 	for _, v := range []string{cfg.TargetURL, cfg.TargetCmd, cfg.TargetImage} {
