@@ -12,8 +12,11 @@ import (
 type Recipe interface {
 	// Describe says in words how the request is made (printed in docs and reports).
 	Describe() string
-	// Execute runs the case's requests and returns what it saw. An error
-	// wrapping ErrSetup is a harness problem; a *SkipError skips the case.
+	// Execute runs the case's requests and returns what it saw. A
+	// *SkipError skips the case; any other error is a harness fault and
+	// makes the case ERROR (wrap ErrSetup). What the target did wrong,
+	// including refusing a valid token during set-up, is recorded in the
+	// observation (Failf) instead, so it stays a FAIL.
 	Execute(ctx context.Context, e *Env) (*Observation, error)
 }
 

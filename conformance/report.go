@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -87,6 +88,52 @@ func (r *RunReport) Failed(nonStrict bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Errored lists the IDs of the cases the harness could not run (ERROR), sorted.
+func (r *RunReport) Errored() []string {
+	var out []string
+	for _, x := range r.Results {
+		if x.Verdict == Errored {
+			out = append(out, x.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Exit codes of a conformance run (the mcaspec CLI exits with them).
+const (
+	// ExitPassed: every case ran and no MUST failed.
+	ExitPassed = 0
+	// ExitFailed: a MUST failed (or a SHOULD with failOnNonStrict), or the
+	// run differs from its baseline.
+	ExitFailed = 1
+	// ExitInvalid: the run says nothing reliable: calibration failed, no
+	// case matched, the target was unavailable or unresponsive, or a case
+	// ERRORed (the harness could not run it).
+	ExitInvalid = 3
+)
+
+// Outcome decides a finished run's exit code and says why in one line
+// ("" when it passed). Calibration failures and empty runs are decided by
+// the caller, which saw them happen.
+func (r *RunReport) Outcome(failOnNonStrict bool) (int, string) {
+	var why []string
+	code := ExitPassed
+	if b := r.Baseline; b != nil && len(b.New)+len(b.Stale) > 0 {
+		code = ExitFailed
+		why = append(why, fmt.Sprintf("the run differs from the baseline %s: new %v, stale %v", b.File, b.New, b.Stale))
+	}
+	if failed := r.Failed(failOnNonStrict); r.Baseline == nil && len(failed) > 0 {
+		code = ExitFailed
+		why = append(why, fmt.Sprintf("%d case(s) failed: %s", len(failed), strings.Join(failed, " ")))
+	}
+	if errored := r.Errored(); len(errored) > 0 {
+		code = ExitInvalid
+		why = append(why, fmt.Sprintf("the harness could not run %d case(s) (ERROR, not a verdict on the target): %s", len(errored), strings.Join(errored, " ")))
+	}
+	return code, strings.Join(why, "; ")
 }
 
 // WriteJSON writes the report as indented JSON.

@@ -22,11 +22,21 @@ type Verdict string
 // Verdicts.
 const (
 	Pass          Verdict = "PASS"
-	Fail          Verdict = "FAIL"          // a MUST broken (or the harness could not run the case)
+	Fail          Verdict = "FAIL"          // a MUST broken by the target
 	NonStrict     Verdict = "NON-STRICT"    // a SHOULD missed
 	Informational Verdict = "INFORMATIONAL" // behaviour recorded, never a failure
 	Skipped       Verdict = "SKIPPED"       // not run, with the reason
+	// Errored: the harness could not run the case (it could not register an
+	// app, mint, drive the AZ, or hit a bug of its own). It says nothing
+	// about the target: never a FAIL, never a caught mutant, and a run with
+	// one is incomplete (exit code 3).
+	Errored Verdict = "ERROR"
 )
+
+// Verdicts lists every verdict in the order reports show them.
+func Verdicts() []Verdict {
+	return []Verdict{Pass, Fail, NonStrict, Informational, Skipped, Errored}
+}
 
 // Defaults of a Runner.
 const (
@@ -73,8 +83,13 @@ type Runner struct {
 	seq atomic.Int64
 }
 
-// ErrSetup marks errors of the harness itself, not of the target.
+// ErrSetup marks errors of the harness itself, not of the target: a recipe
+// that returns any error (this one or another) makes its case ERROR.
 var ErrSetup = errors.New("harness setup")
+
+// ErrHarness marks a bug of the harness found while running a case (a
+// recipe that panicked).
+var ErrHarness = errors.New("harness bug")
 
 // Result is the outcome of one case.
 type Result struct {
@@ -121,9 +136,7 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 		return res
 	}
 	start := time.Now()
-	env := &Env{r: r, caseID: c.ID}
-	defer env.cleanup()
-	obs, err := c.Recipe.Execute(ctx, env)
+	obs, err := r.execute(ctx, c)
 	res.Duration = Duration(time.Since(start))
 	if obs == nil {
 		obs = &Observation{}
@@ -135,7 +148,7 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 		res.Verdict, res.Reason = Skipped, skip.Reason
 		return res
 	case err != nil:
-		res.Verdict, res.Reason = Fail, "harness error: "+err.Error()
+		res.Verdict, res.Reason = Errored, "harness error (not a verdict on the target): "+err.Error()
 		return res
 	}
 	matched, why := r.judge(exp.Outcomes, obs)
@@ -150,6 +163,19 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 		res.Verdict, res.Reason = Fail, why
 	}
 	return res
+}
+
+// execute runs the recipe; a panic in it is the harness's own bug and
+// comes back as an error wrapping ErrHarness.
+func (r *Runner) execute(ctx context.Context, c Case) (obs *Observation, err error) {
+	env := &Env{r: r, caseID: c.ID}
+	defer env.cleanup()
+	defer func() {
+		if p := recover(); p != nil {
+			obs, err = nil, fmt.Errorf("%w: recipe of %s panicked: %v", ErrHarness, c.ID, p)
+		}
+	}()
+	return c.Recipe.Execute(ctx, env)
 }
 
 func (r *Runner) skipReason(c *Case) string {

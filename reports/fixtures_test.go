@@ -290,6 +290,14 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 		"When the AZ does not answer, the target MUST fail closed (401/5xx) within the response bound, never accept.",
 		conformance.Must, prof, outs(conformance.FailClosed), "fresh app; AZ publickey endpoint hangs; valid pair",
 		v, reason, obsOf(p, x), 7012*ms))
+
+	// KEY-005: the harness could not register the case's app (ERROR, npm run only).
+	if variant == "npm" {
+		rs = append(rs, result("KEY-005", "keys", "AZ key endpoint hangs",
+			"When the AZ's key endpoint fails (hangs) the target MUST fail closed — 401, 500 or 503, never 200 — within a bounded time.",
+			conformance.Must, prof, outs(conformance.FailClosed), "fresh app whose publickey endpoint hangs; one valid pair",
+			conformance.Errored, "harness error (not a verdict on the target): harness setup: add app: fakeaz: generating a signing key: entropy source failed", &conformance.Observation{}, 1*ms))
+	}
 	return rs
 }
 

@@ -73,6 +73,8 @@ type targetView struct {
 	Counts     []countView
 	Areas      []areaView
 	MustFails  []*caseView
+	// Errors are the cases the harness could not run (ERROR).
+	Errors []*caseView
 }
 
 type countView struct {
@@ -216,8 +218,11 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 		for _, res := range g.Results {
 			cv := buildCase(t.Anchor, res)
 			a.Cases = append(a.Cases, cv)
-			if res.Verdict == conformance.Fail {
+			switch res.Verdict {
+			case conformance.Fail:
 				t.MustFails = append(t.MustFails, cv)
+			case conformance.Errored:
+				t.Errors = append(t.Errors, cv)
 			}
 		}
 		t.Areas = append(t.Areas, a)
@@ -259,7 +264,7 @@ func buildCase(target string, r *conformance.Result) *caseView {
 		Verdict: string(r.Verdict), Class: verdictClass(r.Verdict), Reason: r.Reason, Rule: r.Rule,
 		Refs: r.Refs, Recipe: r.Recipe, Expected: joinOutcomes(r.Expected), Profile: string(r.Profile),
 		Duration: fmtDuration(time.Duration(r.Duration)),
-		Open:     r.Verdict == conformance.Fail,
+		Open:     r.Verdict == conformance.Fail || r.Verdict == conformance.Errored,
 	}
 	o := r.Observed
 	if o == nil {

@@ -34,9 +34,7 @@ const (
 )
 
 // verdictOrder is the order verdicts are counted and shown in.
-var verdictOrder = []conformance.Verdict{
-	conformance.Pass, conformance.Fail, conformance.NonStrict, conformance.Informational, conformance.Skipped,
-}
+var verdictOrder = conformance.Verdicts()
 
 // verdictClass is the CSS class of a verdict.
 func verdictClass(v conformance.Verdict) string {
@@ -51,6 +49,8 @@ func verdictClass(v conformance.Verdict) string {
 		return "info"
 	case conformance.Skipped:
 		return "skipped"
+	case conformance.Errored:
+		return "error"
 	}
 	return "unknown"
 }

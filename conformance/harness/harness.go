@@ -83,6 +83,10 @@ type Config struct {
 	// WrapTarget wraps the in-process reference target's handler (mutants
 	// with target-level bugs; leave nil for the real reference).
 	WrapTarget func(http.Handler) http.Handler
+	// AZOptions are extra options for the harness's own fakeaz (tests use
+	// them to provoke harness faults, e.g. a key generator that fails so
+	// app registration fails; leave nil).
+	AZOptions []fakeaz.Option
 	// TargetLog receives the target's output (optional).
 	TargetLog io.Writer
 	// Log receives fakeaz's request log (optional; default: discarded).
@@ -173,7 +177,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	az := fakeaz.New(fakeaz.WithLogger(logger))
+	az := fakeaz.New(append([]fakeaz.Option{fakeaz.WithLogger(logger)}, cfg.AZOptions...)...)
 	if err := az.Err(); err != nil {
 		return s, err
 	}

@@ -103,11 +103,16 @@ func judge(o Options, col *Collector, r conformance.Result) {
 	want, listed := o.Baseline[r.ID]
 	failing := r.Verdict == conformance.Fail || (o.FailOnNonStrict && r.Verdict == conformance.NonStrict)
 	switch {
+	case r.Area == "calibration" && r.Verdict == conformance.Errored:
+		col.Aborted = fmt.Sprintf("calibration case %s (%s) could not be run, the harness failed: %s\n", r.ID, r.Title, r.Reason)
+		AbortSuite("the run is invalid, not 'all passed': " + col.Aborted)
 	case r.Area == "calibration" && r.Verdict != conformance.Pass:
 		col.Aborted = o.Session.Diagnose(r)
 		AbortSuite("the run is invalid, not 'all passed': " + col.Aborted)
 	case r.Verdict == conformance.Skipped:
 		Skip(r.Reason)
+	case r.Verdict == conformance.Errored:
+		Fail("harness ERROR, not a verdict on the target: " + r.Explain())
 	case listed && r.Verdict == want:
 		AddReportEntry("baseline", "expected "+string(want)+" (listed in the baseline)")
 	case listed:
