@@ -34,7 +34,7 @@ func calibrationCases() []Case {
 	return []Case{
 		{ID: "CAL-001", Area: "calibration", Title: "A valid access and id token pair is accepted",
 			Rule: "A valid RS256 access token with its id token, for the app in the URL, MUST be accepted with the security context of the id token.",
-			Refs: []string{refSeedCtx, refCases + " C (calibration)"}, Expect: same(Must, Accepted),
+			Refs: []string{refSeedCtx, refSeedVerify}, Expect: same(Must, Accepted),
 			Recipe: Tokens{}},
 		{ID: "CAL-002", Area: "calibration", Title: "A valid access token alone is accepted",
 			Rule: "A valid access token without an id token MUST be accepted; imf.sub is the access token's prn and the three objects are {}.",
@@ -117,7 +117,7 @@ func headerCases() []Case {
 			Recipe: Tokens{Query: func(a string) string { return "?access_token=" + a }, FormatDoc: "Bearer <access> <id> plus ?access_token=<access>"}},
 		{ID: "HDR-019", Area: "header", Title: "A 90 KiB Authorization header",
 			Rule:   "A very large header (a validly signed token with a 64 KiB claim) MUST be refused with a 4xx quickly, without a crash.",
-			Refs:   []string{refCases + " A", "RFC 6585 §5 (431)"},
+			Refs:   []string{refHygiene, "RFC 6585 §5 (431)"},
 			Expect: same(Must, Rejected),
 			Recipe: Tokens{Access: muts(tf.Oversized(64 << 10))}},
 		{ID: "HDR-020", Area: "header", Title: "An empty Authorization header",
@@ -181,7 +181,7 @@ func structureCases() []Case {
 			Recipe: Tokens{Access: muts(tf.RetypeClaim("iat", tf.TypeString))}},
 		Case{ID: "STR-030", Area: "structure", Title: "Access token without prn",
 			Rule: "An access token names its client in prn; without it the request has no subject and MUST be refused.",
-			Refs: []string{"protocol.md: access token claims iss, aud, exp, iat, prn", refSeedCtx}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)),
+			Refs: []string{refSeedCtx, "RFC 7519 §4.1.2 (sub: the principal the token is about)"}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)),
 			Recipe: Tokens{NoID: true, Access: muts(tf.WithoutClaim("prn"))}},
 	)
 	return out
@@ -234,7 +234,7 @@ func signatureCases() []Case {
 		c("SIG-022", "RS512 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("RS512")),
 		c("SIG-023", "PS256 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("PS256")),
 		c("SIG-024", "RS384 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("RS384")),
-		c("SIG-025", "Attacker key embedded as jpk", keyRule, []string{"RFC 8725 §3.10", "protocol.md: tokens carry the AZ key in jpk"}, tf.EmbeddedKey(tf.EmbedJPK, nil)),
+		c("SIG-025", "Attacker key embedded as jpk", keyRule, []string{"RFC 8725 §3.10", "fakeaz/README.md §Decisions where the protocol is silent (tokens carry jpk)"}, tf.EmbeddedKey(tf.EmbedJPK, nil)),
 		c("SIG-026", "Attacker key embedded as jwk", keyRule, []string{"RFC 7515 §4.1.3", "CVE-2018-0114"}, tf.EmbeddedKey(tf.EmbedJWK, nil)),
 		c("SIG-027", "Attacker certificate embedded as x5c", keyRule, []string{"RFC 7515 §4.1.6"}, tf.EmbeddedKey(tf.EmbedX5C, nil)),
 		c("SIG-030", "alg ES256 with the psychic signature r = s = 0", algRule, []string{refRFC8725s2, "CVE-2022-21449"}, tf.PsychicES256()),
@@ -253,15 +253,15 @@ func timeCases() []Case {
 		{ID: "TIM-003", Area: "time", Title: "exp equal to now", Rule: "The current time MUST be before exp (RFC 7519 §4.1.4): exp == now is expired (a clock leeway makes this a SHOULD in mca).",
 			Refs: []string{"RFC 7519 §4.1.4"}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.ExpiresIn(0))}},
 		{ID: "TIM-004", Area: "time", Title: "No exp claim", Rule: "An access token without exp never dies when stolen: it MUST be refused (RFC 9068 §4); SHOULD in mca.",
-			Refs: []string{refRFC9068, "protocol.md: exp checked"}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.NoExp())}},
+			Refs: []string{refRFC9068, refSeedVerify}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.NoExp())}},
 		{ID: "TIM-005", Area: "time", Title: "nbf an hour in the future", Rule: "A token MUST NOT be accepted before its nbf (RFC 7519 §4.1.5) in strict; recorded in mca.",
 			Refs: []string{"RFC 7519 §4.1.5"}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.NotYetValid(time.Hour))}},
 		{ID: "TIM-006", Area: "time", Title: "iat an hour in the future", Rule: "A token issued in the future is suspicious; what the target does is recorded.",
 			Refs: []string{"RFC 7519 §4.1.6"}, Expect: same(Info, Observed), Recipe: Tokens{Access: muts(tf.IssuedIn(time.Hour))}},
 		{ID: "TIM-007", Area: "time", Title: "Clock leeway, measured", Rule: "The target's tolerance for expired tokens is measured, not assumed: tokens expired by 1 s to 5 min are sent and the largest accepted is reported.",
-			Refs: []string{refCases + " E", "RFC 7519 §4.1.4 (small leeway)"}, Expect: same(Info, Observed), Recipe: leewayRecipe()},
+			Refs: []string{"RFC 7519 §4.1.4 (small leeway)"}, Expect: same(Info, Observed), Recipe: leewayRecipe()},
 		{ID: "TIM-008", Area: "time", Title: "A cached valid token is refused once it expires", Rule: "A token accepted (and cached) while valid MUST be refused once its exp passes: a cache TTL never outlives exp.",
-			Refs: []string{refSeedCache, refCases + " E"}, Expect: must401i, Recipe: cachedExpiryRecipe()},
+			Refs: []string{refSeedCache, "RFC 7519 §4.1.4"}, Expect: must401i, Recipe: cachedExpiryRecipe()},
 		{ID: "TIM-009", Area: "time", Title: "An expired id token with a valid access token", Rule: "The id token's exp is checked like the access token's: an expired id token MUST be refused as invalid_token.",
 			Refs: []string{refSeedInvalid, "OIDC Core §3.1.3.7 (10)"}, Expect: must401i, Recipe: Tokens{ID: muts(tf.ExpiredBy(time.Hour))}},
 	}
@@ -271,11 +271,11 @@ func audienceCases() []Case {
 	near := func(id, kind string) Case {
 		return Case{ID: id, Families: mcaOnly, Area: "audience", Title: "aud is a near miss of the app id (" + kind + ")",
 			Rule: "aud MUST equal the app id exactly: a near miss (" + kind + ") MUST be refused as invalid_token.",
-			Refs: []string{refRFC7519 + " aud", refSeedInvalid}, Expect: must401i, Recipe: Tokens{Access: muts(tf.AudNearMiss(kind))}}
+			Refs: []string{refRFC7519 + " aud", refSeedAud}, Expect: must401i, Recipe: Tokens{Access: muts(tf.AudNearMiss(kind))}}
 	}
 	return []Case{
 		{ID: "AUD-001", Families: mcaOnly, Area: "audience", Title: "aud is another app id", Rule: "aud MUST equal the app id: a token for another app MUST be refused as invalid_token.",
-			Refs: []string{refRFC7519 + " aud", refSeedInvalid}, Expect: must401i, Recipe: Tokens{Access: muts(tf.WrongAud(tf.DefaultOtherAppID))}},
+			Refs: []string{refRFC7519 + " aud", refSeedAud}, Expect: must401i, Recipe: Tokens{Access: muts(tf.WrongAud(tf.DefaultOtherAppID))}},
 		near("AUD-002", tf.AudPrefix),
 		near("AUD-003", tf.AudSuffix),
 		near("AUD-004", tf.AudUpperCase),
@@ -309,7 +309,7 @@ func idTokenCases() []Case {
 		c("IDT-004", "Id token with HS256 keyed with the AZ public key", tf.HS256WithPublicKey(tf.KeyPKCS1PEM)),
 		c("IDT-005", "Id token that is not a JWS", tf.SegmentCount(2)),
 		{ID: "IDT-006", Area: "idtoken", Title: "Id token of another client", Rule: "The id token MUST belong to the access token's client (sub ends with the access token's prn) in strict; recorded in mca.",
-			Refs: []string{"protocol.md: sub is ::<clientId> / <realm>:<user>:<clientId>", "RFC 8725 §3.12"}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)),
+			Refs: []string{"OIDC Core §3.1.3.7", "RFC 8725 §3.12", refSeedCtx}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)),
 			Recipe: Procedure{Doc: "access token of client A with a valid id token of client B", Fn: otherClientIDToken}},
 		{ID: "IDT-007", Area: "idtoken", Title: "Access and id token swapped", Rule: "What the target does when the id token comes first is recorded.",
 			Refs: []string{refSeedHeader}, Expect: same(Info, Observed),
@@ -319,7 +319,7 @@ func idTokenCases() []Case {
 		{ID: "IDT-009", Area: "idtoken", Title: "Security context without an id token", Rule: "Without an id token, imf.sub MUST be the access token's prn and imf.user, imf.device, imf.application MUST be {}.",
 			Refs: []string{refSeedCtx}, Expect: same(Must, Accepted), Recipe: Tokens{NoID: true}},
 		{ID: "IDT-010", Area: "idtoken", Title: "No context leaks between concurrent requests", Rule: "Under concurrency every request MUST get the security context of its own tokens, never another request's.",
-			Refs: []string{refSeedCtx, refCases + " G"}, Expect: same(Must, Accepted), Recipe: Procedure{Doc: "24 concurrent requests, each with its own client and user", Fn: concurrentContexts}},
+			Refs: []string{refSeedCtx, refProtected}, Expect: same(Must, Accepted), Recipe: Procedure{Doc: "24 concurrent requests, each with its own client and user", Fn: concurrentContexts}},
 		{ID: "IDT-011", Area: "idtoken", Title: "Id token without exp", Rule: "An id token without exp MUST be refused in strict (OIDC Core §2: exp is REQUIRED); SHOULD in mca.",
 			Refs: []string{"OIDC Core §2", refRFC9068}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)), Recipe: Tokens{ID: muts(tf.NoExp())}},
 	}

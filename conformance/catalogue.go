@@ -62,22 +62,22 @@ const (
 
 // Area groups cases; its Prefix starts every case ID of the area.
 type Area struct {
-	Key, Prefix, Title, Section string
+	Key, Prefix, Title string
 }
 
-// Areas, in run order. Section names the part of shared/cases.md they cover.
+// Areas, in run order.
 var Areas = []Area{
-	{"calibration", "CAL", "Calibration", "C (valid RS256, run first)"},
-	{"header", "HDR", "Header syntax", "A"},
-	{"structure", "STR", "Token structure", "B"},
-	{"signature", "SIG", "Signature and algorithm", "C"},
-	{"time", "TIM", "Time claims", "E"},
-	{"audience", "AUD", "Audience and issuer", "F"},
-	{"idtoken", "IDT", "Id token pairing and security context", "G"},
-	{"cache", "CCH", "Caching", "H"},
-	{"keys", "KEY", "Keys: retrieval, caching, rotation", "D"},
-	{"propagation", "PRP", "Propagation and service tokens", "I"},
-	{"resilience", "RES", "Resilience", "J"},
+	{"calibration", "CAL", "Calibration"},
+	{"header", "HDR", "Header syntax"},
+	{"structure", "STR", "Token structure"},
+	{"signature", "SIG", "Signature and algorithm"},
+	{"time", "TIM", "Time claims"},
+	{"audience", "AUD", "Audience and issuer"},
+	{"idtoken", "IDT", "Id token pairing and security context"},
+	{"cache", "CCH", "Caching"},
+	{"keys", "KEY", "Keys: retrieval, caching, rotation"},
+	{"propagation", "PRP", "Propagation and service tokens"},
+	{"resilience", "RES", "Resilience"},
 }
 
 // AreaByKey returns the area with that key.
@@ -148,7 +148,9 @@ type Case struct {
 	Title string
 	// Rule is the rule sentence, with MUST/SHOULD as in the strict profile.
 	Rule string
-	// Refs are references: RFC sections, the seed README, shared/cases.md.
+	// Refs are references a user can open: RFC or OIDC sections, CVEs,
+	// documents of this repository with a section (§Heading), including
+	// docs/SEED-README.md, which quotes the seed strategy's README.
 	Refs   []string
 	Expect map[Profile]Expect
 	Needs  []Need

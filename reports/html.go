@@ -87,7 +87,6 @@ type areaView struct {
 	Anchor  string
 	Title   string
 	Key     string
-	Section string
 	Cases   []*caseView
 }
 
@@ -214,7 +213,7 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 		t.Counts = append(t.Counts, countView{Verdict: string(v), Class: "unknown", N: c[v]})
 	}
 	for _, g := range groupByArea(r.Results) {
-		a := areaView{Anchor: t.Anchor + "-area-" + anchorSafe(g.Area.Key), Title: g.Area.Title, Key: g.Area.Key, Section: g.Area.Section}
+		a := areaView{Anchor: t.Anchor + "-area-" + anchorSafe(g.Area.Key), Title: g.Area.Title, Key: g.Area.Key}
 		for _, res := range g.Results {
 			cv := buildCase(t.Anchor, res)
 			a.Cases = append(a.Cases, cv)

@@ -58,7 +58,7 @@ func docCases() []conformance.Case {
 			Expect: map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Should, Outcomes: []conformance.Outcome{conformance.BadRequest}}, conformance.Strict: {Level: conformance.Should, Outcomes: []conformance.Outcome{conformance.BareChallenge}}},
 			Recipe: conformance.Tokens{NoID: true, Format: func(a, _ string) []string { return []string{"Basic " + a} }, FormatDoc: "Basic <access>"}},
 		{ID: "KEY-004", Area: "keys", Title: "Key rotation", Rule: "After a rotation the new key MUST be fetched.",
-			Refs: []string{"shared/cases.md D"}, Needs: []conformance.Need{conformance.NeedAZControl, conformance.NeedFreshApp},
+			Refs: []string{"fakeaz/README.md §AZ endpoints"}, Needs: []conformance.Need{conformance.NeedAZControl, conformance.NeedFreshApp},
 			Families: []conformance.Family{conformance.FamilyMCA, conformance.FamilyAppID},
 			Expect:   map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}, conformance.Strict: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}},
 			Recipe:   conformance.Procedure{Doc: "rotate the AZ key; send a pair signed by the new key"}},
