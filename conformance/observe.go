@@ -22,7 +22,9 @@ type Exchange struct {
 	Body          string        `json:"body,omitempty"`
 	Latency       time.Duration `json:"latencyNs"`
 	Error         string        `json:"error,omitempty"`
-	body          []byte
+	// TimedOut: no answer came within the bound (the target may be wedged).
+	TimedOut bool `json:"timedOut,omitempty"`
+	body     []byte
 }
 
 // Brief is a one-line summary: status, challenge, latency.

@@ -26,10 +26,15 @@ func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string)
 		x.Error = err.Error()
 		return x
 	}
+	if why := e.r.unresponsive(); why != "" {
+		x.Error = why
+		return x
+	}
+	defer e.r.noteAnswer(&x)
 	d := net.Dialer{Timeout: e.r.bound()}
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
-		x.Error = err.Error()
+		x.Error, x.TimedOut = err.Error(), isTimeout(err)
 		return x
 	}
 	defer conn.Close()
@@ -55,9 +60,9 @@ func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string)
 	x.Latency = time.Since(start)
 	if err != nil {
 		if werr := <-writeErr; werr != nil {
-			err = fmt.Errorf("%v (while sending: %v)", err, werr)
+			err = fmt.Errorf("%w (while sending: %w)", err, werr)
 		}
-		x.Error = "no HTTP response: " + err.Error()
+		x.Error, x.TimedOut = "no HTTP response: "+err.Error(), isTimeout(err)
 		return x
 	}
 	defer resp.Body.Close()

@@ -47,6 +47,21 @@ type RunReport struct {
 	Results []Result `json:"results"`
 	// Baseline outcome, when a baseline file was used.
 	Baseline *BaselineOutcome `json:"baseline,omitempty"`
+	// Events are what happened to the target during the run (crashes,
+	// restarts, outages), in order.
+	Events []TargetEvent `json:"events,omitempty"`
+	// UnresponsiveSince is the case after which the target stopped
+	// answering and could not be restarted: the later cases are SKIPPED
+	// and the run is invalid.
+	UnresponsiveSince string `json:"unresponsiveSince,omitempty"`
+}
+
+// TargetEvent is something that happened to the target during a run.
+type TargetEvent struct {
+	// After is the case during which it happened.
+	After string `json:"after"`
+	// What happened, in a sentence.
+	What string `json:"what"`
 }
 
 // BaselineOutcome says how the run compares with a baseline of expected failures.
@@ -102,6 +117,10 @@ func (r *RunReport) Errored() []string {
 	return out
 }
 
+// UnresponsiveReason starts the reason of the cases SKIPPED because the
+// target stopped answering.
+const UnresponsiveReason = "target unresponsive since "
+
 // Exit codes of a conformance run (the mcaspec CLI exits with them).
 const (
 	// ExitPassed: every case ran and no MUST failed.
@@ -128,6 +147,16 @@ func (r *RunReport) Outcome(failOnNonStrict bool) (int, string) {
 	if failed := r.Failed(failOnNonStrict); r.Baseline == nil && len(failed) > 0 {
 		code = ExitFailed
 		why = append(why, fmt.Sprintf("%d case(s) failed: %s", len(failed), strings.Join(failed, " ")))
+	}
+	if r.UnresponsiveSince != "" {
+		code = ExitInvalid
+		n := 0
+		for _, x := range r.Results {
+			if x.Verdict == Skipped && strings.HasPrefix(x.Reason, UnresponsiveReason) {
+				n++
+			}
+		}
+		why = append(why, fmt.Sprintf("the target stopped answering during %s: %d later case(s) were not run", r.UnresponsiveSince, n))
 	}
 	if errored := r.Errored(); len(errored) > 0 {
 		code = ExitInvalid

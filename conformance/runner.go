@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -45,6 +46,9 @@ const (
 	DefaultResponseBound = 5 * time.Second
 	// DefaultBodyExcerpt is how much of a response body a result keeps.
 	DefaultBodyExcerpt = 1024
+	// DefaultWedgeAfter is how many consecutive requests (probes
+	// included) must time out before the target counts as unresponsive.
+	DefaultWedgeAfter = 3
 )
 
 // Runner runs cases against one target. Create it with NewRunner; it is
@@ -79,8 +83,79 @@ type Runner struct {
 	Sink *Sink
 	// Attacker serves an attacker's key and counts fetches.
 	Attacker *Attacker
+	// WedgeAfter: see DefaultWedgeAfter.
+	WedgeAfter int
 
 	seq atomic.Int64
+	// timeouts counts consecutive requests that got no answer in time; any
+	// answer resets it. Once it reaches WedgeAfter, requests are no longer
+	// sent (they fail at once) until ResetTimeouts.
+	timeouts atomic.Int64
+}
+
+func (r *Runner) wedgeAfter() int64 {
+	if r.WedgeAfter > 0 {
+		return int64(r.WedgeAfter)
+	}
+	return DefaultWedgeAfter
+}
+
+// noteAnswer records whether a request to the target got an answer.
+func (r *Runner) noteAnswer(x *Exchange) {
+	switch {
+	case x.TimedOut:
+		r.timeouts.Add(1)
+	case x.Error == "":
+		r.timeouts.Store(0)
+	}
+}
+
+// Timeouts returns how many requests in a row got no answer in time.
+func (r *Runner) Timeouts() int { return int(r.timeouts.Load()) }
+
+// ResetTimeouts forgets the timeouts (after the target was restarted).
+func (r *Runner) ResetTimeouts() { r.timeouts.Store(0) }
+
+// unresponsive says why a request is not sent ("" to send it).
+func (r *Runner) unresponsive() string {
+	if n := r.timeouts.Load(); n >= r.wedgeAfter() {
+		return fmt.Sprintf("not sent: the target stopped answering (%d requests in a row timed out)", n)
+	}
+	return ""
+}
+
+// CheckResponsive is called between cases. When the last request timed
+// out it probes the target with a request that needs no AZ (the protected
+// route without credentials, which any target answers at once) until the
+// target answers or WedgeAfter requests in a row have timed out. It
+// reports whether the target is unresponsive, and the count.
+func (r *Runner) CheckResponsive(ctx context.Context) (bool, int) {
+	for r.timeouts.Load() > 0 && r.timeouts.Load() < r.wedgeAfter() {
+		e := &Env{r: r, caseID: "probe"}
+		e.Get(ctx, "probe", "/v1/apps/"+r.probeApp()+"/protected", nil)
+	}
+	n := r.timeouts.Load()
+	return n >= r.wedgeAfter(), int(n)
+}
+
+func (r *Runner) probeApp() string {
+	if r.HomeAppID != "" {
+		return r.HomeAppID
+	}
+	return "00000000-0000-4000-8000-000000000000"
+}
+
+// Skip returns the SKIPPED result of a case that is not run, with the reason.
+func (r *Runner) Skip(c Case, reason string) Result {
+	res := r.result(c)
+	res.Verdict, res.Reason = Skipped, reason
+	return res
+}
+
+func (r *Runner) result(c Case) Result {
+	exp := c.Expect[r.Profile]
+	return Result{ID: c.ID, Area: c.Area, Title: c.Title, Rule: c.Rule, Refs: c.Refs, Profile: r.Profile,
+		Level: exp.Level, Expected: exp.Outcomes, Recipe: c.Recipe.Describe()}
 }
 
 // ErrSetup marks errors of the harness itself, not of the target: a recipe
@@ -129,8 +204,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // Run executes one case and judges it.
 func (r *Runner) Run(ctx context.Context, c Case) Result {
 	exp := c.Expect[r.Profile]
-	res := Result{ID: c.ID, Area: c.Area, Title: c.Title, Rule: c.Rule, Refs: c.Refs, Profile: r.Profile,
-		Level: exp.Level, Expected: exp.Outcomes, Recipe: c.Recipe.Describe()}
+	res := r.result(c)
 	if reason := r.skipReason(&c); reason != "" {
 		res.Verdict, res.Reason = Skipped, reason
 		return res
@@ -403,6 +477,11 @@ func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header)
 	}
 	u := strings.TrimRight(e.r.Target, "/") + pathAndQuery
 	x := Exchange{Step: step, Method: http.MethodGet, URL: u, RequestHeader: h}
+	if why := e.r.unresponsive(); why != "" {
+		x.Error = why
+		return x
+	}
+	defer e.r.noteAnswer(&x)
 	ctx, cancel := context.WithTimeout(ctx, e.r.bound()+2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -417,7 +496,7 @@ func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header)
 	resp, err := e.r.HTTP.Do(req)
 	x.Latency = time.Since(start)
 	if err != nil {
-		x.Error = err.Error()
+		x.Error, x.TimedOut = err.Error(), isTimeout(err)
 		return x
 	}
 	defer resp.Body.Close()
@@ -432,6 +511,12 @@ func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header)
 	x.body = body
 	x.Body = excerpt(body, DefaultBodyExcerpt)
 	return x
+}
+
+// isTimeout reports whether err means no answer came in time.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 func excerpt(b []byte, n int) string {

@@ -319,6 +319,7 @@ func (fx *fixture) fixtureReport(variant string) *conformance.RunReport {
 		r.Target.Versions = map[string]string{"bms-mca-token-validation-strategy": "2.0.11", "node": "v20.11.1", "passport": "0.7.0"}
 		r.Target.Log = "listening on 127.0.0.1:41001\nTypeError: Cannot read properties of undefined (reading 'split')\n    at Strategy.authenticate (/app/node_modules/bms-mca-token-validation-strategy/lib/strategy.js:88:41)\n"
 		r.Baseline = &conformance.BaselineOutcome{File: "baselines/npm.json", Expected: []string{"SIG-004"}, New: []string{"HDR-004", "RES-002"}}
+		r.Events = []conformance.TargetEvent{{After: "RES-002", What: "the target stopped answering (3 requests in a row timed out, probes included); restarted"}}
 	case "strict":
 		r.Profile = conformance.Strict
 	}

@@ -75,6 +75,10 @@ type targetView struct {
 	MustFails  []*caseView
 	// Errors are the cases the harness could not run (ERROR).
 	Errors []*caseView
+	// Events happened to the target (crashes, restarts); Unresponsive is
+	// the case after which it stopped answering for good.
+	Events       []conformance.TargetEvent
+	Unresponsive string
 }
 
 type countView struct {
@@ -84,10 +88,10 @@ type countView struct {
 }
 
 type areaView struct {
-	Anchor  string
-	Title   string
-	Key     string
-	Cases   []*caseView
+	Anchor string
+	Title  string
+	Key    string
+	Cases  []*caseView
 }
 
 type caseView struct {
@@ -190,6 +194,7 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 		Command: r.Target.Command, Image: r.Target.Image, Family: string(r.Target.Family),
 		FixedAppID: r.Target.FixedAppID, Tool: r.Tool, Filters: strings.Join(r.Filters, ", "),
 		Versions: sortedKV(r.Target.Versions), Log: clip(r.Target.Log, 64<<10), Baseline: r.Baseline,
+		Events: r.Events, Unresponsive: r.UnresponsiveSince,
 		Total: len(r.Results),
 	}
 	if t.Name == "" {

@@ -381,6 +381,9 @@ func TestHTMLComparison(t *testing.T) {
 	if n := strings.Count(mf, "KEY-005"); n != 0 {
 		t.Errorf("KEY-005 (ERROR) listed %d times among the MUST failures", n)
 	}
+	if !strings.Contains(out, `during <b>RES-002</b>: the target stopped answering`) {
+		t.Error("the page does not show the target's restart")
+	}
 	if !strings.Contains(out, `Harness errors: 1 case could not be run`) || !strings.Contains(out, `<span class="badge error">ERROR</span>`) {
 		t.Error("the page does not show the harness ERROR")
 	}

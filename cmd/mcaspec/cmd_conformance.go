@@ -336,6 +336,9 @@ func printSummary(w io.Writer, rep *conformance.RunReport, out string) {
 			fmt.Fprintf(w, "  ERROR %s %s: %s\n", res.ID, res.Title, res.Reason)
 		}
 	}
+	for _, e := range rep.Events {
+		fmt.Fprintf(w, "  target event during %s: %s\n", e.After, e.What)
+	}
 	if b := rep.Baseline; b != nil {
 		fmt.Fprintf(w, "  baseline %s: %d expected, %d new, %d stale\n", b.File, len(b.Expected), len(b.New), len(b.Stale))
 	}

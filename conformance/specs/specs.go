@@ -85,8 +85,7 @@ func Define(o Options, col *Collector) bool {
 			DescribeTable(area.Title+" ("+area.Prefix+")", func(c conformance.Case) {
 				ctx, cancel := context.WithTimeout(context.Background(), timeout)
 				defer cancel()
-				r := o.Session.Runner.Run(ctx, c)
-				o.Session.AfterCase(&r)
+				r := o.Session.Run(ctx, c)
 				col.add(r)
 				judge(o, col, r)
 			}, entries)
