@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 // Level is how binding a rule is in a profile.
@@ -316,4 +318,48 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// Catalogue returns every case, in run order (calibration first). The
+// slice is new on every call.
+func Catalogue() []Case {
+	var cs []Case
+	cs = append(cs, calibrationCases()...)
+	cs = append(cs, headerCases()...)
+	cs = append(cs, structureCases()...)
+	cs = append(cs, signatureCases()...)
+	cs = append(cs, timeCases()...)
+	cs = append(cs, audienceCases()...)
+	cs = append(cs, idTokenCases()...)
+	cs = append(cs, cacheCases()...)
+	cs = append(cs, keyCases()...)
+	cs = append(cs, propagationCases()...)
+	cs = append(cs, resilienceCases()...)
+	return cs
+}
+
+// same gives both profiles one expectation.
+func same(l Level, outs ...Outcome) map[Profile]Expect {
+	return map[Profile]Expect{MCA: {l, outs}, Strict: {l, outs}}
+}
+
+// split gives each profile its own expectation.
+func split(mca, strict Expect) map[Profile]Expect {
+	return map[Profile]Expect{MCA: mca, Strict: strict}
+}
+
+func exp(l Level, outs ...Outcome) Expect { return Expect{l, outs} }
+
+// mcaOnly marks cases that rely on the MCA token shape (string aud, MCA
+// service tokens); App ID tokens carry aud as an array.
+var mcaOnly = []Family{FamilyMCA}
+
+// must401i: an invalid token, refused with invalid_token in every profile.
+var must401i = same(Must, InvalidToken)
+
+func muts(ms ...tokenfactory.Mutation) []tokenfactory.Mutation { return ms }
+
+// fixed returns a Format that ignores the tokens.
+func fixed(vals ...string) func(string, string) []string {
+	return func(string, string) []string { return vals }
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -56,6 +57,25 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// Claims decodes the payload of a compact JWS (its second segment,
+// base64url with or without padding) as a JSON object. It is the one
+// payload decoder of the harness and its reports; it verifies nothing.
+func Claims(tok string) (map[string]any, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("a compact JWS has 3 segments, this has %d", len(parts))
+	}
+	raw, err := tokenfactory.DecodeLenient(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	return c, nil
 }
 
 // DecodeForHumans shows a token's header and payload (as far as they decode) on one line.

@@ -1,30 +1,5 @@
 package conformance
 
-import "github.com/mcaspec/mcaspec/tokenfactory"
-
-// Helpers that keep the catalogue readable.
-
-// same gives both profiles one expectation.
-func same(l Level, outs ...Outcome) map[Profile]Expect {
-	return map[Profile]Expect{MCA: {l, outs}, Strict: {l, outs}}
-}
-
-// split gives each profile its own expectation.
-func split(mca, strict Expect) map[Profile]Expect {
-	return map[Profile]Expect{MCA: mca, Strict: strict}
-}
-
-func exp(l Level, outs ...Outcome) Expect { return Expect{l, outs} }
-
-// mcaOnly marks cases that rely on the MCA token shape (string aud, MCA
-// service tokens); App ID tokens carry aud as an array.
-var mcaOnly = []Family{FamilyMCA}
-
-// must401i: an invalid token, refused with invalid_token in every profile.
-var must401i = same(Must, InvalidToken)
-
-func muts(ms ...tokenfactory.Mutation) []tokenfactory.Mutation { return ms }
-
 // Frequently cited references. Every reference resolves for a user: an RFC
 // or OIDC section, a CVE, or a document of this repository with the section
 // (docs/SEED-README.md quotes the seed strategy's README). TestRefsResolve
