@@ -175,7 +175,6 @@ func serviceToken(ctx context.Context, e *Env) (*Observation, error) {
 	return obs, nil
 }
 
-
 func serviceTokenAccepted(ctx context.Context, e *Env) (*Observation, error) {
 	obs := &Observation{}
 	tok, err := serviceCall(ctx, e, obs)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/tokenfactory"
-	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 // Env is what a recipe works with while its case runs.
@@ -314,7 +313,7 @@ func (e *Env) SinkURL() string {
 // Downstream returns the requests the sink received at u.
 func (e *Env) Downstream(u string) []SinkRequest { return e.r.Sink.Received(u) }
 
-func freshPair(ctx context.Context, e *Env, withID bool, accessMuts ...tf.Mutation) (*App, Pair, error) {
+func freshPair(ctx context.Context, e *Env, withID bool, accessMuts ...tokenfactory.Mutation) (*App, Pair, error) {
 	app, err := e.NewApp(ctx)
 	if err != nil {
 		return nil, Pair{}, err
