@@ -19,41 +19,42 @@ func cacheCases() []Case {
 			Rule:   "A token accepted for app A MUST be refused for app B: the cache key MUST include the app id.",
 			Refs:   []string{refSeedCache, refSeedAud},
 			Expect: must401i,
-			Recipe: Procedure{Doc: "valid pair for app A sent to A (200), then the same header sent to app B's URL", Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+			Recipe: Procedure{Doc: "valid pair for app A sent to A (200), then the same header sent to app B's URL", Fn: func(ctx context.Context, e *Env) error {
 				a, p, err := freshPair(ctx, e, true)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				b, err := e.NewApp(ctx)
 				if err != nil {
-					return nil, err
+					return err
 				}
-				obs := &Observation{}
-				if !expectOK(obs, obs.Add(e.Protected(ctx, "to app A", a.ID, p.Header())), p.Want) {
-					return obs, nil
+				obs := e.Observation()
+				if !expectOK(obs, e.Protected(ctx, "to app A", a.ID, p.Header()), p.Want) {
+					return nil
 				}
-				obs.Add(e.Protected(ctx, "same header to app B", b.ID, p.Header()))
-				return obs, nil
+				e.Protected(ctx, "same header to app B", b.ID, p.Header())
+				return nil
 			}}},
 		{ID: "CCH-002", Area: "cache", Title: "Refused for app B, still accepted for app A", Needs: []Need{NeedSecondApp},
 			Rule:   "A token refused for the wrong app MUST still be accepted for the app it was issued to: the rejection cache key MUST include the app id.",
 			Refs:   []string{refSeedCache, refSeedAud},
 			Expect: same(Must, Accepted),
-			Recipe: Procedure{Doc: "valid pair for app A sent to app B first, then to A", Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+			Recipe: Procedure{Doc: "valid pair for app A sent to app B first, then to A", Fn: func(ctx context.Context, e *Env) error {
 				a, p, err := freshPair(ctx, e, true)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				b, err := e.NewApp(ctx)
 				if err != nil {
-					return nil, err
+					return err
 				}
-				obs := &Observation{Want: p.Want}
-				if x := obs.Add(e.Protected(ctx, "to app B", b.ID, p.Header())); x.Status == http.StatusOK {
+				obs := e.Observation()
+				obs.Want = p.Want
+				if x := e.Protected(ctx, "to app B", b.ID, p.Header()); x.Status == http.StatusOK {
 					obs.Failf("app B accepted a token for app A")
 				}
-				obs.Add(e.Protected(ctx, "to app A", a.ID, p.Header()))
-				return obs, nil
+				e.Protected(ctx, "to app A", a.ID, p.Header())
+				return nil
 			}}},
 		{ID: "CCH-003", Area: "cache", Title: "Same header.payload with a garbage signature after a success",
 			Rule:   "After a token is accepted, the same header and payload with another signature MUST be refused: the cache key MUST cover the signature.",
@@ -82,26 +83,27 @@ func replaceSig(tok string) string {
 }
 
 func resendAltered(doc string, alter func(Pair) string) Recipe {
-	return Procedure{Doc: "valid pair accepted, then resent with the " + doc, Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+	return Procedure{Doc: "valid pair accepted, then resent with the " + doc, Fn: func(ctx context.Context, e *Env) error {
 		app, p, err := freshPair(ctx, e, true)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		obs := &Observation{}
-		if !expectOK(obs, obs.Add(e.Protected(ctx, "valid pair", app.ID, p.Header())), p.Want) {
-			return obs, nil
+		obs := e.Observation()
+		if !expectOK(obs, e.Protected(ctx, "valid pair", app.ID, p.Header()), p.Want) {
+			return nil
 		}
-		obs.Add(e.Protected(ctx, "altered", app.ID, alter(p)))
-		return obs, nil
+		e.Protected(ctx, "altered", app.ID, alter(p))
+		return nil
 	}}
 }
 
-func floodThenValid(ctx context.Context, e *Env) (*Observation, error) {
+func floodThenValid(ctx context.Context, e *Env) error {
 	app, p, err := freshPair(ctx, e, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	obs := &Observation{Want: p.Want}
+	obs := e.Observation()
+	obs.Want = p.Want
 	start := time.Now()
 	var mu sync.Mutex
 	accepted, errs := 0, 0
@@ -126,7 +128,7 @@ func floodThenValid(ctx context.Context, e *Env) (*Observation, error) {
 	}
 	_ = g.Wait()
 	obs.Fact("flood", "1000 forged tokens in %s: %d accepted, %d errors or 5xx", time.Since(start).Round(time.Millisecond), accepted, errs)
-	x := obs.Add(e.Protected(ctx, "valid after flood", app.ID, p.Header()))
+	x := e.Protected(ctx, "valid after flood", app.ID, p.Header())
 	obs.Fact("valid after flood", "%s", x.Brief())
-	return obs, nil
+	return nil
 }

@@ -35,30 +35,30 @@ func idTokenCases() []Case {
 	}
 }
 
-func otherClientIDToken(ctx context.Context, e *Env) (*Observation, error) {
+func otherClientIDToken(ctx context.Context, e *Env) error {
 	app, err := e.NewApp(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	a, err := app.Mint(false, nil, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b, err := app.Mint(true, nil, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	obs := &Observation{}
+	obs := e.Observation()
 	obs.Token("access", a.Access)
 	obs.Token("id", b.ID)
-	obs.Add(e.Protected(ctx, "access of client A + id of client B", app.ID, "Bearer "+a.Access+" "+b.ID))
-	return obs, nil
+	e.Protected(ctx, "access of client A + id of client B", app.ID, "Bearer "+a.Access+" "+b.ID)
+	return nil
 }
 
-func richContext(ctx context.Context, e *Env) (*Observation, error) {
+func richContext(ctx context.Context, e *Env) error {
 	app, err := e.NewApp(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	client := e.ClientID()
 	spec := DefaultIDSpec(app.ID, client)
@@ -66,36 +66,37 @@ func richContext(ctx context.Context, e *Env) (*Observation, error) {
 	spec.User.Attributes = map[string]any{"groups": []any{"admins?", "a/b"}, "address": map[string]any{"city": "Zürich", "zip": "8001"}, "score": 3.5, "active": true, "none": nil}
 	acc, err := app.AccessToken(tf.Access{AppID: app.ID, ClientID: client})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	id, err := app.IDToken(spec)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	obs := &Observation{Want: WantContext(spec)}
+	obs := e.Observation()
+	obs.Want = WantContext(spec)
 	obs.Token("access", acc)
 	obs.Token("id", id)
-	obs.Add(e.Protected(ctx, "request", app.ID, "Bearer "+acc+" "+id))
-	return obs, nil
+	e.Protected(ctx, "request", app.ID, "Bearer "+acc+" "+id)
+	return nil
 }
 
-func concurrentContexts(ctx context.Context, e *Env) (*Observation, error) {
+func concurrentContexts(ctx context.Context, e *Env) error {
 	const n = 24
 	app, err := e.NewApp(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	pairs := make([]Pair, n)
 	for i := range pairs {
 		if pairs[i], err = app.Mint(i%3 != 0, nil, nil); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
-	obs := &Observation{Want: pairs[n-1].Want}
+	obs := e.Observation()
+	obs.Want = pairs[n-1].Want
 	bad := 0
 	for i, x := range xs {
-		obs.Add(x)
 		if ok, why := Accepted.Match(&xs[i], pairs[i].Want); !ok {
 			bad++
 			if bad <= 3 {
@@ -106,5 +107,5 @@ func concurrentContexts(ctx context.Context, e *Env) (*Observation, error) {
 	if bad > 3 {
 		obs.Failf("... %d of %d requests got a wrong answer", bad, n)
 	}
-	return obs, nil
+	return nil
 }

@@ -17,21 +17,20 @@ func keyCases() []Case {
 			Rule:   "When the AZ's key endpoint fails (" + doc + ") the target MUST fail closed — 401, 500 or 503, never 200 — within a bounded time.",
 			Refs:   []string{refAZKey, refContract, refUnavailable},
 			Expect: same(Must, FailClosed),
-			Recipe: Procedure{Doc: "fresh app whose publickey endpoint " + doc + "; one valid pair", Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+			Recipe: Procedure{Doc: "fresh app whose publickey endpoint " + doc + "; one valid pair", Fn: func(ctx context.Context, e *Env) error {
 				app, err := e.NewApp(ctx)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if err := e.fault(app.ID, f); err != nil {
-					return nil, err
+					return err
 				}
 				p, err := app.Mint(true, nil, nil)
 				if err != nil {
-					return nil, err
+					return err
 				}
-				obs := &Observation{}
-				obs.Add(e.Protected(ctx, "valid pair during outage", app.ID, p.Header()))
-				return obs, nil
+				e.Protected(ctx, "valid pair during outage", app.ID, p.Header())
+				return nil
 			}}}
 	}
 	return []Case{
@@ -39,14 +38,15 @@ func keyCases() []Case {
 			Rule:   "The target MUST get the verification key from {serverUrl}/authorization/v1/apps/{appId}/publickey for the app in question.",
 			Refs:   []string{refSeedKey, refAZKey},
 			Expect: same(Must, Accepted),
-			Recipe: Procedure{Doc: "valid pair for a fresh app; fakeaz counts key fetches per app", Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+			Recipe: Procedure{Doc: "valid pair for a fresh app; fakeaz counts key fetches per app", Fn: func(ctx context.Context, e *Env) error {
 				app, p, err := freshPair(ctx, e, true)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				before := e.AZ().Stats()
-				obs := &Observation{Want: p.Want}
-				obs.Add(e.Protected(ctx, "valid pair", app.ID, p.Header()))
+				obs := e.Observation()
+				obs.Want = p.Want
+				e.Protected(ctx, "valid pair", app.ID, p.Header())
 				after := e.AZ().Stats()
 				mine := keyFetches(after, app.ID) - keyFetches(before, app.ID)
 				others := keyFetches(after, "") - keyFetches(before, "") - mine
@@ -57,7 +57,7 @@ func keyCases() []Case {
 				if others > 0 {
 					obs.Failf("the target fetched %d key(s) of other apps", others)
 				}
-				return obs, nil
+				return nil
 			}}},
 		outage("KEY-002", "AZ key endpoint answers 500", "answers 500", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500, Body: `{"error":"server_error"}`}),
 		outage("KEY-003", "AZ key endpoint answers garbage JSON", "answers 200 with garbage", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200, Body: `{"kty":"RSA","n":"%%%not-base64","e":`}),
@@ -115,34 +115,33 @@ func (e *Env) fault(appID string, f fakeaz.FaultSpec) error {
 	return nil
 }
 
-func concurrentDuringHang(ctx context.Context, e *Env) (*Observation, error) {
+func concurrentDuringHang(ctx context.Context, e *Env) error {
 	const n = 16
 	app, err := e.NewApp(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true}); err != nil {
-		return nil, err
+		return err
 	}
 	pairs := make([]Pair, n)
 	for i := range pairs {
 		if pairs[i], err = app.Mint(true, nil, nil); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
-	obs := &Observation{}
+	obs := e.Observation()
 	bound := e.r.bound()
 	var slowest time.Duration
 	for i := range xs {
-		obs.Add(xs[i])
 		slowest = max(slowest, xs[i].Latency)
 		if ok, _ := FailClosed.Match(&xs[i], nil); !ok || xs[i].Latency > bound {
 			obs.Failf("request %d: %s", i, xs[i].Brief())
 		}
 	}
 	obs.Fact("slowest", "%s", slowest.Round(time.Millisecond))
-	return obs, nil
+	return nil
 }
 
 // retry sends fresh valid pairs from mint until one is accepted or the deadline passes.
@@ -154,7 +153,7 @@ func retry(ctx context.Context, e *Env, obs *Observation, step string, appID str
 			return 0, false, err
 		}
 		obs.Want = p.Want
-		x := obs.Add(e.Protected(ctx, step, appID, p.Header()))
+		x := e.Protected(ctx, step, appID, p.Header())
 		if x.Status == http.StatusOK {
 			return time.Since(start), true, nil
 		}
@@ -167,30 +166,30 @@ func retry(ctx context.Context, e *Env, obs *Observation, step string, appID str
 	}
 }
 
-func recovery(ctx context.Context, e *Env) (*Observation, error) {
+func recovery(ctx context.Context, e *Env) error {
 	app, err := e.NewApp(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500}); err != nil {
-		return nil, err
+		return err
 	}
-	obs := &Observation{}
+	obs := e.Observation()
 	p, err := app.Mint(true, nil, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if x := obs.Add(e.Protected(ctx, "during outage", app.ID, p.Header())); x.Status == http.StatusOK {
+	if x := e.Protected(ctx, "during outage", app.ID, p.Header()); x.Status == http.StatusOK {
 		obs.Failf("precondition: accepted a token while the key endpoint was failing")
-		return obs, nil
+		return nil
 	}
 	e.AZ().ClearFaults()
 	took, ok, err := retry(ctx, e, obs, "after recovery", app.ID, 10*time.Second, func() (Pair, error) { return app.Mint(true, nil, nil) })
 	if err != nil {
-		return nil, err
+		return err
 	}
 	obs.Fact("recovered after", "%s (ok=%v)", took.Round(time.Millisecond), ok)
-	return obs, nil
+	return nil
 }
 
 // rotateAndWait gets a valid pair accepted (so the target caches the key),
@@ -203,7 +202,7 @@ func rotateAndWait(ctx context.Context, e *Env, obs *Observation, retire bool) (
 	if err != nil {
 		return nil, 0, false, false, err
 	}
-	if !expectOK(obs, obs.Add(e.Protected(ctx, "before rotation", app.ID, p.Header())), p.Want) {
+	if !expectOK(obs, e.Protected(ctx, "before rotation", app.ID, p.Header()), p.Want) {
 		return app, 0, false, true, nil
 	}
 	if err := e.AZ().RotateKey(app.ID, 0); err != nil {
@@ -223,59 +222,56 @@ func rotateAndWait(ctx context.Context, e *Env, obs *Observation, retire bool) (
 	return app, took, ok, false, err
 }
 
-func rotation(ctx context.Context, e *Env) (*Observation, error) {
-	obs := &Observation{}
+func rotation(ctx context.Context, e *Env) error {
+	obs := e.Observation()
 	_, took, ok, done, err := rotateAndWait(ctx, e, obs, false)
 	if err != nil || done {
-		return obs, err
+		return err
 	}
 	obs.Fact("new key accepted after", "%s (ok=%v)", took.Round(time.Millisecond), ok)
-	return obs, nil
+	return nil
 }
 
-func retiredKey(ctx context.Context, e *Env) (*Observation, error) {
-	obs := &Observation{}
+func retiredKey(ctx context.Context, e *Env) error {
+	obs := e.Observation()
 	oldApp, _, ok, done, err := rotateAndWait(ctx, e, obs, true)
 	if err != nil || done {
-		return obs, err
+		return err
 	}
 	if !ok {
-		return obs, Skip("the target never accepted the rotated key within 15 s (see KEY-008), so retirement cannot be observed")
+		return Skip("the target never accepted the rotated key within 15 s (see KEY-008), so retirement cannot be observed")
 	}
 	old, err := oldApp.Mint(true, nil, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	obs.Want = nil
-	obs.Add(e.Protected(ctx, "never-seen token signed by the retired key", oldApp.ID, old.Header()))
-	return obs, nil
+	e.Protected(ctx, "never-seen token signed by the retired key", oldApp.ID, old.Header())
+	return nil
 }
 
-func unknownAppFlood(apps, requests, maxFetches int) func(ctx context.Context, e *Env) (*Observation, error) {
-	return func(ctx context.Context, e *Env) (*Observation, error) {
+func unknownAppFlood(apps, requests, maxFetches int) func(ctx context.Context, e *Env) error {
+	return func(ctx context.Context, e *Env) error {
 		f, err := tf.New(e.AttackerKey(), tf.WithIssuer(e.AZ().URL()))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		ids := make([]string, apps)
 		for i := range ids {
 			ids[i] = randomGUID()
 		}
 		before := e.AZ().Stats()
-		obs := &Observation{}
+		obs := e.Observation()
 		accepted := 0
 		for i := range requests {
 			id := ids[i%apps]
 			tok, err := f.AccessToken(tf.Access{AppID: id, ClientID: e.ClientID()})
 			if err != nil {
-				return nil, err
+				return err
 			}
 			x := e.Protected(ctx, fmt.Sprintf("unknown app %d", i), id, "Bearer "+tok)
 			if x.Status == http.StatusOK {
 				accepted++
-			}
-			if i == requests-1 || x.Status == http.StatusOK {
-				obs.Add(x)
 			}
 		}
 		after := e.AZ().Stats()
@@ -290,7 +286,7 @@ func unknownAppFlood(apps, requests, maxFetches int) func(ctx context.Context, e
 		if maxFetches > 0 && fetches > maxFetches {
 			obs.Failf("%d key fetches for %d requests (bound %d)", fetches, requests, maxFetches)
 		}
-		return obs, nil
+		return nil
 	}
 }
 
@@ -302,25 +298,25 @@ func randomGUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-func crossAppKey(ctx context.Context, e *Env) (*Observation, error) {
+func crossAppKey(ctx context.Context, e *Env) error {
 	a, err := e.NewApp(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b, pb, err := freshPair(ctx, e, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	obs := &Observation{}
-	if !expectOK(obs, obs.Add(e.Protected(ctx, "valid pair for B", b.ID, pb.Header())), pb.Want) {
-		return obs, nil
+	obs := e.Observation()
+	if !expectOK(obs, e.Protected(ctx, "valid pair for B", b.ID, pb.Header()), pb.Want) {
+		return nil
 	}
 	forged := &App{ID: b.ID, Factory: a.Factory, env: e}
 	p, err := forged.Mint(true, nil, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	obs.Token("access", p.Access)
-	obs.Add(e.Protected(ctx, "token for B signed by A's key", b.ID, p.Header()))
-	return obs, nil
+	e.Protected(ctx, "token for B signed by A's key", b.ID, p.Header())
+	return nil
 }

@@ -69,15 +69,15 @@ func propagatePath(appID, route, to string) string {
 }
 
 func propagate(doc string, header func(Pair) string) Recipe {
-	return Procedure{Doc: doc, Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+	return Procedure{Doc: doc, Fn: func(ctx context.Context, e *Env) error {
 		app, p, err := freshPair(ctx, e, true)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		to := e.SinkURL()
 		h := header(p)
-		obs := &Observation{}
-		obs.Add(e.Get(ctx, "propagate", propagatePath(app.ID, "propagate", to), http.Header{"Authorization": {h}}))
+		obs := e.Observation()
+		e.Get(ctx, "propagate", propagatePath(app.ID, "propagate", to), http.Header{"Authorization": {h}})
 		got := e.Downstream(to)
 		obs.Downstream = got
 		switch {
@@ -86,40 +86,41 @@ func propagate(doc string, header func(Pair) string) Recipe {
 		case got[0].Header.Get("Authorization") != h:
 			obs.Failf("the sink received Authorization %.80q…, not the incoming header", got[0].Header.Get("Authorization"))
 		}
-		return obs, nil
+		return nil
 	}}
 }
 
 func propagateInvalid(route string) Recipe {
-	return Procedure{Doc: "expired access token to /" + route + "?to=<sink>", Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+	return Procedure{Doc: "expired access token to /" + route + "?to=<sink>", Fn: func(ctx context.Context, e *Env) error {
 		app, p, err := freshPair(ctx, e, true, tf.ExpiredBy(time.Hour))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		to := e.SinkURL()
-		obs := &Observation{NoDownstream: true}
-		obs.Add(e.Get(ctx, route, propagatePath(app.ID, route, to), http.Header{"Authorization": {p.Header()}}))
+		obs := e.Observation()
+		obs.NoDownstream = true
+		e.Get(ctx, route, propagatePath(app.ID, route, to), http.Header{"Authorization": {p.Header()}})
 		obs.Downstream = e.Downstream(to)
-		return obs, nil
+		return nil
 	}}
 }
 
-func badSecret(ctx context.Context, e *Env) (*Observation, error) {
+func badSecret(ctx context.Context, e *Env) error {
 	if err := e.fault(e.r.HomeAppID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointToken, Status: 401, Body: `{"error":"invalid_client","error_description":"bad client secret"}`}); err != nil {
-		return nil, err
+		return err
 	}
 	app, p, err := freshPair(ctx, e, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	to := e.SinkURL()
-	obs := &Observation{}
-	obs.Add(e.Get(ctx, "service-call", propagatePath(app.ID, "service-call", to), http.Header{"Authorization": {p.Header()}}))
+	obs := e.Observation()
+	e.Get(ctx, "service-call", propagatePath(app.ID, "service-call", to), http.Header{"Authorization": {p.Header()}})
 	if got := e.Downstream(to); len(got) > 0 {
 		obs.Downstream = got
 		obs.Failf("the target called downstream %d time(s) without a service token", len(got))
 	}
-	return obs, nil
+	return nil
 }
 
 // serviceCall makes one service call and returns the token the sink received.
@@ -129,7 +130,7 @@ func serviceCall(ctx context.Context, e *Env, obs *Observation) (string, error) 
 		return "", err
 	}
 	to := e.SinkURL()
-	obs.Add(e.Get(ctx, "service-call", propagatePath(app.ID, "service-call", to), http.Header{"Authorization": {p.Header()}}))
+	e.Get(ctx, "service-call", propagatePath(app.ID, "service-call", to), http.Header{"Authorization": {p.Header()}})
 	got := e.Downstream(to)
 	obs.Downstream = append(obs.Downstream, got...)
 	if len(got) != 1 {
@@ -148,56 +149,56 @@ func serviceCall(ctx context.Context, e *Env, obs *Observation) (string, error) 
 	return tok, nil
 }
 
-func serviceToken(ctx context.Context, e *Env) (*Observation, error) {
-	obs := &Observation{}
+func serviceToken(ctx context.Context, e *Env) error {
+	obs := e.Observation()
 	tok, err := serviceCall(ctx, e, obs)
 	if err != nil || tok == "" {
-		return obs, err
+		return err
 	}
 	obs.Token("service", tok)
 	pub, err := e.AZ().PublicKey(e.r.HomeAppID)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSetup, err)
+		return fmt.Errorf("%w: %v", ErrSetup, err)
 	}
 	i := strings.LastIndexByte(tok, '.')
 	sig, err := tf.B64.DecodeString(tok[i+1:])
 	if err != nil || jwsbb.Verify(pub, tf.RS256, []byte(tok[:i]), sig) != nil {
 		obs.Failf("the service token does not verify with the AZ key of app %s", e.r.HomeAppID)
-		return obs, nil
+		return nil
 	}
 	c, err := Claims(tok)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c["aud"] != e.r.HomeAppID || (e.r.ServiceClientID != "" && c["prn"] != e.r.ServiceClientID) {
 		obs.Failf("service token aud=%v prn=%v, want aud=%s prn=%s", c["aud"], c["prn"], e.r.HomeAppID, e.r.ServiceClientID)
 	}
-	return obs, nil
+	return nil
 }
 
-func serviceTokenAccepted(ctx context.Context, e *Env) (*Observation, error) {
-	obs := &Observation{}
+func serviceTokenAccepted(ctx context.Context, e *Env) error {
+	obs := e.Observation()
 	tok, err := serviceCall(ctx, e, obs)
 	if err != nil || tok == "" {
-		return obs, err
+		return err
 	}
 	c, err := Claims(tok)
 	if err != nil {
 		obs.Failf("service token unreadable: %v", err)
-		return obs, nil
+		return nil
 	}
 	sub, _ := c["prn"].(string)
 	obs.Want = &SecurityContext{Sub: sub, User: map[string]any{}, Device: map[string]any{}, Application: map[string]any{}}
-	obs.Add(e.Protected(ctx, "service token to the protected route", e.r.HomeAppID, "Bearer "+tok))
-	return obs, nil
+	e.Protected(ctx, "service token to the protected route", e.r.HomeAppID, "Bearer "+tok)
+	return nil
 }
 
-func serviceTokenReuse(ctx context.Context, e *Env) (*Observation, error) {
-	obs := &Observation{}
+func serviceTokenReuse(ctx context.Context, e *Env) error {
+	obs := e.Observation()
 	before := e.AZ().Stats().Count(fakeaz.EndpointToken, e.r.HomeAppID)
 	for range 3 {
 		if _, err := serviceCall(ctx, e, obs); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	n := e.AZ().Stats().Count(fakeaz.EndpointToken, e.r.HomeAppID) - before
@@ -205,18 +206,18 @@ func serviceTokenReuse(ctx context.Context, e *Env) (*Observation, error) {
 	if n > 1 {
 		obs.Failf("%d token requests for 3 service calls (want at most 1)", n)
 	}
-	return obs, nil
+	return nil
 }
 
-func injectedHeaders(ctx context.Context, e *Env) (*Observation, error) {
+func injectedHeaders(ctx context.Context, e *Env) error {
 	app, p, err := freshPair(ctx, e, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	to := e.SinkURL()
 	h := http.Header{"Authorization": {p.Header()}, "X-Imf-User": {`{"id":"admin"}`}, "X-Imf-Sub": {"admin"}, "X-Forwarded-User": {"admin"}}
-	obs := &Observation{}
-	obs.Add(e.Get(ctx, "propagate with injected headers", propagatePath(app.ID, "propagate", to), h))
+	obs := e.Observation()
+	e.Get(ctx, "propagate with injected headers", propagatePath(app.ID, "propagate", to), h)
 	got := e.Downstream(to)
 	obs.Downstream = got
 	for _, r := range got {
@@ -229,5 +230,5 @@ func injectedHeaders(ctx context.Context, e *Env) (*Observation, error) {
 	if len(got) == 0 {
 		obs.Failf("precondition: no downstream call was made")
 	}
-	return obs, nil
+	return nil
 }

@@ -39,10 +39,10 @@ func resilienceCases() []Case {
 	}
 }
 
-func slowLoris(ctx context.Context, e *Env) (*Observation, error) {
+func slowLoris(ctx context.Context, e *Env) error {
 	u, err := url.Parse(e.r.Target)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var conns []net.Conn
 	defer func() {
@@ -60,29 +60,30 @@ func slowLoris(ctx context.Context, e *Env) (*Observation, error) {
 	}
 	app, p, err := freshPair(ctx, e, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	obs := &Observation{Want: p.Want}
-	obs.Add(e.Protected(ctx, "valid pair with slow clients connected", app.ID, p.Header()))
+	obs := e.Observation()
+	obs.Want = p.Want
+	e.Protected(ctx, "valid pair with slow clients connected", app.ID, p.Header())
 	obs.Fact("slow connections", "%d", len(conns))
-	return obs, nil
+	return nil
 }
 
-func outageBurst(ctx context.Context, e *Env) (*Observation, error) {
+func outageBurst(ctx context.Context, e *Env) error {
 	a, pa, err := freshPair(ctx, e, true)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b, err := e.NewApp(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	obs := &Observation{}
-	if !expectOK(obs, obs.Add(e.Protected(ctx, "cache app A's key", a.ID, pa.Header())), pa.Want) {
-		return obs, nil
+	obs := e.Observation()
+	if !expectOK(obs, e.Protected(ctx, "cache app A's key", a.ID, pa.Header()), pa.Want) {
+		return nil
 	}
 	if err := e.fault(b.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500}); err != nil {
-		return nil, err
+		return err
 	}
 	type job struct {
 		app  string
@@ -96,19 +97,19 @@ func outageBurst(ctx context.Context, e *Env) (*Observation, error) {
 		case 0:
 			p, err := a.Mint(true, nil, nil)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			j = job{a.ID, p, Accepted}
 		case 1:
 			p, err := b.Mint(true, nil, nil)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			j = job{b.ID, p, FailClosed}
 		default:
 			p, err := a.Mint(true, muts(tf.ExpiredBy(time.Hour)), nil)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			j = job{a.ID, p, InvalidToken}
 		}
@@ -140,8 +141,8 @@ func outageBurst(ctx context.Context, e *Env) (*Observation, error) {
 	e.AZ().ClearFaults()
 	took, ok, err := retry(ctx, e, obs, "app B after recovery", b.ID, 10*time.Second, func() (Pair, error) { return b.Mint(true, nil, nil) })
 	if err != nil {
-		return nil, err
+		return err
 	}
 	obs.Fact("B recovered after", "%s (ok=%v)", took.Round(time.Millisecond), ok)
-	return obs, nil
+	return nil
 }

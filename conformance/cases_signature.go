@@ -71,19 +71,19 @@ func keyURLCase(id, param, name string) Case {
 		Refs:   []string{"RFC 8725 §3.10", "RFC 7515 §4.1.2, §4.1.5", refSeedInvalid},
 		Expect: must401i,
 		Recipe: Procedure{Doc: "access token signed by the attacker, header " + param + " pointing at the attacker's server (fetches counted)",
-			Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+			Fn: func(ctx context.Context, e *Env) error {
 				u := e.Runner().Attacker.URLFor(strings.ToLower(e.caseID) + "/" + name)
 				app, p, err := freshPair(ctx, e, true, tf.KeyURL(param, u, e.AttackerKey()))
 				if err != nil {
-					return nil, err
+					return err
 				}
-				obs := &Observation{}
+				obs := e.Observation()
 				obs.Token("access", p.Access)
-				obs.Add(e.Protected(ctx, "request", app.ID, p.Header()))
+				e.Protected(ctx, "request", app.ID, p.Header())
 				if n := e.Runner().Attacker.Fetches(u); n > 0 {
 					obs.Failf("the target fetched the %s URL %s %d time(s)", param, u, n)
 				}
-				return obs, nil
+				return nil
 			}}}
 }
 

@@ -34,19 +34,19 @@ func timeCases() []Case {
 
 func leewayRecipe() Recipe {
 	steps := []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute}
-	return Procedure{Doc: "access tokens expired by 1s, 2s, 5s, 15s, 30s, 1m, 2m, 5m", Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+	return Procedure{Doc: "access tokens expired by 1s, 2s, 5s, 15s, 30s, 1m, 2m, 5m", Fn: func(ctx context.Context, e *Env) error {
 		app, err := e.NewApp(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		obs := &Observation{}
+		obs := e.Observation()
 		largest := time.Duration(0)
 		for _, d := range steps {
 			p, err := app.Mint(true, muts(tf.ExpiredBy(d)), nil)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			x := obs.Add(e.Protected(ctx, "expired by "+d.String(), app.ID, p.Header()))
+			x := e.Protected(ctx, "expired by "+d.String(), app.ID, p.Header())
 			if x.Status == http.StatusOK {
 				largest = d
 			}
@@ -58,42 +58,43 @@ func leewayRecipe() Recipe {
 		}
 		i := 0
 		obs.JudgedIndex = &i
-		return obs, nil
+		return nil
 	}}
 }
 
 func cachedExpiryRecipe() Recipe {
 	return Procedure{Doc: "a token valid for 2 more seconds is accepted, then sent again 1 s after its exp; a never-seen token expired by 1 s is the control",
-		Fn: func(ctx context.Context, e *Env) (*Observation, error) {
+		Fn: func(ctx context.Context, e *Env) error {
 			app, err := e.NewApp(ctx)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			p, err := app.Mint(true, muts(tf.ExpiresIn(2*time.Second)), nil)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			obs := &Observation{Want: p.Want}
+			obs := e.Observation()
+			obs.Want = p.Want
 			obs.Token("access", p.Access)
-			if !expectOK(obs, obs.Add(e.Protected(ctx, "while valid", app.ID, p.Header())), p.Want) {
-				return obs, nil
+			if !expectOK(obs, e.Protected(ctx, "while valid", app.ID, p.Header()), p.Want) {
+				return nil
 			}
 			expAt, err := claimTime(p.Access, "exp")
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if err := sleepUntil(ctx, expAt.Add(1100*time.Millisecond)); err != nil {
-				return nil, err
+				return err
 			}
 			ctl, err := app.Mint(true, muts(tf.ExpiredBy(time.Second)), nil)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if x := obs.Add(e.Protected(ctx, "control: never-seen token expired by 1s", app.ID, ctl.Header())); x.Status == http.StatusOK {
-				return obs, Skip("the target accepts a never-seen token expired by 1 s (clock leeway), so its cache TTL cannot be told apart; see TIM-007")
+			if x := e.Protected(ctx, "control: never-seen token expired by 1s", app.ID, ctl.Header()); x.Status == http.StatusOK {
+				return Skip("the target accepts a never-seen token expired by 1 s (clock leeway), so its cache TTL cannot be told apart; see TIM-007")
 			}
-			obs.Add(e.Protected(ctx, "same token after exp", app.ID, p.Header()))
-			return obs, nil
+			e.Protected(ctx, "same token after exp", app.ID, p.Header())
+			return nil
 		}}
 }
 

@@ -14,15 +14,35 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
-// Env is what a recipe works with while its case runs.
+// Env is what a recipe works with while its case runs. It keeps the
+// record: every request it sends to the target goes into the case's
+// observation, so a recipe only acts, adds the checks and facts only it
+// knows (Observation().Failf, Fact, Want) and returns an error for a
+// harness fault.
 type Env struct {
+	obs      *Observation
+	mu       sync.Mutex
 	r        *Runner
 	caseID   string
 	cleanups []func()
+}
+
+// Observation is the case's record: every exchange sent through the Env
+// is already in it.
+func (e *Env) Observation() *Observation { return e.obs }
+
+// record adds an exchange to the observation (safe for concurrent requests).
+func (e *Env) record(x Exchange) Exchange {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.obs.Add(x)
+	return x
 }
 
 // Runner returns the runner (target URL, AZ, sink, attacker).
@@ -161,6 +181,11 @@ const RawAbove = 32 << 10
 
 // Get sends a GET to the target and records the exchange.
 func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header) Exchange {
+	return e.record(e.send(ctx, step, pathAndQuery, h))
+}
+
+// send is Get without the record.
+func (e *Env) send(ctx context.Context, step, pathAndQuery string, h http.Header) Exchange {
 	size := 0
 	var lines []string
 	for k, vs := range h {
@@ -170,7 +195,7 @@ func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header)
 		}
 	}
 	if size > RawAbove {
-		return e.Raw(ctx, step, pathAndQuery, lines...)
+		return e.sendRaw(ctx, step, pathAndQuery, lines...)
 	}
 	u := strings.TrimRight(e.r.Target, "/") + pathAndQuery
 	x := Exchange{Step: step, Method: http.MethodGet, URL: u, RequestHeader: h}
@@ -215,6 +240,11 @@ func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header)
 // response is read while the request is still being written, so a server
 // that answers 431 and closes early is seen answering, not as a broken pipe.
 func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string) Exchange {
+	return e.record(e.sendRaw(ctx, step, path, headerLines...))
+}
+
+// sendRaw is Raw without the record.
+func (e *Env) sendRaw(ctx context.Context, step, path string, headerLines ...string) Exchange {
 	u, err := url.Parse(e.r.Target)
 	x := Exchange{Step: step, Method: http.MethodGet, URL: strings.TrimRight(e.r.Target, "/") + path}
 	if err != nil {
@@ -273,18 +303,21 @@ func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string)
 }
 
 // ProtectedConcurrently sends every pair to the protected route at once and
-// returns the exchanges in the order of pairs.
+// returns the exchanges, recorded in the order of pairs (the last pair's is
+// the judged one).
 func (e *Env) ProtectedConcurrently(ctx context.Context, appID string, pairs []Pair) []Exchange {
 	xs := make([]Exchange, len(pairs))
-	var wg sync.WaitGroup
+	var g errgroup.Group
 	for i := range pairs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			xs[i] = e.Protected(ctx, fmt.Sprintf("request %d", i), appID, pairs[i].Header())
-		}()
+		g.Go(func() error {
+			xs[i] = e.send(ctx, fmt.Sprintf("request %d", i), "/v1/apps/"+appID+"/protected", http.Header{"Authorization": {pairs[i].Header()}})
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
+	for _, x := range xs {
+		e.record(x)
+	}
 	return xs
 }
 

@@ -24,6 +24,9 @@ func (r *Result) Explain() string {
 		return b.String()
 	}
 	o := r.Observed
+	if o.Omitted > 0 {
+		fmt.Fprintf(&b, "  (%d exchanges not kept: the first %d and the latest are)\n", o.Omitted, MaxExchanges/4)
+	}
 	for i, x := range o.Exchanges {
 		if len(o.Exchanges) > 6 && i >= 3 && i < len(o.Exchanges)-3 {
 			if i == 3 {

@@ -127,7 +127,7 @@ func (r *Runner) unresponsive() string {
 func (r *Runner) CheckResponsive(ctx context.Context) (bool, int) {
 	for r.timeouts.Load() > 0 && r.timeouts.Load() < r.wedgeAfter() {
 		e := &Env{r: r, caseID: "probe"}
-		e.Get(ctx, "probe", "/v1/apps/"+r.probeApp()+"/protected", nil)
+		e.send(ctx, "probe", "/v1/apps/"+r.probeApp()+"/protected", nil)
 	}
 	n := r.timeouts.Load()
 	return n >= r.wedgeAfter(), int(n)
@@ -207,9 +207,6 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 	start := time.Now()
 	obs, err := r.execute(ctx, c)
 	res.Duration = Duration(time.Since(start))
-	if obs == nil {
-		obs = &Observation{}
-	}
 	res.Observed = obs
 	var skip *SkipError
 	switch {
@@ -236,15 +233,16 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 
 // execute runs the recipe; a panic in it is the harness's own bug and
 // comes back as an error wrapping ErrHarness.
+// The observation holds what was sent before an error or a panic too.
 func (r *Runner) execute(ctx context.Context, c Case) (obs *Observation, err error) {
-	env := &Env{r: r, caseID: c.ID}
+	env := &Env{r: r, caseID: c.ID, obs: &Observation{}}
 	defer env.cleanup()
 	defer func() {
 		if p := recover(); p != nil {
-			obs, err = nil, fmt.Errorf("%w: recipe of %s panicked: %v", ErrHarness, c.ID, p)
+			err = fmt.Errorf("%w: recipe of %s panicked: %v", ErrHarness, c.ID, p)
 		}
 	}()
-	return c.Recipe.Execute(ctx, env)
+	return env.obs, c.Recipe.Execute(ctx, env)
 }
 
 func (r *Runner) skipReason(c *Case) string {

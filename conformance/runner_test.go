@@ -20,29 +20,28 @@ func TestRunnerErrorIsNotFail(t *testing.T) {
 	}))
 	t.Cleanup(target.Close)
 	r := &conformance.Runner{Target: target.URL, Profile: conformance.Strict, HTTP: target.Client()}
-	mk := func(fn func(context.Context, *conformance.Env) (*conformance.Observation, error)) conformance.Case {
+	mk := func(fn func(context.Context, *conformance.Env) error) conformance.Case {
 		return conformance.Case{ID: "HDR-900", Area: "header", Title: "t", Rule: "MUST", Refs: []string{"r"},
 			Expect: map[conformance.Profile]conformance.Expect{conformance.Strict: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}},
 			Recipe: conformance.Procedure{Doc: "d", Fn: fn}}
 	}
 	tests := []struct {
 		name   string
-		fn     func(context.Context, *conformance.Env) (*conformance.Observation, error)
+		fn     func(context.Context, *conformance.Env) error
 		want   conformance.Verdict
 		reason string
 	}{
-		{"setup error", func(context.Context, *conformance.Env) (*conformance.Observation, error) {
-			return nil, fmt.Errorf("%w: add app: no key", conformance.ErrSetup)
+		{"setup error", func(context.Context, *conformance.Env) error {
+			return fmt.Errorf("%w: add app: no key", conformance.ErrSetup)
 		}, conformance.Errored, "harness error (not a verdict on the target): harness setup: add app: no key"},
-		{"panic", func(context.Context, *conformance.Env) (*conformance.Observation, error) {
+		{"panic", func(context.Context, *conformance.Env) error {
 			panic("a bug in the recipe")
 		}, conformance.Errored, "harness bug: recipe of HDR-900 panicked"},
-		{"target refuses a valid token in set-up", func(ctx context.Context, e *conformance.Env) (*conformance.Observation, error) {
-			obs := &conformance.Observation{}
-			if x := obs.Add(e.Get(ctx, "valid pair", "/v1/apps/a/protected", nil)); x.Status != http.StatusOK {
-				obs.Failf("precondition: the valid pair got %d", x.Status)
+		{"target refuses a valid token in set-up", func(ctx context.Context, e *conformance.Env) error {
+			if x := e.Get(ctx, "valid pair", "/v1/apps/a/protected", nil); x.Status != http.StatusOK {
+				e.Observation().Failf("precondition: the valid pair got %d", x.Status)
 			}
-			return obs, nil
+			return nil
 		}, conformance.Fail, "precondition: the valid pair got 401"},
 	}
 	for _, tt := range tests {
@@ -90,5 +89,24 @@ func TestOutcomeExitCodes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A flood keeps its first exchanges and its latest, counts the rest, and
+// the judged exchange stays the one judged.
+func TestObservationKeepsStartAndEnd(t *testing.T) {
+	t.Parallel()
+	var o conformance.Observation
+	o.Add(conformance.Exchange{Step: "first"})
+	o.Judge()
+	for i := range 1000 {
+		o.Add(conformance.Exchange{Step: fmt.Sprintf("flood %d", i)})
+	}
+	o.Add(conformance.Exchange{Step: "valid after flood"})
+	if len(o.Exchanges) != conformance.MaxExchanges || o.Omitted != 1001+1-conformance.MaxExchanges {
+		t.Fatalf("%d exchanges kept, %d omitted", len(o.Exchanges), o.Omitted)
+	}
+	if o.Judged().Step != "first" || o.Exchanges[len(o.Exchanges)-1].Step != "valid after flood" {
+		t.Errorf("judged %q, last %q", o.Judged().Step, o.Exchanges[len(o.Exchanges)-1].Step)
 	}
 }

@@ -394,6 +394,9 @@ func evidenceText(r *conformance.Result) string {
 		return b.String()
 	}
 	j := judgedIndex(o)
+	if o.Omitted > 0 {
+		fmt.Fprintf(&b, "(%d exchanges not kept: the first %d and the latest are)\n", o.Omitted, conformance.MaxExchanges/4)
+	}
 	for i := range o.Exchanges {
 		x := &o.Exchanges[i]
 		mark := ""
