@@ -157,7 +157,7 @@ func retry(ctx context.Context, e *Env, obs *Observation, step string, appID str
 		if x.Status == http.StatusOK {
 			return time.Since(start), true, nil
 		}
-		if time.Since(start) > within {
+		if time.Since(start) > within || e.r.Unresponsive() {
 			return time.Since(start), false, nil
 		}
 		if err := sleepUntil(ctx, time.Now().Add(250*time.Millisecond)); err != nil {

@@ -184,8 +184,24 @@ func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header)
 	return e.record(e.send(ctx, step, pathAndQuery, h))
 }
 
-// send is Get without the record.
+// send is Get without the record: it sends, notes whether the target
+// answered, and, when it did not and the AZ is not being faulted (the
+// target has no excuse), probes it at once (Runner.CheckResponsive) so a
+// wedged target is known after one timeout and a few short probes.
 func (e *Env) send(ctx context.Context, step, pathAndQuery string, h http.Header) Exchange {
+	return e.noted(ctx, e.transmit(ctx, step, pathAndQuery, h))
+}
+
+func (e *Env) noted(ctx context.Context, x Exchange) Exchange {
+	e.r.noteAnswer(&x)
+	if x.TimedOut && (e.r.AZ == nil || len(e.r.AZ.Faults()) == 0) {
+		e.r.CheckResponsive(ctx)
+	}
+	return x
+}
+
+// transmit sends one GET and reports what came back.
+func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.Header) Exchange {
 	size := 0
 	var lines []string
 	for k, vs := range h {
@@ -195,7 +211,7 @@ func (e *Env) send(ctx context.Context, step, pathAndQuery string, h http.Header
 		}
 	}
 	if size > RawAbove {
-		return e.sendRaw(ctx, step, pathAndQuery, lines...)
+		return e.transmitRaw(ctx, step, pathAndQuery, lines...)
 	}
 	u := strings.TrimRight(e.r.Target, "/") + pathAndQuery
 	x := Exchange{Step: step, Method: http.MethodGet, URL: u, RequestHeader: h}
@@ -203,7 +219,6 @@ func (e *Env) send(ctx context.Context, step, pathAndQuery string, h http.Header
 		x.Error = why
 		return x
 	}
-	defer e.r.noteAnswer(&x)
 	ctx, cancel := context.WithTimeout(ctx, e.r.bound()+2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -243,8 +258,13 @@ func (e *Env) Raw(ctx context.Context, step, path string, headerLines ...string)
 	return e.record(e.sendRaw(ctx, step, path, headerLines...))
 }
 
-// sendRaw is Raw without the record.
+// sendRaw is Raw without the record (see send).
 func (e *Env) sendRaw(ctx context.Context, step, path string, headerLines ...string) Exchange {
+	return e.noted(ctx, e.transmitRaw(ctx, step, path, headerLines...))
+}
+
+// transmitRaw sends one hand-written GET and reports what came back.
+func (e *Env) transmitRaw(ctx context.Context, step, path string, headerLines ...string) Exchange {
 	u, err := url.Parse(e.r.Target)
 	x := Exchange{Step: step, Method: http.MethodGet, URL: strings.TrimRight(e.r.Target, "/") + path}
 	if err != nil {
@@ -255,7 +275,6 @@ func (e *Env) sendRaw(ctx context.Context, step, path string, headerLines ...str
 		x.Error = why
 		return x
 	}
-	defer e.r.noteAnswer(&x)
 	d := net.Dialer{Timeout: e.r.bound()}
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,9 @@ const (
 	// DefaultWedgeAfter is how many consecutive requests (probes
 	// included) must time out before the target counts as unresponsive.
 	DefaultWedgeAfter = 3
+	// DefaultProbeTimeout bounds a probe: a request without credentials,
+	// which a live target answers at once (no AZ, no key).
+	DefaultProbeTimeout = 2 * time.Second
 )
 
 // Runner runs cases against one target. Create it with NewRunner; it is
@@ -80,12 +84,15 @@ type Runner struct {
 	Attacker *Attacker
 	// WedgeAfter: see DefaultWedgeAfter.
 	WedgeAfter int
+	// ProbeTimeout: see DefaultProbeTimeout.
+	ProbeTimeout time.Duration
 
 	seq atomic.Int64
 	// timeouts counts consecutive requests that got no answer in time; any
 	// answer resets it. Once it reaches WedgeAfter, requests are no longer
 	// sent (they fail at once) until ResetTimeouts.
 	timeouts atomic.Int64
+	probing  sync.Mutex
 }
 
 func (r *Runner) wedgeAfter() int64 {
@@ -119,19 +126,35 @@ func (r *Runner) unresponsive() string {
 	return ""
 }
 
-// CheckResponsive is called between cases. When the last request timed
-// out it probes the target with a request that needs no AZ (the protected
-// route without credentials, which any target answers at once) until the
-// target answers or WedgeAfter requests in a row have timed out. It
-// reports whether the target is unresponsive, and the count.
+// CheckResponsive runs after a request timed out (at once when the AZ is
+// not being faulted, else between cases, once the faults are cleared). It
+// probes the target with a request that needs no AZ (the protected route
+// without credentials, which a live target answers at once) until the
+// target answers or WedgeAfter requests in a row have timed out. It reports
+// whether the target is unresponsive, and the count. One probe runs at a
+// time; concurrent callers get the state as it is.
 func (r *Runner) CheckResponsive(ctx context.Context) (bool, int) {
-	for r.timeouts.Load() > 0 && r.timeouts.Load() < r.wedgeAfter() {
-		e := &Env{r: r, caseID: "probe"}
-		e.send(ctx, "probe", "/v1/apps/"+r.probeApp()+"/protected", nil)
+	if r.probing.TryLock() {
+		probe := r.ProbeTimeout
+		if probe <= 0 {
+			probe = DefaultProbeTimeout
+		}
+		for r.timeouts.Load() > 0 && r.timeouts.Load() < r.wedgeAfter() && ctx.Err() == nil {
+			pctx, cancel := context.WithTimeout(ctx, probe)
+			e := &Env{r: r, caseID: "probe"}
+			x := e.transmit(pctx, "probe", "/v1/apps/"+r.probeApp()+"/protected", nil)
+			cancel()
+			r.noteAnswer(&x)
+		}
+		r.probing.Unlock()
 	}
 	n := r.timeouts.Load()
 	return n >= r.wedgeAfter(), int(n)
 }
+
+// Unresponsive reports whether the target stopped answering (requests are
+// no longer sent); loops that wait for the target give up then.
+func (r *Runner) Unresponsive() bool { return r.unresponsive() != "" }
 
 func (r *Runner) probeApp() string {
 	if r.HomeAppID != "" {
