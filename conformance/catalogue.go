@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 // Level is how binding a rule is in a profile.
@@ -62,22 +64,22 @@ const (
 
 // Area groups cases; its Prefix starts every case ID of the area.
 type Area struct {
-	Key, Prefix, Title, Section string
+	Key, Prefix, Title string
 }
 
-// Areas, in run order. Section names the part of shared/cases.md they cover.
+// Areas, in run order.
 var Areas = []Area{
-	{"calibration", "CAL", "Calibration", "C (valid RS256, run first)"},
-	{"header", "HDR", "Header syntax", "A"},
-	{"structure", "STR", "Token structure", "B"},
-	{"signature", "SIG", "Signature and algorithm", "C"},
-	{"time", "TIM", "Time claims", "E"},
-	{"audience", "AUD", "Audience and issuer", "F"},
-	{"idtoken", "IDT", "Id token pairing and security context", "G"},
-	{"cache", "CCH", "Caching", "H"},
-	{"keys", "KEY", "Keys: retrieval, caching, rotation", "D"},
-	{"propagation", "PRP", "Propagation and service tokens", "I"},
-	{"resilience", "RES", "Resilience", "J"},
+	{"calibration", "CAL", "Calibration"},
+	{"header", "HDR", "Header syntax"},
+	{"structure", "STR", "Token structure"},
+	{"signature", "SIG", "Signature and algorithm"},
+	{"time", "TIM", "Time claims"},
+	{"audience", "AUD", "Audience and issuer"},
+	{"idtoken", "IDT", "Id token pairing and security context"},
+	{"cache", "CCH", "Caching"},
+	{"keys", "KEY", "Keys: retrieval, caching, rotation"},
+	{"propagation", "PRP", "Propagation and service tokens"},
+	{"resilience", "RES", "Resilience"},
 }
 
 // AreaByKey returns the area with that key.
@@ -148,7 +150,9 @@ type Case struct {
 	Title string
 	// Rule is the rule sentence, with MUST/SHOULD as in the strict profile.
 	Rule string
-	// Refs are references: RFC sections, the seed README, shared/cases.md.
+	// Refs are references a user can open: RFC or OIDC sections, CVEs,
+	// documents of this repository with a section (§Heading), including
+	// docs/SEED-README.md, which quotes the seed strategy's README.
 	Refs   []string
 	Expect map[Profile]Expect
 	Needs  []Need
@@ -261,4 +265,101 @@ func contains(xs []string, x string) bool {
 		}
 	}
 	return false
+}
+
+// Closest returns up to n catalogue IDs nearest to id, for "did you
+// mean" messages: the smallest edit distance (ignoring case) first, IDs
+// of the same area prefix before others at the same distance.
+func Closest(cases []Case, id string, n int) []string {
+	want := strings.ToUpper(strings.TrimSpace(id))
+	prefix, _, _ := strings.Cut(want, "-")
+	type cand struct {
+		id        string
+		d         int
+		samePrefx bool
+	}
+	var cs []cand
+	for _, c := range cases {
+		p, _, _ := strings.Cut(c.ID, "-")
+		cs = append(cs, cand{c.ID, editDistance(want, c.ID), p == prefix})
+	}
+	sort.SliceStable(cs, func(i, j int) bool {
+		if cs[i].d != cs[j].d {
+			return cs[i].d < cs[j].d
+		}
+		if cs[i].samePrefx != cs[j].samePrefx {
+			return cs[i].samePrefx
+		}
+		return cs[i].id < cs[j].id
+	})
+	var out []string
+	for _, c := range cs[:min(n, len(cs))] {
+		out = append(out, c.id)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Catalogue returns every case, in run order (calibration first). The
+// slice is new on every call.
+func Catalogue() []Case {
+	var cs []Case
+	cs = append(cs, calibrationCases()...)
+	cs = append(cs, headerCases()...)
+	cs = append(cs, structureCases()...)
+	cs = append(cs, signatureCases()...)
+	cs = append(cs, timeCases()...)
+	cs = append(cs, audienceCases()...)
+	cs = append(cs, idTokenCases()...)
+	cs = append(cs, cacheCases()...)
+	cs = append(cs, keyCases()...)
+	cs = append(cs, propagationCases()...)
+	cs = append(cs, resilienceCases()...)
+	return cs
+}
+
+// same gives both profiles one expectation.
+func same(l Level, outs ...Outcome) map[Profile]Expect {
+	return map[Profile]Expect{MCA: {l, outs}, Strict: {l, outs}}
+}
+
+// split gives each profile its own expectation.
+func split(mca, strict Expect) map[Profile]Expect {
+	return map[Profile]Expect{MCA: mca, Strict: strict}
+}
+
+func exp(l Level, outs ...Outcome) Expect { return Expect{l, outs} }
+
+// mcaOnly marks cases that rely on the MCA token shape (string aud, MCA
+// service tokens); App ID tokens carry aud as an array.
+var mcaOnly = []Family{FamilyMCA}
+
+// must401i: an invalid token, refused with invalid_token in every profile.
+var must401i = same(Must, InvalidToken)
+
+func muts(ms ...tokenfactory.Mutation) []tokenfactory.Mutation { return ms }
+
+// fixed returns a Format that ignores the tokens.
+func fixed(vals ...string) func(string, string) []string {
+	return func(string, string) []string { return vals }
 }

@@ -80,3 +80,33 @@ func TestValidateCatchesBadCatalogues(t *testing.T) {
 		t.Error("Validate accepted a duplicate ID")
 	}
 }
+
+func TestClosest(t *testing.T) {
+	t.Parallel()
+	cs := conformance.Catalogue()
+	tests := []struct {
+		in   string
+		want string // first suggestion ("": only the area is checked)
+	}{
+		{"HDR-01", "HDR-001"},
+		{"hdr-003", "HDR-003"},
+		{"SIG-099", "SIG-009"},
+		{"HDR-099", "HDR-009"},
+		{"KEY-13", ""}, // several at distance 2: any KEY case will do
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got := conformance.Closest(cs, tt.in, 3)
+			if len(got) != 3 {
+				t.Fatalf("Closest(%q) = %v, want 3 IDs", tt.in, got)
+			}
+			if tt.want != "" && got[0] != tt.want {
+				t.Errorf("Closest(%q) = %v, want %s first", tt.in, got, tt.want)
+			}
+			if !strings.HasPrefix(got[0], strings.ToUpper(tt.in[:3])) {
+				t.Errorf("Closest(%q) = %v, want the same area first", tt.in, got)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,6 +24,9 @@ func (r *Result) Explain() string {
 		return b.String()
 	}
 	o := r.Observed
+	if o.Omitted > 0 {
+		fmt.Fprintf(&b, "  (%d exchanges not kept: the first %d and the latest are)\n", o.Omitted, MaxExchanges/4)
+	}
 	for i, x := range o.Exchanges {
 		if len(o.Exchanges) > 6 && i >= 3 && i < len(o.Exchanges)-3 {
 			if i == 3 {
@@ -56,6 +60,25 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// Claims decodes the payload of a compact JWS (its second segment,
+// base64url with or without padding) as a JSON object. It is the one
+// payload decoder of the harness and its reports; it verifies nothing.
+func Claims(tok string) (map[string]any, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("a compact JWS has 3 segments, this has %d", len(parts))
+	}
+	raw, err := tokenfactory.DecodeLenient(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	var c map[string]any
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, fmt.Errorf("payload: %w", err)
+	}
+	return c, nil
 }
 
 // DecodeForHumans shows a token's header and payload (as far as they decode) on one line.

@@ -22,7 +22,9 @@ type Exchange struct {
 	Body          string        `json:"body,omitempty"`
 	Latency       time.Duration `json:"latencyNs"`
 	Error         string        `json:"error,omitempty"`
-	body          []byte
+	// TimedOut: no answer came within the bound (the target may be wedged).
+	TimedOut bool `json:"timedOut,omitempty"`
+	body     []byte
 }
 
 // Brief is a one-line summary: status, challenge, latency.
@@ -43,6 +45,9 @@ type Observation struct {
 	Exchanges []Exchange `json:"exchanges"`
 	// JudgedIndex is the exchange the outcome is judged on (-1 or unset: the last).
 	JudgedIndex *int `json:"judged,omitempty"`
+	// Omitted counts the exchanges not kept (see MaxExchanges), between
+	// the first ones and the latest.
+	Omitted int `json:"omitted,omitempty"`
 	// Tokens used, by role ("access", "id", ...), for the report.
 	Tokens map[string]string `json:"tokens,omitempty"`
 	// Want is the security context an accepted request must produce.
@@ -58,9 +63,26 @@ type Observation struct {
 	Failures []string `json:"failures,omitempty"`
 }
 
+// MaxExchanges bounds the exchanges an observation keeps: the first
+// MaxExchanges/4 and the latest; the ones between are counted in Omitted
+// (a flood of 1,000 requests keeps its start and its end).
+const MaxExchanges = 64
+
 // Add records an exchange and returns it.
 func (o *Observation) Add(x Exchange) Exchange {
 	o.Exchanges = append(o.Exchanges, x)
+	if len(o.Exchanges) > MaxExchanges {
+		drop := MaxExchanges / 4
+		o.Exchanges = append(o.Exchanges[:drop], o.Exchanges[drop+1:]...)
+		o.Omitted++
+		if j := o.JudgedIndex; j != nil && *j >= drop {
+			if *j == drop {
+				o.JudgedIndex = nil
+			} else {
+				*j--
+			}
+		}
+	}
 	return x
 }
 

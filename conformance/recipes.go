@@ -12,9 +12,12 @@ import (
 type Recipe interface {
 	// Describe says in words how the request is made (printed in docs and reports).
 	Describe() string
-	// Execute runs the case's requests and returns what it saw. An error
-	// wrapping ErrSetup is a harness problem; a *SkipError skips the case.
-	Execute(ctx context.Context, e *Env) (*Observation, error)
+	// Execute runs the case's requests and returns what it saw. A
+	// *SkipError skips the case; any other error is a harness fault and
+	// makes the case ERROR (wrap ErrSetup). What the target did wrong,
+	// including refusing a valid token during set-up, is recorded in the
+	// observation (Failf) instead, so it stays a FAIL.
+	Execute(ctx context.Context, e *Env) error
 }
 
 // Tokens is the common recipe: mint a pair for a fresh app, break it with
@@ -68,16 +71,17 @@ func writeMuts(b *strings.Builder, ms []tokenfactory.Mutation) {
 }
 
 // Execute implements Recipe.
-func (t Tokens) Execute(ctx context.Context, e *Env) (*Observation, error) {
+func (t Tokens) Execute(ctx context.Context, e *Env) error {
 	app, err := e.NewApp(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	p, err := app.Mint(!t.NoID, bindAttacker(t.Access, e), bindAttacker(t.ID, e))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	obs := &Observation{Want: p.Want}
+	obs := e.Observation()
+	obs.Want = p.Want
 	obs.Token("access", p.Access)
 	if p.ID != "" {
 		obs.Token("id", p.ID)
@@ -94,19 +98,19 @@ func (t Tokens) Execute(ctx context.Context, e *Env) (*Observation, error) {
 	if len(vals) > 0 {
 		h["Authorization"] = vals
 	}
-	obs.Add(e.Get(ctx, "request", path, h))
-	return obs, nil
+	e.Get(ctx, "request", path, h)
+	return nil
 }
 
 // Procedure is a recipe written as code, for cases with several steps
 // (caching, key rotation, AZ outages, propagation).
 type Procedure struct {
 	Doc string
-	Fn  func(ctx context.Context, e *Env) (*Observation, error)
+	Fn  func(ctx context.Context, e *Env) error
 }
 
 // Describe implements Recipe.
 func (p Procedure) Describe() string { return p.Doc }
 
 // Execute implements Recipe.
-func (p Procedure) Execute(ctx context.Context, e *Env) (*Observation, error) { return p.Fn(ctx, e) }
+func (p Procedure) Execute(ctx context.Context, e *Env) error { return p.Fn(ctx, e) }

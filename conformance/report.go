@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,21 @@ type RunReport struct {
 	Results []Result `json:"results"`
 	// Baseline outcome, when a baseline file was used.
 	Baseline *BaselineOutcome `json:"baseline,omitempty"`
+	// Events are what happened to the target during the run (crashes,
+	// restarts, outages), in order.
+	Events []TargetEvent `json:"events,omitempty"`
+	// UnresponsiveSince is the case after which the target stopped
+	// answering and could not be restarted: the later cases are SKIPPED
+	// and the run is invalid.
+	UnresponsiveSince string `json:"unresponsiveSince,omitempty"`
+}
+
+// TargetEvent is something that happened to the target during a run.
+type TargetEvent struct {
+	// After is the case during which it happened.
+	After string `json:"after"`
+	// What happened, in a sentence.
+	What string `json:"what"`
 }
 
 // BaselineOutcome says how the run compares with a baseline of expected failures.
@@ -87,6 +103,66 @@ func (r *RunReport) Failed(nonStrict bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Errored lists the IDs of the cases the harness could not run (ERROR), sorted.
+func (r *RunReport) Errored() []string {
+	var out []string
+	for _, x := range r.Results {
+		if x.Verdict == Errored {
+			out = append(out, x.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// UnresponsiveReason starts the reason of the cases SKIPPED because the
+// target stopped answering.
+const UnresponsiveReason = "target unresponsive since "
+
+// Exit codes of a conformance run (the mcaspec CLI exits with them).
+const (
+	// ExitPassed: every case ran and no MUST failed.
+	ExitPassed = 0
+	// ExitFailed: a MUST failed (or a SHOULD with failOnNonStrict), or the
+	// run differs from its baseline.
+	ExitFailed = 1
+	// ExitInvalid: the run says nothing reliable: calibration failed, no
+	// case matched, the target was unavailable or unresponsive, or a case
+	// ERRORed (the harness could not run it).
+	ExitInvalid = 3
+)
+
+// Outcome decides a finished run's exit code and says why in one line
+// ("" when it passed). Calibration failures and empty runs are decided by
+// the caller, which saw them happen.
+func (r *RunReport) Outcome(failOnNonStrict bool) (int, string) {
+	var why []string
+	code := ExitPassed
+	if b := r.Baseline; b != nil && len(b.New)+len(b.Stale) > 0 {
+		code = ExitFailed
+		why = append(why, fmt.Sprintf("the run differs from the baseline %s: new %v, stale %v", b.File, b.New, b.Stale))
+	}
+	if failed := r.Failed(failOnNonStrict); r.Baseline == nil && len(failed) > 0 {
+		code = ExitFailed
+		why = append(why, fmt.Sprintf("%d case(s) failed: %s", len(failed), strings.Join(failed, " ")))
+	}
+	if r.UnresponsiveSince != "" {
+		code = ExitInvalid
+		n := 0
+		for _, x := range r.Results {
+			if x.Verdict == Skipped && strings.HasPrefix(x.Reason, UnresponsiveReason) {
+				n++
+			}
+		}
+		why = append(why, fmt.Sprintf("the target stopped answering during %s: %d later case(s) were not run", r.UnresponsiveSince, n))
+	}
+	if errored := r.Errored(); len(errored) > 0 {
+		code = ExitInvalid
+		why = append(why, fmt.Sprintf("the harness could not run %d case(s) (ERROR, not a verdict on the target): %s", len(errored), strings.Join(errored, " ")))
+	}
+	return code, strings.Join(why, "; ")
 }
 
 // WriteJSON writes the report as indented JSON.

@@ -2,18 +2,15 @@ package conformance
 
 import (
 	"context"
-	"crypto/rsa"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
-	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 // Verdict is the result of one case.
@@ -22,11 +19,21 @@ type Verdict string
 // Verdicts.
 const (
 	Pass          Verdict = "PASS"
-	Fail          Verdict = "FAIL"          // a MUST broken (or the harness could not run the case)
+	Fail          Verdict = "FAIL"          // a MUST broken by the target
 	NonStrict     Verdict = "NON-STRICT"    // a SHOULD missed
 	Informational Verdict = "INFORMATIONAL" // behaviour recorded, never a failure
 	Skipped       Verdict = "SKIPPED"       // not run, with the reason
+	// Errored: the harness could not run the case (it could not register an
+	// app, mint, drive the AZ, or hit a bug of its own). It says nothing
+	// about the target: never a FAIL, never a caught mutant, and a run with
+	// one is incomplete (exit code 3).
+	Errored Verdict = "ERROR"
 )
+
+// Verdicts lists every verdict in the order reports show them.
+func Verdicts() []Verdict {
+	return []Verdict{Pass, Fail, NonStrict, Informational, Skipped, Errored}
+}
 
 // Defaults of a Runner.
 const (
@@ -35,6 +42,12 @@ const (
 	DefaultResponseBound = 5 * time.Second
 	// DefaultBodyExcerpt is how much of a response body a result keeps.
 	DefaultBodyExcerpt = 1024
+	// DefaultWedgeAfter is how many consecutive requests (probes
+	// included) must time out before the target counts as unresponsive.
+	DefaultWedgeAfter = 3
+	// DefaultProbeTimeout bounds a probe: a request without credentials,
+	// which a live target answers at once (no AZ, no key).
+	DefaultProbeTimeout = 2 * time.Second
 )
 
 // Runner runs cases against one target. Create it with NewRunner; it is
@@ -69,12 +82,107 @@ type Runner struct {
 	Sink *Sink
 	// Attacker serves an attacker's key and counts fetches.
 	Attacker *Attacker
+	// WedgeAfter: see DefaultWedgeAfter.
+	WedgeAfter int
+	// ProbeTimeout: see DefaultProbeTimeout.
+	ProbeTimeout time.Duration
 
 	seq atomic.Int64
+	// timeouts counts consecutive requests that got no answer in time; any
+	// answer resets it. Once it reaches WedgeAfter, requests are no longer
+	// sent (they fail at once) until ResetTimeouts.
+	timeouts atomic.Int64
+	probing  sync.Mutex
 }
 
-// ErrSetup marks errors of the harness itself, not of the target.
+func (r *Runner) wedgeAfter() int64 {
+	if r.WedgeAfter > 0 {
+		return int64(r.WedgeAfter)
+	}
+	return DefaultWedgeAfter
+}
+
+// noteAnswer records whether a request to the target got an answer.
+func (r *Runner) noteAnswer(x *Exchange) {
+	switch {
+	case x.TimedOut:
+		r.timeouts.Add(1)
+	case x.Error == "":
+		r.timeouts.Store(0)
+	}
+}
+
+// Timeouts returns how many requests in a row got no answer in time.
+func (r *Runner) Timeouts() int { return int(r.timeouts.Load()) }
+
+// ResetTimeouts forgets the timeouts (after the target was restarted).
+func (r *Runner) ResetTimeouts() { r.timeouts.Store(0) }
+
+// unresponsive says why a request is not sent ("" to send it).
+func (r *Runner) unresponsive() string {
+	if n := r.timeouts.Load(); n >= r.wedgeAfter() {
+		return fmt.Sprintf("not sent: the target stopped answering (%d requests in a row timed out)", n)
+	}
+	return ""
+}
+
+// CheckResponsive runs after a request timed out (at once when the AZ is
+// not being faulted, else between cases, once the faults are cleared). It
+// probes the target with a request that needs no AZ (the protected route
+// without credentials, which a live target answers at once) until the
+// target answers or WedgeAfter requests in a row have timed out. It reports
+// whether the target is unresponsive, and the count. One probe runs at a
+// time; concurrent callers get the state as it is.
+func (r *Runner) CheckResponsive(ctx context.Context) (bool, int) {
+	if r.probing.TryLock() {
+		probe := r.ProbeTimeout
+		if probe <= 0 {
+			probe = DefaultProbeTimeout
+		}
+		for r.timeouts.Load() > 0 && r.timeouts.Load() < r.wedgeAfter() && ctx.Err() == nil {
+			pctx, cancel := context.WithTimeout(ctx, probe)
+			e := &Env{r: r, caseID: "probe"}
+			x := e.transmit(pctx, "probe", "/v1/apps/"+r.probeApp()+"/protected", nil)
+			cancel()
+			r.noteAnswer(&x)
+		}
+		r.probing.Unlock()
+	}
+	n := r.timeouts.Load()
+	return n >= r.wedgeAfter(), int(n)
+}
+
+// Unresponsive reports whether the target stopped answering (requests are
+// no longer sent); loops that wait for the target give up then.
+func (r *Runner) Unresponsive() bool { return r.unresponsive() != "" }
+
+func (r *Runner) probeApp() string {
+	if r.HomeAppID != "" {
+		return r.HomeAppID
+	}
+	return "00000000-0000-4000-8000-000000000000"
+}
+
+// Skip returns the SKIPPED result of a case that is not run, with the reason.
+func (r *Runner) Skip(c Case, reason string) Result {
+	res := r.result(c)
+	res.Verdict, res.Reason = Skipped, reason
+	return res
+}
+
+func (r *Runner) result(c Case) Result {
+	exp := c.Expect[r.Profile]
+	return Result{ID: c.ID, Area: c.Area, Title: c.Title, Rule: c.Rule, Refs: c.Refs, Profile: r.Profile,
+		Level: exp.Level, Expected: exp.Outcomes, Recipe: c.Recipe.Describe()}
+}
+
+// ErrSetup marks errors of the harness itself, not of the target: a recipe
+// that returns any error (this one or another) makes its case ERROR.
 var ErrSetup = errors.New("harness setup")
+
+// ErrHarness marks a bug of the harness found while running a case (a
+// recipe that panicked).
+var ErrHarness = errors.New("harness bug")
 
 // Result is the outcome of one case.
 type Result struct {
@@ -114,20 +222,14 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // Run executes one case and judges it.
 func (r *Runner) Run(ctx context.Context, c Case) Result {
 	exp := c.Expect[r.Profile]
-	res := Result{ID: c.ID, Area: c.Area, Title: c.Title, Rule: c.Rule, Refs: c.Refs, Profile: r.Profile,
-		Level: exp.Level, Expected: exp.Outcomes, Recipe: c.Recipe.Describe()}
+	res := r.result(c)
 	if reason := r.skipReason(&c); reason != "" {
 		res.Verdict, res.Reason = Skipped, reason
 		return res
 	}
 	start := time.Now()
-	env := &Env{r: r, caseID: c.ID}
-	defer env.cleanup()
-	obs, err := c.Recipe.Execute(ctx, env)
+	obs, err := r.execute(ctx, c)
 	res.Duration = Duration(time.Since(start))
-	if obs == nil {
-		obs = &Observation{}
-	}
 	res.Observed = obs
 	var skip *SkipError
 	switch {
@@ -135,7 +237,7 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 		res.Verdict, res.Reason = Skipped, skip.Reason
 		return res
 	case err != nil:
-		res.Verdict, res.Reason = Fail, "harness error: "+err.Error()
+		res.Verdict, res.Reason = Errored, "harness error (not a verdict on the target): "+err.Error()
 		return res
 	}
 	matched, why := r.judge(exp.Outcomes, obs)
@@ -150,6 +252,20 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 		res.Verdict, res.Reason = Fail, why
 	}
 	return res
+}
+
+// execute runs the recipe; a panic in it is the harness's own bug and
+// comes back as an error wrapping ErrHarness.
+// The observation holds what was sent before an error or a panic too.
+func (r *Runner) execute(ctx context.Context, c Case) (obs *Observation, err error) {
+	env := &Env{r: r, caseID: c.ID, obs: &Observation{}}
+	defer env.cleanup()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: recipe of %s panicked: %v", ErrHarness, c.ID, p)
+		}
+	}()
+	return env.obs, c.Recipe.Execute(ctx, env)
 }
 
 func (r *Runner) skipReason(c *Case) string {
@@ -220,204 +336,3 @@ func (r *Runner) bound() time.Duration {
 	}
 	return DefaultResponseBound
 }
-
-// Env is what a recipe works with while its case runs.
-type Env struct {
-	r        *Runner
-	caseID   string
-	cleanups []func()
-}
-
-// Runner returns the runner (target URL, AZ, sink, attacker).
-func (e *Env) Runner() *Runner { return e.r }
-
-// AZ returns the fake authorization server.
-func (e *Env) AZ() *fakeaz.Server { return e.r.AZ }
-
-// Defer registers a cleanup that runs when the case ends (e.g. ClearFaults).
-func (e *Env) Defer(f func()) { e.cleanups = append(e.cleanups, f) }
-
-func (e *Env) cleanup() {
-	for i := len(e.cleanups) - 1; i >= 0; i-- {
-		e.cleanups[i]()
-	}
-}
-
-// App is an app at the AZ that a case mints tokens for.
-type App struct {
-	ID      string
-	Factory *tokenfactory.Factory
-	env     *Env
-}
-
-// NewApp returns a fresh app registered at the AZ (or the fixed app in
-// fixed-app-id mode). Its tokens are signed by the AZ's key for the app.
-func (e *Env) NewApp(ctx context.Context) (*App, error) {
-	id := e.r.FixedAppID
-	if id == "" {
-		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Profile: e.r.profileOfApps()})
-		if err != nil {
-			return nil, fmt.Errorf("%w: add app: %v", ErrSetup, err)
-		}
-		id = a.ID
-		e.Defer(func() { _ = e.r.AZ.RemoveApp(id) })
-	}
-	f, err := e.r.AZ.Factory(id)
-	if err != nil {
-		return nil, fmt.Errorf("%w: token factory for %s: %v", ErrSetup, id, err)
-	}
-	return &App{ID: id, Factory: f, env: e}, nil
-}
-
-func (r *Runner) profileOfApps() string {
-	if r.Family == FamilyAppID {
-		return fakeaz.ProfileAppID
-	}
-	return fakeaz.ProfileMCA
-}
-
-// AccessToken mints an access token of the run's family with the app's key
-// (the factory has the token shape of the app's profile).
-func (a *App) AccessToken(acc tokenfactory.Access, muts ...tokenfactory.Mutation) (string, error) {
-	return a.Factory.AccessToken(acc, muts...)
-}
-
-// IDToken mints an id token of the run's family with the app's key.
-func (a *App) IDToken(spec tokenfactory.ID, muts ...tokenfactory.Mutation) (string, error) {
-	return a.Factory.IDToken(spec, muts...)
-}
-
-// ClientID returns a client id unique within the run, so no two cases share tokens.
-func (e *Env) ClientID() string {
-	return fmt.Sprintf("conformance-%s-%d", strings.ToLower(e.caseID), e.r.seq.Add(1))
-}
-
-// Pair is a minted token pair and the security context a target must produce for it.
-type Pair struct {
-	Access, ID string
-	Want       *SecurityContext
-}
-
-// Header returns "Bearer <access> <id>" (or without the id token).
-func (p Pair) Header() string {
-	if p.ID == "" {
-		return "Bearer " + p.Access
-	}
-	return "Bearer " + p.Access + " " + p.ID
-}
-
-// Mint makes an access token (and, if withID, an id token with a user, a
-// device and an application) for a fresh client of the app, applying the
-// mutations to each.
-func (a *App) Mint(withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
-	client := a.env.ClientID()
-	return a.MintFor(client, withID, accessMuts, idMuts)
-}
-
-// MintFor is Mint for a given client id.
-func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
-	acc, err := a.AccessToken(tokenfactory.Access{AppID: a.ID, ClientID: client}, accessMuts...)
-	if err != nil {
-		return Pair{}, fmt.Errorf("%w: mint access token: %v", ErrSetup, err)
-	}
-	p := Pair{Access: acc, Want: &SecurityContext{Sub: client, User: map[string]any{}, Device: map[string]any{}, Application: map[string]any{}}}
-	if !withID {
-		return p, nil
-	}
-	spec := DefaultIDSpec(a.ID, client)
-	if p.ID, err = a.IDToken(spec, idMuts...); err != nil {
-		return Pair{}, fmt.Errorf("%w: mint id token: %v", ErrSetup, err)
-	}
-	p.Want = WantContext(spec)
-	return p, nil
-}
-
-// DefaultIDSpec is the id token cases mint: a custom-realm user with
-// attributes, an iOS device, an application.
-func DefaultIDSpec(appID, client string) tokenfactory.ID {
-	return tokenfactory.ID{
-		AppID: appID, ClientID: client,
-		User:        &tokenfactory.User{ID: "user-" + client, AuthBy: "customRealm", DisplayName: "Conformance User", Attributes: map[string]any{"email": "user@example.com", "tier": "gold"}},
-		Device:      tokenfactory.Device{ID: "device-" + client, Platform: "iOSnative", Model: "iPhone15,2", OSVersion: "17.1"},
-		Application: tokenfactory.Application{ID: "com.example.mcaspec", Version: "1.0"},
-	}
-}
-
-// Protected sends GET /v1/apps/{appID}/protected with the given
-// Authorization header values (none, one, or several lines).
-func (e *Env) Protected(ctx context.Context, step, appID string, auth ...string) Exchange {
-	h := http.Header{}
-	for _, v := range auth {
-		h.Add("Authorization", v)
-	}
-	return e.Get(ctx, step, "/v1/apps/"+appID+"/protected", h)
-}
-
-// RawAbove is the header size from which Get sends requests with Raw, so
-// that a server refusing an oversized request early is still heard.
-const RawAbove = 32 << 10
-
-// Get sends a GET to the target and records the exchange.
-func (e *Env) Get(ctx context.Context, step, pathAndQuery string, h http.Header) Exchange {
-	size := 0
-	var lines []string
-	for k, vs := range h {
-		for _, v := range vs {
-			size += len(k) + len(v)
-			lines = append(lines, k+": "+v)
-		}
-	}
-	if size > RawAbove {
-		return e.Raw(ctx, step, pathAndQuery, lines...)
-	}
-	u := strings.TrimRight(e.r.Target, "/") + pathAndQuery
-	x := Exchange{Step: step, Method: http.MethodGet, URL: u, RequestHeader: h}
-	ctx, cancel := context.WithTimeout(ctx, e.r.bound()+2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		x.Error = err.Error()
-		return x
-	}
-	for k, vs := range h {
-		req.Header[k] = vs
-	}
-	start := time.Now()
-	resp, err := e.r.HTTP.Do(req)
-	x.Latency = time.Since(start)
-	if err != nil {
-		x.Error = err.Error()
-		return x
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	x.Status = resp.StatusCode
-	x.Header = http.Header{}
-	for _, k := range []string{"WWW-Authenticate", "Content-Type"} {
-		if v := resp.Header.Values(k); len(v) > 0 {
-			x.Header[http.CanonicalHeaderKey(k)] = v
-		}
-	}
-	x.body = body
-	x.Body = excerpt(body, DefaultBodyExcerpt)
-	return x
-}
-
-func excerpt(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "…"
-	}
-	return string(b)
-}
-
-// AttackerKey returns the attacker's private key.
-func (e *Env) AttackerKey() *rsa.PrivateKey { return e.r.Attacker.Key }
-
-// SinkURL returns a fresh URL at the sink for this case; Downstream(u)
-// returns what arrived there.
-func (e *Env) SinkURL() string {
-	return e.r.Sink.URL() + "/case/" + url.PathEscape(e.caseID) + fmt.Sprintf("/%d", e.r.seq.Add(1))
-}
-
-// Downstream returns the requests the sink received at u.
-func (e *Env) Downstream(u string) []SinkRequest { return e.r.Sink.Received(u) }

@@ -138,9 +138,9 @@ func WriteCasesMarkdown(w io.Writer, cases []conformance.Case) error {
 	ew.printf("\n**Rejections** must also come within the response bound and, where the case says so, without calling downstream.\n\n")
 
 	groups := groupDocs(docs)
-	ew.printf("## Areas\n\n| Area | Prefix | Cases | shared/cases.md |\n|---|---|---:|---|\n")
+	ew.printf("## Areas\n\n| Area | Prefix | Cases |\n|---|---|---:|\n")
 	for _, g := range groups {
-		ew.printf("| [%s](#%s) | %s | %d | %s |\n", mdCell(g.area.Title), mdAnchor(g.area), g.area.Prefix, len(g.docs), mdCell(g.area.Section))
+		ew.printf("| [%s](#%s) | %s | %d |\n", mdCell(g.area.Title), mdAnchor(g.area), g.area.Prefix, len(g.docs))
 	}
 	ew.printf("\nTotal: %d cases.\n", len(docs))
 	for _, g := range groups {

@@ -290,6 +290,14 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 		"When the AZ does not answer, the target MUST fail closed (401/5xx) within the response bound, never accept.",
 		conformance.Must, prof, outs(conformance.FailClosed), "fresh app; AZ publickey endpoint hangs; valid pair",
 		v, reason, obsOf(p, x), 7012*ms))
+
+	// KEY-005: the harness could not register the case's app (ERROR, npm run only).
+	if variant == "npm" {
+		rs = append(rs, result("KEY-005", "keys", "AZ key endpoint hangs",
+			"When the AZ's key endpoint fails (hangs) the target MUST fail closed — 401, 500 or 503, never 200 — within a bounded time.",
+			conformance.Must, prof, outs(conformance.FailClosed), "fresh app whose publickey endpoint hangs; one valid pair",
+			conformance.Errored, "harness error (not a verdict on the target): harness setup: add app: fakeaz: generating a signing key: entropy source failed", &conformance.Observation{}, 1*ms))
+	}
 	return rs
 }
 
@@ -311,6 +319,7 @@ func (fx *fixture) fixtureReport(variant string) *conformance.RunReport {
 		r.Target.Versions = map[string]string{"bms-mca-token-validation-strategy": "2.0.11", "node": "v20.11.1", "passport": "0.7.0"}
 		r.Target.Log = "listening on 127.0.0.1:41001\nTypeError: Cannot read properties of undefined (reading 'split')\n    at Strategy.authenticate (/app/node_modules/bms-mca-token-validation-strategy/lib/strategy.js:88:41)\n"
 		r.Baseline = &conformance.BaselineOutcome{File: "baselines/npm.json", Expected: []string{"SIG-004"}, New: []string{"HDR-004", "RES-002"}}
+		r.Events = []conformance.TargetEvent{{After: "RES-002", What: "the target stopped answering (3 requests in a row timed out, probes included); restarted"}}
 	case "strict":
 		r.Profile = conformance.Strict
 	}

@@ -73,6 +73,12 @@ type targetView struct {
 	Counts     []countView
 	Areas      []areaView
 	MustFails  []*caseView
+	// Errors are the cases the harness could not run (ERROR).
+	Errors []*caseView
+	// Events happened to the target (crashes, restarts); Unresponsive is
+	// the case after which it stopped answering for good.
+	Events       []conformance.TargetEvent
+	Unresponsive string
 }
 
 type countView struct {
@@ -82,11 +88,10 @@ type countView struct {
 }
 
 type areaView struct {
-	Anchor  string
-	Title   string
-	Key     string
-	Section string
-	Cases   []*caseView
+	Anchor string
+	Title  string
+	Key    string
+	Cases  []*caseView
 }
 
 type caseView struct {
@@ -189,6 +194,7 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 		Command: r.Target.Command, Image: r.Target.Image, Family: string(r.Target.Family),
 		FixedAppID: r.Target.FixedAppID, Tool: r.Tool, Filters: strings.Join(r.Filters, ", "),
 		Versions: sortedKV(r.Target.Versions), Log: clip(r.Target.Log, 64<<10), Baseline: r.Baseline,
+		Events: r.Events, Unresponsive: r.UnresponsiveSince,
 		Total: len(r.Results),
 	}
 	if t.Name == "" {
@@ -212,12 +218,15 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 		t.Counts = append(t.Counts, countView{Verdict: string(v), Class: "unknown", N: c[v]})
 	}
 	for _, g := range groupByArea(r.Results) {
-		a := areaView{Anchor: t.Anchor + "-area-" + anchorSafe(g.Area.Key), Title: g.Area.Title, Key: g.Area.Key, Section: g.Area.Section}
+		a := areaView{Anchor: t.Anchor + "-area-" + anchorSafe(g.Area.Key), Title: g.Area.Title, Key: g.Area.Key}
 		for _, res := range g.Results {
 			cv := buildCase(t.Anchor, res)
 			a.Cases = append(a.Cases, cv)
-			if res.Verdict == conformance.Fail {
+			switch res.Verdict {
+			case conformance.Fail:
 				t.MustFails = append(t.MustFails, cv)
+			case conformance.Errored:
+				t.Errors = append(t.Errors, cv)
 			}
 		}
 		t.Areas = append(t.Areas, a)
@@ -259,7 +268,7 @@ func buildCase(target string, r *conformance.Result) *caseView {
 		Verdict: string(r.Verdict), Class: verdictClass(r.Verdict), Reason: r.Reason, Rule: r.Rule,
 		Refs: r.Refs, Recipe: r.Recipe, Expected: joinOutcomes(r.Expected), Profile: string(r.Profile),
 		Duration: fmtDuration(time.Duration(r.Duration)),
-		Open:     r.Verdict == conformance.Fail,
+		Open:     r.Verdict == conformance.Fail || r.Verdict == conformance.Errored,
 	}
 	o := r.Observed
 	if o == nil {

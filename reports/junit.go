@@ -57,6 +57,7 @@ type (
 		Classname string        `xml:"classname,attr"`
 		Time      string        `xml:"time,attr"`
 		Failure   *junitMessage `xml:"failure,omitempty"`
+		Error     *junitMessage `xml:"error,omitempty"`
 		Skipped   *junitMessage `xml:"skipped,omitempty"`
 		SystemOut *junitText    `xml:"system-out,omitempty"`
 	}
@@ -73,7 +74,8 @@ type (
 // WriteJUnit writes r as JUnit XML: one <testsuite> per area (named
 // mcaspec.<profile>.<area>), one <testcase> per case. A FAIL is a <failure>
 // whose message is the reason and whose body holds the rule, the expected
-// outcomes and every exchange; a SKIPPED case is <skipped>; a NON-STRICT case
+// outcomes and every exchange; an ERROR (the harness could not run the
+// case) is an <error>, never a <failure>; a SKIPPED case is <skipped>; a NON-STRICT case
 // passes with a note in <system-out> (or fails, with FailOnNonStrict); an
 // INFORMATIONAL case passes with the observed behaviour in <system-out>.
 func WriteJUnit(w io.Writer, r *conformance.RunReport, opts JUnitOptions) error {
@@ -109,6 +111,9 @@ func WriteJUnit(w io.Writer, r *conformance.RunReport, opts JUnitOptions) error 
 			case conformance.Skipped:
 				tc.Skipped = &junitMessage{Message: res.Reason}
 				s.Skipped++
+			case conformance.Errored:
+				tc.Error = &junitMessage{Message: res.Reason, Type: "harness", Body: xmlSafe("ERROR: the harness could not run this case; it is not a verdict on the target.\n" + evidenceText(res))}
+				s.Errors++
 			case conformance.NonStrict:
 				if opts.FailOnNonStrict {
 					tc.Failure = &junitMessage{Message: res.Reason, Type: "SHOULD", Body: xmlSafe(evidenceText(res))}
@@ -131,6 +136,7 @@ func WriteJUnit(w io.Writer, r *conformance.RunReport, opts JUnitOptions) error 
 		doc.Tests += s.Tests
 		doc.Failures += s.Failures
 		doc.Skipped += s.Skipped
+		doc.Errors += s.Errors
 		doc.Suites = append(doc.Suites, s)
 	}
 	if r.Duration > 0 {

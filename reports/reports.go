@@ -34,9 +34,7 @@ const (
 )
 
 // verdictOrder is the order verdicts are counted and shown in.
-var verdictOrder = []conformance.Verdict{
-	conformance.Pass, conformance.Fail, conformance.NonStrict, conformance.Informational, conformance.Skipped,
-}
+var verdictOrder = conformance.Verdicts()
 
 // verdictClass is the CSS class of a verdict.
 func verdictClass(v conformance.Verdict) string {
@@ -51,6 +49,8 @@ func verdictClass(v conformance.Verdict) string {
 		return "info"
 	case conformance.Skipped:
 		return "skipped"
+	case conformance.Errored:
+		return "error"
 	}
 	return "unknown"
 }
@@ -283,7 +283,7 @@ func decodeToken(role, tok string) decodedToken {
 		d.Signature += fmt.Sprintf(" (%d segments, a JWS has 3)", len(parts))
 		d.Signature = strings.TrimSpace(d.Signature)
 	}
-	d.Times = claimTimes(parts[1])
+	d.Times = claimTimes(tok)
 	return d
 }
 
@@ -318,14 +318,10 @@ func indentJSON(raw []byte) (string, error) {
 	return buf.String(), nil
 }
 
-// claimTimes shows numeric exp, iat and nbf as UTC dates.
-func claimTimes(seg string) []keyValue {
-	raw, err := tokenfactory.DecodeLenient(seg)
+// claimTimes shows numeric exp, iat and nbf of a token's payload as UTC dates.
+func claimTimes(tok string) []keyValue {
+	m, err := conformance.Claims(tok)
 	if err != nil {
-		return nil
-	}
-	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
 		return nil
 	}
 	var out []keyValue
@@ -398,6 +394,9 @@ func evidenceText(r *conformance.Result) string {
 		return b.String()
 	}
 	j := judgedIndex(o)
+	if o.Omitted > 0 {
+		fmt.Fprintf(&b, "(%d exchanges not kept: the first %d and the latest are)\n", o.Omitted, conformance.MaxExchanges/4)
+	}
 	for i := range o.Exchanges {
 		x := &o.Exchanges[i]
 		mark := ""

@@ -58,7 +58,7 @@ func docCases() []conformance.Case {
 			Expect: map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Should, Outcomes: []conformance.Outcome{conformance.BadRequest}}, conformance.Strict: {Level: conformance.Should, Outcomes: []conformance.Outcome{conformance.BareChallenge}}},
 			Recipe: conformance.Tokens{NoID: true, Format: func(a, _ string) []string { return []string{"Basic " + a} }, FormatDoc: "Basic <access>"}},
 		{ID: "KEY-004", Area: "keys", Title: "Key rotation", Rule: "After a rotation the new key MUST be fetched.",
-			Refs: []string{"shared/cases.md D"}, Needs: []conformance.Need{conformance.NeedAZControl, conformance.NeedFreshApp},
+			Refs: []string{"fakeaz/README.md §AZ endpoints"}, Needs: []conformance.Need{conformance.NeedAZControl, conformance.NeedFreshApp},
 			Families: []conformance.Family{conformance.FamilyMCA, conformance.FamilyAppID},
 			Expect:   map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}, conformance.Strict: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}},
 			Recipe:   conformance.Procedure{Doc: "rotate the AZ key; send a pair signed by the new key"}},
@@ -121,6 +121,7 @@ type (
 		Tests    int    `xml:"tests,attr"`
 		Failures int    `xml:"failures,attr"`
 		Skipped  int    `xml:"skipped,attr"`
+		Errors   int    `xml:"errors,attr"`
 		Time     string `xml:"time,attr"`
 		Props    []struct {
 			Name  string `xml:"name,attr"`
@@ -132,7 +133,11 @@ type (
 		Name      string `xml:"name,attr"`
 		Classname string `xml:"classname,attr"`
 		Time      string `xml:"time,attr"`
-		Failure   *struct {
+		Error     *struct {
+			Message string `xml:"message,attr"`
+			Type    string `xml:"type,attr"`
+		} `xml:"error"`
+		Failure *struct {
 			Message string `xml:"message,attr"`
 			Type    string `xml:"type,attr"`
 			Body    string `xml:",chardata"`
@@ -157,8 +162,8 @@ func TestJUnitCounts(t *testing.T) {
 		opts                     JUnitOptions
 		tests, failures, skipped int
 	}{
-		{"default", JUnitOptions{}, 11, 3, 1},
-		{"fail on non-strict", JUnitOptions{FailOnNonStrict: true}, 11, 4, 1},
+		{"default", JUnitOptions{}, 12, 3, 1},
+		{"fail on non-strict", JUnitOptions{FailOnNonStrict: true}, 12, 4, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,15 +176,22 @@ func TestJUnitCounts(t *testing.T) {
 			if err := xml.Unmarshal(b.Bytes(), &got); err != nil {
 				t.Fatalf("output does not parse as XML: %v", err)
 			}
-			if got.Tests != tt.tests || got.Failures != tt.failures || got.Skipped != tt.skipped || got.Errors != 0 {
-				t.Fatalf("totals tests=%d failures=%d skipped=%d errors=%d, want %d/%d/%d/0", got.Tests, got.Failures, got.Skipped, got.Errors, tt.tests, tt.failures, tt.skipped)
+			// KEY-005 is a harness ERROR: an <error>, never a <failure>.
+			if got.Tests != tt.tests || got.Failures != tt.failures || got.Skipped != tt.skipped || got.Errors != 1 {
+				t.Fatalf("totals tests=%d failures=%d skipped=%d errors=%d, want %d/%d/%d/1", got.Tests, got.Failures, got.Skipped, got.Errors, tt.tests, tt.failures, tt.skipped)
 			}
-			var sumTests, sumFail, sumSkip int
+			var sumTests, sumFail, sumSkip, sumErr int
 			for _, s := range got.Suites {
-				var f, sk int
+				var f, sk, e int
 				for _, c := range s.Cases {
 					if c.Failure != nil {
 						f++
+					}
+					if c.Error != nil {
+						e++
+						if c.Failure != nil || c.Error.Type != "harness" {
+							t.Errorf("case %q: error %+v, failure %+v: an ERROR is only an <error type=harness>", c.Name, c.Error, c.Failure)
+						}
 					}
 					if c.Skipped != nil {
 						sk++
@@ -191,12 +203,16 @@ func TestJUnitCounts(t *testing.T) {
 						t.Errorf("case name %q is not 'ID title'", c.Name)
 					}
 				}
+				if s.Errors != e {
+					t.Errorf("suite %s errors=%d, but holds %d", s.Name, s.Errors, e)
+				}
+				sumErr += e
 				if s.Tests != len(s.Cases) || s.Failures != f || s.Skipped != sk {
 					t.Errorf("suite %s attributes tests=%d failures=%d skipped=%d, but holds %d/%d/%d", s.Name, s.Tests, s.Failures, s.Skipped, len(s.Cases), f, sk)
 				}
 				sumTests, sumFail, sumSkip = sumTests+s.Tests, sumFail+s.Failures, sumSkip+s.Skipped
 			}
-			if sumTests != got.Tests || sumFail != got.Failures || sumSkip != got.Skipped {
+			if sumTests != got.Tests || sumFail != got.Failures || sumSkip != got.Skipped || sumErr != got.Errors {
 				t.Fatalf("suite sums %d/%d/%d differ from totals", sumTests, sumFail, sumSkip)
 			}
 			if len(got.Suites[0].Props) == 0 || got.Suites[0].Props[0].Name != "profile" {
@@ -322,8 +338,8 @@ func TestHTMLComparison(t *testing.T) {
 	out := b.String()
 	matrix := between(t, out, `<table class="matrix">`, `</table>`)
 	rows := regexp.MustCompile(`(?s)<tr[^>]*><th class="cid"><b>([A-Z]{3}-\d{3})</b>.*?</tr>`).FindAllStringSubmatch(matrix, -1)
-	if len(rows) != 12 {
-		t.Fatalf("matrix has %d case rows, want 12", len(rows))
+	if len(rows) != 13 {
+		t.Fatalf("matrix has %d case rows, want 13", len(rows))
 	}
 	var order []string
 	for _, row := range rows {
@@ -332,15 +348,16 @@ func TestHTMLComparison(t *testing.T) {
 		if cells != 3 {
 			t.Errorf("row %s has %d cells, want 3", row[1], cells)
 		}
-		missing := strings.Count(row[0], "—")
-		if (row[1] == "SIG-007") != (missing == 1) || missing > 1 {
+		missing, want := strings.Count(row[0], "—"), map[string]int{"SIG-007": 1, "KEY-005": 2}[row[1]]
+		if missing != want {
 			t.Errorf("row %s has %d missing cells", row[1], missing)
 		}
 	}
-	if got := strings.Join(order, " "); got != "CAL-001 CAL-003 HDR-001 HDR-004 SIG-004 SIG-007 TIM-003 AUD-002 KEY-002 PRP-001 PRP-004 RES-002" {
+	if got := strings.Join(order, " "); got != "CAL-001 CAL-003 HDR-001 HDR-004 SIG-004 SIG-007 TIM-003 AUD-002 KEY-002 KEY-005 PRP-001 PRP-004 RES-002" {
 		t.Errorf("row order %s", got)
 	}
-	for _, want := range []string{`href="#t1-HDR-004" title="FAIL: request: got 500`, `href="#t2-HDR-001" title="NON-STRICT: `, `href="#t0-SIG-007" title="PASS">PASS</a>`, `class="differs"`} {
+	for _, want := range []string{`href="#t1-HDR-004" title="FAIL: request: got 500`, `href="#t2-HDR-001" title="NON-STRICT: `, `href="#t0-SIG-007" title="PASS">PASS</a>`, `class="differs"`,
+		`href="#t1-KEY-005" title="ERROR: harness error (not a verdict on the target)`} {
 		if !strings.Contains(matrix, want) {
 			t.Errorf("matrix lacks %s", want)
 		}
@@ -359,6 +376,16 @@ func TestHTMLComparison(t *testing.T) {
 		if !strings.Contains(mf, want) {
 			t.Errorf("MUST failures lack %q", want)
 		}
+	}
+	// The harness ERROR is shown apart from the failures, as not a verdict on the target.
+	if n := strings.Count(mf, "KEY-005"); n != 0 {
+		t.Errorf("KEY-005 (ERROR) listed %d times among the MUST failures", n)
+	}
+	if !strings.Contains(out, `during <b>RES-002</b>: the target stopped answering`) {
+		t.Error("the page does not show the target's restart")
+	}
+	if !strings.Contains(out, `Harness errors: 1 case could not be run`) || !strings.Contains(out, `<span class="badge error">ERROR</span>`) {
+		t.Error("the page does not show the harness ERROR")
 	}
 	checkLinks(t, out)
 }

@@ -23,10 +23,10 @@ func init() {
 	register(command{name: "conformance", summary: "run the conformance catalogue against a target and write verdicts", run: runConformanceCmd})
 }
 
-// Exit codes of conformance runs.
+// Exit codes of conformance runs (conformance.Exit*).
 const (
-	exitFailed  = 1 // a MUST failed (or NON-STRICT with --fail-on-nonstrict), or the baseline no longer matches
-	exitInvalid = 3 // the run is invalid: calibration failed, no case matched, the target did not start
+	exitFailed  = conformance.ExitFailed  // a MUST failed (or NON-STRICT with --fail-on-nonstrict), or the baseline no longer matches
+	exitInvalid = conformance.ExitInvalid // the run is invalid: calibration failed, no case matched, the target did not start, a case ERRORed
 )
 
 type exitError struct {
@@ -58,9 +58,11 @@ and service client there, then starts the target (--target-cmd, --target-image) 
 running one (--target, configured with the values --print-contract shows). With none of
 them it tests the built-in reference target.
 
-Verdicts: PASS, FAIL (a MUST broken), NON-STRICT (a SHOULD missed), INFORMATIONAL, SKIPPED.
-Exit code: 0 passed, 1 failures (or baseline mismatch), 2 bad flags, 3 invalid run
-(calibration failed, no case matched, target unavailable).
+Verdicts: PASS, FAIL (a MUST broken), NON-STRICT (a SHOULD missed), INFORMATIONAL, SKIPPED,
+and ERROR (the harness itself could not run the case: not a verdict on the target).
+Exit code: 0 passed, 1 failures (or baseline mismatch), 2 bad flags (an unknown --focus ID,
+a --target that is not an http(s) URL), 3 invalid run (calibration failed, no case matched,
+target unavailable or unresponsive, a case ERRORed).
 
 Examples:
   mcaspec conformance                                   # built-in reference, strict profile
@@ -128,8 +130,13 @@ Examples:
 		}
 	}
 	if focus != "" {
-		for _, id := range strings.Split(focus, ",") {
-			r.focus = append(r.focus, strings.TrimSpace(id))
+		if r.focus, err = parseFocus(focus); err != nil {
+			return err
+		}
+	}
+	if h.TargetURL != "" {
+		if err := harness.CheckTargetURL(h.TargetURL); err != nil {
+			return fmt.Errorf("%w: --target: %v", errUsage, err)
 		}
 	}
 	if *printContract {
@@ -144,6 +151,34 @@ Examples:
 	}
 	_, err = r.run(ctx, stdout, stderr)
 	return err
+}
+
+// parseFocus splits --focus into case IDs; an ID the catalogue does not
+// have is a usage error naming the closest ones.
+func parseFocus(focus string) ([]string, error) {
+	cases := conformance.Catalogue()
+	known := map[string]bool{}
+	for _, c := range cases {
+		known[c.ID] = true
+	}
+	var ids, unknown []string
+	for _, id := range strings.Split(focus, ",") {
+		id = strings.TrimSpace(id)
+		switch {
+		case id == "":
+		case known[id]:
+			ids = append(ids, id)
+		default:
+			unknown = append(unknown, fmt.Sprintf("%q (closest: %s)", id, strings.Join(conformance.Closest(cases, id, 3), ", ")))
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, fmt.Errorf("%w: --focus: no such case %s; see 'mcaspec conformance --list' or docs/CASES.md", errUsage, strings.Join(unknown, ", "))
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%w: --focus %q names no case ID", errUsage, focus)
+	}
+	return ids, nil
 }
 
 func listCases(w io.Writer, r conformanceRun, p conformance.Profile) error {
@@ -245,14 +280,8 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 	case len(results) == 0:
 		return rep, &exitError{exitInvalid, "no case matched the filters: nothing was tested"}
 	}
-	if rep.Baseline != nil {
-		if len(rep.Baseline.New)+len(rep.Baseline.Stale) > 0 {
-			return rep, &exitError{exitFailed, fmt.Sprintf("the run differs from the baseline %s: new %v, stale %v", r.baseline, rep.Baseline.New, rep.Baseline.Stale)}
-		}
-		return rep, nil
-	}
-	if failed := rep.Failed(r.failOnNonStrict); len(failed) > 0 {
-		return rep, &exitError{exitFailed, fmt.Sprintf("%d case(s) failed: %s", len(failed), strings.Join(failed, " "))}
+	if code, why := rep.Outcome(r.failOnNonStrict); code != conformance.ExitPassed {
+		return rep, &exitError{code, why}
 	}
 	return rep, nil
 }
@@ -296,13 +325,19 @@ func writeFile(path string, write func(io.Writer) error) error {
 
 func printSummary(w io.Writer, rep *conformance.RunReport, out string) {
 	fmt.Fprintf(w, "\nmcaspec conformance: %s, profile %s, %d cases in %s\n", rep.Target.Name, rep.Profile, len(rep.Results), time.Duration(rep.Duration).Round(time.Millisecond))
-	for _, v := range []conformance.Verdict{conformance.Pass, conformance.Fail, conformance.NonStrict, conformance.Informational, conformance.Skipped} {
+	for _, v := range conformance.Verdicts() {
 		fmt.Fprintf(w, "  %-14s %d\n", v, rep.Summary[v])
 	}
 	for _, res := range rep.Results {
-		if res.Verdict == conformance.Fail {
+		switch res.Verdict {
+		case conformance.Fail:
 			fmt.Fprintf(w, "  FAIL %s %s: %s\n", res.ID, res.Title, res.Reason)
+		case conformance.Errored:
+			fmt.Fprintf(w, "  ERROR %s %s: %s\n", res.ID, res.Title, res.Reason)
 		}
+	}
+	for _, e := range rep.Events {
+		fmt.Fprintf(w, "  target event during %s: %s\n", e.After, e.What)
 	}
 	if b := rep.Baseline; b != nil {
 		fmt.Fprintf(w, "  baseline %s: %d expected, %d new, %d stale\n", b.File, len(b.Expected), len(b.New), len(b.Stale))

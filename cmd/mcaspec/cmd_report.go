@@ -112,7 +112,7 @@ func parseInterspersed(flags *flag.FlagSet, args []string) ([]string, error) {
 func summaryLine(file string, r *conformance.RunReport) string {
 	c := conformance.Summarize(r.Results)
 	var parts []string
-	for _, v := range []conformance.Verdict{conformance.Pass, conformance.Fail, conformance.NonStrict, conformance.Informational, conformance.Skipped} {
+	for _, v := range conformance.Verdicts() {
 		parts = append(parts, fmt.Sprintf("%d %s", c[v], v))
 	}
 	name := r.Target.Name

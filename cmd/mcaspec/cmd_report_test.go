@@ -26,14 +26,14 @@ func writeResults(t *testing.T, dir, name string, profile conformance.Profile, m
 	}{
 		{"CAL-001", "calibration", conformance.Pass}, {"HDR-004", "header", conformance.Fail},
 		{"HDR-001", "header", conformance.NonStrict}, {"TIM-003", "time", conformance.Informational},
-		{"PRP-004", "propagation", conformance.Skipped},
+		{"PRP-004", "propagation", conformance.Skipped}, {"KEY-005", "keys", conformance.Errored},
 	} {
 		if c.id == missing {
 			continue
 		}
 		r := conformance.Result{ID: c.id, Area: c.area, Title: "title of " + c.id, Rule: "rule", Profile: profile,
 			Level: conformance.Must, Expected: []conformance.Outcome{conformance.InvalidToken}, Verdict: c.v, Reason: "reason of " + c.id}
-		if c.v != conformance.Skipped {
+		if c.v != conformance.Skipped && c.v != conformance.Errored {
 			r.Observed = &conformance.Observation{Exchanges: []conformance.Exchange{x}}
 		}
 		rs = append(rs, r)
@@ -72,10 +72,10 @@ func TestReportCommand(t *testing.T) {
 		junit    string
 	}{
 		{name: "one file, html and junit", args: []string{"report", "--html", filepath.Join(dir, "out", "r.html"), "--junit", filepath.Join(dir, "out", "j.xml"), ref},
-			stdout: []string{"reference (mca): 5 cases: 1 PASS, 1 FAIL, 1 NON-STRICT, 1 INFORMATIONAL, 1 SKIPPED", "wrote "},
+			stdout: []string{"reference (mca): 6 cases: 1 PASS, 1 FAIL, 1 NON-STRICT, 1 INFORMATIONAL, 1 SKIPPED, 1 ERROR", "wrote "},
 			html:   filepath.Join(dir, "out", "r.html"), htmlText: "mcaspec conformance: reference (mca)", junit: filepath.Join(dir, "out", "j.xml")},
 		{name: "comparison, flags after files", args: []string{"report", ref, npm, strict, "--html", filepath.Join(dir, "c.html")},
-			stdout: []string{"npm (mca): 4 cases", "reference (strict): 5 cases"},
+			stdout: []string{"npm (mca): 5 cases", "reference (strict): 6 cases"},
 			html:   filepath.Join(dir, "c.html"), htmlText: `<td class="cell missing"`},
 		{name: "summary only", args: []string{"report", ref}, stdout: []string{"reference (mca)"}, stderr: "only the summary"},
 		{name: "missing file", args: []string{"report", filepath.Join(dir, "nope.json")}, code: 2, stderr: "does not exist"},
@@ -116,8 +116,9 @@ func TestReportCommand(t *testing.T) {
 					Tests    int `xml:"tests,attr"`
 					Failures int `xml:"failures,attr"`
 					Skipped  int `xml:"skipped,attr"`
+					Errors   int `xml:"errors,attr"`
 				}
-				if err := xml.Unmarshal(b, &j); err != nil || j.Tests != 5 || j.Failures != 1 || j.Skipped != 1 {
+				if err := xml.Unmarshal(b, &j); err != nil || j.Tests != 6 || j.Failures != 1 || j.Skipped != 1 || j.Errors != 1 {
 					t.Errorf("JUnit: err %v, counts %+v", err, j)
 				}
 			}

@@ -59,11 +59,13 @@ func ParseBaseline(r io.Reader, name string) (Baseline, error) {
 }
 
 // Compare checks a run against the baseline. Cases the run did not include
-// (filtered out) are ignored, and so are SKIPPED and INFORMATIONAL results.
+// (filtered out) are ignored, and so are SKIPPED, INFORMATIONAL and ERROR
+// results (an ERROR says nothing about the target; it makes the run invalid
+// on its own).
 func (b Baseline) Compare(file string, rs []conformance.Result) *conformance.BaselineOutcome {
 	out := &conformance.BaselineOutcome{File: file}
 	for _, r := range rs {
-		if r.Verdict == conformance.Skipped || r.Verdict == conformance.Informational {
+		if r.Verdict == conformance.Skipped || r.Verdict == conformance.Informational || r.Verdict == conformance.Errored {
 			continue
 		}
 		want, listed := b[r.ID]

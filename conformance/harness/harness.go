@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -82,6 +83,13 @@ type Config struct {
 	// WrapTarget wraps the in-process reference target's handler (mutants
 	// with target-level bugs; leave nil for the real reference).
 	WrapTarget func(http.Handler) http.Handler
+	// TargetServer tweaks the in-process reference target's HTTP server
+	// (mutants with HTTP-layer bugs, e.g. unbounded headers; leave nil).
+	TargetServer func(*http.Server)
+	// AZOptions are extra options for the harness's own fakeaz (tests use
+	// them to provoke harness faults, e.g. a key generator that fails so
+	// app registration fails; leave nil).
+	AZOptions []fakeaz.Option
 	// TargetLog receives the target's output (optional).
 	TargetLog io.Writer
 	// Log receives fakeaz's request log (optional; default: discarded).
@@ -100,15 +108,42 @@ type Session struct {
 	proc    *launch.Process
 	restart func() (*launch.Process, error)
 	crashes int
+	// events and unresponsive go into the report.
+	events       []conformance.TargetEvent
+	unresponsive string
 }
 
 // ErrTargetDown is wrapped when the target cannot be started or reached.
 var ErrTargetDown = errors.New("target unavailable")
 
+// ErrBadTargetURL is wrapped by CheckTargetURL.
+var ErrBadTargetURL = errors.New("bad target URL")
+
+// CheckTargetURL checks that u is an absolute http or https URL with a
+// host, such as http://127.0.0.1:3000 (any host: the product tests targets
+// wherever they run).
+func CheckTargetURL(u string) error {
+	p, err := url.Parse(u)
+	switch {
+	case err != nil || p.Scheme != "http" && p.Scheme != "https":
+		return fmt.Errorf("%w %q: want an http:// or https:// URL such as http://127.0.0.1:3000", ErrBadTargetURL, u)
+	case p.Host == "":
+		return fmt.Errorf("%w %q: no host; want a URL such as http://127.0.0.1:3000", ErrBadTargetURL, u)
+	case p.RawQuery != "" || p.Fragment != "":
+		return fmt.Errorf("%w %q: a base URL has no query or fragment", ErrBadTargetURL, u)
+	}
+	return nil
+}
+
 // Prepare starts everything a run needs. Close the session when done.
 func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	if _, err := conformance.ParseProfile(string(cfg.Profile)); err != nil {
 		return nil, err
+	}
+	if cfg.TargetURL != "" {
+		if err := CheckTargetURL(cfg.TargetURL); err != nil {
+			return nil, err
+		}
 	}
 	n := 0
 	for _, v := range []string{cfg.TargetURL, cfg.TargetCmd, cfg.TargetImage} {
@@ -148,7 +183,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	az, err := fakeaz.New(fakeaz.WithLogger(logger))
+	az, err := fakeaz.New(append([]fakeaz.Option{fakeaz.WithLogger(logger)}, cfg.AZOptions...)...)
 	if err != nil {
 		return s, err
 	}
@@ -222,7 +257,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		if info.Name == "" {
 			info.Name = DefaultTargetName
 		}
-		if url, err = s.startReference(contract, cfg.ReferenceConfig, cfg.WrapTarget); err != nil {
+		if url, err = s.startReference(contract, cfg); err != nil {
 			return s, err
 		}
 	}
@@ -253,7 +288,7 @@ func readyTimeout(cfg Config, def time.Duration) time.Duration {
 	return def
 }
 
-func (s *Session) startReference(c launch.Contract, tweak func(*reference.Config), wrap func(http.Handler) http.Handler) (string, error) {
+func (s *Session) startReference(c launch.Contract, cfg Config) (string, error) {
 	env := map[string]string{}
 	for _, kv := range c.Env(0) {
 		k, v, _ := strings.Cut(kv, "=")
@@ -264,14 +299,14 @@ func (s *Session) startReference(c launch.Contract, tweak func(*reference.Config
 	if err != nil {
 		return "", err
 	}
-	if tweak != nil {
-		tweak(&tc.Validator)
+	if cfg.ReferenceConfig != nil {
+		cfg.ReferenceConfig(&tc.Validator)
 	}
 	srv, err := target.New(tc)
 	if err != nil {
 		return "", err
 	}
-	if wrap == nil {
+	if cfg.WrapTarget == nil && cfg.TargetServer == nil {
 		if err := srv.Start("127.0.0.1:0"); err != nil {
 			return "", err
 		}
@@ -282,7 +317,14 @@ func (s *Session) startReference(c launch.Contract, tweak func(*reference.Config
 	if err != nil {
 		return "", err
 	}
-	hs := &http.Server{Handler: wrap(srv), ReadHeaderTimeout: target.DefaultReadHeaderTimeout}
+	var h http.Handler = srv
+	if cfg.WrapTarget != nil {
+		h = cfg.WrapTarget(srv)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: target.DefaultReadHeaderTimeout, MaxHeaderBytes: target.DefaultMaxHeaderBytes}
+	if cfg.TargetServer != nil {
+		cfg.TargetServer(hs)
+	}
 	go func() { _ = hs.Serve(ln) }()
 	s.closers = append(s.closers, hs.Close)
 	return "http://" + ln.Addr().String(), nil
@@ -300,35 +342,82 @@ func deriveName(cfg Config) string {
 	}
 }
 
-// MaxRestarts bounds how often a crashed target is restarted in one run.
+// MaxRestarts bounds how often a crashed or wedged target is restarted in one run.
 const MaxRestarts = 10
 
-// AfterCase checks that a target the harness started is still running. If
-// it died during the case, the case is failed with the crash as the reason
-// (a crash is never acceptable, whatever the rule's level) and the target is
-// restarted on the same port, so later cases are not failed by the crash.
-func (s *Session) AfterCase(r *conformance.Result) {
-	if s.proc == nil || !s.proc.Exited() {
-		return
+// Run runs one case and checks the target afterwards (AfterCase). Once the
+// target is unresponsive for good, every later case is SKIPPED at once.
+func (s *Session) Run(ctx context.Context, c conformance.Case) conformance.Result {
+	if s.unresponsive != "" {
+		return s.Runner.Skip(c, conformance.UnresponsiveReason+s.unresponsive+" (a request and the probes after it timed out)")
 	}
-	tail := lastLines(s.proc.LogTail(), 8)
-	r.Verdict = conformance.Fail
-	r.Reason = "the target process died during this case (crash); " + r.Reason
+	r := s.Runner.Run(ctx, c)
+	s.AfterCase(ctx, &r)
+	return r
+}
+
+// UnresponsiveSince is the case after which the target stopped answering
+// for good ("" while it answers).
+func (s *Session) UnresponsiveSince() string { return s.unresponsive }
+
+// AfterCase checks that the target still runs and answers. If a target the
+// harness started died during the case, the case is failed with the crash
+// as the reason (a crash is never acceptable, whatever the rule's level) and
+// the target is restarted on the same port. If the target stopped answering
+// (conformance.Runner.CheckResponsive), a target the harness started is
+// restarted and the case's reason says so; any other target is marked
+// unresponsive, and the later cases are SKIPPED.
+func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 	if r.Observed == nil {
 		r.Observed = &conformance.Observation{}
 	}
-	r.Observed.Fact("crash", "%s", tail)
-	s.crashes++
-	if s.crashes > MaxRestarts {
+	if s.proc != nil && s.proc.Exited() {
+		tail := lastLines(s.proc.LogTail(), 8)
+		r.Verdict = conformance.Fail
+		r.Reason = "the target process died during this case (crash); " + r.Reason
+		r.Observed.Fact("crash", "%s", tail)
+		s.restartTarget(r, "the target process died (crash)")
 		return
 	}
+	wedged, n := s.Runner.CheckResponsive(ctx)
+	if !wedged {
+		return
+	}
+	what := fmt.Sprintf("the target stopped answering (%d requests in a row timed out, probes included)", n)
+	r.Observed.Fact("unresponsive", "%s", what)
+	if s.proc != nil && s.restartTarget(r, what) {
+		r.Reason = strings.TrimSuffix(what+"; it was restarted for the next cases; "+r.Reason, "; ")
+		return
+	}
+	s.unresponsive = r.ID
+	r.Reason = strings.TrimSuffix(what+"; the remaining cases are SKIPPED; "+r.Reason, "; ")
+	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: what + "; the remaining cases were SKIPPED"})
+}
+
+// restartTarget stops and restarts a target the harness started, within
+// MaxRestarts, and records it. It reports whether the target runs again.
+func (s *Session) restartTarget(r *conformance.Result, why string) bool {
+	if s.restart == nil {
+		return false
+	}
+	s.crashes++
+	if s.crashes > MaxRestarts {
+		r.Observed.Fact("restart", "not restarted: %d restarts already", MaxRestarts)
+		s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: why + fmt.Sprintf("; not restarted (%d restarts already)", MaxRestarts)})
+		return false
+	}
+	_ = s.proc.Stop()
 	p, err := s.restart()
 	if err != nil {
 		r.Observed.Fact("restart", "failed: %v", err)
-		return
+		s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: why + "; restarting it failed: " + err.Error()})
+		return false
 	}
 	s.proc = p
+	s.Runner.ResetTimeouts()
 	r.Observed.Fact("restart", "the target was restarted for the next cases")
+	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: why + "; restarted"})
+	return true
 }
 
 func lastLines(s string, n int) string {

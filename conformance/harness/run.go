@@ -76,6 +76,7 @@ func (s *Session) Report(started time.Time, filters []string, results []conforma
 		Version: conformance.ReportVersion, Tool: "mcaspec", Profile: s.Runner.Profile, Target: info,
 		StartedAt: started.UTC(), Duration: conformance.Duration(time.Since(started)), Filters: filters,
 		Summary: conformance.Summarize(results), Results: results,
+		Events: append([]conformance.TargetEvent(nil), s.events...), UnresponsiveSince: s.unresponsive,
 	}
 }
 

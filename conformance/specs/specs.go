@@ -85,8 +85,7 @@ func Define(o Options, col *Collector) bool {
 			DescribeTable(area.Title+" ("+area.Prefix+")", func(c conformance.Case) {
 				ctx, cancel := context.WithTimeout(context.Background(), timeout)
 				defer cancel()
-				r := o.Session.Runner.Run(ctx, c)
-				o.Session.AfterCase(&r)
+				r := o.Session.Run(ctx, c)
 				col.add(r)
 				judge(o, col, r)
 			}, entries)
@@ -103,11 +102,16 @@ func judge(o Options, col *Collector, r conformance.Result) {
 	want, listed := o.Baseline[r.ID]
 	failing := r.Verdict == conformance.Fail || (o.FailOnNonStrict && r.Verdict == conformance.NonStrict)
 	switch {
+	case r.Area == "calibration" && r.Verdict == conformance.Errored:
+		col.Aborted = fmt.Sprintf("calibration case %s (%s) could not be run, the harness failed: %s\n", r.ID, r.Title, r.Reason)
+		AbortSuite("the run is invalid, not 'all passed': " + col.Aborted)
 	case r.Area == "calibration" && r.Verdict != conformance.Pass:
 		col.Aborted = o.Session.Diagnose(r)
 		AbortSuite("the run is invalid, not 'all passed': " + col.Aborted)
 	case r.Verdict == conformance.Skipped:
 		Skip(r.Reason)
+	case r.Verdict == conformance.Errored:
+		Fail("harness ERROR, not a verdict on the target: " + r.Explain())
 	case listed && r.Verdict == want:
 		AddReportEntry("baseline", "expected "+string(want)+" (listed in the baseline)")
 	case listed:

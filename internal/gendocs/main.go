@@ -26,7 +26,16 @@ This file is generated from the case catalogue (` + "`conformance.Catalogue()`" 
 ` + "`make generate`" + ` (` + "`go run ./internal/gendocs -out docs`" + `); edit the catalogue, not
 this file. The same data is in [cases.json](cases.json). Case IDs are stable and
 never reused; a case is selected by its ID, its area key or one of its labels
-(` + "`case:HDR-003`" + `, ` + "`level:must`" + `, ` + "`area:header`" + `).
+(` + "`case:HDR-003`" + `, ` + "`level:must`" + `, ` + "`area:header`" + `). Every ID ever
+published is in [conformance/testdata/ids.golden](../conformance/testdata/ids.golden), which a
+test guards: IDs are added, never renumbered, reused or dropped (a removed case stays there as
+retired). References cite RFC sections, the seed strategy's README as quoted in
+[SEED-README.md](SEED-README.md), and this repository's documents.
+
+A run gives each case one verdict: **PASS**; **FAIL** (a MUST broken by the target);
+**NON-STRICT** (a SHOULD missed); **INFORMATIONAL** (behaviour recorded); **SKIPPED** (not run,
+with the reason, e.g. "target unresponsive since KEY-003"); **ERROR** (the harness itself could
+not run the case: not a verdict on the target, never a FAIL; the run exits 3).
 
 `
 

@@ -20,7 +20,7 @@ func TestRunWritesDocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"# Conformance cases", "DO NOT EDIT", "make generate", "## Legend", "`fail-closed`", "## Rules"} {
+	for _, want := range []string{"# Conformance cases", "DO NOT EDIT", "make generate", "## Legend", "`fail-closed`", "## Rules", "ids.golden", "**ERROR**"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("CASES.md lacks %q", want)
 		}

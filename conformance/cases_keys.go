@@ -1,0 +1,322 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/mcaspec/mcaspec/fakeaz"
+	tf "github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+func keyCases() []Case {
+	outage := func(id, title, doc string, f fakeaz.FaultSpec) Case {
+		return Case{ID: id, Area: "keys", Title: title, Needs: []Need{NeedFreshApp, NeedAZControl},
+			Rule:   "When the AZ's key endpoint fails (" + doc + ") the target MUST fail closed — 401, 500 or 503, never 200 — within a bounded time.",
+			Refs:   []string{refAZKey, refContract, refUnavailable},
+			Expect: same(Must, FailClosed),
+			Recipe: Procedure{Doc: "fresh app whose publickey endpoint " + doc + "; one valid pair", Fn: func(ctx context.Context, e *Env) error {
+				app, err := e.NewApp(ctx)
+				if err != nil {
+					return err
+				}
+				if err := e.fault(app.ID, f); err != nil {
+					return err
+				}
+				p, err := app.Mint(true, nil, nil)
+				if err != nil {
+					return err
+				}
+				e.Protected(ctx, "valid pair during outage", app.ID, p.Header())
+				return nil
+			}}}
+	}
+	return []Case{
+		{ID: "KEY-001", Area: "keys", Title: "The key is fetched from the app's publickey endpoint", Needs: []Need{NeedFreshApp},
+			Rule:   "The target MUST get the verification key from {serverUrl}/authorization/v1/apps/{appId}/publickey for the app in question.",
+			Refs:   []string{refSeedKey, refAZKey},
+			Expect: same(Must, Accepted),
+			Recipe: Procedure{Doc: "valid pair for a fresh app; fakeaz counts key fetches per app", Fn: func(ctx context.Context, e *Env) error {
+				app, p, err := freshPair(ctx, e, true)
+				if err != nil {
+					return err
+				}
+				before := e.AZ().Stats()
+				obs := e.Observation()
+				obs.Want = p.Want
+				e.Protected(ctx, "valid pair", app.ID, p.Header())
+				after := e.AZ().Stats()
+				mine := keyFetches(after, app.ID) - keyFetches(before, app.ID)
+				others := keyFetches(after, "") - keyFetches(before, "") - mine
+				obs.Fact("key fetches", "%d for the app, %d for other apps", mine, others)
+				if mine == 0 {
+					obs.Failf("the target never fetched the key of app %s", app.ID)
+				}
+				if others > 0 {
+					obs.Failf("the target fetched %d key(s) of other apps", others)
+				}
+				return nil
+			}}},
+		outage("KEY-002", "AZ key endpoint answers 500", "answers 500", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500, Body: `{"error":"server_error"}`}),
+		outage("KEY-003", "AZ key endpoint answers garbage JSON", "answers 200 with garbage", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200, Body: `{"kty":"RSA","n":"%%%not-base64","e":`}),
+		outage("KEY-004", "AZ key endpoint answers an empty body", "answers 200 with an empty body", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200}),
+		outage("KEY-005", "AZ key endpoint hangs", "hangs", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true}),
+		{ID: "KEY-006", Area: "keys", Title: "Concurrent requests while the key endpoint hangs", Needs: []Need{NeedFreshApp, NeedAZControl},
+			Rule:   "While the key endpoint hangs, concurrent requests MUST all be answered within the bound, none with 200.",
+			Refs:   []string{refContract, refHygiene},
+			Expect: same(Must, FailClosed),
+			Recipe: Procedure{Doc: "16 concurrent valid pairs for a fresh app whose publickey endpoint hangs", Fn: concurrentDuringHang}},
+		{ID: "KEY-007", Area: "keys", Title: "Recovery once the AZ recovers", Needs: []Need{NeedFreshApp, NeedAZControl},
+			Rule:   "After a key-endpoint outage ends, valid tokens MUST be accepted again within 10 s.",
+			Refs:   []string{refSeedKey, refContract},
+			Expect: same(Must, Accepted),
+			Recipe: Procedure{Doc: "publickey answers 500 for one request, then recovers; valid pairs every 250 ms for up to 10 s", Fn: recovery}},
+		{ID: "KEY-008", Area: "keys", Title: "Tokens signed by a rotated key are accepted", Needs: []Need{NeedAZControl},
+			Rule:   "After the AZ rotates an app's key, tokens signed by the new key SHOULD be accepted within 15 s (refetch on signature failure, rate-limited).",
+			Refs:   []string{refKeyRotation, refSeedKey},
+			Expect: split(exp(Info, Observed), exp(Should, Accepted)),
+			Recipe: Procedure{Doc: "valid pair accepted (key cached), key rotated at the AZ, new-key pairs every 250 ms for up to 15 s", Fn: rotation}},
+		{ID: "KEY-009", Area: "keys", Title: "Tokens signed by a retired key are refused", Needs: []Need{NeedAZControl},
+			Rule:   "Once the target uses the new key, a never-seen token signed by the retired key MUST be refused as invalid_token.",
+			Refs:   []string{refKeyRotation, refRFC8725s33},
+			Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)),
+			Recipe: Procedure{Doc: "rotate and retire the old key; once a new-key token is accepted, send a fresh old-key token", Fn: retiredKey}},
+		{ID: "KEY-010", Area: "keys", Title: "Repeated tokens for an unknown app id", Needs: []Need{NeedFreshApp, NeedDisruptive},
+			Rule:   "20 requests for one app id the AZ does not know SHOULD NOT cause more than 5 key fetches (negative caching), and none may be accepted.",
+			Refs:   []string{refSeedCache, refKeyRotation, refHygiene},
+			Expect: split(exp(Info, Observed), exp(Should, InvalidToken, FailClosed)),
+			Recipe: Procedure{Doc: "20 tokens signed by an attacker for one unregistered app id; fakeaz counts key fetches", Fn: unknownAppFlood(1, 20, 5)}},
+		{ID: "KEY-011", Area: "keys", Title: "Tokens for 100 distinct unknown app ids", Needs: []Need{NeedFreshApp, NeedDisruptive},
+			Rule:   "Tokens for 100 app ids the AZ does not know: the number of key fetches is recorded (a bounded validator rate-limits them).",
+			Refs:   []string{refSeedCache, refHygiene},
+			Expect: same(Info, Observed),
+			Recipe: Procedure{Doc: "100 tokens signed by an attacker, each for a different unregistered app id", Fn: unknownAppFlood(100, 100, 0)}},
+		{ID: "KEY-012", Area: "keys", Title: "A token signed with app A's key presented for app B", Needs: []Need{NeedSecondApp},
+			Rule:   "Keys are per app: a token signed by app A's key, claiming app B, MUST be refused by app B.",
+			Refs:   []string{refAZKey, refRFC8725s33},
+			Expect: must401i,
+			Recipe: Procedure{Doc: "app B's key cached by a valid B request; then a token for B signed by A's key", Fn: crossAppKey}},
+	}
+}
+
+func keyFetches(s fakeaz.Stats, app string) int {
+	return s.Count(fakeaz.EndpointPublicKey, app) + s.Count(fakeaz.EndpointJWKS, app)
+}
+
+// fault sets an AZ fault for the app and clears every fault when the case ends.
+func (e *Env) fault(appID string, f fakeaz.FaultSpec) error {
+	f.AppID = appID
+	if err := e.AZ().SetFault(f); err != nil {
+		return fmt.Errorf("%w: set fault: %v", ErrSetup, err)
+	}
+	e.Defer(e.AZ().ClearFaults)
+	return nil
+}
+
+func concurrentDuringHang(ctx context.Context, e *Env) error {
+	const n = 16
+	app, err := e.NewApp(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true}); err != nil {
+		return err
+	}
+	pairs := make([]Pair, n)
+	for i := range pairs {
+		if pairs[i], err = app.Mint(true, nil, nil); err != nil {
+			return err
+		}
+	}
+	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
+	obs := e.Observation()
+	bound := e.r.bound()
+	var slowest time.Duration
+	for i := range xs {
+		slowest = max(slowest, xs[i].Latency)
+		if ok, _ := FailClosed.Match(&xs[i], nil); !ok || xs[i].Latency > bound {
+			obs.Failf("request %d: %s", i, xs[i].Brief())
+		}
+	}
+	obs.Fact("slowest", "%s", slowest.Round(time.Millisecond))
+	return nil
+}
+
+// retry sends fresh valid pairs from mint until one is accepted or the deadline passes.
+func retry(ctx context.Context, e *Env, obs *Observation, step string, appID string, within time.Duration, mint func() (Pair, error)) (time.Duration, bool, error) {
+	start := time.Now()
+	for {
+		p, err := mint()
+		if err != nil {
+			return 0, false, err
+		}
+		obs.Want = p.Want
+		x := e.Protected(ctx, step, appID, p.Header())
+		if x.Status == http.StatusOK {
+			return time.Since(start), true, nil
+		}
+		if time.Since(start) > within || e.r.Unresponsive() {
+			return time.Since(start), false, nil
+		}
+		if err := sleepUntil(ctx, time.Now().Add(250*time.Millisecond)); err != nil {
+			return 0, false, err
+		}
+	}
+}
+
+func recovery(ctx context.Context, e *Env) error {
+	app, err := e.NewApp(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500}); err != nil {
+		return err
+	}
+	obs := e.Observation()
+	p, err := app.Mint(true, nil, nil)
+	if err != nil {
+		return err
+	}
+	if x := e.Protected(ctx, "during outage", app.ID, p.Header()); x.Status == http.StatusOK {
+		obs.Failf("precondition: accepted a token while the key endpoint was failing")
+		return nil
+	}
+	e.AZ().ClearFaults()
+	took, ok, err := retry(ctx, e, obs, "after recovery", app.ID, 10*time.Second, func() (Pair, error) { return app.Mint(true, nil, nil) })
+	if err != nil {
+		return err
+	}
+	obs.Fact("recovered after", "%s (ok=%v)", took.Round(time.Millisecond), ok)
+	return nil
+}
+
+// rotateAndWait gets a valid pair accepted (so the target caches the key),
+// rotates the app's key at the AZ (retiring the old one if retire), and
+// sends new-key pairs until one is accepted or 15 s pass. It returns the
+// app as it was (old key) and whether the new key was accepted; obs holds
+// the exchanges. done is true when a precondition failed and obs says why.
+func rotateAndWait(ctx context.Context, e *Env, obs *Observation, retire bool) (old *App, took time.Duration, ok, done bool, err error) {
+	app, p, err := freshPair(ctx, e, true)
+	if err != nil {
+		return nil, 0, false, false, err
+	}
+	if !expectOK(obs, e.Protected(ctx, "before rotation", app.ID, p.Header()), p.Want) {
+		return app, 0, false, true, nil
+	}
+	if err := e.AZ().RotateKey(app.ID, 0); err != nil {
+		return nil, 0, false, false, fmt.Errorf("%w: rotate: %v", ErrSetup, err)
+	}
+	if retire {
+		if err := e.AZ().RetireOldKeys(app.ID); err != nil {
+			return nil, 0, false, false, fmt.Errorf("%w: retire: %v", ErrSetup, err)
+		}
+	}
+	nf, err := e.AZ().Factory(app.ID)
+	if err != nil {
+		return nil, 0, false, false, fmt.Errorf("%w: %v", ErrSetup, err)
+	}
+	newApp := &App{ID: app.ID, Factory: nf, env: e}
+	took, ok, err = retry(ctx, e, obs, "new key", app.ID, 15*time.Second, func() (Pair, error) { return newApp.Mint(true, nil, nil) })
+	return app, took, ok, false, err
+}
+
+func rotation(ctx context.Context, e *Env) error {
+	obs := e.Observation()
+	_, took, ok, done, err := rotateAndWait(ctx, e, obs, false)
+	if err != nil || done {
+		return err
+	}
+	obs.Fact("new key accepted after", "%s (ok=%v)", took.Round(time.Millisecond), ok)
+	return nil
+}
+
+func retiredKey(ctx context.Context, e *Env) error {
+	obs := e.Observation()
+	oldApp, _, ok, done, err := rotateAndWait(ctx, e, obs, true)
+	if err != nil || done {
+		return err
+	}
+	if !ok {
+		return Skip("the target never accepted the rotated key within 15 s (see KEY-008), so retirement cannot be observed")
+	}
+	old, err := oldApp.Mint(true, nil, nil)
+	if err != nil {
+		return err
+	}
+	obs.Want = nil
+	e.Protected(ctx, "never-seen token signed by the retired key", oldApp.ID, old.Header())
+	return nil
+}
+
+func unknownAppFlood(apps, requests, maxFetches int) func(ctx context.Context, e *Env) error {
+	return func(ctx context.Context, e *Env) error {
+		f, err := tf.New(e.AttackerKey(), tf.WithIssuer(e.AZ().URL()))
+		if err != nil {
+			return err
+		}
+		ids := make([]string, apps)
+		for i := range ids {
+			ids[i] = randomGUID()
+		}
+		before := e.AZ().Stats()
+		obs := e.Observation()
+		accepted := 0
+		for i := range requests {
+			id := ids[i%apps]
+			tok, err := f.AccessToken(tf.Access{AppID: id, ClientID: e.ClientID()})
+			if err != nil {
+				return err
+			}
+			x := e.Protected(ctx, fmt.Sprintf("unknown app %d", i), id, "Bearer "+tok)
+			if x.Status == http.StatusOK {
+				accepted++
+			}
+		}
+		after := e.AZ().Stats()
+		fetches := 0
+		for _, id := range ids {
+			fetches += keyFetches(after, id) - keyFetches(before, id)
+		}
+		obs.Fact("key fetches", "%d for %d requests over %d unknown app id(s)", fetches, requests, apps)
+		if accepted > 0 {
+			obs.Failf("%d token(s) for unknown apps were accepted", accepted)
+		}
+		if maxFetches > 0 && fetches > maxFetches {
+			obs.Failf("%d key fetches for %d requests (bound %d)", fetches, requests, maxFetches)
+		}
+		return nil
+	}
+}
+
+func randomGUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func crossAppKey(ctx context.Context, e *Env) error {
+	a, err := e.NewApp(ctx)
+	if err != nil {
+		return err
+	}
+	b, pb, err := freshPair(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	obs := e.Observation()
+	if !expectOK(obs, e.Protected(ctx, "valid pair for B", b.ID, pb.Header()), pb.Want) {
+		return nil
+	}
+	forged := &App{ID: b.ID, Factory: a.Factory, env: e}
+	p, err := forged.Mint(true, nil, nil)
+	if err != nil {
+		return err
+	}
+	obs.Token("access", p.Access)
+	e.Protected(ctx, "token for B signed by A's key", b.ID, p.Header())
+	return nil
+}

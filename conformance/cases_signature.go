@@ -1,0 +1,105 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	tf "github.com/mcaspec/mcaspec/tokenfactory"
+)
+
+func signatureCases() []Case {
+	c := func(id, title, rule string, refs []string, m tf.Mutation) Case {
+		return Case{ID: id, Area: "signature", Title: title, Rule: rule, Refs: append(refs, refSeedInvalid), Expect: must401i,
+			Recipe: Tokens{Access: muts(m)}}
+	}
+	sigRule := "The RS256 signature MUST be verified with the AZ's key for the app; a token whose signature does not verify MUST be refused as invalid_token."
+	algRule := "Only RS256 is issued: a validator MUST pin the algorithm and refuse any other alg in the header (RFC 8725 §3.1)."
+	keyRule := "The verification key MUST come from the AZ, never from the token: embedded keys MUST be ignored and key URLs MUST NOT be fetched."
+	out := []Case{
+		c("SIG-001", "Signed by another RSA key", sigRule, []string{refRFC8725s33}, tf.SignedBy(nil)),
+		c("SIG-002", "One bit flipped in the header", sigRule, []string{refRFC8725s33}, tf.FlipBit(tf.SegHeader)),
+		c("SIG-003", "One bit flipped in the payload", sigRule, []string{refRFC8725s33}, tf.FlipBit(tf.SegPayload)),
+		c("SIG-004", "One bit flipped in the signature", sigRule, []string{refRFC8725s33}, tf.FlipBit(tf.SegSignature)),
+		c("SIG-005", "Signature stripped (trailing dot kept)", sigRule, []string{refRFC8725s33}, tf.SignatureStripped()),
+	}
+	// Every ID is a literal: adding a spelling or a key form takes the next
+	// free number (conformance/testdata/ids.golden), never renumbers these.
+	none := func(id, spelling string, keepSig bool) Case {
+		v := "empty signature"
+		if keepSig {
+			v = "original RS256 signature"
+		}
+		return c(id, fmt.Sprintf("alg %q with %s", spelling, v), algRule, []string{refRFC8725s2, "RFC 7518 §3.6"}, tf.AlgNone(spelling, keepSig))
+	}
+	hs256 := func(id, form string) Case {
+		return c(id, "HS256 keyed with the AZ public key as "+form, algRule+" HS256 keyed with the public key is the classic key-confusion forgery.", []string{refRFC8725s2, "CVE-2015-9235 (jsonwebtoken key confusion)"}, tf.HS256WithPublicKey(form))
+	}
+	out = append(out,
+		none("SIG-006", "none", false),
+		none("SIG-007", "None", false),
+		none("SIG-008", "NONE", false),
+		none("SIG-009", "nOnE", false),
+		none("SIG-010", "none", true),
+		none("SIG-011", "None", true),
+		none("SIG-012", "NONE", true),
+		none("SIG-013", "nOnE", true),
+		hs256("SIG-014", tf.KeyPKCS1PEM),
+		hs256("SIG-015", tf.KeyPKCS1PEMNoNewline),
+		hs256("SIG-016", tf.KeySPKIPEM),
+		hs256("SIG-017", tf.KeySPKIPEMNoNewline),
+		hs256("SIG-018", tf.KeyPKCS1DER),
+		hs256("SIG-019", tf.KeySPKIDER),
+		hs256("SIG-020", tf.KeyPublicKeyJSON),
+		c("SIG-021", "HS256 with an empty secret", algRule, []string{refRFC8725s2}, tf.HS256EmptySecret()),
+		c("SIG-022", "RS512 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("RS512")),
+		c("SIG-023", "PS256 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("PS256")),
+		c("SIG-024", "RS384 signed by the AZ key", algRule, []string{refRFC8725s2}, tf.AlgSameKey("RS384")),
+		c("SIG-025", "Attacker key embedded as jpk", keyRule, []string{"RFC 8725 §3.10", "fakeaz/README.md §Decisions where the protocol is silent (tokens carry jpk)"}, tf.EmbeddedKey(tf.EmbedJPK, nil)),
+		c("SIG-026", "Attacker key embedded as jwk", keyRule, []string{"RFC 7515 §4.1.3", "CVE-2018-0114"}, tf.EmbeddedKey(tf.EmbedJWK, nil)),
+		c("SIG-027", "Attacker certificate embedded as x5c", keyRule, []string{"RFC 7515 §4.1.6"}, tf.EmbeddedKey(tf.EmbedX5C, nil)),
+		c("SIG-030", "alg ES256 with the psychic signature r = s = 0", algRule, []string{refRFC8725s2, "CVE-2022-21449"}, tf.PsychicES256()),
+		keyURLCase("SIG-028", tf.URLJKU, "jwks.json"),
+		keyURLCase("SIG-029", tf.URLX5U, "cert.pem"),
+	)
+	return out
+}
+
+func keyURLCase(id, param, name string) Case {
+	return Case{ID: id, Area: "signature", Title: "Attacker key behind " + param,
+		Rule:   "Key URLs in the token header (" + param + ") MUST NOT be fetched and the token MUST be refused as invalid_token.",
+		Refs:   []string{"RFC 8725 §3.10", "RFC 7515 §4.1.2, §4.1.5", refSeedInvalid},
+		Expect: must401i,
+		Recipe: Procedure{Doc: "access token signed by the attacker, header " + param + " pointing at the attacker's server (fetches counted)",
+			Fn: func(ctx context.Context, e *Env) error {
+				u := e.Runner().Attacker.URLFor(strings.ToLower(e.caseID) + "/" + name)
+				app, p, err := freshPair(ctx, e, true, tf.KeyURL(param, u, e.AttackerKey()))
+				if err != nil {
+					return err
+				}
+				obs := e.Observation()
+				obs.Token("access", p.Access)
+				e.Protected(ctx, "request", app.ID, p.Header())
+				if n := e.Runner().Attacker.Fetches(u); n > 0 {
+					obs.Failf("the target fetched the %s URL %s %d time(s)", param, u, n)
+				}
+				return nil
+			}}}
+}
+
+// bindAttacker replaces the nil attacker key of the catalogue's mutations
+// with the run's attacker key.
+func bindAttacker(ms []tf.Mutation, e *Env) []tf.Mutation {
+	out := make([]tf.Mutation, len(ms))
+	for i, m := range ms {
+		switch {
+		case m.Name == "signed-by-other-key":
+			out[i] = tf.SignedBy(e.AttackerKey())
+		case strings.HasPrefix(m.Name, "embedded-key/"):
+			out[i] = tf.EmbeddedKey(strings.TrimPrefix(m.Name, "embedded-key/"), e.AttackerKey())
+		default:
+			out[i] = m
+		}
+	}
+	return out
+}

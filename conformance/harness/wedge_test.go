@@ -1,0 +1,201 @@
+package harness_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/reference/target"
+	"github.com/mcaspec/mcaspec/targets/launch"
+)
+
+// wedgeAfterOutage answers normally until the target first fails closed
+// (503: the AZ key could not be had), then never answers again: the
+// hang-on-outage kind of target that takes a suite down with it.
+func wedgeAfterOutage(h http.Handler) http.Handler {
+	var wedged atomic.Bool
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wedged.Load() && r.URL.Path != "/healthz" {
+			<-r.Context().Done() // hangs until the client gives up or the server closes
+			return
+		}
+		h.ServeHTTP(&statusWatch{ResponseWriter: w, wedged: &wedged}, r)
+	})
+}
+
+type statusWatch struct {
+	http.ResponseWriter
+	wedged *atomic.Bool
+}
+
+func (s *statusWatch) WriteHeader(code int) {
+	if code == http.StatusServiceUnavailable {
+		s.wedged.Store(true)
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// startWedgingReference serves the reference target, wedged after its first
+// outage, on ln, configured by getenv (the target contract).
+func startWedgingReference(ln net.Listener, getenv func(string) string) (*http.Server, error) {
+	tc, err := target.ConfigFromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := target.New(tc)
+	if err != nil {
+		return nil, err
+	}
+	hs := &http.Server{Handler: wedgeAfterOutage(srv), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return hs, nil
+}
+
+// TestHelperWedgingTarget is not a test: run by --target-cmd with
+// HARNESS_HELPER=wedge, it is a target under the contract that wedges for
+// good after its first outage.
+func TestHelperWedgingTarget(t *testing.T) {
+	if os.Getenv("HARNESS_HELPER") != "wedge" {
+		t.Skip("only runs as a launched helper process")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := startWedgingReference(ln, os.Getenv); err != nil {
+		t.Fatal(err)
+	}
+	select {} // until the harness stops the process
+}
+
+// A running target (--target URL) that hangs for good after its first
+// outage: the harness notices within a few requests, marks the remaining
+// cases SKIPPED ("target unresponsive since ..."), the run is invalid
+// (exit 3), and the whole suite ends well under two minutes.
+func TestWedgedURLTargetSkipsTheRest(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the suite up to the first outage")
+	}
+	port, err := launch.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	azListen := fmt.Sprintf("127.0.0.1:%d", port)
+	contract := launch.Contract{ServerURL: "http://" + azListen + "/imf-authserver", AppID: harness.DefaultAppID,
+		ClientID: harness.DefaultClientID, Secret: harness.DefaultSecret}
+	env := map[string]string{}
+	for _, kv := range contract.Env(0) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := startWedgingReference(ln, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = hs.Close() })
+
+	start := time.Now()
+	cfg := harness.Config{Profile: conformance.Strict, TargetURL: "http://" + ln.Addr().String(), AZListen: azListen}
+	sess, err := harness.Prepare(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	var results []conformance.Result
+	for _, c := range harness.Cases(cfg) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		results = append(results, sess.Run(ctx, c))
+		cancel()
+	}
+	rep := sess.Report(start, nil, results)
+	took := time.Since(start)
+	t.Logf("suite against a target wedged after its first outage: %s, unresponsive since %s, %v", took.Round(time.Millisecond), rep.UnresponsiveSince, rep.Summary)
+	if took > 2*time.Minute {
+		t.Errorf("the suite took %s against a wedged target, want under 2 minutes", took)
+	}
+	if !strings.HasPrefix(rep.UnresponsiveSince, "KEY-") {
+		t.Fatalf("unresponsive since %q, want the key case after the first outage", rep.UnresponsiveSince)
+	}
+	after, skipped := false, 0
+	for _, r := range results {
+		if r.ID == rep.UnresponsiveSince {
+			after = true
+			if !strings.Contains(r.Reason, "stopped answering") || !strings.Contains(r.Reason, "remaining cases are SKIPPED") {
+				t.Errorf("%s reason %q does not say the target stopped answering", r.ID, r.Reason)
+			}
+			continue
+		}
+		if after {
+			if r.Verdict != conformance.Skipped || !strings.HasPrefix(r.Reason, conformance.UnresponsiveReason+rep.UnresponsiveSince) {
+				t.Errorf("%s after the wedge: %s %q, want SKIPPED (target unresponsive since %s)", r.ID, r.Verdict, r.Reason, rep.UnresponsiveSince)
+			}
+			skipped++
+		}
+	}
+	if skipped == 0 {
+		t.Error("no case was skipped after the wedge")
+	}
+	if code, why := rep.Outcome(false); code != conformance.ExitInvalid || !strings.Contains(why, "stopped answering") {
+		t.Errorf("outcome %d %q, want exit 3 saying the target stopped answering", code, why)
+	}
+	if len(rep.Events) != 1 || rep.Events[0].After != rep.UnresponsiveSince {
+		t.Errorf("events %+v, want one for %s", rep.Events, rep.UnresponsiveSince)
+	}
+}
+
+// A target the harness started (--target-cmd) that wedges is restarted,
+// the case says so, the report records it, and later cases run normally.
+func TestWedgedCmdTargetIsRestarted(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("waits for timeouts")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := harness.Config{Profile: conformance.Strict, AZListen: "127.0.0.1:0",
+		TargetCmd: "HARNESS_HELPER=wedge exec " + exe + " -test.run=^TestHelperWedgingTarget$", ReadyTimeout: 30 * time.Second}
+	start := time.Now()
+	sess, err := harness.Prepare(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	byID := map[string]conformance.Case{}
+	for _, c := range conformance.Catalogue() {
+		byID[c.ID] = c
+	}
+	got := map[string]conformance.Result{}
+	for _, id := range []string{"KEY-002", "KEY-003", "HDR-001", "CAL-001"} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		got[id] = sess.Run(ctx, byID[id])
+		cancel()
+	}
+	rep := sess.Report(start, nil, nil)
+	t.Logf("restart path took %s; events %+v", time.Since(start).Round(time.Millisecond), rep.Events)
+	if r := got["KEY-003"]; !strings.Contains(r.Reason, "stopped answering") || !strings.Contains(r.Reason, "restarted") {
+		t.Errorf("KEY-003 %s %q: want the reason to say the target was restarted", r.Verdict, r.Reason)
+	}
+	for _, id := range []string{"HDR-001", "CAL-001"} {
+		if got[id].Verdict != conformance.Pass {
+			t.Errorf("%s after the restart: %s %q, want PASS", id, got[id].Verdict, got[id].Reason)
+		}
+	}
+	if rep.UnresponsiveSince != "" || len(rep.Events) != 1 || !strings.Contains(rep.Events[0].What, "restarted") {
+		t.Errorf("report: unresponsive %q, events %+v; want one restart event", rep.UnresponsiveSince, rep.Events)
+	}
+}
