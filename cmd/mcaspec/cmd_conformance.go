@@ -15,6 +15,7 @@ import (
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
 	"github.com/mcaspec/mcaspec/conformance/specs"
+	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/reports"
 	"github.com/mcaspec/mcaspec/targets/launch"
 )
@@ -80,7 +81,10 @@ Examples:
 	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
 	fs.StringVar(&family, "family", string(conformance.FamilyMCA), "protocol family of the target: mca or appid")
 	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
-	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "loopback address of the harness's fake AZ")
+	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "address of the harness's fake AZ (0.0.0.0:9080: every interface, with --az-public-url)")
+	fs.StringVar(&h.AZPublicURL, "az-public-url", "", "the AZ's serverUrl as the target reaches it (MCA_SERVER_URL and the tokens' iss), e.g. http://harness-host:9080/imf-authserver (default: from --az-listen)")
+	fs.StringVar(&h.ServersListen, "servers-listen", "127.0.0.1", "host the harness's sink and attacker key server listen on (0.0.0.0: every interface, with --servers-host)")
+	fs.StringVar(&h.ServersHost, "servers-host", "", "host the target reaches the sink and attacker server at (default: --servers-listen); off loopback the target is told MCA_DOWNSTREAM_HOSTS=<it>")
 	fs.StringVar(&h.AppID, "app-id", harness.DefaultAppID, "the target's home app id (MCA_APP_ID)")
 	fs.StringVar(&h.ClientID, "client-id", harness.DefaultClientID, "the target's service client id (MCA_CLIENT_ID)")
 	fs.StringVar(&h.Secret, "secret", harness.DefaultSecret, "the target's service client secret (MCA_SECRET)")
@@ -138,6 +142,9 @@ Examples:
 		if err := harness.CheckTargetURL(h.TargetURL); err != nil {
 			return fmt.Errorf("%w: --target: %v", errUsage, err)
 		}
+	}
+	if err := harness.CheckNetwork(*h); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *printContract {
 		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h)))
@@ -377,12 +384,17 @@ func contractOf(h harness.Config) launch.Contract {
 		}
 		return v
 	}
+	serverURL := "http://" + def(h.AZListen, harness.DefaultAZListen) + "/imf-authserver"
+	if u, err := fakeaz.ParsePublicURL(h.AZPublicURL); err == nil && h.AZPublicURL != "" {
+		serverURL = u
+	}
 	c := launch.Contract{
-		ServerURL: "http://" + def(h.AZListen, harness.DefaultAZListen) + "/imf-authserver",
-		AppID:     def(h.AppID, harness.DefaultAppID),
-		ClientID:  def(h.ClientID, harness.DefaultClientID),
-		Secret:    def(h.Secret, harness.DefaultSecret),
-		Backend:   h.FixedAppID,
+		ServerURL:       serverURL,
+		DownstreamHosts: harness.DownstreamHosts(h),
+		AppID:           def(h.AppID, harness.DefaultAppID),
+		ClientID:        def(h.ClientID, harness.DefaultClientID),
+		Secret:          def(h.Secret, harness.DefaultSecret),
+		Backend:         h.FixedAppID,
 	}
 	if h.NoServiceCredentials {
 		c.ClientID, c.Secret = "", ""

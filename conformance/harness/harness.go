@@ -8,7 +8,9 @@
 package harness
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/reference"
 	"github.com/mcaspec/mcaspec/reference/target"
 	"github.com/mcaspec/mcaspec/targets/launch"
@@ -66,7 +69,20 @@ type Config struct {
 	Profile conformance.Profile
 	// AZListen is fakeaz's address (default DefaultAZListen; "127.0.0.1:0"
 	// picks a free port, fine unless the target was configured beforehand).
+	// Off loopback its admin API gets a random token: the harness drives the
+	// AZ in-process, nobody else needs it.
 	AZListen string
+	// AZPublicURL is the serverUrl the target is told (MCA_SERVER_URL) and
+	// the iss of the tokens: how a target on another host, or in a
+	// container, reaches fakeaz (default: from AZListen). Needed when
+	// AZListen is every interface (0.0.0.0:9080).
+	AZPublicURL string
+	// ServersListen is the host the harness's own servers (the propagation
+	// sink, the attacker's key server) listen on (default 127.0.0.1), and
+	// ServersHost the host the target reaches them at (default the same;
+	// needed when ServersListen is every interface). Off loopback the target
+	// is told MCA_DOWNSTREAM_HOSTS=ServersHost.
+	ServersListen, ServersHost string
 	// AppID, ClientID, Secret: the target's home app and service credentials.
 	AppID, ClientID, Secret string
 	// NoServiceCredentials runs without MCA_CLIENT_ID/MCA_SECRET.
@@ -179,11 +195,21 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 			s = nil
 		}
 	}()
+	if err := CheckNetwork(cfg); err != nil {
+		return s, err
+	}
 	logger := cfg.Log
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	az, err := fakeaz.New(append([]fakeaz.Option{fakeaz.WithLogger(logger)}, cfg.AZOptions...)...)
+	azOpts := []fakeaz.Option{fakeaz.WithLogger(logger)}
+	if cfg.AZPublicURL != "" {
+		azOpts = append(azOpts, fakeaz.WithPublicURL(cfg.AZPublicURL))
+	}
+	if a, err := listen.Addr(cfg.AZListen); err == nil && !listen.IsLoopback(a) {
+		azOpts = append(azOpts, fakeaz.WithAdminToken(rand.Text()))
+	}
+	az, err := fakeaz.New(append(azOpts, cfg.AZOptions...)...)
 	if err != nil {
 		return s, err
 	}
@@ -202,7 +228,8 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	if _, err := az.AddApp(home); err != nil {
 		return s, fmt.Errorf("register the home app %s: %w", cfg.AppID, err)
 	}
-	sink, err := conformance.StartSink("127.0.0.1:0")
+	srvListen := net.JoinHostPort(cmp.Or(cfg.ServersListen, "127.0.0.1"), "0")
+	sink, err := conformance.StartSink(srvListen, cfg.ServersHost)
 	if err != nil {
 		return s, err
 	}
@@ -211,13 +238,14 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	if err != nil {
 		return s, err
 	}
-	att, err := conformance.StartAttacker("127.0.0.1:0", key)
+	att, err := conformance.StartAttacker(srvListen, cfg.ServersHost, key)
 	if err != nil {
 		return s, err
 	}
 	s.closers = append(s.closers, att.Close)
 
-	contract := launch.Contract{ServerURL: az.URL(), AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret, Backend: cfg.FixedAppID}
+	contract := launch.Contract{ServerURL: az.URL(), AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret, Backend: cfg.FixedAppID,
+		DownstreamHosts: DownstreamHosts(cfg)}
 	info := conformance.TargetInfo{Family: cfg.Family, Versions: cfg.Versions, Name: cfg.TargetName}
 	if cfg.FixedAppID {
 		info.FixedAppID = cfg.AppID
@@ -279,6 +307,47 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		s.Runner.FixedAppID = cfg.AppID
 	}
 	return s, nil
+}
+
+// DownstreamHosts is the MCA_DOWNSTREAM_HOSTS a target gets: "" (its
+// loopback default) while the harness's servers are on loopback, else the
+// host the target reaches them at (any port: the sink's is picked at start).
+func DownstreamHosts(cfg Config) string {
+	h := cmp.Or(cfg.ServersHost, cfg.ServersListen)
+	if h == "" || listen.IsLoopback(net.JoinHostPort(h, "0")) {
+		return ""
+	}
+	if strings.Contains(h, ":") {
+		h = "[" + h + "]"
+	}
+	return h
+}
+
+// CheckNetwork reports a configuration a target on another host could not
+// work with: every interface without the address to be reached at.
+func CheckNetwork(cfg Config) error {
+	if a, err := listen.Addr(cmp.Or(cfg.AZListen, DefaultAZListen)); err != nil {
+		return fmt.Errorf("%w: AZ listen address: %v", ErrNetwork, err)
+	} else if h, _, _ := net.SplitHostPort(a); unspecified(h) && cfg.AZPublicURL == "" {
+		return fmt.Errorf("%w: the AZ listens on every interface (%s): give the URL the target reaches it at (--az-public-url http://HOST:PORT/imf-authserver)", ErrNetwork, a)
+	}
+	if cfg.AZPublicURL != "" {
+		if _, err := fakeaz.ParsePublicURL(cfg.AZPublicURL); err != nil {
+			return fmt.Errorf("%w: %v", ErrNetwork, err)
+		}
+	}
+	if unspecified(cfg.ServersListen) && cfg.ServersListen != "" && cfg.ServersHost == "" {
+		return fmt.Errorf("%w: the harness's servers listen on every interface (%s): give the host the target reaches this machine at (--servers-host)", ErrNetwork, cfg.ServersListen)
+	}
+	return nil
+}
+
+// ErrNetwork is wrapped by CheckNetwork.
+var ErrNetwork = errors.New("network configuration")
+
+func unspecified(host string) bool {
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return host == "" || ip != nil && ip.IsUnspecified()
 }
 
 func readyTimeout(cfg Config, def time.Duration) time.Duration {

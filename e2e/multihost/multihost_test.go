@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -29,6 +30,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mcaspec/mcaspec/bench"
+	"github.com/mcaspec/mcaspec/conformance"
 )
 
 // probeEnv makes the test binary a readiness probe: GET the URL in it until
@@ -83,26 +85,7 @@ func TestDeploymentAcrossHosts(t *testing.T) {
 		t.Skip("builds the binary and runs five processes")
 	}
 	names := []string{"az", "target", "gen0", "gen1", "gen2"}
-	var net *network
-	if why := netnsUnavailable(); why != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI must run this test in network namespaces: %s", why)
-		}
-		t.Logf("FALLBACK: network namespaces unavailable (%s): separate processes on loopback addresses instead", why)
-		net = loopbackNetwork(41, names...)
-	} else {
-		var err error
-		if net, err = newNetwork(t, 1, names...); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("CI must run this test in network namespaces: %v", err)
-			}
-			t.Logf("FALLBACK: cannot make network namespaces (%v): separate processes on loopback addresses instead", err)
-			net = loopbackNetwork(41, names...)
-		}
-	}
-	if net.namespaces() {
-		t.Logf("test hosts in network namespaces on %s.0/24: %s", subnet, hostList(net))
-	}
+	net := hosts(t, names...)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
@@ -326,4 +309,84 @@ func run(ctx context.Context, t *testing.T, h *host, dir, name, bin string, args
 		return fmt.Errorf("%s on %s: %w\n%s", name, h.name, err, out)
 	}
 	return nil
+}
+
+// TestConformanceAcrossHosts runs the whole suite from one host against the
+// reference target on another, configured with what --print-contract says:
+// the AZ, the propagation sink and the attacker's key server are reached
+// across the network (a validator that fetched an attacker's jku would
+// really get the key).
+func TestConformanceAcrossHosts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the whole suite")
+	}
+	net := hosts(t, "harness", "target")
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	bin := buildMcaspec(t, dir)
+	hh, tgt := net.host("harness"), net.host("target")
+	targetURL := "http://" + tgt.ip + ":" + targetPort
+	flags := []string{"--az-listen", hh.ip + ":" + azPort, "--servers-listen", hh.ip}
+	out, err := exec.CommandContext(ctx, bin, append([]string{"conformance", "--print-contract"}, flags...)...).Output()
+	if err != nil {
+		t.Fatalf("--print-contract: %v", err)
+	}
+	env := []string{"PORT=" + targetPort}
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok && strings.HasPrefix(l, "  ") {
+			if k == "HOST" {
+				v = tgt.ip // the contract's default is loopback: the target says where it listens
+			}
+			env = append(env, k+"="+v)
+		}
+	}
+	if !slices.Contains(env, "MCA_DOWNSTREAM_HOSTS="+hh.ip) || !slices.Contains(env, "MCA_SERVER_URL=http://"+hh.ip+":"+azPort+"/imf-authserver") {
+		t.Fatalf("the contract does not name the harness host %s: %q", hh.ip, env)
+	}
+	tgtProc := start(ctx, t, tgt, dir, "target", env, bin, "reference")
+	waitReady(ctx, t, hh, targetURL+"/healthz", tgtProc)
+	res := filepath.Join(dir, "conformance")
+	if err := run(ctx, t, hh, dir, "conformance", bin, append([]string{"conformance", "--target", targetURL, "--name", "reference-remote", "--out", res}, flags...)...); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(res, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep conformance.RunReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[conformance.Verdict]int{}
+	for _, c := range rep.Results {
+		counts[c.Verdict]++
+		if c.Verdict != conformance.Pass && c.Verdict != conformance.Informational {
+			t.Errorf("%s: %s across hosts", c.ID, c.Verdict)
+		}
+	}
+	if counts[conformance.Pass] < 100 {
+		t.Errorf("only %d cases passed: %v", counts["PASS"], counts)
+	}
+	t.Logf("the suite from %s against %s: %v", hh.ip, targetURL, counts)
+}
+
+// hosts makes test hosts in network namespaces, or falls back to loopback
+// addresses (never in CI).
+func hosts(t *testing.T, names ...string) *network {
+	t.Helper()
+	why := netnsUnavailable()
+	if why == "" {
+		n, err := newNetwork(t, 1, names...)
+		if err == nil {
+			t.Logf("test hosts in network namespaces on %s.0/24: %s", subnet, hostList(n))
+			return n
+		}
+		why = err.Error()
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("CI must run this test in network namespaces: %s", why)
+	}
+	t.Logf("FALLBACK: network namespaces unavailable (%s): separate processes on loopback addresses instead", why)
+	return loopbackNetwork(41, names...)
 }

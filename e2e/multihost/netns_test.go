@@ -59,7 +59,7 @@ func ipCmd(ctx context.Context, args ...string) error {
 func newNetwork(t *testing.T, first int, names ...string) (*network, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	n := &network{prefix: fmt.Sprintf("mcaspec-%d-", os.Getpid())}
+	n := &network{prefix: fmt.Sprintf("mcaspec-%d-%s-", os.Getpid(), strings.ToLower(t.Name()[len("Test"):min(len(t.Name()), 12)]))}
 	n.sw = n.prefix + "sw"
 	t.Cleanup(func() { n.remove() })
 	steps := [][]string{
