@@ -107,9 +107,6 @@ func (n *network) host(name string) *host {
 	panic("no test host " + name)
 }
 
-// namespaces reports whether the hosts are real namespaces.
-func (n *network) namespaces() bool { return n.sw != "" }
-
 func (n *network) remove() {
 	if n.sw == "" {
 		return
