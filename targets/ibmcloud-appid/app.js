@@ -79,7 +79,7 @@ module.exports = function main(req, pkg = 'ibmcloud-appid') {
   let tokenManager = null;
   function fetchServiceToken() {
     if (!tokenManager) {
-      if (typeof TokenManager !== 'function') throw new Error(`${pkg} has no TokenManager in this version (added in 6.x): no service token`);
+      if (typeof TokenManager !== 'function') throw new Error(`${pkg} has no TokenManager in this version (added in 4.2): no service token`);
       if (!cfg.clientId || !cfg.secret) throw new Error('MCA_CLIENT_ID and MCA_SECRET are needed for a service token');
       tokenManager = new TokenManager({ clientId: cfg.clientId, secret: cfg.secret, oauthServerUrl, redirectUri });
     }
