@@ -336,6 +336,7 @@ function oauthSDK(cfg, targetRequire) {
   const call = OAUTH_SDKS[name];
   if (!call) throw new Error(`MCA_OAUTH_SDK=${JSON.stringify(name)}: want one of ${Object.keys(OAUTH_SDKS).join(', ')}`);
   const sdk = targetRequire(name);
+  console.error(`/propagate and /service-call through ${name} ${targetRequire(`${name}/package.json`).version}`);
   const options = { appId: cfg.appId, clientId: cfg.clientId, secret: cfg.secret, serverUrl: cfg.serverUrl };
   return {
     name,
