@@ -7,12 +7,21 @@ PKGS    ?= ./...
 # Extra flags for the main job, e.g. make run ARGS="--help"
 ARGS    ?=
 
-.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-image certify certify-baselines npm bench fuzz generate build clean
+.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-image certify certify-baselines certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
 
 # Packages for the race-enabled run: all but the mutant matrix, which runs
 # the whole catalogue once per mutant and is run on its own (without -race).
 RACE_PKGS = $$($(GO) list $(PKGS) | grep -v /conformance/mutants)
-NPM_TARGETS = bms-mca-resource bms-mca-backend ibmcloud-appid
+NPM_TARGETS = bms-mca-resource bms-mca-backend bms-mca-service ibmcloud-appid
+# The version matrix (make certify-versions): per package, the target folders
+# under targets/ of each version, oldest first. App ID's matrix starts with
+# bluemix-appid, its earlier name. CI passes the oldest and the newest only.
+VERSIONS_BMS   ?= versions/bms-mca-resource-2.0.3 bms-mca-resource
+VERSIONS_APPID ?= versions/bluemix-appid-3.0.6 versions/ibmcloud-appid-4.0.0 versions/ibmcloud-appid-4.2.1 \
+  versions/ibmcloud-appid-5.0.0 versions/ibmcloud-appid-6.0.0 versions/ibmcloud-appid-6.3.1 ibmcloud-appid
+VERSION_PROFILES ?= mca
+# pkgver prints the package under test of a target folder and its version (e.g. ibmcloud-appid@4.0.0).
+pkgver = node -p "const d=require('./targets/'+process.argv[1]+'/package.json').dependencies; ['bms-mca-token-validation-strategy','ibmcloud-appid','bluemix-appid'].filter(k=>d[k]).map(k=>k+'@'+d[k])[0]"
 
 all: lint test
 
@@ -79,6 +88,36 @@ certify-baselines: build
 ## npm: install the npm strategy targets (targets/*, from their lockfiles)
 npm:
 	for t in $(NPM_TARGETS); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
+
+## npm-versions: install the version matrix's folders (targets/versions/*, from their lockfiles)
+npm-versions:
+	for t in $(filter versions/%,$(VERSIONS_BMS) $(VERSIONS_APPID)); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
+
+## certify-versions: several versions of each package, each against its baseline
+## (targets/<folder>/baseline-<profile>.txt), and one version matrix per package:
+## versions as columns, cases as rows ($(CERT_OUT)/versions-<package>.html). Needs make npm npm-versions.
+certify-versions: build
+	@mkdir -p $(CERT_OUT)/versions; rc=0; \
+	for t in $(VERSIONS_BMS) $(VERSIONS_APPID); do for p in $(VERSION_PROFILES); do \
+	  name=$$($(pkgver) $$t); o=$(CERT_OUT)/versions/$$(basename $$t)-$$p; \
+	  echo "== certify $$name ($$p, targets/$$t)"; \
+	  if ! bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" \
+	      --name "$$name" --profile $$p --npm-versions targets/$$t $$(cat targets/$$t/certify.args) \
+	      --baseline targets/$$t/baseline-$$p.txt --out $$o >$$o.log 2>&1; then \
+	    rc=1; tail -25 $$o.log; else grep -A6 '^mcaspec conformance:' $$o.log; fi; \
+	done; done; \
+	bin/mcaspec report --html $(CERT_OUT)/versions-bms-mca-token-validation-strategy.html \
+	  $(foreach t,$(VERSIONS_BMS),$(foreach p,$(VERSION_PROFILES),$(CERT_OUT)/versions/$(notdir $(t))-$(p)/results.json)) || rc=1; \
+	bin/mcaspec report --html $(CERT_OUT)/versions-ibmcloud-appid.html \
+	  $(foreach t,$(VERSIONS_APPID),$(foreach p,$(VERSION_PROFILES),$(CERT_OUT)/versions/$(notdir $(t))-$(p)/results.json)) || rc=1; \
+	exit $$rc
+
+## certify-versions-baselines: rewrite the version folders' baselines from a fresh run (review the diff!)
+certify-versions-baselines: build
+	@mkdir -p $(CERT_OUT)/versions; for t in $(VERSIONS_BMS) $(VERSIONS_APPID); do for p in $(VERSION_PROFILES); do \
+	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" --name "$$($(pkgver) $$t)" --profile $$p \
+	    $$(cat targets/$$t/certify.args) --write-baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/versions/$$(basename $$t)-$$p >/dev/null 2>&1 || true; \
+	done; done
 
 lint: vet staticcheck
 

@@ -306,41 +306,47 @@ function tokenCache(fetch) {
   };
 }
 
-// clientCredentials gets an MCA service token by hand (what bms-mca-oauth-sdk's
-// getAuthorizationHeaderBySecret does): POST {serverUrl}/authorization/v1/apps/{appId}/token,
-// Basic base64(clientId:secret), form grant_type=client_credentials.
-function clientCredentials(serverUrl, appId, clientId, secret) {
-  return () => new Promise((resolve, reject) => {
-    if (!clientId || !secret) return reject(new Error('MCA_CLIENT_ID and MCA_SECRET are needed for a service token'));
-    const u = new URL(`${serverUrl}/authorization/v1/apps/${encodeURIComponent(appId)}/token`);
-    const body = 'grant_type=client_credentials';
-    const req = http.request(u, {
-      method: 'POST',
-      agent: false,
-      headers: {
-        authorization: 'Basic ' + Buffer.from(`${clientId}:${secret}`).toString('base64'),
-        'content-type': 'application/x-www-form-urlencoded',
-        'content-length': Buffer.byteLength(body),
-      },
-    }, (resp) => {
-      const chunks = [];
-      resp.on('data', (c) => chunks.push(c));
-      resp.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (resp.statusCode !== 200) return reject(new Error(`token endpoint ${u.href} answered ${resp.statusCode}: ${text.slice(0, 300)}`));
-        try {
-          const j = JSON.parse(text);
-          resolve({ accessToken: j.access_token, expiresIn: j.expires_in });
-        } catch (e) {
-          reject(new Error(`token endpoint ${u.href} answered non-JSON: ${text.slice(0, 300)}`));
-        }
-      });
-      resp.on('error', reject);
-    });
-    req.setTimeout(TOKEN_TIMEOUT_MS, () => req.destroy(new Error(`token endpoint ${u.href}: no answer within ${TOKEN_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+// errorText is the message of an Error, or the JSON of what the MCA SDKs
+// reject with (plain objects: {code, message} or RejectionMessage {reason, info, code}).
+function errorText(e) {
+  if (e instanceof Error) return e.message;
+  try {
+    return JSON.stringify(e);
+  } catch (_) {
+    return String(e);
+  }
+}
+
+// The server SDKs a bms target can use for /propagate and /service-call
+// (MCA_OAUTH_SDK picks one): the package names and how each gets the header.
+const OAUTH_SDKS = {
+  // bms-mca-oauth-sdk 3.0.5, the server SDK the MCA security overview names.
+  'bms-mca-oauth-sdk': (sdk, o) => sdk.getAuthorizationHeaderBySecret(o),
+  // imf-oauth-user-sdk 1.0.4 (pulled by bms-mca-token-validation-strategy 2.0.3).
+  'imf-oauth-user-sdk': (sdk, o) => sdk.getAuthorizationHeader(o),
+};
+
+// oauthSDK loads the server SDK named by MCA_OAUTH_SDK (default
+// bms-mca-oauth-sdk) with the target's own require (so it comes from the
+// target's node_modules) and returns {name, propagateAuthorization(req),
+// serviceAuthorization()}: the SDK's getAuthorizationHeaderFromIncomingRequest
+// and its client-credentials call, as they are: no cache, no timeout added.
+function oauthSDK(cfg, targetRequire) {
+  const name = (process.env.MCA_OAUTH_SDK || '').trim() || 'bms-mca-oauth-sdk';
+  const call = OAUTH_SDKS[name];
+  if (!call) throw new Error(`MCA_OAUTH_SDK=${JSON.stringify(name)}: want one of ${Object.keys(OAUTH_SDKS).join(', ')}`);
+  const sdk = targetRequire(name);
+  console.error(`/propagate and /service-call through ${name} ${targetRequire(`${name}/package.json`).version}`);
+  const options = { appId: cfg.appId, clientId: cfg.clientId, secret: cfg.secret, serverUrl: cfg.serverUrl };
+  return {
+    name,
+    propagateAuthorization: (req) => sdk.getAuthorizationHeaderFromIncomingRequest(req),
+    serviceAuthorization: () => {
+      if (!cfg.clientId || !cfg.secret) return Promise.reject(new Error('MCA_CLIENT_ID and MCA_SECRET are needed for a service token'));
+      // The SDKs reject with plain objects (and imf-oauth-user-sdk can throw): make them Errors.
+      return Promise.resolve().then(() => call(sdk, options)).catch((e) => { throw new Error(`${name}: ${errorText(e)}`); });
+    },
+  };
 }
 
 async function forward(res, t, authorization) {
@@ -354,16 +360,19 @@ async function forward(res, t, authorization) {
 
 // mount adds the contract's routes to an express app. protect is the
 // strategy's middleware; securityContext(req) returns the context to show;
-// serviceAuthorization() resolves "Bearer <service token>"; downstream is
-// the allow-list (config().downstream; default loopback only).
-function mount(app, { protect, securityContext, serviceAuthorization, downstream = DEFAULT_ALLOW_LIST }) {
+// serviceAuthorization() resolves "Bearer <service token>";
+// propagateAuthorization(req) is the header /propagate forwards (default: the
+// incoming one, unchanged); downstream is the allow-list (config().downstream;
+// default loopback only).
+function mount(app, {
+  protect, securityContext, serviceAuthorization, propagateAuthorization = (req) => req.headers.authorization, downstream = DEFAULT_ALLOW_LIST,
+}) {
   app.get('/healthz', (req, res) => sendJSON(res, 200, { status: 'ok' }));
   app.get('/v1/apps/:appId/protected', protect, (req, res) => sendJSON(res, 200, securityContext(req)));
   app.get('/v1/apps/:appId/propagate', protect, (req, res) => {
     const t = checkTo(req.query.to, downstream);
     if (t.error) return sendError(res, 400, 'invalid_request', t.error);
-    // getAuthorizationHeaderFromIncomingRequest: the incoming header, unchanged.
-    return forward(res, t, req.headers.authorization);
+    return forward(res, t, propagateAuthorization(req));
   });
   app.get('/v1/apps/:appId/service-call', protect, async (req, res) => {
     const t = checkTo(req.query.to, downstream);
@@ -372,7 +381,7 @@ function mount(app, { protect, securityContext, serviceAuthorization, downstream
     try {
       authz = await serviceAuthorization();
     } catch (e) {
-      return sendError(res, 502, 'service_token', `could not get the target's service token: ${e.message}`);
+      return sendError(res, 502, 'service_token', `could not get the target's service token: ${errorText(e)}`);
     }
     return forward(res, t, authz);
   });
@@ -407,6 +416,6 @@ function listen(app, cfg, name) {
 }
 
 module.exports = {
-  config, appIdFromPath, checkTo, parseAllowList, mount, listen, tokenCache, clientCredentials, withTimeout, sendError, sendJSON,
+  config, appIdFromPath, checkTo, parseAllowList, mount, listen, tokenCache, oauthSDK, errorText, withTimeout, sendError, sendJSON,
   TOKEN_TIMEOUT_MS, DOWNSTREAM_TIMEOUT_MS, DEFAULT_HOST,
 };

@@ -211,6 +211,9 @@ func (p *Process) Exited() bool {
 	}
 }
 
+// Done is closed when the process has ended (by itself or after Stop).
+func (p *Process) Done() <-chan struct{} { return p.done }
+
 // Stop sends SIGTERM to the process group, then SIGKILL after StopGrace.
 func (p *Process) Stop() error {
 	p.stopOnce.Do(func() {
