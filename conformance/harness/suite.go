@@ -30,7 +30,7 @@ const DefaultCaseTimeout = 60 * time.Second
 // KeysDir is the folder of a run's output that holds every signing key
 // the harness's fakeaz made (az-keys/<kid>.pem, kid as fakeaz computes
 // it), so that a failure can be replayed with `mcaspec fakeaz --key`.
-const KeysDir = "az-keys"
+const KeysDir = reports.KeysDir
 
 // RunConfig is a whole conformance run: the set-up, which cases, and the
 // policy (baseline, reports, what fails the run).

@@ -52,4 +52,3 @@ func TestRunHandlerBuildError(t *testing.T) {
 		t.Fatalf("err %v, want the build error", err)
 	}
 }
-
