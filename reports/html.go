@@ -272,7 +272,7 @@ func buildCase(target string, r *conformance.Result) *caseView {
 		Verdict: string(r.Verdict), Class: verdictClass(r.Verdict), Reason: r.Reason, Rule: r.Rule,
 		Refs: r.Refs, Recipe: r.Recipe, Expected: joinOutcomes(r.Expected), Profile: string(r.Profile),
 		Duration: fmtDuration(time.Duration(r.Duration)), Area: r.Area,
-		Open:     r.Verdict == conformance.Fail || r.Verdict == conformance.Errored,
+		Open: r.Verdict == conformance.Fail || r.Verdict == conformance.Errored,
 	}
 	o := r.Observed
 	if o == nil {
