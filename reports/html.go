@@ -18,8 +18,9 @@ var htmlTemplateText string
 
 var htmlTemplate = template.Must(template.New("report").Parse(htmlTemplateText))
 
-// WriteHTML writes a self-contained HTML page (inline CSS, no scripts, no
-// external assets). With one report it shows the run: target, summary,
+// WriteHTML writes a self-contained HTML page (inline CSS, one small inline
+// script for the filters, no external assets; without scripts everything
+// is shown). With one report it shows the run: target, summary,
 // per-area tables and every case's evidence. With several (the same
 // catalogue against several targets or profiles) it shows a matrix of
 // verdicts, targets as columns and cases as rows, each cell linking to the
@@ -117,6 +118,8 @@ type caseView struct {
 	Failures  []string
 	Down      []downView
 	Want      string
+	Area      string
+	Repro     *reproView
 }
 
 type exchangeView struct {
@@ -221,6 +224,7 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 		a := areaView{Anchor: t.Anchor + "-area-" + anchorSafe(g.Area.Key), Title: g.Area.Title, Key: g.Area.Key}
 		for _, res := range g.Results {
 			cv := buildCase(t.Anchor, res)
+			cv.Repro = buildRepro(res, strings.TrimRight(r.Target.URL, "/"))
 			a.Cases = append(a.Cases, cv)
 			switch res.Verdict {
 			case conformance.Fail:
@@ -267,8 +271,8 @@ func buildCase(target string, r *conformance.Result) *caseView {
 		Anchor: caseAnchor(target, r.ID), ID: r.ID, Title: r.Title, Level: string(r.Level),
 		Verdict: string(r.Verdict), Class: verdictClass(r.Verdict), Reason: r.Reason, Rule: r.Rule,
 		Refs: r.Refs, Recipe: r.Recipe, Expected: joinOutcomes(r.Expected), Profile: string(r.Profile),
-		Duration: fmtDuration(time.Duration(r.Duration)),
-		Open:     r.Verdict == conformance.Fail || r.Verdict == conformance.Errored,
+		Duration: fmtDuration(time.Duration(r.Duration)), Area: r.Area,
+		Open: r.Verdict == conformance.Fail || r.Verdict == conformance.Errored,
 	}
 	o := r.Observed
 	if o == nil {

@@ -17,14 +17,6 @@ import (
 	"github.com/mcaspec/mcaspec/reference"
 )
 
-func init() {
-	register(command{
-		name:    "bench",
-		summary: "load benchmarks: every answer checked, targets side by side, ratios to a no-validation baseline",
-		run:     runBench,
-	})
-}
-
 // listFlag is a repeatable string flag.
 type listFlag []string
 

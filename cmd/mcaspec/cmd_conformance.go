@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,15 +11,9 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
-	"github.com/mcaspec/mcaspec/conformance/specs"
 	"github.com/mcaspec/mcaspec/fakeaz"
-	"github.com/mcaspec/mcaspec/reports"
 	"github.com/mcaspec/mcaspec/targets/launch"
 )
-
-func init() {
-	register(command{name: "conformance", summary: "run the conformance catalogue against a target and write verdicts", run: runConformanceCmd})
-}
 
 // Exit codes of conformance runs (conformance.Exit*).
 const (
@@ -224,150 +215,56 @@ func containsStr(xs []string, x string) bool {
 	return false
 }
 
-// run prepares the session, runs the Ginkgo specs, writes the reports and
-// decides the outcome.
+// run maps the flags onto a harness run: the library runs the cases,
+// writes the reports and decides the outcome; this prints progress (on a
+// terminal) and the compact result.
 func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*conformance.RunReport, error) {
-	var baseline harness.Baseline
+	rc := harness.RunConfig{Config: r.harness, Focus: r.focus, FailOnNonStrict: r.failOnNonStrict, BaselineFile: r.baseline}
 	if r.baseline != "" {
 		var err error
-		if baseline, err = harness.ReadBaseline(r.baseline); err != nil {
+		if rc.Baseline, err = harness.ReadBaseline(r.baseline); err != nil {
 			return nil, fmt.Errorf("%w: --baseline: %v", errUsage, err)
 		}
 	}
-	fmt.Fprintf(stderr, "mcaspec: starting fakeaz on %s and the target ...\n", r.harness.AZListen)
-	started := time.Now()
-	sess, err := harness.Prepare(ctx, r.harness)
-	if err != nil {
-		if errors.Is(err, harness.ErrTargetDown) {
-			return nil, &exitError{exitInvalid, err.Error()}
-		}
-		return nil, err
-	}
-	defer sess.Close()
-	name := sess.Target.Name
-	out := r.out
-	if out == "" {
-		out = filepath.Join("out", "conformance", safeName(name)+"-"+string(r.harness.Profile))
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(stderr, "mcaspec: target %s (%s) at %s, AZ %s, profile %s\n", name, sess.Target.Mode, sess.Target.URL, sess.AZ.URL(), r.harness.Profile)
-	h := r.harness
-	h.Family = sess.Target.Family
-	filtered := harness.Cases(h)
-	col, _ := specs.Run(specs.Config{
-		Options:      specs.Options{Session: sess, Cases: filtered, Baseline: baseline, FailOnNonStrict: r.failOnNonStrict},
-		LabelFilter:  r.labelFilter,
-		FocusStrings: focusPatterns(r.focus),
-		Verbose:      r.verbose,
-		NoColor:      !isTerminal(stdout),
-	})
-	results := col.Results()
-	filters := append([]string(nil), r.focus...)
+	rc.Filters = append([]string(nil), r.focus...)
 	if r.labelFilter != "" {
-		filters = append(filters, r.labelFilter)
+		filter, err := types.ParseLabelFilter(r.labelFilter)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --label-filter: %v", errUsage, err)
+		}
+		p := r.harness.Profile
+		rc.Select = func(c conformance.Case) bool { return filter(c.Labels(p)) }
+		rc.Filters = append(rc.Filters, r.labelFilter)
 	}
-	rep := sess.Report(started, filters, results)
-	if baseline != nil {
-		rep.Baseline = baseline.Compare(r.baseline, results)
+	rc.Out = r.out
+	out := ""
+	progress := progressLine(stderr)
+	rc.Starting = func(t conformance.TargetInfo, n int, dir string) {
+		out = dir
+		fmt.Fprintf(stderr, "mcaspec: %d cases against %s (%s) at %s, profile %s\n", n, t.Name, t.Mode, t.URL, r.harness.Profile)
 	}
-	if err := writeReports(out, rep, r.failOnNonStrict); err != nil {
-		return rep, err
+	rc.Progress = func(n, total int, c conformance.Case) {
+		fmt.Fprintf(progress, "[%d/%d] %s %s\n", n, total, c.ID, c.Title)
+	}
+	if r.verbose {
+		rc.Done = func(res conformance.Result) {
+			progress.Clear()
+			harness.WriteCaseLine(stdout, res)
+		}
+	}
+	rep, err := harness.RunSuite(ctx, rc)
+	progress.Clear()
+	if rep == nil {
+		return nil, err
 	}
 	if r.writeBaseline != "" {
-		if err := writeFile(r.writeBaseline, func(w io.Writer) error { return harness.WriteBaseline(w, rep) }); err != nil {
-			return rep, err
+		if werr := writeFileFrom(r.writeBaseline, func(w io.Writer) error { return harness.WriteBaseline(w, rep) }); werr != nil {
+			return rep, werr
 		}
 	}
-	printSummary(stdout, rep, out)
-	switch {
-	case col.Aborted != "":
-		return rep, &exitError{exitInvalid, "calibration failed, the run is invalid:\n" + col.Aborted}
-	case len(results) == 0:
-		return rep, &exitError{exitInvalid, "no case matched the filters: nothing was tested"}
-	}
-	if code, why := rep.Outcome(r.failOnNonStrict); code != conformance.ExitPassed {
-		return rep, &exitError{code, why}
-	}
-	return rep, nil
-}
-
-// focusPatterns turns case IDs into Ginkgo focus regexps anchored on the ID
-// that starts every entry's description.
-func focusPatterns(ids []string) []string {
-	var out []string
-	for _, id := range ids {
-		out = append(out, `\b`+id+`\b`)
-	}
-	return out
-}
-
-func writeReports(dir string, rep *conformance.RunReport, failOnNonStrict bool) error {
-	if err := writeFile(filepath.Join(dir, "results.json"), rep.WriteJSON); err != nil {
-		return err
-	}
-	if err := writeFile(filepath.Join(dir, "junit.xml"), func(w io.Writer) error {
-		return reports.WriteJUnit(w, rep, reports.JUnitOptions{FailOnNonStrict: failOnNonStrict})
-	}); err != nil {
-		return err
-	}
-	return writeFile(filepath.Join(dir, "report.html"), func(w io.Writer) error { return reports.WriteHTML(w, rep) })
-}
-
-func writeFile(path string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-func printSummary(w io.Writer, rep *conformance.RunReport, out string) {
-	fmt.Fprintf(w, "\nmcaspec conformance: %s, profile %s, %d cases in %s\n", rep.Target.Name, rep.Profile, len(rep.Results), time.Duration(rep.Duration).Round(time.Millisecond))
-	for _, v := range conformance.Verdicts() {
-		fmt.Fprintf(w, "  %-14s %d\n", v, rep.Summary[v])
-	}
-	for _, res := range rep.Results {
-		switch res.Verdict {
-		case conformance.Fail:
-			fmt.Fprintf(w, "  FAIL %s %s: %s\n", res.ID, res.Title, res.Reason)
-		case conformance.Errored:
-			fmt.Fprintf(w, "  ERROR %s %s: %s\n", res.ID, res.Title, res.Reason)
-		}
-	}
-	for _, e := range rep.Events {
-		fmt.Fprintf(w, "  target event during %s: %s\n", e.After, e.What)
-	}
-	if b := rep.Baseline; b != nil {
-		fmt.Fprintf(w, "  baseline %s: %d expected, %d new, %d stale\n", b.File, len(b.Expected), len(b.New), len(b.Stale))
-	}
-	fmt.Fprintf(w, "  reports: %s/{results.json,junit.xml,report.html}\n", out)
-}
-
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
-			return r
-		}
-		return '_'
-	}, s)
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	fmt.Fprintln(stdout)
+	harness.WriteSummary(stdout, rep, out, false)
+	return rep, err
 }
 
 // matchesLabels evaluates a Ginkgo label filter with Ginkgo's own parser.

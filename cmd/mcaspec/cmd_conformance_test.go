@@ -72,7 +72,7 @@ func TestConformanceHarnessErrorExits3(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	rep, err := r.run(context.Background(), &stdout, &stderr)
-	var ee *exitError
+	var ee *harness.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
 		t.Fatalf("err %v, want exit code 3\nstdout: %s", err, stdout.String())
 	}
@@ -104,7 +104,7 @@ func TestConformanceHarnessErrorExits3(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(stdout.String(), "ERROR          2") || !strings.Contains(stdout.String(), "ERROR HDR-001") {
+	if !strings.Contains(stdout.String(), "3 PASS, 2 ERROR") || !strings.Contains(stdout.String(), "ERROR         HDR-001") {
 		t.Errorf("text summary does not show the ERRORs:\n%s", stdout.String())
 	}
 }

@@ -12,10 +12,6 @@ import (
 	"github.com/mcaspec/mcaspec/fakedevice"
 )
 
-func init() {
-	register(command{name: "device", summary: "simulate an iOS/Android MCA client: register, log in, call a resource (or a fleet of them)", run: runDevice})
-}
-
 // deviceDefaultTimeout bounds a whole device run (a fleet included).
 const deviceDefaultTimeout = 5 * time.Minute
 

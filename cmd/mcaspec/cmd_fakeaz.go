@@ -14,14 +14,6 @@ import (
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
-func init() {
-	register(command{
-		name:    "fakeaz",
-		summary: "run the fake MCA authorization server (with its admin API)",
-		run:     runFakeAZ,
-	})
-}
-
 // adminTokenEnv is the environment variable holding the admin token when no flag gives one.
 const adminTokenEnv = "MCASPEC_ADMIN_TOKEN"
 

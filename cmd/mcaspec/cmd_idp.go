@@ -14,10 +14,6 @@ import (
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
-func init() {
-	register(command{name: "idp", summary: "run an identity-provider simulator (custom, facebook, google)", run: runIDP})
-}
-
 // idpApps collects repeated --app id:secret flags.
 type idpApps [][2]string
 

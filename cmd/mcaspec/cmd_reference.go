@@ -13,14 +13,6 @@ import (
 	"github.com/mcaspec/mcaspec/reference/target"
 )
 
-func init() {
-	register(command{
-		name:    "reference",
-		summary: "run the reference target (the reference validator behind the target contract)",
-		run:     runReference,
-	})
-}
-
 func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("reference", "Runs the reference target: an HTTP server protected by the reference MCA validator,\n"+
 		"following the target contract (docs/TARGET-CONTRACT.md). Configuration comes from the\n"+

@@ -17,10 +17,6 @@ import (
 	"github.com/mcaspec/mcaspec/reports"
 )
 
-func init() {
-	register(command{name: "report", summary: "render results files as HTML (one run or a comparison) and JUnit XML", run: runReport})
-}
-
 func runReport(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	flags := newFlagSet("report", `Reads one or more results files written by 'mcaspec run' and renders them.
 Arguments: results.json [more.json ...]; flags may come before or after them.

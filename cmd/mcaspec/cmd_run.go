@@ -12,10 +12,6 @@ import (
 	"github.com/mcaspec/mcaspec/internal/termline"
 )
 
-func init() {
-	register(command{name: "run", summary: "the main job: whole suite + short benchmark against the built-in reference target", run: runMainJob})
-}
-
 // progressLine is a status line on w when w is a terminal (else it drops
 // what it is given: logs keep the results only).
 func progressLine(w io.Writer) *termline.Line {
@@ -50,7 +46,7 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 		out:     filepath.Join(*out, "conformance"),
 		verbose: *verbose,
 	}
-	fmt.Fprintf(stderr, "mcaspec run: conformance suite (%d cases, profile %s) against the built-in reference target\n", len(conformance.Catalogue()), p)
+	fmt.Fprintf(stdout, "mcaspec run: the conformance catalogue, then a short benchmark, against the built-in reference target\n")
 	rep, cerr := r.run(ctx, stdout, stderr)
 	if cerr != nil && rep == nil {
 		return cerr

@@ -14,10 +14,6 @@ import (
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
-func init() {
-	register(command{name: "token", summary: "mint valid or deliberately broken MCA tokens", run: runToken})
-}
-
 type stringList []string
 
 func (s *stringList) String() string     { return strings.Join(*s, ",") }

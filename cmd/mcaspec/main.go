@@ -13,13 +13,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"syscall"
 )
 
-// command is one subcommand. Each lives in a file of its own (cmd_<name>.go)
-// and registers itself from init.
+// command is one subcommand. Each lives in a file of its own
+// (cmd_<name>.go); the table below lists them all.
 type command struct {
 	name    string
 	summary string
@@ -28,13 +27,28 @@ type command struct {
 	run func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
-var commands = map[string]command{}
-
-func register(c command) {
-	if _, dup := commands[c.name]; dup {
-		panic("mcaspec: duplicate subcommand " + c.name)
+// commandTable lists the subcommands, in the order usage shows them.
+func commandTable() []command {
+	return []command{
+		{name: "run", summary: "the main job: whole suite + short benchmark against the built-in reference target", run: runMainJob},
+		{name: "conformance", summary: "run the conformance catalogue against a target and write verdicts", run: runConformanceCmd},
+		{name: "bench", summary: "load benchmarks: every answer checked, targets side by side, ratios to a no-validation baseline", run: runBench},
+		{name: "report", summary: "render results files as HTML (one run or a comparison) and JUnit XML", run: runReport},
+		{name: "fakeaz", summary: "run the fake MCA authorization server (with its admin API)", run: runFakeAZ},
+		{name: "idp", summary: "run an identity-provider simulator (custom, facebook, google)", run: runIDP},
+		{name: "device", summary: "simulate an iOS/Android MCA client: register, log in, call a resource (or a fleet of them)", run: runDevice},
+		{name: "token", summary: "mint valid or deliberately broken MCA tokens", run: runToken},
+		{name: "reference", summary: "run the reference target (the reference validator behind the target contract)", run: runReference},
 	}
-	commands[c.name] = c
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commandTable() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 // errUsage marks errors caused by bad command-line input (exit code 2).
@@ -62,7 +76,7 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return 0
 	}
-	c, ok := commands[name]
+	c, ok := lookup(name)
 	if !ok {
 		fmt.Fprintf(stderr, "mcaspec: unknown command %q\n\n", name)
 		usage(stderr)
@@ -90,13 +104,8 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "mcaspec: conformance, regression and load testing for MCA bearer-token validators.\n\n")
 	fmt.Fprintf(w, "Usage: mcaspec [command] [flags]   (no command: %q, the main job)\n\nCommands:\n", defaultCommand)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-12s %s\n", n, commands[n].summary)
+	for _, c := range commandTable() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'mcaspec <command> --help' for a command's flags.\n")
 }

@@ -94,3 +94,25 @@ func WriteBaseline(w io.Writer, rep *conformance.RunReport) error {
 		rep.Target.Name, rep.Profile, strings.Join(lines, "\n"))
 	return err
 }
+
+// Judge says whether one result fails a run under this baseline (nil: no
+// baseline) and the policy, with a note for people: an ERROR always fails
+// (the run is invalid), a verdict the baseline lists does not, a listed case
+// whose verdict changed does (the baseline is stale), and an unlisted FAIL
+// does (NON-STRICT too with failOnNonStrict).
+func (b Baseline) Judge(r conformance.Result, failOnNonStrict bool) (failed bool, note string) {
+	want, listed := b[r.ID]
+	switch {
+	case r.Verdict == conformance.Errored:
+		return true, "harness ERROR, not a verdict on the target: " + r.Reason
+	case r.Verdict == conformance.Skipped || r.Verdict == conformance.Informational:
+		return false, string(r.Verdict) + ": " + r.Reason
+	case listed && r.Verdict == want:
+		return false, fmt.Sprintf("expected %s (listed in the baseline): %s", want, r.Reason)
+	case listed:
+		return true, fmt.Sprintf("stale baseline: listed as %s, now %s; update the baseline", want, r.Verdict)
+	case r.Verdict == conformance.Fail, failOnNonStrict && r.Verdict == conformance.NonStrict:
+		return true, r.Reason
+	}
+	return false, r.Reason
+}

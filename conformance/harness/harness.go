@@ -55,6 +55,11 @@ type Config struct {
 	TargetURL   string
 	TargetCmd   string
 	TargetImage string
+	// TargetHandler, when set (and none of the above), is the target: an
+	// http.Handler built from the contract (AZ URL, app id, credentials)
+	// and served in this process on a loopback port (Go validators; see
+	// package conformance/mcaspectest).
+	TargetHandler func(launch.Contract) (http.Handler, error)
 	// TargetDir is the working directory for TargetCmd.
 	TargetDir string
 	// TargetName labels the target in reports (default: derived).
@@ -272,6 +277,14 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		s.proc = p
 		url, s.logs = p.URL(), func() string { return s.proc.LogTail() }
 		s.closers = append(s.closers, func() error { return s.proc.Stop() })
+	case cfg.TargetHandler != nil && cfg.TargetImage == "":
+		info.Mode = "handler"
+		if info.Name == "" {
+			info.Name = "handler"
+		}
+		if url, err = s.serveHandler(contract, cfg.TargetHandler); err != nil {
+			return s, err
+		}
 	case cfg.TargetImage != "":
 		info.Mode, info.Image = "image", cfg.TargetImage
 		u, logs, stop, err := cfg.StartImage(ctx, cfg.TargetImage, contract)
@@ -358,13 +371,7 @@ func readyTimeout(cfg Config, def time.Duration) time.Duration {
 }
 
 func (s *Session) startReference(c launch.Contract, cfg Config) (string, error) {
-	env := map[string]string{}
-	for _, kv := range c.Env(0) {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	delete(env, "PORT")
-	tc, err := target.ConfigFromEnv(func(k string) string { return env[k] })
+	tc, err := target.ConfigFromEnv(Getenv(c))
 	if err != nil {
 		return "", err
 	}
@@ -397,6 +404,39 @@ func (s *Session) startReference(c launch.Contract, cfg Config) (string, error) 
 	go func() { _ = hs.Serve(ln) }()
 	s.closers = append(s.closers, hs.Close)
 	return "http://" + ln.Addr().String(), nil
+}
+
+// serveHandler builds the target's handler from the contract and serves it
+// on a loopback port until the session closes.
+func (s *Session) serveHandler(c launch.Contract, build func(launch.Contract) (http.Handler, error)) (string, error) {
+	h, err := build(c)
+	if err != nil {
+		return "", fmt.Errorf("%w: the target handler could not be built: %v", ErrTargetDown, err)
+	}
+	if h == nil {
+		return "", fmt.Errorf("%w: the target handler is nil", ErrTargetDown)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: target.DefaultReadHeaderTimeout, MaxHeaderBytes: target.DefaultMaxHeaderBytes}
+	go func() { _ = hs.Serve(ln) }()
+	s.closers = append(s.closers, hs.Close)
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Getenv returns the environment a target started under contract c would
+// see (without PORT), as a getenv function: for handlers that read their
+// configuration from the environment (e.g. reference/target.ConfigFromEnv).
+func Getenv(c launch.Contract) func(string) string {
+	env := map[string]string{}
+	for _, kv := range c.Env(0) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	delete(env, "PORT")
+	return func(k string) string { return env[k] }
 }
 
 func deriveName(cfg Config) string {

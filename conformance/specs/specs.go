@@ -3,7 +3,8 @@
 // level:must|should|info and area:KEY, all in one Ordered container so the
 // calibration cases run first and a failed calibration aborts the run.
 //
-// Run drives Ginkgo in-process (the mcaspec CLI); the package's own test
+// The mcaspec CLI and Go callers run the catalogue with harness.RunSuite
+// (no Ginkgo); Run drives Ginkgo in-process; the package's own test
 // runs the suite against the built-in reference target with `go test` or
 // the pinned ginkgo CLI (go tool ginkgo).
 package specs
@@ -20,9 +21,8 @@ import (
 	"github.com/mcaspec/mcaspec/conformance/harness"
 )
 
-// DefaultCaseTimeout bounds one case (the slowest wait for rotation or
-// recovery inside a case is 15 s).
-const DefaultCaseTimeout = 60 * time.Second
+// DefaultCaseTimeout bounds one case (harness.DefaultCaseTimeout).
+const DefaultCaseTimeout = harness.DefaultCaseTimeout
 
 // Options configure a suite.
 type Options struct {
@@ -95,9 +95,10 @@ func Define(o Options, col *Collector) bool {
 
 // judge turns a result into Ginkgo's pass / fail / skip, honouring the baseline.
 func judge(o Options, col *Collector, r conformance.Result) {
-	AddReportEntry("verdict", string(r.Verdict))
+	// Shown with failures and in verbose runs only: a passing spec prints nothing.
+	AddReportEntry("verdict", string(r.Verdict), ReportEntryVisibilityFailureOrVerbose)
 	if r.Reason != "" {
-		AddReportEntry("reason", r.Reason)
+		AddReportEntry("reason", r.Reason, ReportEntryVisibilityFailureOrVerbose)
 	}
 	want, listed := o.Baseline[r.ID]
 	failing := r.Verdict == conformance.Fail || (o.FailOnNonStrict && r.Verdict == conformance.NonStrict)
@@ -113,7 +114,7 @@ func judge(o Options, col *Collector, r conformance.Result) {
 	case r.Verdict == conformance.Errored:
 		Fail("harness ERROR, not a verdict on the target: " + r.Explain())
 	case listed && r.Verdict == want:
-		AddReportEntry("baseline", "expected "+string(want)+" (listed in the baseline)")
+		AddReportEntry("baseline", "expected "+string(want)+" (listed in the baseline)", ReportEntryVisibilityFailureOrVerbose)
 	case listed:
 		Fail(fmt.Sprintf("stale baseline: listed as %s, now %s — update the baseline\n%s", want, r.Verdict, r.Explain()))
 	case failing:

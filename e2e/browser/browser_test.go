@@ -263,8 +263,9 @@ func TestBenchReportInBrowser(t *testing.T) {
 }
 
 // TestConformanceExampleReportInBrowser loads the committed example
-// conformance report: no console errors. (Its filters are tested with
-// the conformance report's own work.)
+// conformance report: no console errors; the filters (verdict, area,
+// level) change what is shown, search by case ID finds one case and opens
+// its details, which hold a reproducer.
 func TestConformanceExampleReportInBrowser(t *testing.T) {
 	t.Parallel()
 	file := filepath.Join("..", "..", "docs", "example-report.html")
@@ -283,6 +284,81 @@ func TestConformanceExampleReportInBrowser(t *testing.T) {
 	if title == "" || tables == 0 {
 		t.Errorf("example report: title %q, %d tables: not a report", title, tables)
 	}
+	all := visibleRows(t, p)
+	if len(all) < 100 {
+		t.Fatalf("%d case rows shown before filtering, want the whole catalogue", len(all))
+	}
+	filters := []struct {
+		field, value, attr string
+	}{
+		{"verdict", "INFORMATIONAL", "verdict"},
+		{"area", "signature", "area"},
+		{"level", "SHOULD", "level"},
+	}
+	for _, f := range filters {
+		rows := filterBy(t, p, f.field, f.value)
+		if len(rows) == 0 || len(rows) >= len(all) {
+			t.Errorf("filter %s=%s shows %d of %d rows: want some, not all", f.field, f.value, len(rows), len(all))
+		}
+		for _, r := range rows {
+			if r[f.attr] != f.value {
+				t.Errorf("filter %s=%s shows %v", f.field, f.value, r)
+			}
+		}
+		if got := filterBy(t, p, f.field, ""); len(got) != len(all) {
+			t.Errorf("clearing %s shows %d rows, want %d", f.field, len(got), len(all))
+		}
+	}
+	// Search by case ID, typed as a person would.
+	if _, err := chromedp.Run(p.ctx, chromedp.SendKeys(`form.filters input[name="id"]`, "SIG-014")); err != nil {
+		t.Fatal(err)
+	}
+	rows := visibleRows(t, p)
+	if len(rows) != 1 || rows[0]["id"] != "SIG-014" {
+		t.Fatalf("search SIG-014 shows %v, want that case only", rows)
+	}
+	detail, err := chromedp.Run(p.ctx, chromedp.Evaluate[map[string]any](`(function () {
+  var d = document.querySelector('details.case[data-id="SIG-014"]');
+  var others = Array.from(document.querySelectorAll("details.case")).filter(function (e) { return !e.hidden && e !== d; }).length;
+  return {open: d.open, hidden: d.hidden, others: others, repro: (d.querySelector(".repro") || {}).textContent || "", shown: document.querySelector("form.filters .shown").textContent};
+})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repro, _ := detail["repro"].(string)
+	if detail["open"] != true || detail["hidden"] != false || detail["others"] != float64(0) ||
+		!strings.Contains(repro, "curl -i") || !strings.Contains(repro, "mcaspec fakeaz") || !strings.Contains(repro, "--key az-keys/") {
+		t.Errorf("after searching SIG-014: %v; want its details open, alone, with curl and fakeaz --key", detail)
+	}
+	if s, _ := detail["shown"].(string); !strings.HasPrefix(s, "1 of ") {
+		t.Errorf("the filter bar says %q, want 1 of N", s)
+	}
 	noConsoleErrors(t, p)
 	p.screenshot(t, "conformance-example-report.png", false)
+	p.screenshot(t, "conformance-example-report-search.png", true)
+}
+
+// visibleRows returns the case rows of the results tables that are shown.
+func visibleRows(t *testing.T, p *page) []map[string]string {
+	t.Helper()
+	rows, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]map[string]string](`Array.from(document.querySelectorAll("tr.case-row")).filter(function (e) { return e.offsetParent !== null; }).map(function (e) { return {id: e.dataset.id, verdict: e.dataset.verdict, area: e.dataset.area, level: e.dataset.level}; })`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// filterBy picks value in the filter select named field (as a user's
+// choice fires "change") and returns the rows shown.
+func filterBy(t *testing.T, p *page, field, value string) []map[string]string {
+	t.Helper()
+	js := fmt.Sprintf(`(function () { var s = document.querySelector('form.filters select[name=%q]'); s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); return s.value; })()`, field, value)
+	got, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != value {
+		t.Fatalf("select %s has no option %q", field, value)
+	}
+	return visibleRows(t, p)
 }
