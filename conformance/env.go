@@ -72,7 +72,7 @@ type App struct {
 func (e *Env) NewApp(ctx context.Context) (*App, error) {
 	id := e.r.FixedAppID
 	if id == "" {
-		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Profile: e.r.profileOfApps()})
+		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Profile: e.r.profileOfApps(), Generation: e.r.AppIDGeneration})
 		if err != nil {
 			return nil, fmt.Errorf("%w: add app: %v", ErrSetup, err)
 		}

@@ -74,6 +74,10 @@ type Runner struct {
 	// Family is the protocol family of the target: apps are registered and
 	// tokens minted in that shape (default MCA).
 	Family Family
+	// AppIDGeneration is the App ID token generation of the apps the run
+	// registers (fakeaz.AppIDGenerationV4, the default, V3 or V3Host), for
+	// targets built on an older App ID SDK; empty outside the App ID family.
+	AppIDGeneration string
 	// ResponseBound: see DefaultResponseBound.
 	ResponseBound time.Duration
 	// HTTP is the client for the target (no redirects followed).

@@ -71,6 +71,7 @@ Examples:
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
 	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
 	fs.StringVar(&family, "family", string(conformance.FamilyMCA), "protocol family of the target: mca or appid")
+	fs.StringVar(&h.AppIDGeneration, "appid-generation", "", "App ID token generation (--family appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
 	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
 	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "address of the harness's fake AZ (0.0.0.0:9080: every interface, with --az-public-url)")
 	fs.StringVar(&h.AZPublicURL, "az-public-url", "", "the AZ's serverUrl as the target reaches it (MCA_SERVER_URL and the tokens' iss), e.g. http://harness-host:9080/imf-authserver (default: from --az-listen)")
@@ -106,6 +107,14 @@ Examples:
 		h.Family = conformance.Family(family)
 	default:
 		return fmt.Errorf("%w: --family must be mca or appid, not %q", errUsage, family)
+	}
+	if h.AppIDGeneration != "" {
+		if h.Family != conformance.FamilyAppID {
+			return fmt.Errorf("%w: --appid-generation is for App ID targets: add --family appid", errUsage)
+		}
+		if err := (fakeaz.App{Profile: fakeaz.ProfileAppID, Generation: h.AppIDGeneration}).Validate(); err != nil {
+			return fmt.Errorf("%w: --appid-generation: %v", errUsage, err)
+		}
 	}
 	if *versions != "" {
 		if h.Versions, err = parseVersions(*versions); err != nil {

@@ -66,6 +66,10 @@ type Config struct {
 	TargetName string
 	// Family of the target's protocol (default MCA).
 	Family conformance.Family
+	// AppIDGeneration is the App ID token generation (FamilyAppID only):
+	// fakeaz.AppIDGenerationV4 (default), V3 (ibmcloud-appid 5.x) or V3Host
+	// (up to 4.2.1, and bluemix-appid).
+	AppIDGeneration string
 	// Versions of what is tested, for the report.
 	Versions map[string]string
 	// Backend starts the target in backend mode (MCA_MODE=backend) and runs in fixed-app-id mode.
@@ -225,7 +229,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	s.closers = append(s.closers, az.Close)
 	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec"}
 	if cfg.Family == conformance.FamilyAppID {
-		home.Profile = fakeaz.ProfileAppID
+		home.Profile, home.Generation = fakeaz.ProfileAppID, cfg.AppIDGeneration
 	}
 	if cfg.ClientID != "" {
 		home.ServiceClients = []fakeaz.ServiceClient{{ClientID: cfg.ClientID, Secret: cfg.Secret}}
@@ -309,7 +313,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	s.Target = info
 	s.Runner = &conformance.Runner{
 		Target: url, AZ: az, Profile: cfg.Profile, ResponseBound: cfg.ResponseBound,
-		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
+		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family, AppIDGeneration: cfg.AppIDGeneration,
 		HTTP: &http.Client{
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
