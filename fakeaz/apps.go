@@ -473,9 +473,11 @@ func (s *Server) RevokeClient(appID, clientID string) error {
 //	           "serviceClients": [{"clientId": "svc", "secret": "s3cret"}]}],
 //	 "codeLifetime": "2m", "tokenLifetime": "1h"}
 type Config struct {
-	Apps          []App    `json:"apps"`
-	CodeLifetime  Duration `json:"codeLifetime,omitempty"`
-	TokenLifetime Duration `json:"tokenLifetime,omitempty"`
+	Apps []App `json:"apps"`
+	// WebClients are web sign-in clients of the apps (see WebClient).
+	WebClients    []WebClient `json:"webClients,omitempty"`
+	CodeLifetime  Duration    `json:"codeLifetime,omitempty"`
+	TokenLifetime Duration    `json:"tokenLifetime,omitempty"`
 }
 
 // LoadConfig reads and validates a JSON configuration file. Unknown fields
@@ -512,6 +514,11 @@ func ParseConfig(b []byte) (*Config, error) {
 		}
 		seen[id] = true
 	}
+	for _, wc := range c.WebClients {
+		if err := wc.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.CodeLifetime < 0 || c.TokenLifetime < 0 {
 		errs = append(errs, fmt.Errorf("%w: lifetimes must not be negative", ErrInvalidConfig))
 	}
@@ -544,6 +551,11 @@ func (s *Server) ApplyConfig(c *Config) error {
 	var errs []error
 	for _, a := range c.Apps {
 		if _, err := s.AddApp(a); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, wc := range c.WebClients {
+		if _, err := s.AddWebClient(wc); err != nil {
 			errs = append(errs, err)
 		}
 	}
