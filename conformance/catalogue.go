@@ -56,10 +56,12 @@ func ParseProfile(s string) (Profile, error) {
 type Family string
 
 // Families: MCA tokens (publickey endpoint, jpk header, string aud) and App ID
-// tokens (JWKS by kid, aud array, tenant, ver).
+// tokens (JWKS by kid, aud array, tenant, ver) for bearer targets; FamilyWeb
+// for web sign-in targets (the authorization-code flow, cases_web.go).
 const (
 	FamilyMCA   Family = "mca"
 	FamilyAppID Family = "appid"
+	FamilyWeb   Family = "web"
 )
 
 // Area groups cases; its Prefix starts every case ID of the area.
@@ -80,6 +82,7 @@ var Areas = []Area{
 	{"keys", "KEY", "Keys: retrieval, caching, rotation"},
 	{"propagation", "PRP", "Propagation and service tokens"},
 	{"resilience", "RES", "Resilience"},
+	{"web", "WEB", "Web sign-in (authorization code, sessions, redirects)"},
 }
 
 // AreaByKey returns the area with that key.
@@ -156,7 +159,8 @@ type Case struct {
 	Refs   []string
 	Expect map[Profile]Expect
 	Needs  []Need
-	// Families the case applies to (default: every family).
+	// Families the case applies to (default: every bearer family, i.e.
+	// every family but FamilyWeb).
 	Families []Family
 	Recipe   Recipe
 }
@@ -176,7 +180,7 @@ func (c *Case) NeedsAny(ns ...Need) bool {
 // AppliesTo reports whether the case applies to a protocol family.
 func (c *Case) AppliesTo(f Family) bool {
 	if len(c.Families) == 0 {
-		return true
+		return f != FamilyWeb
 	}
 	for _, x := range c.Families {
 		if x == f {
@@ -335,6 +339,7 @@ func Catalogue() []Case {
 	cs = append(cs, keyCases()...)
 	cs = append(cs, propagationCases()...)
 	cs = append(cs, resilienceCases()...)
+	cs = append(cs, webCases()...)
 	return cs
 }
 

@@ -19,12 +19,13 @@ import (
 )
 
 // Key refresh: a token that does not verify with the cached key makes the
-// RP fetch the key again (the AZ may have rotated it), at most keyBurst
-// times at once and then once per keyRefill, so forged tokens cannot make
-// it hammer the AZ.
+// RP fetch the key again (the AZ may have rotated it), unless the token
+// names (kid) a key already seen verifying with the cached key (then it is
+// simply forged); at most keyBurst times at once and then once per
+// keyRefill, so forged tokens cannot make it hammer the AZ.
 const (
 	keyBurst  = 3
-	keyRefill = 10 * time.Second
+	keyRefill = time.Second
 	// maxKeyBody bounds a publickey response.
 	maxKeyBody = 64 << 10
 )
@@ -38,6 +39,7 @@ type keySource struct {
 
 	mu      sync.Mutex
 	key     *rsa.PublicKey
+	kids    map[string]bool // kids of tokens that verified with key
 	tokens  float64
 	last    time.Time
 	fetches atomic.Int64
@@ -58,12 +60,29 @@ func (k *keySource) get(ctx context.Context) (*rsa.PublicKey, error) {
 	return k.fetch(ctx)
 }
 
-// again fetches the key anew if the rate allows; it returns nil when not.
-func (k *keySource) again(ctx context.Context) *rsa.PublicKey {
+// verified notes that a token naming kid verified with key.
+func (k *keySource) verified(key *rsa.PublicKey, kid string) {
+	if kid == "" {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.key == key && len(k.kids) < 64 {
+		k.kids[kid] = true
+	}
+}
+
+// again fetches the key anew if the token's kid is not known to verify with
+// the cached key and the rate allows; it returns nil when not.
+func (k *keySource) again(ctx context.Context, kid string) *rsa.PublicKey {
 	if !k.refresh {
 		return nil
 	}
 	k.mu.Lock()
+	if kid != "" && k.kids[kid] {
+		k.mu.Unlock()
+		return nil
+	}
 	now := k.clock()
 	k.tokens = min(keyBurst, k.tokens+now.Sub(k.last).Seconds()/keyRefill.Seconds())
 	k.last = now
@@ -105,7 +124,10 @@ func (k *keySource) fetch(ctx context.Context) (*rsa.PublicKey, error) {
 		return nil, fmt.Errorf("the AZ key at %s: %w", k.url, err)
 	}
 	k.mu.Lock()
-	k.key = key
+	if k.key == nil || !k.key.Equal(key) {
+		k.key, k.kids = key, map[string]bool{}
+	}
+	key = k.key
 	k.mu.Unlock()
 	return key, nil
 }
@@ -118,6 +140,7 @@ func (rp *RP) verify(ctx context.Context, tok, nonce string) (map[string]any, er
 	}
 	var header struct {
 		Alg string `json:"alg"`
+		Kid string `json:"kid"`
 	}
 	hb, err := tokenfactory.B64.DecodeString(string(h))
 	if err == nil {
@@ -140,11 +163,12 @@ func (rp *RP) verify(ctx context.Context, tok, nonce string) (map[string]any, er
 		}
 		input := []byte(string(h) + "." + string(p))
 		if err := jwsbb.Verify(key, tokenfactory.RS256, input, sig); err != nil {
-			fresh := rp.keys.again(ctx)
-			if fresh == nil || jwsbb.Verify(fresh, tokenfactory.RS256, input, sig) != nil {
+			key = rp.keys.again(ctx, header.Kid)
+			if key == nil || jwsbb.Verify(key, tokenfactory.RS256, input, sig) != nil {
 				return nil, errors.New("the signature does not verify with the AZ key")
 			}
 		}
+		rp.keys.verified(key, header.Kid)
 	}
 	pb, err := tokenfactory.B64.DecodeString(string(p))
 	if err != nil {
