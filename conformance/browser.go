@@ -50,10 +50,12 @@ func (e *Env) NewBrowser(name, user string) (*Browser, error) {
 		return nil, fmt.Errorf("%w: AZ URL: %v", ErrSetup, err)
 	}
 	jar.SetCookies(az, []*http.Cookie{{Name: fakeaz.WebUserCookie, Value: user, Path: "/"}})
-	base := e.r.HTTP.Transport
+	// A connection per request: Go's transport silently retries a GET whose
+	// reused connection died before the answer, and a target that drops the
+	// connection (a crash in the handler) would then be judged on the retry.
 	return &Browser{Name: name, User: user, env: e, jar: jar, hc: &http.Client{
 		Jar:           jar,
-		Transport:     base,
+		Transport:     &http.Transport{DisableKeepAlives: true, DisableCompression: true},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}, nil
 }

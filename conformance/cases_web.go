@@ -359,29 +359,6 @@ func webCases() []Case {
 		idTokenCase("WEB-212", fakeaz.WebIDTokenBadSig, "An id token with a damaged signature is refused",
 			"An id token whose RS256 signature has one bit flipped MUST be refused.",
 			"OIDC Core §3.1.3.7 item 6 (OIDF RP test rp-id_token-bad-sig-rs256)"),
-		webCase("WEB-213", "A rotated AZ key is followed",
-			"After the AZ rotates its signing key, the next sign-in (id token signed by the new key) MUST succeed.",
-			[]string{refKeyRotation + " (OIDF RP test rp-key-rotation-op-sign-key)"}, same(Must, Accepted),
-			"a browser signs in (the target learns the key); the AZ rotates the app's key (the old one retired at once); a second browser signs in",
-			func(ctx context.Context, e *Env) error {
-				first, err := e.NewBrowser("first", "victim")
-				if err != nil {
-					return err
-				}
-				if _, err := webSignedIn(ctx, e, first, "/web/protected"); err != nil || len(e.obs.Failures) > 0 {
-					return err
-				}
-				if err := e.AZ().RotateKey(e.r.HomeAppID, 0); err != nil {
-					return fmt.Errorf("%w: rotate the key: %v", ErrSetup, err)
-				}
-				second, err := e.NewBrowser("second", "victim")
-				if err != nil {
-					return err
-				}
-				_, err = webSignedIn(ctx, e, second, "/web/protected")
-				return err
-			}, NeedAZControl),
-
 		// ---- the session ----
 		webCase("WEB-301", "The session id changes at sign-in (fixation)",
 			"Cookies the target set before the sign-in MUST NOT be signed in afterwards: an attacker who planted them in the victim's browser must not share the victim's session.",
@@ -480,6 +457,31 @@ func webCases() []Case {
 			"no answer at all (the request is held until the case ends)", &fakeaz.FaultSpec{Hang: true}, fakeaz.WebScenario{}),
 		tokenFaultCase("WEB-505", "The token endpoint resets the connection",
 			"the connection closed without an answer", nil, fakeaz.WebScenario{Reset: true}),
+
+		// Last: once the key is rotated, a target that does not follow it
+		// can sign nobody in, and every later case would fail for that.
+		webCase("WEB-213", "A rotated AZ key is followed",
+			"After the AZ rotates its signing key, the next sign-in (id token signed by the new key) MUST succeed.",
+			[]string{refKeyRotation + " (OIDF RP test rp-key-rotation-op-sign-key)"}, same(Must, Accepted),
+			"a browser signs in (the target learns the key); the AZ rotates the app's key (the old one retired at once); a second browser signs in",
+			func(ctx context.Context, e *Env) error {
+				first, err := e.NewBrowser("first", "victim")
+				if err != nil {
+					return err
+				}
+				if _, err := webSignedIn(ctx, e, first, "/web/protected"); err != nil || len(e.obs.Failures) > 0 {
+					return err
+				}
+				if err := e.AZ().RotateKey(e.r.HomeAppID, 0); err != nil {
+					return fmt.Errorf("%w: rotate the key: %v", ErrSetup, err)
+				}
+				second, err := e.NewBrowser("second", "victim")
+				if err != nil {
+					return err
+				}
+				_, err = webSignedIn(ctx, e, second, "/web/protected")
+				return err
+			}, NeedAZControl),
 	)
 	return cs
 }

@@ -67,7 +67,11 @@ func (s *Session) startWebReference(az *fakeaz.Server, c *launch.Contract, cfg C
 		}
 		var rp *webrp.RP
 		if rp, err = webrp.New(rc); err == nil {
-			hs := &http.Server{Handler: rp, ReadHeaderTimeout: webrp.DefaultReadHeaderTimeout}
+			var h http.Handler = rp
+			if cfg.WrapTarget != nil {
+				h = cfg.WrapTarget(rp)
+			}
+			hs := &http.Server{Handler: h, ReadHeaderTimeout: webrp.DefaultReadHeaderTimeout}
 			go func() { _ = hs.Serve(ln) }()
 			s.closers = append(s.closers, hs.Close)
 			return base, nil

@@ -185,14 +185,14 @@ func (rp *RP) verify(ctx context.Context, tok, nonce string) (map[string]any, er
 	if !rp.cfg.InsecureSkipAudience && !hasAudience(claims["aud"], rp.cfg.AppID) {
 		return nil, fmt.Errorf("aud %v is not the app id %s", claims["aud"], rp.cfg.AppID)
 	}
-	if sub, _ := claims["sub"].(string); sub == "" {
+	if sub, _ := claims["sub"].(string); sub == "" && !rp.cfg.InsecureOptionalClaims {
 		return nil, errors.New("sub is missing")
 	}
 	iat, ok := claims["iat"].(float64)
-	if !ok {
+	if !ok && !rp.cfg.InsecureOptionalClaims {
 		return nil, errors.New("iat is missing or not a number")
 	}
-	if time.Unix(int64(iat), 0).After(now.Add(rp.cfg.Leeway)) {
+	if ok && time.Unix(int64(iat), 0).After(now.Add(rp.cfg.Leeway)) {
 		return nil, errors.New("iat is in the future")
 	}
 	if !rp.cfg.InsecureSkipExpiry {

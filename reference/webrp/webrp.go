@@ -110,6 +110,9 @@ type Config struct {
 	InsecureNoKeyRefresh         bool // the AZ key is fetched once and never again
 	InsecureNoPKCE               bool // no code_challenge
 	InsecureNoNonce              bool // no nonce in the request (nor checked)
+	InsecureWeakState            bool // the state has 32 bits of randomness
+	InsecureNoState              bool // no state is sent (use with InsecureSkipState)
+	InsecureOptionalClaims       bool // an id token without sub or iat is accepted
 }
 
 // RP is the reference web relying party, an http.Handler.
@@ -286,6 +289,9 @@ func (rp *RP) protected(w http.ResponseWriter, r *http.Request) {
 	now := rp.now()
 	f := &flow{nonce: randText(32), verifier: randText(32), returnTo: rp.returnTo(r), expires: now.Add(DefaultFlowLifetime)}
 	state := randText(32)
+	if rp.cfg.InsecureWeakState {
+		state = randText(4)
+	}
 	if s == nil {
 		s = &session{flows: map[string]*flow{}}
 		id = rp.newSessionLocked(s)
@@ -315,7 +321,9 @@ func (rp *RP) protected(w http.ResponseWriter, r *http.Request) {
 	q.Set("client_id", rp.cfg.ClientID)
 	q.Set("redirect_uri", rp.cfg.CallbackURL)
 	q.Set("scope", "openid")
-	q.Set("state", state)
+	if !rp.cfg.InsecureNoState {
+		q.Set("state", state)
+	}
 	if !rp.cfg.InsecureNoNonce {
 		q.Set("nonce", f.nonce)
 	}
@@ -419,6 +427,12 @@ func (rp *RP) callback(w http.ResponseWriter, r *http.Request) {
 	rp.mu.Unlock()
 	rp.setCookie(w, id, 0)
 	w.Header().Set("Cache-Control", "no-store")
+	if rp.cfg.InsecureOpenRedirect {
+		// As Express's res.redirect does: the Location is sent as is.
+		w.Header().Set("Location", f.returnTo)
+		w.WriteHeader(http.StatusFound)
+		return
+	}
 	http.Redirect(w, r, f.returnTo, http.StatusFound)
 }
 
