@@ -454,7 +454,7 @@ func webCases() []Case {
 		tokenFaultCase("WEB-503", "The token endpoint answers without id_token",
 			"a 200 JSON token response without id_token", nil, fakeaz.WebScenario{OmitIDToken: true}),
 		tokenFaultCase("WEB-504", "The token endpoint hangs",
-			"no answer at all (the request is held until the case ends)", &fakeaz.FaultSpec{Hang: true}, fakeaz.WebScenario{}),
+			"no answer at all (the request is held until the case ends, then answered 504)", &fakeaz.FaultSpec{Hang: true, Status: 504, Body: `{"error":"temporarily_unavailable"}`}, fakeaz.WebScenario{}),
 		tokenFaultCase("WEB-505", "The token endpoint resets the connection",
 			"the connection closed without an answer", nil, fakeaz.WebScenario{Reset: true}),
 

@@ -505,6 +505,14 @@ func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 	if r.Observed == nil {
 		r.Observed = &conformance.Observation{}
 	}
+	if x := r.Observed.Judged(); s.proc != nil && x != nil && x.Error != "" && !x.TimedOut {
+		// The connection was lost: the target may be dying; give its exit a
+		// moment to be seen, so the crash is this case's.
+		select {
+		case <-s.proc.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
 	if s.proc != nil && s.proc.Exited() {
 		tail := lastLines(s.proc.LogTail(), 8)
 		r.Verdict = conformance.Fail
