@@ -12,7 +12,7 @@ ARGS    ?=
 # Packages for the race-enabled run: all but the mutant matrix, which runs
 # the whole catalogue once per mutant and is run on its own (without -race).
 RACE_PKGS = $$($(GO) list $(PKGS) | grep -v /conformance/mutants)
-NPM_TARGETS = bms-mca-resource bms-mca-backend bms-mca-service ibmcloud-appid bms-mca-website
+NPM_TARGETS = bms-mca-resource bms-mca-backend bms-mca-service ibmcloud-appid bms-mca-website ibmcloud-appid-webapp
 # The version matrix (make certify-versions): per package, the target folders
 # under targets/ of each version, oldest first. App ID's matrix starts with
 # bluemix-appid, its earlier name. CI passes the oldest and the newest only.

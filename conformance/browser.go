@@ -222,7 +222,7 @@ func (b *Browser) StartSignIn(ctx context.Context, pathAndQuery string) (SignInS
 		st.Start = b.Visit(ctx, "follow", u.String())
 	}
 	u, ok := Location(st.Start)
-	authz := b.env.r.AZ.WebAuthorizationURL(b.env.r.HomeAppID)
+	authz, _ := b.env.r.AZ.WebEndpoints(b.env.r.HomeAppID)
 	if !ok || !strings.HasPrefix(u.String(), authz) {
 		b.env.obs.Failf("precondition: %s while signed out should redirect to the authorization endpoint %s, got %s (Location %q)",
 			pathAndQuery, authz, st.Start.Brief(), st.Start.Header.Get("Location"))

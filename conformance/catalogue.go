@@ -62,7 +62,14 @@ const (
 	FamilyMCA   Family = "mca"
 	FamilyAppID Family = "appid"
 	FamilyWeb   Family = "web"
+	// FamilyWebAppID is the web family against an App ID tenant (the
+	// endpoints under the oauthServerUrl, JWKS by kid, aud the client id):
+	// App ID's WebAppStrategy.
+	FamilyWebAppID Family = "web-appid"
 )
+
+// IsWeb reports whether f is a web sign-in family.
+func (f Family) IsWeb() bool { return f == FamilyWeb || f == FamilyWebAppID }
 
 // Area groups cases; its Prefix starts every case ID of the area.
 type Area struct {
@@ -180,7 +187,7 @@ func (c *Case) NeedsAny(ns ...Need) bool {
 // AppliesTo reports whether the case applies to a protocol family.
 func (c *Case) AppliesTo(f Family) bool {
 	if len(c.Families) == 0 {
-		return f != FamilyWeb
+		return !f.IsWeb()
 	}
 	for _, x := range c.Families {
 		if x == f {

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -270,6 +271,18 @@ func (s *Server) WebAuthorizationURL(appID string) string {
 // WebTokenURL is the token endpoint of an app's web clients (MCA_TOKEN_ENDPOINT).
 func (s *Server) WebTokenURL(appID string) string { return s.AppURL(appID) + "/" + EndpointWebToken }
 
+// WebEndpoints returns the authorization and token endpoints of an app's web
+// clients as its profile has them: WebAuthorizationURL and WebTokenURL for an
+// MCA app; {OAuthServerURL}/authorization and {OAuthServerURL}/token for a
+// ProfileAppID app (what App ID's WebAppStrategy builds from its oauthServerUrl).
+func (s *Server) WebEndpoints(appID string) (authorization, token string) {
+	if a, err := s.App(appID); err == nil && a.Profile == ProfileAppID {
+		base := s.OAuthServerURL(appID)
+		return base + "/authorization", base + "/" + AppIDToken
+	}
+	return s.WebAuthorizationURL(appID), s.WebTokenURL(appID)
+}
+
 // webClient returns a copy of a web client and its scenario.
 func (s *Server) webClient(clientID string) (WebClient, WebScenario, bool) {
 	s.mu.Lock()
@@ -282,9 +295,53 @@ func (s *Server) webClient(clientID string) (WebClient, WebScenario, bool) {
 }
 
 // webRoutes registers the web endpoints on the server's mux (see routes).
+// The App ID flavour: the authorization endpoint under the oauthServerUrl;
+// its token endpoint is the App ID one (appid.go), which hands the
+// authorization_code grant (a form or, as WebAppStrategy sends it, a
+// multipart body) to handleWebToken.
 func (s *Server) webRoutes(endpoint func(method, path, name, suffix string, h http.HandlerFunc)) {
 	endpoint(http.MethodGet, AppsPath+"{appId}/"+EndpointWebAuthorization, EndpointWebAuthorization, EndpointWebAuthorization, s.withMCAApp(s.handleWebAuthorization))
 	endpoint(http.MethodPost, AppsPath+"{appId}/"+EndpointWebToken, EndpointWebToken, EndpointWebToken, s.withMCAApp(s.handleWebToken))
+	endpoint(http.MethodGet, AppIDPath+"{appId}/authorization", EndpointWebAuthorization, "authorization", s.withAppIDApp(func(w http.ResponseWriter, r *http.Request, a App) {
+		s.withMCAApp(s.handleWebAuthorization)(w, r)
+	}))
+}
+
+// WebTokenEndpoint is the name (for faults and stats) of the endpoint an
+// app's web clients trade codes at: EndpointWebToken, or EndpointToken for a
+// ProfileAppID app (the App ID token endpoint serves both grants).
+func (s *Server) WebTokenEndpoint(appID string) string {
+	if a, err := s.App(appID); err == nil && a.Profile == ProfileAppID {
+		return EndpointToken
+	}
+	return EndpointWebToken
+}
+
+// appIDAuthorizationCode serves the authorization_code grant at the App ID
+// token endpoint; it reports false (nothing written, the form kept for the
+// caller) for any other request.
+func (s *Server) appIDAuthorizationCode(w http.ResponseWriter, r *http.Request) bool {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "multipart/form-data" && ct != "application/x-www-form-urlencoded" {
+		return false
+	}
+	if err := parseTokenForm(r); err != nil {
+		writeErr(w, http.StatusBadRequest, "invalid_request", "token request body must be a form (at most 64 KiB): "+err.Error())
+		return true
+	}
+	if r.PostForm.Get("grant_type") != "authorization_code" {
+		return false
+	}
+	s.withMCAApp(s.handleWebToken)(w, r)
+	return true
+}
+
+// parseTokenForm parses a token request's form, urlencoded or multipart.
+func parseTokenForm(r *http.Request) error {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		return r.ParseMultipartForm(MaxBodyBytes)
+	}
+	return r.ParseForm()
 }
 
 // handleWebAuthorization is the authorization endpoint: it checks the
@@ -394,7 +451,7 @@ func (s *Server) pruneWebCodesLocked() {
 func (s *Server) handleWebToken(w http.ResponseWriter, r *http.Request, a *appState) {
 	id, secret, basic := r.BasicAuth()
 	if !basic {
-		if err := r.ParseForm(); err != nil {
+		if err := parseTokenForm(r); err != nil {
 			writeErr(w, http.StatusBadRequest, "invalid_request", "token request body must be a form (application/x-www-form-urlencoded, at most 64 KiB): "+err.Error())
 			return
 		}
@@ -413,8 +470,8 @@ func (s *Server) handleWebToken(w http.ResponseWriter, r *http.Request, a *appSt
 		}
 		return
 	}
-	if err := r.ParseForm(); err != nil {
-		writeErr(w, http.StatusBadRequest, "invalid_request", "token request body must be a form (application/x-www-form-urlencoded, at most 64 KiB): "+err.Error())
+	if err := parseTokenForm(r); err != nil {
+		writeErr(w, http.StatusBadRequest, "invalid_request", "token request body must be a form (application/x-www-form-urlencoded or multipart, at most 64 KiB): "+err.Error())
 		return
 	}
 	if gt := r.PostForm.Get("grant_type"); gt != "authorization_code" {
@@ -502,7 +559,12 @@ func (s *Server) webTokens(ctx context.Context, c WebClient, sc WebScenario, cod
 	if err != nil {
 		return TokenResponse{}, err
 	}
-	at, err := f.AccessToken(tokenfactory.Access{AppID: c.AppID, ClientID: c.ClientID})
+	var muts []tokenfactory.Mutation
+	if shape.AppID() {
+		// App ID tokens of a web client name the client in aud (WebAppStrategy checks it).
+		muts = append(muts, tokenfactory.WithClaim("aud", []string{c.ClientID}))
+	}
+	at, err := f.AccessToken(tokenfactory.Access{AppID: c.AppID, ClientID: c.ClientID}, muts...)
 	if err != nil {
 		return TokenResponse{}, err
 	}
@@ -510,7 +572,6 @@ func (s *Server) webTokens(ctx context.Context, c WebClient, sc WebScenario, cod
 	if sc.OmitIDToken {
 		return resp, nil
 	}
-	var muts []tokenfactory.Mutation
 	if code.nonce != "" {
 		muts = append(muts, tokenfactory.WithClaim("nonce", code.nonce))
 	}

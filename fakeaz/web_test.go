@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -341,5 +342,55 @@ func TestWebClientValidationAndAdmin(t *testing.T) {
 	cfg, err := fakeaz.ParseConfig([]byte(`{"apps":[],"webClients":[{"clientId":"w","secret":"s","appId":"x"}]}`))
 	if err == nil || !errors.Is(err, fakeaz.ErrInvalidWebClient) {
 		t.Errorf("ParseConfig with a web client without redirect URIs: %v %v", cfg, err)
+	}
+}
+
+// The App ID flavour: the authorization endpoint under the oauthServerUrl,
+// the code traded at the App ID token endpoint with a multipart body, aud
+// the client id, the key in the JWKS by kid.
+func TestWebAppIDFlavour(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	app, err := e.s.AddApp(fakeaz.App{Profile: fakeaz.ProfileAppID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.AddWebClient(fakeaz.WebClient{ClientID: "web", Secret: webSecret, AppID: app.ID, RedirectURIs: []string{webCallback}}); err != nil {
+		t.Fatal(err)
+	}
+	authz, token := e.s.WebEndpoints(app.ID)
+	if authz != e.s.OAuthServerURL(app.ID)+"/authorization" || token != e.s.OAuthServerURL(app.ID)+"/token" || e.s.WebTokenEndpoint(app.ID) != fakeaz.EndpointToken {
+		t.Fatalf("App ID web endpoints %s %s", authz, token)
+	}
+	resp, _ := get(t, e.hc, authz+"?"+webQuery().Encode(), nil)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	code := loc.Query().Get("code")
+	if resp.StatusCode != http.StatusFound || code == "" {
+		t.Fatalf("App ID authorization: %d %s", resp.StatusCode, loc)
+	}
+	var buf strings.Builder
+	mw := multipart.NewWriter(&buf)
+	for k, v := range map[string]string{"grant_type": "authorization_code", "code": code, "redirect_uri": webCallback, "client_id": "web"} {
+		_ = mw.WriteField(k, v)
+	}
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, token, strings.NewReader(buf.String()))
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.SetBasicAuth("web", webSecret)
+	resp, body := do(t, e.hc, req)
+	var tr fakeaz.TokenResponse
+	if err := json.Unmarshal(body, &tr); err != nil || resp.StatusCode != http.StatusOK || tr.IDToken == "" {
+		t.Fatalf("App ID token (multipart): %d %s", resp.StatusCode, body)
+	}
+	keys, _ := e.s.JWKS(app.ID)
+	pub, _ := e.s.PublicKey(app.ID)
+	c := verifyToken(t, tr.IDToken, pub)
+	if aud, _ := c["aud"].([]any); len(aud) != 1 || aud[0] != "web" || c["iss"] != e.s.OAuthServerURL(app.ID) || c["nonce"] != "n-1" {
+		t.Errorf("App ID id token claims %v (kid %s)", c, keys[0].Kid)
+	}
+	// client_credentials still works there.
+	resp, body = postForm(t, e.hc, token, url.Values{"grant_type": {"client_credentials"}}, map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("web:x"))})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("client_credentials with a web client: %d %s, want 401 (not a service client)", resp.StatusCode, body)
 	}
 }

@@ -228,7 +228,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	s.AZ = az
 	s.closers = append(s.closers, az.Close)
 	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec"}
-	if cfg.Family == conformance.FamilyAppID {
+	if cfg.Family == conformance.FamilyAppID || cfg.Family == conformance.FamilyWebAppID {
 		home.Profile = fakeaz.ProfileAppID
 	}
 	if cfg.ClientID != "" {

@@ -39,8 +39,8 @@ func webContract(az *fakeaz.Server, c *launch.Contract, base string) error {
 	if err != nil {
 		return fmt.Errorf("register the web client: %w", err)
 	}
-	c.Web = &launch.Web{ClientID: wc.ClientID, Secret: wc.Secret, AuthorizationEndpoint: az.WebAuthorizationURL(c.AppID),
-		TokenEndpoint: az.WebTokenURL(c.AppID), CallbackURL: cb}
+	authz, token := az.WebEndpoints(c.AppID)
+	c.Web = &launch.Web{ClientID: wc.ClientID, Secret: wc.Secret, AuthorizationEndpoint: authz, TokenEndpoint: token, CallbackURL: cb}
 	return nil
 }
 
@@ -51,6 +51,9 @@ func cmdBase(c launch.Contract, port int) string {
 
 // startWebReference serves the reference web RP on a loopback port.
 func (s *Session) startWebReference(az *fakeaz.Server, c *launch.Contract, cfg Config) (string, error) {
+	if cfg.Family != conformance.FamilyWeb {
+		return "", fmt.Errorf("the built-in reference web RP speaks MCA (--family web); --family %s needs a target (--target-cmd or --target)", cfg.Family)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
@@ -82,4 +85,4 @@ func (s *Session) startWebReference(az *fakeaz.Server, c *launch.Contract, cfg C
 }
 
 // isWeb reports whether cfg runs the web family.
-func isWeb(cfg Config) bool { return cfg.Family == conformance.FamilyWeb }
+func isWeb(cfg Config) bool { return cfg.Family.IsWeb() }

@@ -20,7 +20,7 @@ func Web() []Mutant {
 		web("web-no-state", "no state is sent, and the callback checks none (PKCE still on)", ids("WEB-001", "WEB-002", "WEB-101", "WEB-102"),
 			func(c *webrp.Config) { c.InsecureNoState, c.InsecureSkipState = true, true }),
 		web("web-weak-state", "the state holds 32 random bits", ids("WEB-002"), func(c *webrp.Config) { c.InsecureWeakState = true }),
-		web("web-no-nonce", "no nonce is sent nor checked", ids("WEB-003", "WEB-210"), func(c *webrp.Config) { c.InsecureNoNonce = true }),
+		web("web-no-nonce", "no nonce is sent nor checked", ids("WEB-003"), func(c *webrp.Config) { c.InsecureNoNonce = true }),
 		web("web-no-pkce", "no PKCE", ids("WEB-004"), func(c *webrp.Config) { c.InsecureNoPKCE = true }),
 		web("web-no-signature-check", "the id token's signature is never verified (any alg)", ids("WEB-201", "WEB-202", "WEB-203", "WEB-211", "WEB-212"),
 			func(c *webrp.Config) { c.InsecureSkipSignature = true }),
