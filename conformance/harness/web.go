@@ -86,3 +86,20 @@ func (s *Session) startWebReference(az *fakeaz.Server, c *launch.Contract, cfg C
 
 // isWeb reports whether cfg runs the web family.
 func isWeb(cfg Config) bool { return cfg.Family.IsWeb() }
+
+// webDiagnosis explains a failed web calibration case.
+func (s *Session) webDiagnosis(x *conformance.Exchange) string {
+	authz, _ := s.AZ.WebEndpoints(s.Runner.HomeAppID)
+	switch {
+	case x == nil:
+		return ""
+	case x.Error != "":
+		return fmt.Sprintf("The target at %s did not answer (%s): is it running and listening on that address?\n", s.Target.URL, x.Error)
+	case x.Status == http.StatusNotFound:
+		return "The target answered 404: it does not serve /web/protected, /web/callback and /web/logout as the web target contract asks (docs/TARGET-CONTRACT.md, Web sign-in targets).\n"
+	case strings.Contains(x.URL, CallbackPath) && x.Status >= 400:
+		return fmt.Sprintf("The target refused a valid callback (%d): check that it trades the code at MCA_TOKEN_ENDPOINT with MCA_WEB_CLIENT_ID and MCA_WEB_SECRET (client_secret_basic), sends redirect_uri=MCA_CALLBACK_URL, and accepts id tokens signed by the app's key (iss %s, aud the app id %s).\n", x.Status, s.AZ.URL(), s.Runner.HomeAppID)
+	default:
+		return fmt.Sprintf("A signed-out browser must be redirected to MCA_AUTHORIZATION_ENDPOINT (%s) and, once back through /web/callback, see 200 {\"user\": …} at /web/protected; the target's sessions must ride on cookies.\n", authz)
+	}
+}
