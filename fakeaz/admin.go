@@ -229,6 +229,7 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 		"appsBase":  origin(s.serverURL(r.Context())) + AppsPath,
 		"endpoints": endpoints,
 		"routes":    adminRoutes,
+		"webRoutes": webAdminRoutes,
 	})
 }
 

@@ -287,7 +287,7 @@ func (s *Server) Apps() []App {
 	return out
 }
 
-// RemoveApp forgets an app, its keys, clients and pending codes.
+// RemoveApp forgets an app, its keys, clients (web clients too) and pending codes.
 func (s *Server) RemoveApp(appID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -303,6 +303,16 @@ func (s *Server) RemoveApp(appID string) error {
 	for k, st := range s.states {
 		if st.appID == appID {
 			delete(s.states, k)
+		}
+	}
+	for id, wc := range s.web.clients {
+		if wc.c.AppID == appID {
+			delete(s.web.clients, id)
+		}
+	}
+	for k, c := range s.web.codes {
+		if c.appID == appID {
+			delete(s.web.codes, k)
 		}
 	}
 	return nil

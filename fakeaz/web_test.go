@@ -339,6 +339,12 @@ func TestWebClientValidationAndAdmin(t *testing.T) {
 			t.Errorf("web admin route %s is not tested", r)
 		}
 	}
+	if _, err := e.s.AddWebClient(fakeaz.WebClient{ClientID: "gone", Secret: "s", AppID: e.app.ID, RedirectURIs: []string{webCallback}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.RemoveApp(e.app.ID); err != nil || len(e.s.WebClients(e.app.ID)) != 0 {
+		t.Errorf("RemoveApp left web clients: %v %v", err, e.s.WebClients(e.app.ID))
+	}
 	cfg, err := fakeaz.ParseConfig([]byte(`{"apps":[],"webClients":[{"clientId":"w","secret":"s","appId":"x"}]}`))
 	if err == nil || !errors.Is(err, fakeaz.ErrInvalidWebClient) {
 		t.Errorf("ParseConfig with a web client without redirect URIs: %v %v", cfg, err)
