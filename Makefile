@@ -7,12 +7,12 @@ PKGS    ?= ./...
 # Extra flags for the main job, e.g. make run ARGS="--help"
 ARGS    ?=
 
-.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-image certify certify-baselines certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
+.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
 
 # Packages for the race-enabled run: all but the mutant matrix, which runs
 # the whole catalogue once per mutant and is run on its own (without -race).
 RACE_PKGS = $$($(GO) list $(PKGS) | grep -v /conformance/mutants)
-NPM_TARGETS = bms-mca-resource bms-mca-backend bms-mca-service ibmcloud-appid
+NPM_TARGETS = bms-mca-resource bms-mca-backend bms-mca-service ibmcloud-appid bms-mca-website ibmcloud-appid-webapp
 # The version matrix (make certify-versions): per package, the target folders
 # under targets/ of each version, oldest first. App ID's matrix starts with
 # bluemix-appid, its earlier name. CI passes the oldest and the newest only.
@@ -50,6 +50,10 @@ mutants:
 conformance:
 	$(GO) run ./cmd/mcaspec conformance --az-listen 127.0.0.1:0
 
+## conformance-web: the web family against the built-in reference web RP (strict), reports in out/
+conformance-web:
+	$(GO) run ./cmd/mcaspec conformance --family web --az-listen 127.0.0.1:0
+
 ## conformance-image: the suite against the reference target started from its image (needs images)
 conformance-image:
 	TESTCONTAINERS_RYUK_DISABLED=true $(GO) run ./cmd/mcaspec conformance --az-listen 127.0.0.1:0 \
@@ -72,6 +76,9 @@ certify: build
 	  echo "== reference ($$p)"; \
 	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --name reference --profile $$p $$( [ $$p = mca ] && echo --baseline reference/baseline-mca.txt ) \
 	    --out $(CERT_OUT)/reference-$$p >$(CERT_OUT)/reference-$$p.log 2>&1 || { rc=1; tail -25 $(CERT_OUT)/reference-$$p.log; }; \
+	  echo "== reference-web ($$p)"; \
+	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --family web --profile $$p \
+	    --out $(CERT_OUT)/reference-web-$$p >$(CERT_OUT)/reference-web-$$p.log 2>&1 || { rc=1; tail -25 $(CERT_OUT)/reference-web-$$p.log; }; \
 	done; \
 	bin/mcaspec report --html $(CERT_OUT)/report.html $(CERT_OUT)/reference-*/results.json \
 	  $(foreach t,$(NPM_TARGETS),$(CERT_OUT)/$(t)-*/results.json); \

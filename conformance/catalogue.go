@@ -56,11 +56,20 @@ func ParseProfile(s string) (Profile, error) {
 type Family string
 
 // Families: MCA tokens (publickey endpoint, jpk header, string aud) and App ID
-// tokens (JWKS by kid, aud array, tenant, ver).
+// tokens (JWKS by kid, aud array, tenant, ver) for bearer targets; FamilyWeb
+// for web sign-in targets (the authorization-code flow, cases_web.go).
 const (
 	FamilyMCA   Family = "mca"
 	FamilyAppID Family = "appid"
+	FamilyWeb   Family = "web"
+	// FamilyWebAppID is the web family against an App ID tenant (the
+	// endpoints under the oauthServerUrl, JWKS by kid, aud the client id):
+	// App ID's WebAppStrategy.
+	FamilyWebAppID Family = "web-appid"
 )
+
+// IsWeb reports whether f is a web sign-in family.
+func (f Family) IsWeb() bool { return f == FamilyWeb || f == FamilyWebAppID }
 
 // Area groups cases; its Prefix starts every case ID of the area.
 type Area struct {
@@ -80,6 +89,7 @@ var Areas = []Area{
 	{"keys", "KEY", "Keys: retrieval, caching, rotation"},
 	{"propagation", "PRP", "Propagation and service tokens"},
 	{"resilience", "RES", "Resilience"},
+	{"web", "WEB", "Web sign-in (authorization code, sessions, redirects)"},
 }
 
 // AreaByKey returns the area with that key.
@@ -156,7 +166,8 @@ type Case struct {
 	Refs   []string
 	Expect map[Profile]Expect
 	Needs  []Need
-	// Families the case applies to (default: every family).
+	// Families the case applies to (default: every bearer family, i.e.
+	// every family but FamilyWeb).
 	Families []Family
 	Recipe   Recipe
 }
@@ -176,7 +187,7 @@ func (c *Case) NeedsAny(ns ...Need) bool {
 // AppliesTo reports whether the case applies to a protocol family.
 func (c *Case) AppliesTo(f Family) bool {
 	if len(c.Families) == 0 {
-		return true
+		return !f.IsWeb()
 	}
 	for _, x := range c.Families {
 		if x == f {
@@ -335,6 +346,7 @@ func Catalogue() []Case {
 	cs = append(cs, keyCases()...)
 	cs = append(cs, propagationCases()...)
 	cs = append(cs, resilienceCases()...)
+	cs = append(cs, webCases()...)
 	return cs
 }
 

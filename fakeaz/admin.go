@@ -192,6 +192,7 @@ func (s *Server) adminRoutes(m *http.ServeMux) {
 		s.SetClockOffset(time.Duration(*body.Offset))
 		writeJSON(w, http.StatusOK, map[string]any{"offset": *body.Offset})
 	})
+	s.webAdmin(handle)
 	handle("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no admin route %s %s; GET %s lists the routes", r.Method, r.URL.Path, AdminPath))
 	})
@@ -228,6 +229,7 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 		"appsBase":  origin(s.serverURL(r.Context())) + AppsPath,
 		"endpoints": endpoints,
 		"routes":    adminRoutes,
+		"webRoutes": webAdminRoutes,
 	})
 }
 

@@ -163,7 +163,7 @@ func (s *Server) handleAppIDDiscovery(w http.ResponseWriter, r *http.Request, a 
 		"token_endpoint":                        base + "/" + AppIDToken,
 		"jwks_uri":                              base + "/" + AppIDPublicKeys,
 		"response_types_supported":              []string{"code"},
-		"grant_types_supported":                 []string{"client_credentials"},
+		"grant_types_supported":                 []string{"authorization_code", "client_credentials"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{tokenfactory.RS256},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
@@ -174,6 +174,9 @@ func (s *Server) handleAppIDDiscovery(w http.ResponseWriter, r *http.Request, a 
 // handleAppIDToken serves the client_credentials grant. The grant type comes
 // as a form or, as the ibmcloud-appid SDK sends it, as a JSON object.
 func (s *Server) handleAppIDToken(w http.ResponseWriter, r *http.Request, a App) {
+	if s.appIDAuthorizationCode(w, r) { // the web flow (web.go)
+		return
+	}
 	var grant string
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "application/json" {

@@ -287,7 +287,7 @@ func (s *Server) Apps() []App {
 	return out
 }
 
-// RemoveApp forgets an app, its keys, clients and pending codes.
+// RemoveApp forgets an app, its keys, clients (web clients too) and pending codes.
 func (s *Server) RemoveApp(appID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -303,6 +303,16 @@ func (s *Server) RemoveApp(appID string) error {
 	for k, st := range s.states {
 		if st.appID == appID {
 			delete(s.states, k)
+		}
+	}
+	for id, wc := range s.web.clients {
+		if wc.c.AppID == appID {
+			delete(s.web.clients, id)
+		}
+	}
+	for k, c := range s.web.codes {
+		if c.appID == appID {
+			delete(s.web.codes, k)
 		}
 	}
 	return nil
@@ -473,9 +483,11 @@ func (s *Server) RevokeClient(appID, clientID string) error {
 //	           "serviceClients": [{"clientId": "svc", "secret": "s3cret"}]}],
 //	 "codeLifetime": "2m", "tokenLifetime": "1h"}
 type Config struct {
-	Apps          []App    `json:"apps"`
-	CodeLifetime  Duration `json:"codeLifetime,omitempty"`
-	TokenLifetime Duration `json:"tokenLifetime,omitempty"`
+	Apps []App `json:"apps"`
+	// WebClients are web sign-in clients of the apps (see WebClient).
+	WebClients    []WebClient `json:"webClients,omitempty"`
+	CodeLifetime  Duration    `json:"codeLifetime,omitempty"`
+	TokenLifetime Duration    `json:"tokenLifetime,omitempty"`
 }
 
 // LoadConfig reads and validates a JSON configuration file. Unknown fields
@@ -512,6 +524,11 @@ func ParseConfig(b []byte) (*Config, error) {
 		}
 		seen[id] = true
 	}
+	for _, wc := range c.WebClients {
+		if err := wc.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if c.CodeLifetime < 0 || c.TokenLifetime < 0 {
 		errs = append(errs, fmt.Errorf("%w: lifetimes must not be negative", ErrInvalidConfig))
 	}
@@ -544,6 +561,11 @@ func (s *Server) ApplyConfig(c *Config) error {
 	var errs []error
 	for _, a := range c.Apps {
 		if _, err := s.AddApp(a); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, wc := range c.WebClients {
+		if _, err := s.AddWebClient(wc); err != nil {
 			errs = append(errs, err)
 		}
 	}

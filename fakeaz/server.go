@@ -52,7 +52,7 @@ const (
 )
 
 // Endpoints lists every AZ endpoint name.
-var endpoints = []string{EndpointRegister, EndpointAuthorization, EndpointToken, EndpointPublicKey, EndpointJWKS, EndpointDiscovery, EndpointLogout}
+var endpoints = []string{EndpointRegister, EndpointAuthorization, EndpointToken, EndpointPublicKey, EndpointJWKS, EndpointDiscovery, EndpointLogout, EndpointWebAuthorization, EndpointWebToken}
 
 // Endpoints returns the names of the AZ endpoints (the suffixes after
 // {serverUrl}/authorization/v1/apps/{appId}/).
@@ -160,6 +160,7 @@ type Server struct {
 	faults       []*fault
 	release      chan struct{} // closed (and replaced) by ClearFaults: releases hangs
 	stats        statsState
+	web          webState // the web sign-in flow (web.go)
 
 	publicURL   string          // WithPublicURL: the serverUrl
 	fromRequest bool            // WithPublicURLFromRequest
@@ -434,6 +435,7 @@ func (s *Server) routes() *http.ServeMux {
 	mca(http.MethodGet, EndpointJWKS, s.handleJWKS)
 	mca(http.MethodGet, EndpointDiscovery, s.handleDiscovery)
 	mca(http.MethodGet, EndpointLogout, s.handleLogout)
+	s.webRoutes(endpoint)
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no endpoint %q; endpoints are %s", r.PathValue("endpoint"), strings.Join(endpoints, ", ")))
 	}

@@ -70,7 +70,7 @@ Examples:
 	fs.StringVar(&h.TargetImage, "target-image", "", "Docker image of the target (needs a Docker engine)")
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
 	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
-	fs.StringVar(&family, "family", string(conformance.FamilyMCA), "protocol family of the target: mca or appid")
+	fs.StringVar(&family, "family", string(conformance.FamilyMCA), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
 	fs.StringVar(&h.AppIDGeneration, "appid-generation", "", "App ID token generation (--family appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
 	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
 	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "address of the harness's fake AZ (0.0.0.0:9080: every interface, with --az-public-url)")
@@ -103,10 +103,10 @@ Examples:
 	}
 	h.Profile = p
 	switch conformance.Family(family) {
-	case conformance.FamilyMCA, conformance.FamilyAppID:
+	case conformance.FamilyMCA, conformance.FamilyAppID, conformance.FamilyWeb, conformance.FamilyWebAppID:
 		h.Family = conformance.Family(family)
 	default:
-		return fmt.Errorf("%w: --family must be mca or appid, not %q", errUsage, family)
+		return fmt.Errorf("%w: --family must be mca, appid, web or web-appid, not %q", errUsage, family)
 	}
 	if h.AppIDGeneration != "" {
 		if h.Family != conformance.FamilyAppID {

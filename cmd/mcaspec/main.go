@@ -39,6 +39,7 @@ func commandTable() []command {
 		{name: "device", summary: "simulate an iOS/Android MCA client: register, log in, call a resource (or a fleet of them)", run: runDevice},
 		{name: "token", summary: "mint valid or deliberately broken MCA tokens", run: runToken},
 		{name: "reference", summary: "run the reference target (the reference validator behind the target contract)", run: runReference},
+		{name: "reference-web", summary: "run the reference web RP (authorization-code sign-in behind the web target contract)", run: runReferenceWeb},
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/reference"
 	"github.com/mcaspec/mcaspec/reference/target"
+	"github.com/mcaspec/mcaspec/reference/webrp"
 	"github.com/mcaspec/mcaspec/targets/launch"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -115,6 +116,9 @@ type Config struct {
 	// them to provoke harness faults, e.g. a key generator that fails so
 	// app registration fails; leave nil).
 	AZOptions []fakeaz.Option
+	// WebReferenceConfig tweaks the built-in reference web RP of a web run
+	// (used by the web mutants; leave nil for the real reference).
+	WebReferenceConfig func(*webrp.Config)
 	// TargetLog receives the target's output (optional).
 	TargetLog io.Writer
 	// Log receives fakeaz's request log (optional; default: discarded).
@@ -228,7 +232,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	s.AZ = az
 	s.closers = append(s.closers, az.Close)
 	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec"}
-	if cfg.Family == conformance.FamilyAppID {
+	if cfg.Family == conformance.FamilyAppID || cfg.Family == conformance.FamilyWebAppID {
 		home.Profile, home.Generation = fakeaz.ProfileAppID, cfg.AppIDGeneration
 	}
 	if cfg.ClientID != "" {
@@ -260,9 +264,17 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		info.FixedAppID = cfg.AppID
 	}
 	var url string
+	if isWeb(cfg) && (cfg.TargetImage != "" || cfg.TargetHandler != nil) {
+		return s, errWebMode
+	}
 	switch {
 	case cfg.TargetURL != "":
 		info.Mode, url = "url", strings.TrimRight(cfg.TargetURL, "/")
+		if isWeb(cfg) {
+			if err := webContract(az, &contract, url); err != nil {
+				return s, err
+			}
+		}
 		if err := launch.WaitHealthy(ctx, url, readyTimeout(cfg, 10*time.Second)); err != nil {
 			return s, fmt.Errorf("%w: %v\n%s", ErrTargetDown, err, ContractHelp(contract))
 		}
@@ -271,6 +283,11 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		port, err := launch.FreePort()
 		if err != nil {
 			return s, err
+		}
+		if isWeb(cfg) {
+			if err := webContract(az, &contract, cmdBase(contract, port)); err != nil {
+				return s, err
+			}
 		}
 		opts := launch.Options{Dir: cfg.TargetDir, ReadyTimeout: readyTimeout(cfg, 0), Output: cfg.TargetLog, Port: port}
 		s.restart = func() (*launch.Process, error) { return launch.Start(ctx, cfg.TargetCmd, contract, opts) }
@@ -297,6 +314,14 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		}
 		url, s.logs = u, logs
 		s.closers = append(s.closers, stop)
+	case isWeb(cfg):
+		info.Mode = "in-process"
+		if info.Name == "" {
+			info.Name = DefaultWebTargetName
+		}
+		if url, err = s.startWebReference(az, &contract, cfg); err != nil {
+			return s, err
+		}
 	default:
 		info.Mode = "in-process"
 		if info.Name == "" {
@@ -483,6 +508,14 @@ func (s *Session) UnresponsiveSince() string { return s.unresponsive }
 func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 	if r.Observed == nil {
 		r.Observed = &conformance.Observation{}
+	}
+	if x := r.Observed.Judged(); s.proc != nil && x != nil && x.Error != "" && !x.TimedOut {
+		// The connection was lost: the target may be dying; give its exit a
+		// moment to be seen, so the crash is this case's.
+		select {
+		case <-s.proc.Done():
+		case <-time.After(2 * time.Second):
+		}
 	}
 	if s.proc != nil && s.proc.Exited() {
 		tail := lastLines(s.proc.LogTail(), 8)

@@ -41,6 +41,8 @@ func (s *Session) Diagnose(r conformance.Result) string {
 		x = r.Observed.Judged()
 	}
 	switch {
+	case s.Target.Family.IsWeb():
+		b.WriteString(s.webDiagnosis(x))
 	case x == nil:
 	case x.Error != "":
 		fmt.Fprintf(&b, "The target at %s did not answer (%s): is it running and listening on that address?\n", s.Target.URL, x.Error)

@@ -23,6 +23,7 @@ import (
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
 	"github.com/mcaspec/mcaspec/reference"
+	"github.com/mcaspec/mcaspec/reference/webrp"
 )
 
 // Mutant is one broken validator.
@@ -43,6 +44,12 @@ type Mutant struct {
 	Wrap func(http.Handler) http.Handler
 	// Server breaks the target's HTTP server (may be nil).
 	Server func(*http.Server)
+	// Family is the protocol family of the target (default MCA: the
+	// reference target); FamilyWeb runs the web cases against the
+	// reference web RP, broken by Web (and Wrap).
+	Family conformance.Family
+	// Web breaks the reference web RP's config (may be nil).
+	Web func(*webrp.Config)
 }
 
 // Intends reports whether case c is one of the mutant's intended catchers.
@@ -59,7 +66,7 @@ func (m *Mutant) Intends(c conformance.Case) bool {
 // test fails for a case that catches nothing and is not listed here.
 func NoMutant() map[string]string {
 	const info = "Informational in the strict profile (and in mca): the case records what the target does, has no expected outcome to miss, so no mutant can make it FAIL; what it records is in every report"
-	return map[string]string{
+	m := map[string]string{
 		"HDR-012": "Go's HTTP server answers 400 itself to a header value holding a bare CR, before any handler runs, so no mutant of the reference validator or its handler can change the outcome; the case guards targets on HTTP stacks that pass the CR through (Node's lenient parser)",
 		"HDR-021": info + " (obs-fold handling belongs to the HTTP layer, RFC 9112 §5.2)",
 		"TIM-006": info + " (iat in the future)",
@@ -69,6 +76,10 @@ func NoMutant() map[string]string {
 		"CCH-005": info + " (service after a flood of rejected tokens; the latency is recorded)",
 		"KEY-011": info + " (key fetches for 100 unknown app ids are counted; KEY-010 holds the SHOULD, and no-negative-cache is caught there)",
 	}
+	for k, v := range webNoMutant() {
+		m[k] = v
+	}
+	return m
 }
 
 // All returns every mutant, sorted by name.
@@ -113,6 +124,7 @@ func All() []Mutant {
 			Server: func(s *http.Server) { s.MaxHeaderBytes = 64 << 20 }, Wrap: crashOnHugeToken},
 		{Name: "propagation-forwards-identity-headers", Bug: "propagation copies the client's X-Imf-* and X-Forwarded-User headers downstream", Intended: ids("PRP-009"), Wrap: forwardIdentityHeaders},
 	}
+	ms = append(ms, Web()...)
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
 	return ms
 }
@@ -356,13 +368,20 @@ func runOne(ctx context.Context, m Mutant, profile conformance.Profile, cases []
 	start := time.Now()
 	o := Outcome{Mutant: m.Name, Bug: m.Bug, Profile: profile, Intended: m.Intended}
 	sess, err := harness.Prepare(ctx, harness.Config{Profile: profile, AZListen: "127.0.0.1:0", TargetName: "mutant:" + m.Name,
-		ReferenceConfig: m.Config, WrapTarget: m.Wrap, TargetServer: m.Server})
+		ReferenceConfig: m.Config, WrapTarget: m.Wrap, TargetServer: m.Server, Family: m.Family, WebReferenceConfig: m.Web})
 	if err != nil {
 		o.Err = err.Error()
 		return o
 	}
 	defer sess.Close()
+	family := m.Family
+	if family == "" {
+		family = conformance.FamilyMCA
+	}
 	for _, c := range cases {
+		if !c.AppliesTo(family) {
+			continue
+		}
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		r := sess.Run(cctx, c)
 		cancel()

@@ -48,13 +48,32 @@ type Contract struct {
 	// /service-call may call (comma-separated host[:port]); "" = not passed,
 	// loopback only.
 	DownstreamHosts string
-	Extra           map[string]string // more environment, e.g. LOG_LEVEL
+	// Web is the web sign-in part of the contract (nil: a bearer target).
+	Web   *Web
+	Extra map[string]string // more environment, e.g. LOG_LEVEL
+}
+
+// Web is what a web sign-in target (a website using the authorization-code
+// flow, e.g. MCAWebSiteStrategy) is given beside the bearer contract.
+type Web struct {
+	ClientID              string // MCA_WEB_CLIENT_ID (VCAP clientId)
+	Secret                string // MCA_WEB_SECRET (VCAP secret)
+	AuthorizationEndpoint string // MCA_AUTHORIZATION_ENDPOINT: an absolute URL at the AZ
+	TokenEndpoint         string // MCA_TOKEN_ENDPOINT: an absolute URL at the AZ
+	// CallbackURL is MCA_CALLBACK_URL, the target's own /web/callback URL
+	// as the browser reaches it (computed by the harness).
+	CallbackURL string
 }
 
 // Env returns the contract's environment for a target listening on port
 // (HOST is always set, DefaultHost when Contract.Host is empty).
 func (c Contract) Env(port int) []string {
 	creds := map[string]string{"serverUrl": c.ServerURL, "tenantId": c.AppID, "clientId": c.ClientID, "secret": c.Secret}
+	if c.Web != nil {
+		// What MCAWebSiteStrategy reads: the web client replaces the service client.
+		creds["clientId"], creds["secret"] = c.Web.ClientID, c.Web.Secret
+		creds["authorizationEndpoint"], creds["tokenEndpoint"] = c.Web.AuthorizationEndpoint, c.Web.TokenEndpoint
+	}
 	vs, _ := json.Marshal(map[string]any{"AdvancedMobileAccess": []any{map[string]any{
 		"name": "AdvancedMobileAccess-mcaspec", "label": "AdvancedMobileAccess", "credentials": creds}}})
 	va, _ := json.Marshal(map[string]string{"application_id": c.AppID})
@@ -78,10 +97,28 @@ func (c Contract) Env(port int) []string {
 	if c.DownstreamHosts != "" {
 		env = append(env, "MCA_DOWNSTREAM_HOSTS="+c.DownstreamHosts)
 	}
+	if w := c.Web; w != nil {
+		env = append(env,
+			"MCA_WEB_CLIENT_ID="+w.ClientID,
+			"MCA_WEB_SECRET="+w.Secret,
+			"MCA_AUTHORIZATION_ENDPOINT="+w.AuthorizationEndpoint,
+			"MCA_TOKEN_ENDPOINT="+w.TokenEndpoint,
+			"MCA_CALLBACK_URL="+w.CallbackURL)
+	}
 	for k, v := range c.Extra {
 		env = append(env, k+"="+v)
 	}
 	return env
+}
+
+// EnvMap is Env as a map.
+func (c Contract) EnvMap(port int) map[string]string {
+	m := map[string]string{}
+	for _, kv := range c.Env(port) {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
 }
 
 // Options tune Start.

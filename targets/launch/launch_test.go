@@ -101,3 +101,34 @@ func TestStartReportsAnEarlyExit(t *testing.T) {
 		t.Fatalf("want ErrNotReady with the output, got %v", err)
 	}
 }
+
+func TestContractEnvWeb(t *testing.T) {
+	t.Parallel()
+	web := &launch.Web{ClientID: "web", Secret: "ws", AuthorizationEndpoint: "http://127.0.0.1:1/a", TokenEndpoint: "http://127.0.0.1:1/t", CallbackURL: "http://127.0.0.1:2/web/callback"}
+	env := launch.Contract{ServerURL: "http://127.0.0.1:1/imf-authserver", AppID: "app", ClientID: "c", Secret: "s", Web: web}.Env(2)
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	want := map[string]string{"MCA_WEB_CLIENT_ID": "web", "MCA_WEB_SECRET": "ws", "MCA_AUTHORIZATION_ENDPOINT": "http://127.0.0.1:1/a",
+		"MCA_TOKEN_ENDPOINT": "http://127.0.0.1:1/t", "MCA_CALLBACK_URL": "http://127.0.0.1:2/web/callback", "MCA_CLIENT_ID": "c", "MCA_SECRET": "s"}
+	for k, v := range want {
+		if m[k] != v {
+			t.Errorf("%s = %q, want %q", k, m[k], v)
+		}
+	}
+	var vs map[string][]struct {
+		Credentials map[string]string `json:"credentials"`
+	}
+	if err := json.Unmarshal([]byte(m["VCAP_SERVICES"]), &vs); err != nil {
+		t.Fatal(err)
+	}
+	cr := vs["AdvancedMobileAccess"][0].Credentials
+	if cr["clientId"] != "web" || cr["secret"] != "ws" || cr["authorizationEndpoint"] != "http://127.0.0.1:1/a" || cr["tokenEndpoint"] != "http://127.0.0.1:1/t" {
+		t.Errorf("VCAP_SERVICES credentials %v, want the web client and endpoints", cr)
+	}
+	if _, ok := (launch.Contract{}).EnvMap(1)["MCA_WEB_CLIENT_ID"]; ok {
+		t.Error("a bearer contract passes MCA_WEB_CLIENT_ID")
+	}
+}
