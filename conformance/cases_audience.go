@@ -36,7 +36,7 @@ func audienceCases() []Case {
 		{ID: "AUD-013", Area: "audience", Title: "An app id in the path that only looks like a GUID", Needs: []Need{NeedFreshApp},
 			Rule: "The app id is a GUID of hexadecimal digits: a path segment with commas or other characters in GUID positions is no app id. The request MUST get a 4xx and the target MUST NOT fetch a key for it (one npm strategy's pattern [0-9,a-f] did).",
 			Refs: []string{refContractAppID, "RFC 9562 §4 (UUID format: hexadecimal digits)"}, Expect: same(Must, Rejected), Recipe: Procedure{
-				Doc: "a valid pair for a fresh app sent to /v1/apps/,,,,,,,,-,,,,-,,,,-,,,,-,,,,,,,,,,,,/protected and to the app id with a comma for its last digit; fakeaz counts key fetches for those ids",
+				Doc: "pairs signed by a fresh app's key whose aud is the look-alike, sent to /v1/apps/,,,,,,,,-,,,,-,,,,-,,,,-,,,,,,,,,,,,/protected and to the app id with a comma for its last digit; fakeaz counts key fetches for those ids",
 				Fn:  guidLookalike}},
 		{ID: "AUD-014", Area: "audience", Title: "A protected path with no app id at all", Needs: []Need{NeedFreshApp},
 			Rule: "A protected route whose path holds no GUID has no app to validate for: a request with valid tokens MUST get a 4xx, never 200 or a 5xx.",
@@ -59,13 +59,20 @@ func guidLookalikes(appID string) []string {
 }
 
 func guidLookalike(ctx context.Context, e *Env) error {
-	app, p, err := freshPair(ctx, e, true)
+	app, err := e.NewApp(ctx)
 	if err != nil {
 		return err
 	}
 	ids := guidLookalikes(app.ID)
 	before := e.AZ().Stats()
 	for _, id := range ids {
+		// aud names the look-alike, so a validator that takes it for an
+		// app id gets as far as fetching its key.
+		m := muts(tf.WrongAud(id))
+		p, err := app.Mint(true, m, m)
+		if err != nil {
+			return err
+		}
 		e.Get(ctx, "app id "+id, "/v1/apps/"+id+"/protected", http.Header{"Authorization": {p.Header()}})
 	}
 	obs := e.Observation()
