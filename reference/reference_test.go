@@ -178,9 +178,14 @@ func TestBrokenTokens(t *testing.T) {
 		"id/" + tokenfactory.WithoutClaim("prn").Name: true} // id tokens have no prn
 	// MCA tokens select no key by kid (the app's one key is used): a kid
 	// shaped like a path is ignored, as real MCA validators did.
-	for _, kid := range []string{tokenfactory.KeyIDParentPath, tokenfactory.KeyIDDevNull} {
-		accepted["access/"+tokenfactory.KeyID(kid).Name], accepted["id/"+tokenfactory.KeyID(kid).Name] = true, true
-	}
+	t.Run("kid shaped like a path is ignored", func(t *testing.T) {
+		t.Parallel()
+		for _, kid := range []string{tokenfactory.KeyIDParentPath, tokenfactory.KeyIDDevNull} {
+			m := tokenfactory.KeyID(kid)
+			rec, sc := f.do(t, pathFor(appA), "Bearer "+f.access(t, f.fa, appA, "client-1", m)+" "+f.id(t, f.fa, appA, "client-1", m))
+			checkResponse(t, rec, sc != nil, 200, "")
+		}
+	})
 	// Mutations that make the header longer than MaxHeaderBytes: 400.
 	oversized := map[string]bool{
 		tokenfactory.Oversized(64 << 10).Name: true, tokenfactory.ManyClaims(100_000).Name: true, tokenfactory.DeepNesting(100_000).Name: true,
