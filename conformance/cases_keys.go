@@ -109,12 +109,12 @@ func keyCases() []Case {
 			Refs:   []string{"RFC 8017 §3.1 (the RSA public exponent e is an integer between 3 and n - 1)", "RFC 8725 §3.3", refAZKey},
 			Expect: same(Should, InvalidToken, FailClosed),
 			Recipe: Procedure{Doc: "fresh app whose publickey endpoint serves {n, e = 1}; a pair whose signatures are the PKCS #1 v1.5 encoded messages (no private key needed)", Fn: weakKey(true)}},
-		{ID: "KEY-015", Families: []Family{FamilyAppID}, Area: "keys", Title: "kid shaped like a path", Needs: []Need{NeedFreshApp},
-			Rule:   "A kid is an opaque name matched against the JWKS, never a path: tokens whose kid is ../../publickey or /dev/null (signed by the app's key) MUST be refused as invalid_token, and nothing but the JWKS may be fetched.",
+		{ID: "KEY-015", Families: []Family{FamilyAppID}, Area: "keys", Title: "kid shaped like a path",
+			Rule:   "A kid is an opaque name matched against the JWKS, never a path: tokens whose kid is ../../publickey or /dev/null (signed by the app's key) MUST be refused as invalid_token (never a 5xx, never a key read from elsewhere); the key fetches they cause are recorded.",
 			Refs:   []string{"RFC 7515 §4.1.4 (kid)", "RFC 8725 §3.10 (do not trust received claims)", refAZKey},
 			Expect: must401i,
-			Recipe: Procedure{Doc: "two pairs for a fresh App ID app whose kid is ../../publickey and /dev/null; fakeaz counts the app's publickey fetches", Fn: kidPaths}},
-		{ID: "KEY-016", Families: []Family{FamilyAppID}, Area: "keys", Title: "A flood of unknown kids", Needs: []Need{NeedFreshApp, NeedDisruptive},
+			Recipe: Procedure{Doc: "two pairs for the App ID app whose kid is ../../publickey and /dev/null; fakeaz counts the app's key fetches", Fn: kidPaths}},
+		{ID: "KEY-016", Families: []Family{FamilyAppID}, Area: "keys", Title: "A flood of unknown kids", Needs: []Need{NeedDisruptive},
 			Rule:   "Tokens naming kids the JWKS does not hold MUST be refused, and the JWKS refetches they trigger MUST stay bounded (at most 5 for 40 tokens): an unknown kid cannot make the target hammer the AZ (MUST in strict, SHOULD in mca).",
 			Refs:   []string{refKeyRotation, refHygiene, "RFC 7515 §4.1.4 (kid)"},
 			Expect: split(exp(Should, InvalidToken, FailClosed), exp(Must, InvalidToken, FailClosed)),
@@ -183,9 +183,7 @@ func kidPaths(ctx context.Context, e *Env) error {
 			obs.Failf("kid %q: %s (%s)", kid, x.Brief(), why)
 		}
 	}
-	if n := e.AZ().Stats().Count(fakeaz.EndpointPublicKey, app.ID) - before.Count(fakeaz.EndpointPublicKey, app.ID); n > 0 {
-		obs.Failf("the target fetched the app's publickey %d time(s): it followed a path in kid", n)
-	}
+	obs.Fact("key fetches", "%d (the app's JWKS, refetched for an unknown kid, or anything a kid path reached)", keyFetches(e.AZ().Stats(), app.ID)-keyFetches(before, app.ID))
 	return nil
 }
 
@@ -211,7 +209,8 @@ func kidFlood(ctx context.Context, e *Env) error {
 			accepted++
 		}
 	}
-	fetches := e.AZ().Stats().Count(fakeaz.EndpointJWKS, app.ID) - before.Count(fakeaz.EndpointJWKS, app.ID)
+	// App ID's publickeys (its JWKS) counts as publickey: keyFetches counts both.
+	fetches := keyFetches(e.AZ().Stats(), app.ID) - keyFetches(before, app.ID)
 	obs.Fact("JWKS fetches", "%d for %d tokens with unknown kids", fetches, n)
 	if accepted > 0 {
 		obs.Failf("%d token(s) naming a kid the JWKS does not hold were accepted", accepted)
