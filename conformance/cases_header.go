@@ -88,7 +88,7 @@ func headerCases() []Case {
 			Refs:   []string{"RFC 9112 §5.2 (obs-fold)"},
 			Expect: same(Info, Observed),
 			Recipe: rawHeaderRecipe("Authorization: Bearer <access>\\r\\n <id> (obsolete line folding)", func(a, i string) string { return "Bearer " + a + "\r\n " + i })},
-		{ID: "HDR-022", Area: "header", Title: "Refusals carry a challenge the real SDKs recognise",
+		{ID: "HDR-022", Families: mcaOnly, Area: "header", Title: "Refusals carry a challenge the real SDKs recognise",
 			Rule: "Every refusal a device can recover from by authorizing again (a missing, expired or badly signed token) MUST be a 401 or 403 whose challenge the IBM client SDKs recognise by their exact rule: Android reads the first WWW-Authenticate value, which must start with \"bearer\" and contain \"imfauthentication\" with the double quotes (case-insensitive); iOS needs \"bearer\" and the quoted realm anywhere. Bearer realm=imfAuthentication (unquoted) strands every real device.",
 			Refs: []string{
 				"https://github.com/ibm-bluemix-mobile-services/bms-clientsdk-android-core/blob/ad41b7195e6b5e8930142b080d5d494ce24b5755/lib/src/main/java/com/ibm/mobilefirstplatform/clientsdk/android/security/mca/internal/AuthorizationHeaderHelper.java#L72-L85",
