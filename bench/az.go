@@ -163,7 +163,7 @@ func (r *remoteAZ) ClearFaults(ctx context.Context) error {
 // the admin API, when it answers, must know AppID.
 func openRemote(ctx context.Context, cfg *RemoteAZ, admin AdminAPI, hc *http.Client) (*remoteAZ, fakeaz.App, error) {
 	r := &remoteAZ{cfg: cfg, admin: admin}
-	f, err := tokenfactory.New(cfg.Key, tokenfactory.WithIssuer(r.URL()), tokenfactory.WithLifetime(tokenLifetime))
+	f, err := tokenfactory.New(cfg.Key, tokenfactory.WithIssuer(tokenfactory.MCAIssuer(r.URL())), tokenfactory.WithLifetime(tokenLifetime))
 	if err != nil {
 		return nil, fakeaz.App{}, fmt.Errorf("%w: AZ key: %w", ErrConfig, err)
 	}

@@ -1,6 +1,9 @@
 package conformance
 
 import (
+	"context"
+	"net/http"
+
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -24,11 +27,65 @@ func audienceCases() []Case {
 			Refs: []string{"RFC 7519 §4.1.3"}, Expect: same(Info, Observed), Recipe: Tokens{Access: muts(tf.AudArray())}},
 		{ID: "AUD-009", Families: mcaOnly, Area: "audience", Title: "aud is an array holding only another app id", Rule: "An aud array without the app id MUST be refused as invalid_token.",
 			Refs: []string{"RFC 7519 §4.1.3"}, Expect: must401i, Recipe: Tokens{Access: muts(tf.WrongAud(tf.DefaultOtherAppID), tf.AudArray())}},
-		{ID: "AUD-010", Area: "audience", Title: "iss is another issuer", Rule: "iss MUST be the AZ the target trusts (RFC 9068 §4) in strict; the seed strategy never read iss.",
-			Refs: []string{refRFC9068, "RFC 8725 §3.8"}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.WrongIss("https://attacker.invalid/imf-authserver"))}},
-		{ID: "AUD-011", Area: "audience", Title: "No iss claim", Rule: "A token without iss MUST be refused in strict; recorded in mca.",
-			Refs: []string{refRFC9068}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.NoIss())}},
+		{ID: "AUD-010", Area: "audience", Title: "iss is another issuer", Rule: "iss MUST be the AZ the target trusts (RFC 9068 §4), compared exactly with the configured issuer (MCA_ISSUER, the real AZ's {serverUrl}/authorization/), in strict; the seed strategy never read iss.",
+			Refs: []string{refRFC9068, "RFC 8725 §3.8", refContractIssuer}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.WrongIss("https://attacker.invalid/imf-authserver"))}},
+		{ID: "AUD-011", Area: "audience", Title: "No iss claim", Rule: "A token without iss cannot match the configured issuer (MCA_ISSUER): it MUST be refused in strict; recorded in mca.",
+			Refs: []string{refRFC9068, refContractIssuer}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.NoIss())}},
 		{ID: "AUD-012", Families: mcaOnly, Area: "audience", Title: "aud is another app id in the id token only", Rule: "The id token's aud MUST equal the app id too.",
 			Refs: []string{"OIDC Core §3.1.3.7 (3)", refSeedInvalid}, Expect: must401i, Recipe: Tokens{ID: muts(tf.WrongAud(tf.DefaultOtherAppID))}},
+		{ID: "AUD-013", Area: "audience", Title: "An app id in the path that only looks like a GUID", Needs: []Need{NeedFreshApp},
+			Rule: "The app id is a GUID of hexadecimal digits: a path segment with commas or other characters in GUID positions is no app id. The request MUST get a 4xx and the target MUST NOT fetch a key for it (one npm strategy's pattern [0-9,a-f] did).",
+			Refs: []string{refContractAppID, "RFC 9562 §4 (UUID format: hexadecimal digits)"}, Expect: same(Must, Rejected), Recipe: Procedure{
+				Doc: "pairs signed by a fresh app's key whose aud is the look-alike, sent to /v1/apps/,,,,,,,,-,,,,-,,,,-,,,,-,,,,,,,,,,,,/protected and to the app id with a comma for its last digit; fakeaz counts key fetches for those ids",
+				Fn:  guidLookalike}},
+		{ID: "AUD-014", Area: "audience", Title: "A protected path with no app id at all", Needs: []Need{NeedFreshApp},
+			Rule: "A protected route whose path holds no GUID has no app to validate for: a request with valid tokens MUST get a 4xx, never 200 or a 5xx.",
+			Refs: []string{refContractAppID, refHygiene}, Expect: same(Must, Rejected), Recipe: Procedure{
+				Doc: "a valid pair for a fresh app sent to /v1/apps/not-an-app-id/protected",
+				Fn: func(ctx context.Context, e *Env) error {
+					_, p, err := freshPair(ctx, e, true)
+					if err != nil {
+						return err
+					}
+					e.Get(ctx, "no GUID in the path", "/v1/apps/not-an-app-id/protected", http.Header{"Authorization": {p.Header()}})
+					return nil
+				}}},
 	}
+}
+
+// GUIDLookalikes are the path app ids of AUD-013: GUID-shaped, not GUIDs.
+func guidLookalikes(appID string) []string {
+	return []string{",,,,,,,,-,,,,-,,,,-,,,,-,,,,,,,,,,,,", appID[:len(appID)-1] + ","}
+}
+
+func guidLookalike(ctx context.Context, e *Env) error {
+	app, err := e.NewApp(ctx)
+	if err != nil {
+		return err
+	}
+	ids := guidLookalikes(app.ID)
+	before := e.AZ().Stats()
+	for _, id := range ids {
+		// aud names the look-alike, so a validator that takes it for an
+		// app id gets as far as fetching its key.
+		m := muts(tf.WrongAud(id))
+		p, err := app.Mint(true, m, m)
+		if err != nil {
+			return err
+		}
+		e.Get(ctx, "app id "+id, "/v1/apps/"+id+"/protected", http.Header{"Authorization": {p.Header()}})
+	}
+	obs := e.Observation()
+	after := e.AZ().Stats()
+	for i, x := range obs.Exchanges {
+		if x.Status < 400 || x.Status >= 500 {
+			obs.Failf("app id %s: %s, want a 4xx", ids[i], x.Brief())
+		}
+	}
+	for _, id := range ids {
+		if n := keyFetches(after, id) - keyFetches(before, id); n > 0 {
+			obs.Failf("the target fetched the key of %q %d time(s): it took a GUID-shaped string for an app id", id, n)
+		}
+	}
+	return nil
 }

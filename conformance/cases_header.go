@@ -3,7 +3,10 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
+	"github.com/mcaspec/mcaspec/fakedevice"
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -85,7 +88,53 @@ func headerCases() []Case {
 			Refs:   []string{"RFC 9112 §5.2 (obs-fold)"},
 			Expect: same(Info, Observed),
 			Recipe: rawHeaderRecipe("Authorization: Bearer <access>\\r\\n <id> (obsolete line folding)", func(a, i string) string { return "Bearer " + a + "\r\n " + i })},
+		{ID: "HDR-022", Families: mcaOnly, Area: "header", Title: "Refusals carry a challenge the real SDKs recognise",
+			Rule: "Every refusal a device can recover from by authorizing again (a missing, expired or badly signed token) MUST be a 401 or 403 whose challenge the IBM client SDKs recognise by their exact rule: Android reads the first WWW-Authenticate value, which must start with \"bearer\" and contain \"imfauthentication\" with the double quotes (case-insensitive); iOS needs \"bearer\" and the quoted realm anywhere. Bearer realm=imfAuthentication (unquoted) strands every real device.",
+			Refs: []string{
+				"https://github.com/ibm-bluemix-mobile-services/bms-clientsdk-android-core/blob/ad41b7195e6b5e8930142b080d5d494ce24b5755/lib/src/main/java/com/ibm/mobilefirstplatform/clientsdk/android/security/mca/internal/AuthorizationHeaderHelper.java#L72-L85",
+				"https://github.com/ibm-bluemix-mobile-services/bms-clientsdk-android-core/blob/ad41b7195e6b5e8930142b080d5d494ce24b5755/lib/src/main/java/com/ibm/mobilefirstplatform/clientsdk/android/security/mca/api/MCAAuthorizationManager.java#L164-L172",
+				"https://github.com/ibm-bluemix-mobile-services/bms-clientsdk-swift-security/blob/c26988a7f5de338c1d9e0d43a64c2b6db33be541/Source/mca/api/MCAAuthorizationManager.swift#L154-L163",
+				refSeedNoAuth},
+			Expect: same(Must, Rejected),
+			Recipe: Procedure{Doc: "three refusals a device recovers from: no Authorization header, an expired pair, a pair whose access token signature has a flipped bit; each judged by fakedevice.IsAuthChallengeForAll", Fn: sdkChallenges}},
 	}
+}
+
+// sdkChallenges sends the refusals a device recovers from and checks each
+// with the real SDKs' rule (fakedevice.IsAuthChallenge per platform).
+func sdkChallenges(ctx context.Context, e *Env) error {
+	app, err := e.NewApp(ctx)
+	if err != nil {
+		return err
+	}
+	expired, err := app.Mint(true, muts(tf.ExpiredBy(time.Hour)), nil)
+	if err != nil {
+		return err
+	}
+	badSig, err := app.Mint(true, muts(tf.FlipBit(tf.SegSignature)), nil)
+	if err != nil {
+		return err
+	}
+	xs := []Exchange{
+		e.Protected(ctx, "no Authorization header", app.ID),
+		e.Protected(ctx, "expired pair", app.ID, expired.Header()),
+		e.Protected(ctx, "bad signature", app.ID, badSig.Header()),
+	}
+	obs := e.Observation()
+	for _, x := range xs {
+		ch := x.Header.Values("WWW-Authenticate")
+		if fakedevice.IsAuthChallengeForAll(x.Status, ch) {
+			continue
+		}
+		var stranded []string
+		for _, pf := range []string{fakedevice.PlatformAndroid, fakedevice.PlatformIOS} {
+			if !fakedevice.IsAuthChallenge(pf, x.Status, ch) {
+				stranded = append(stranded, pf)
+			}
+		}
+		obs.Failf("%s: %d with WWW-Authenticate %q: not recognised as an authorization challenge by %s (401/403, Bearer, realm=\"imfAuthentication\" quoted)", x.Step, x.Status, ch, strings.Join(stranded, " and "))
+	}
+	return nil
 }
 
 func rawHeaderRecipe(doc string, value func(a, i string) string) Recipe {

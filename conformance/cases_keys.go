@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -98,7 +99,126 @@ func keyCases() []Case {
 			Refs:   []string{refAZKey, refRFC8725s33},
 			Expect: must401i,
 			Recipe: Procedure{Doc: "app B's key cached by a valid B request; then a token for B signed by A's key", Fn: crossAppKey}},
+		{ID: "KEY-013", Families: mcaOnly, Area: "keys", Title: "The AZ key endpoint serves a 512-bit key", Needs: []Need{NeedFreshApp, NeedAZControl},
+			Rule:   "A 512-bit RSA modulus is factorable by anyone: a key that weak from the key endpoint SHOULD be refused (tokens it signs are not accepted: 401 or a fail-closed 5xx).",
+			Refs:   []string{"RFC 7518 §3.3 (a key of size 2048 bits or larger MUST be used with RS256)", "RFC 8725 §3.5 (ensure cryptographic keys have sufficient entropy)", refAZKey},
+			Expect: same(Should, InvalidToken, FailClosed),
+			Recipe: Procedure{Doc: "fresh app whose publickey endpoint serves a 512-bit key; a pair signed by that key", Fn: weakKey(false)}},
+		{ID: "KEY-014", Families: mcaOnly, Area: "keys", Title: "The AZ key endpoint serves a key with e = 1", Needs: []Need{NeedFreshApp, NeedAZControl},
+			Rule:   "With a public exponent of 1 a signature is the encoded message itself, so anyone can forge one: such a key SHOULD be refused (401 or a fail-closed 5xx).",
+			Refs:   []string{"RFC 8017 §3.1 (the RSA public exponent e is an integer between 3 and n - 1)", "RFC 8725 §3.3", refAZKey},
+			Expect: same(Should, InvalidToken, FailClosed),
+			Recipe: Procedure{Doc: "fresh app whose publickey endpoint serves {n, e = 1}; a pair whose signatures are the PKCS #1 v1.5 encoded messages (no private key needed)", Fn: weakKey(true)}},
+		{ID: "KEY-015", Families: []Family{FamilyAppID}, Area: "keys", Title: "kid shaped like a path",
+			Rule:   "A kid is an opaque name matched against the JWKS, never a path: tokens whose kid is ../../publickey or /dev/null (signed by the app's key) MUST be refused as invalid_token (never a 5xx, never a key read from elsewhere); the key fetches they cause are recorded.",
+			Refs:   []string{"RFC 7515 §4.1.4 (kid)", "RFC 8725 §3.10 (do not trust received claims)", refAZKey},
+			Expect: must401i,
+			Recipe: Procedure{Doc: "two pairs for the App ID app whose kid is ../../publickey and /dev/null; fakeaz counts the app's key fetches", Fn: kidPaths}},
+		{ID: "KEY-016", Families: []Family{FamilyAppID}, Area: "keys", Title: "A flood of unknown kids", Needs: []Need{NeedDisruptive},
+			Rule:   "Tokens naming kids the JWKS does not hold MUST be refused, and the JWKS refetches they trigger MUST stay bounded (at most 5 for 40 tokens): an unknown kid cannot make the target hammer the AZ (MUST in strict, SHOULD in mca).",
+			Refs:   []string{refKeyRotation, refHygiene, "RFC 7515 §4.1.4 (kid)"},
+			Expect: split(exp(Should, InvalidToken, FailClosed), exp(Must, InvalidToken, FailClosed)),
+			Recipe: Procedure{Doc: "a valid pair first (the JWKS cached), then 40 pairs signed by the app's key, each naming a random kid; fakeaz counts JWKS fetches", Fn: kidFlood}},
 	}
+}
+
+// weakKey serves a weak key at the app's publickey endpoint (a 512-bit
+// modulus, or the app's own modulus with e = 1) and sends a pair signed for it.
+func weakKey(exponentOne bool) func(ctx context.Context, e *Env) error {
+	return func(ctx context.Context, e *Env) error {
+		app, err := e.NewApp(ctx)
+		if err != nil {
+			return err
+		}
+		signer, sig := app, []tf.Mutation(nil)
+		var body []byte
+		if exponentOne {
+			sig = muts(tf.SignedWithExponentOne())
+			body, err = json.Marshal(tf.WeakKeyJSON(app.Factory.PublicKey().N, 1))
+		} else {
+			k, kerr := tf.GenerateKey(512, nil)
+			if kerr != nil {
+				return fmt.Errorf("%w: a 512-bit key (GODEBUG rsa1024min=0): %v", ErrSetup, kerr)
+			}
+			f, ferr := tf.New(k, tf.WithIssuer(app.Factory.Issuer()), tf.WithShape(app.Factory.Shape()))
+			if ferr != nil {
+				return fmt.Errorf("%w: %v", ErrSetup, ferr)
+			}
+			signer = &App{ID: app.ID, Factory: f, env: e}
+			body, err = json.Marshal(tf.NewPublicKeyJSON(&k.PublicKey))
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrSetup, err)
+		}
+		if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200, Body: string(body)}); err != nil {
+			return err
+		}
+		p, err := signer.Mint(true, sig, sig)
+		if err != nil {
+			return err
+		}
+		obs := e.Observation()
+		obs.Token("access", p.Access)
+		obs.Fact("key served", "%s", body)
+		e.Protected(ctx, "pair signed for the weak key", app.ID, p.Header())
+		return nil
+	}
+}
+
+func kidPaths(ctx context.Context, e *Env) error {
+	app, err := e.NewApp(ctx)
+	if err != nil {
+		return err
+	}
+	before := e.AZ().Stats()
+	obs := e.Observation()
+	for _, kid := range []string{tf.KeyIDParentPath, tf.KeyIDDevNull} {
+		m := muts(tf.KeyID(kid))
+		p, err := app.Mint(true, m, m)
+		if err != nil {
+			return err
+		}
+		x := e.Protected(ctx, "kid "+kid, app.ID, p.Header())
+		if ok, why := InvalidToken.Match(&x, nil); !ok {
+			obs.Failf("kid %q: %s (%s)", kid, x.Brief(), why)
+		}
+	}
+	obs.Fact("key fetches", "%d (the app's JWKS, refetched for an unknown kid, or anything a kid path reached)", keyFetches(e.AZ().Stats(), app.ID)-keyFetches(before, app.ID))
+	return nil
+}
+
+func kidFlood(ctx context.Context, e *Env) error {
+	const n, bound = 40, 5
+	app, p, err := freshPair(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	obs := e.Observation()
+	if !expectOK(obs, e.Protected(ctx, "valid pair (JWKS cached)", app.ID, p.Header()), p.Want) {
+		return nil
+	}
+	before := e.AZ().Stats()
+	accepted := 0
+	for i := range n {
+		m := muts(tf.KeyID(randomGUID()))
+		q, err := app.Mint(true, m, m)
+		if err != nil {
+			return err
+		}
+		if x := e.Protected(ctx, fmt.Sprintf("random kid %d", i), app.ID, q.Header()); x.Status == http.StatusOK {
+			accepted++
+		}
+	}
+	// App ID's publickeys (its JWKS) counts as publickey: keyFetches counts both.
+	fetches := keyFetches(e.AZ().Stats(), app.ID) - keyFetches(before, app.ID)
+	obs.Fact("JWKS fetches", "%d for %d tokens with unknown kids", fetches, n)
+	if accepted > 0 {
+		obs.Failf("%d token(s) naming a kid the JWKS does not hold were accepted", accepted)
+	}
+	if fetches > bound {
+		obs.Failf("%d JWKS fetches for %d unknown kids (bound %d)", fetches, n, bound)
+	}
+	return nil
 }
 
 func keyFetches(s fakeaz.Stats, app string) int {
@@ -252,7 +372,7 @@ func retiredKey(ctx context.Context, e *Env) error {
 
 func unknownAppFlood(apps, requests, maxFetches int) func(ctx context.Context, e *Env) error {
 	return func(ctx context.Context, e *Env) error {
-		f, err := tf.New(e.AttackerKey(), tf.WithIssuer(e.AZ().URL()))
+		f, err := tf.New(e.AttackerKey(), tf.WithIssuer(tf.MCAIssuer(e.AZ().URL())))
 		if err != nil {
 			return err
 		}

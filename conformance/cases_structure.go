@@ -54,6 +54,8 @@ func structureCases() []Case {
 			Rule: "An access token names its client in prn; without it the request has no subject and MUST be refused.",
 			Refs: []string{refSeedCtx, "RFC 7519 §4.1.2 (sub: the principal the token is about)"}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)),
 			Recipe: Tokens{NoID: true, Access: muts(tf.WithoutClaim("prn"))}},
+		c("STR-031", "A second JSON object after the payload's", "The payload MUST be exactly one JSON object (RFC 7519 §7.2 step 10): bytes after it (here a second object with another aud) MUST make the token invalid, not be ignored.", []string{"RFC 7519 §7.2", "RFC 8259 §2"}, tf.JSONFraming(tf.FramingTrailing)),
+		c("STR-032", "Payload starting with a UTF-8 byte order mark", "A JWT payload is UTF-8 JSON without a byte order mark (RFC 8259 §8.1: implementations MUST NOT add one); the AZ never sends one, so a payload starting with EF BB BF MUST be refused.", []string{"RFC 8259 §8.1", "RFC 7519 §7.2"}, tf.JSONFraming(tf.FramingBOM)),
 	)
 	return out
 }

@@ -29,6 +29,12 @@ func timeCases() []Case {
 			Refs: []string{refSeedCache, "RFC 7519 §4.1.4"}, Expect: must401i, Recipe: cachedExpiryRecipe()},
 		{ID: "TIM-009", Area: "time", Title: "An expired id token with a valid access token", Rule: "The id token's exp is checked like the access token's: an expired id token MUST be refused as invalid_token.",
 			Refs: []string{refSeedInvalid, "OIDC Core §3.1.3.7 (10)"}, Expect: must401i, Recipe: Tokens{ID: muts(tf.ExpiredBy(time.Hour))}},
+		{ID: "TIM-010", Area: "time", Title: "exp written as 1.7e9", Rule: "exp is a JSON number; in exponent notation (1.7e9, November 2023) it is still a NumericDate in the past: the token MUST be refused as invalid_token, never read as having no exp.",
+			Refs: []string{"RFC 7519 §2 (NumericDate)", "RFC 8259 §6 (numbers)", refSeedVerify}, Expect: must401i, Recipe: Tokens{Access: muts(tf.ClaimLiteral("exp", tf.ExpExponentLiteral))}},
+		{ID: "TIM-011", Area: "time", Title: "exp with a fraction, an hour ago", Rule: "A NumericDate may hold a fraction (RFC 7519 §2); an expired exp written with one (…634.5) MUST be refused as invalid_token, never read as having no exp.",
+			Refs: []string{"RFC 7519 §2 (NumericDate)", refSeedVerify}, Expect: must401i, Recipe: Tokens{Access: muts(tf.ExpFloat(-time.Hour))}},
+		{ID: "TIM-012", Area: "time", Title: "exp beyond int64", Rule: "An exp of 2^63 seconds overflows an int64 (wrapping to the past or saturating) and names a token that never expires: it MUST be refused (strict, as a missing exp is); SHOULD in mca.",
+			Refs: []string{"RFC 7519 §2 (NumericDate)", refRFC9068}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.ClaimLiteral("exp", tf.ExpBeyondInt64Literal))}},
 	}
 }
 

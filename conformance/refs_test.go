@@ -11,11 +11,12 @@ import (
 )
 
 // TestRefsResolve checks that every reference of every case is one a user
-// can open: an RFC or OIDC section, a CVE, or a document of this
-// repository with a section heading that exists.
+// can open: an RFC or OIDC section, a CVE, a source file on GitHub pinned to
+// a commit, or a document of this repository with a section heading that
+// exists.
 func TestRefsResolve(t *testing.T) {
 	t.Parallel()
-	external := regexp.MustCompile(`^(RFC \d+ §\d|OIDC Core §\d|CVE-\d{4}-\d+)`)
+	external := regexp.MustCompile(`^(RFC \d+ §\d|OIDC Core §\d|CVE-\d{4}-\d+|https://github\.com/[\w.-]+/[\w.-]+/blob/[0-9a-f]{40}/\S+#L\d+)`)
 	docRef := regexp.MustCompile(`^([\w./-]+\.md) §([^:(]+)`)
 	headings := map[string][]string{}
 	for _, c := range conformance.Catalogue() {
@@ -26,7 +27,7 @@ func TestRefsResolve(t *testing.T) {
 				}
 				m := docRef.FindStringSubmatch(part)
 				if m == nil {
-					t.Errorf("%s: reference %q is neither an RFC/OIDC section, a CVE, nor 'path.md §Section'", c.ID, part)
+					t.Errorf("%s: reference %q is neither an RFC/OIDC section, a CVE, a pinned GitHub source line, nor 'path.md §Section'", c.ID, part)
 					continue
 				}
 				file, section := m[1], strings.TrimSpace(m[2])

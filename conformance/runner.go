@@ -273,6 +273,9 @@ func (r *Runner) execute(ctx context.Context, c Case) (obs *Observation, err err
 }
 
 func (r *Runner) skipReason(c *Case) string {
+	if f := cmpOr(r.Family, FamilyMCA); !c.AppliesTo(f) {
+		return fmt.Sprintf("applies to the %v family only; this run tests the %s family", c.Families, f)
+	}
 	if r.FixedAppID != "" && c.NeedsAny(NeedSecondApp) {
 		return "needs a second app id, but the target serves one fixed app id (--fixed-app-id)"
 	}
@@ -339,4 +342,11 @@ func (r *Runner) bound() time.Duration {
 		return r.ResponseBound
 	}
 	return DefaultResponseBound
+}
+
+func cmpOr(f, def Family) Family {
+	if f == "" {
+		return def
+	}
+	return f
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mcaspec/mcaspec/fakeaz/idp/facebook"
 	"github.com/mcaspec/mcaspec/fakeaz/idp/google"
 	"github.com/mcaspec/mcaspec/fakedevice"
+	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 // chainCase is one way of logging in: the realm of the app and the device's answers.
@@ -125,8 +126,8 @@ func TestChain(t *testing.T) {
 			} else if c.User != nil {
 				t.Errorf("anonymous login: id token has imf.user %+v", *c.User)
 			}
-			if c.Sub != wantSub || c.Iss != az.URL() || c.Aud != app.ID {
-				t.Errorf("id token sub %q iss %q aud %q, want %q %q %q", c.Sub, c.Iss, c.Aud, wantSub, az.URL(), app.ID)
+			if c.Sub != wantSub || c.Iss != tokenfactory.MCAIssuer(az.URL()) || c.Aud != app.ID {
+				t.Errorf("id token sub %q iss %q aud %q, want %q %q %q", c.Sub, c.Iss, c.Aud, wantSub, tokenfactory.MCAIssuer(az.URL()), app.ID)
 			}
 			if c.Device.ID != d.DeviceID() || c.Application.ID != bundleID || c.Application.Version != fakedevice.DefaultAppVersion {
 				t.Errorf("imf.device %+v imf.application %+v, want device %s app %s %s",

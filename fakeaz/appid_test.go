@@ -298,8 +298,8 @@ func TestAppIDAdminTokens(t *testing.T) {
 			if tc.wantArr && (ic["name"] != "Bob" || ac["iss"] != e.s.OAuthServerURL(tc.appID)) {
 				t.Errorf("App ID tokens: access %v id %v", ac, ic)
 			}
-			if !tc.wantArr && ac["iss"] != e.s.URL() {
-				t.Errorf("MCA iss %v, want %s", ac["iss"], e.s.URL())
+			if !tc.wantArr && ac["iss"] != tokenfactory.MCAIssuer(e.s.URL()) {
+				t.Errorf("MCA iss %v, want %s", ac["iss"], tokenfactory.MCAIssuer(e.s.URL()))
 			}
 		})
 	}

@@ -340,8 +340,9 @@ func (s *Server) PublicKey(appID string) (*rsa.PublicKey, error) {
 // Factory returns a token factory that signs with the app's current key, with
 // the app's token shape (App.TokenShape), the server's token clock (clock +
 // offset) and token lifetime: the tokens it mints (AccessToken, IDToken,
-// ServiceToken) are the ones the AZ would issue. Its iss is URL() for an MCA
-// app; for a ProfileAppID app it is OAuthServerURL(appID) (the shape may
+// ServiceToken) are the ones the AZ would issue. Its iss is
+// tokenfactory.MCAIssuer(URL()) for an MCA app (the real AZ's
+// "{serverUrl}/authorization/"); for a ProfileAppID app it is OAuthServerURL(appID) (the shape may
 // derive the iss from it) and the header has the key's "kid" and no "jpk".
 func (s *Server) Factory(appID string) (*tokenfactory.Factory, error) {
 	return s.factoryAt(context.Background(), appID)
@@ -373,11 +374,12 @@ func (s *Server) factoryAt(ctx context.Context, appID string) (*tokenfactory.Fac
 		tokenfactory.WithLifetime(tokenTTL))
 }
 
-// factoryFor is the MCA factory of key (the device-facing token endpoint mints with it).
+// factoryFor is the MCA factory of key (the device-facing token endpoint
+// mints with it): iss is "{serverUrl}/authorization/", as the real AZ wrote it.
 func (s *Server) factoryFor(ctx context.Context, key *rsa.PrivateKey) (*tokenfactory.Factory, error) {
 	_, tokenTTL := s.lifetimes()
 	return tokenfactory.New(key,
-		tokenfactory.WithIssuer(s.serverURL(ctx)),
+		tokenfactory.WithIssuer(tokenfactory.MCAIssuer(s.serverURL(ctx))),
 		tokenfactory.WithClock(s.tokenNow),
 		tokenfactory.WithLifetime(tokenTTL))
 }

@@ -26,7 +26,7 @@ func Example() {
 	// Mint a token the app's validator must accept.
 	f, _ := s.Factory(app.ID)
 	tok, _ := f.AccessToken(tokenfactory.Access{AppID: app.ID, ClientID: "device-1"})
-	fmt.Println(tok != "", f.Issuer() == s.URL())
+	fmt.Println(tok != "", f.Issuer() == tokenfactory.MCAIssuer(s.URL()))
 
 	// Make the key endpoint fail for the next 30 s, then count the fetches.
 	_ = s.SetFault(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500, For: 30 * time.Second})

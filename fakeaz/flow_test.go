@@ -180,7 +180,7 @@ func TestAnonymousFlowIssuesVerifiableTokens(t *testing.T) {
 	}
 	now := e.clock.Now().Unix()
 	at := verifyToken(t, tr.AccessToken, pub)
-	want := map[string]any{"iss": e.s.URL(), "aud": e.app.ID, "prn": cid, "iat": float64(now), "exp": float64(now + 3600)}
+	want := map[string]any{"iss": tokenfactory.MCAIssuer(e.s.URL()), "aud": e.app.ID, "prn": cid, "iat": float64(now), "exp": float64(now + 3600)}
 	for k, v := range want {
 		if at[k] != v {
 			t.Errorf("access %s = %v, want %v", k, at[k], v)
@@ -190,7 +190,7 @@ func TestAnonymousFlowIssuesVerifiableTokens(t *testing.T) {
 		t.Error("anonymous access token carries imf.scope")
 	}
 	id := verifyToken(t, tr.IDToken, pub)
-	if id["sub"] != "::"+cid || id["aud"] != e.app.ID || id["iss"] != e.s.URL() {
+	if id["sub"] != "::"+cid || id["aud"] != e.app.ID || id["iss"] != tokenfactory.MCAIssuer(e.s.URL()) {
 		t.Errorf("id token claims %v", id)
 	}
 	if _, ok := id["imf.user"]; ok {
@@ -344,7 +344,7 @@ func TestClientCredentials(t *testing.T) {
 			}
 			pub, _ := e.s.PublicKey(e.app.ID)
 			c := verifyToken(t, tr.AccessToken, pub)
-			if c["aud"] != e.app.ID || c["prn"] != "svc" || c["iss"] != e.s.URL() {
+			if c["aud"] != e.app.ID || c["prn"] != "svc" || c["iss"] != tokenfactory.MCAIssuer(e.s.URL()) {
 				t.Errorf("claims %v", c)
 			}
 		})
@@ -366,7 +366,7 @@ func TestFactoryAndClockOffset(t *testing.T) {
 	pub, _ := e.s.PublicKey(e.app.ID)
 	c := verifyToken(t, tok, pub)
 	want := e.clock.Now().Add(-2 * time.Hour).Unix()
-	if c["iat"] != float64(want) || c["exp"] != float64(want+3600) || c["iss"] != e.s.URL() {
+	if c["iat"] != float64(want) || c["exp"] != float64(want+3600) || c["iss"] != tokenfactory.MCAIssuer(e.s.URL()) {
 		t.Errorf("claims %v, want iat %d", c, want)
 	}
 	// Tokens from the endpoint are skewed too.

@@ -104,7 +104,7 @@ func TestBehindForwarder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if iss := verifyToken(t, minted.AccessToken, pub)["iss"]; iss != public {
+			if iss := verifyToken(t, minted.AccessToken, pub)["iss"]; iss != tokenfactory.MCAIssuer(public) {
 				t.Errorf("admin-minted token iss %v, want %s", iss, public)
 			}
 
@@ -118,7 +118,7 @@ func TestBehindForwarder(t *testing.T) {
 			}
 			toks := d.Tokens()
 			for name, tok := range map[string]string{"access": toks.Access, "id": toks.ID} {
-				if iss := verifyToken(t, tok, pub)["iss"]; iss != public {
+				if iss := verifyToken(t, tok, pub)["iss"]; iss != tokenfactory.MCAIssuer(public) {
 					t.Errorf("device %s token iss %v, want %s", name, iss, public)
 				}
 			}

@@ -91,7 +91,7 @@ func TestFakeAZAnonymous(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Iss != s.URL() || c.Aud != app.ID || c.Sub != "::"+d.ClientID() || c.User != nil ||
+			if c.Iss != tokenfactory.MCAIssuer(s.URL()) || c.Aud != app.ID || c.Sub != "::"+d.ClientID() || c.User != nil ||
 				c.Device.ID != d.DeviceID() || c.Application.ID != testBundle {
 				t.Errorf("claims %+v", c)
 			}

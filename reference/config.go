@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 // Defaults of a Config's zero fields.
@@ -42,7 +44,11 @@ type Config struct {
 	// AppID, when set, is the app id of every request (backend style). When
 	// empty the app id is the first GUID in the request URL path (resource style).
 	AppID string
-	// Issuer is the iss claim tokens must carry; default ServerURL without a trailing slash.
+	// Issuer is the iss claim tokens must carry, compared exactly; default
+	// "{ServerURL}/authorization/" (tokenfactory.MCAIssuer), the form the real
+	// AZ wrote. Configure it explicitly where the AZ's own URL differs from
+	// the serverUrl the validator uses (the genuine token has an explicit
+	// ":80"): the contract's MCA_ISSUER.
 	Issuer string
 	// Leeway is the clock skew tolerated on exp and nbf (default 0).
 	Leeway time.Duration
@@ -101,7 +107,32 @@ type Config struct {
 	InsecureCacheIgnoreSignature bool
 	// InsecureCacheIgnoreExpiry serves cached security contexts past their tokens' exp.
 	InsecureCacheIgnoreExpiry bool
+	// InsecureIgnoreHeaderParams lists header parameters the validator
+	// ignores instead of refusing the token: "crit" (extensions it does not
+	// understand), "b64" (RFC 7797), "zip" (a JWE parameter).
+	InsecureIgnoreHeaderParams []string
+	// InsecureIntegerExp reads exp as a plain integer only: an exp in
+	// exponent notation or with a fraction is treated as absent, and a
+	// token without a readable exp is accepted (a lenient integer parser).
+	InsecureIntegerExp bool
+	// InsecureAllowHugeExp accepts exp beyond the int64 range of seconds.
+	InsecureAllowHugeExp bool
+	// InsecureLenientJSON skips a UTF-8 byte order mark before, and ignores
+	// bytes after, the payload's JSON object.
+	InsecureLenientJSON bool
+	// InsecureAcceptWeakKeys accepts AZ keys under MinKeyBits and with a
+	// public exponent of 1 (verified by textbook arithmetic).
+	InsecureAcceptWeakKeys bool
+	// InsecureLooseAppIDPattern finds the app id in the path with the
+	// pattern [0-9,a-f]{8}-[0-9,a-f]{4}-… (commas allowed, as one npm
+	// strategy's regular expression did), so ",,,,,,,,-,,,,-…" is an app id.
+	InsecureLooseAppIDPattern bool
 }
+
+// MinKeyBits is the smallest AZ key modulus the validator accepts (the real
+// AZ's keys were 2048-bit; NIST SP 800-131A disallows RSA under 2048 bits
+// for signatures).
+const MinKeyBits = 2048
 
 // ErrConfig is wrapped by the errors of New and ConfigFromVCAP.
 var ErrConfig = errors.New("reference: bad configuration")
@@ -116,7 +147,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: ServerURL %q is not an http(s) URL", ErrConfig, c.ServerURL)
 	}
 	if c.Issuer == "" {
-		c.Issuer = c.ServerURL
+		c.Issuer = tokenfactory.MCAIssuer(c.ServerURL)
 	}
 	if c.Leeway < 0 {
 		return c, fmt.Errorf("%w: negative Leeway %v", ErrConfig, c.Leeway)

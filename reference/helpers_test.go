@@ -197,7 +197,7 @@ func newFixture(t testing.TB, edit func(*reference.Config)) *fixture {
 	f := &fixture{az: newTestAZ(t), clock: newClock(t0), attacker: ks[2]}
 	f.az.setKey(appA, &ks[0].PublicKey)
 	f.az.setKey(appB, &ks[1].PublicKey)
-	opts := []tokenfactory.Option{tokenfactory.WithIssuer(f.az.serverURL), tokenfactory.WithClock(f.clock.Now)}
+	opts := []tokenfactory.Option{tokenfactory.WithIssuer(tokenfactory.MCAIssuer(f.az.serverURL)), tokenfactory.WithClock(f.clock.Now)}
 	var err error
 	if f.fa, err = tokenfactory.New(ks[0], opts...); err != nil {
 		t.Fatal(err)

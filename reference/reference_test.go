@@ -176,6 +176,16 @@ func TestBrokenTokens(t *testing.T) {
 	// Accepted mutations: iat in the future is informational and accepted.
 	accepted := map[string]bool{"access/" + tokenfactory.IssuedIn(time.Hour).Name: true, "id/" + tokenfactory.IssuedIn(time.Hour).Name: true,
 		"id/" + tokenfactory.WithoutClaim("prn").Name: true} // id tokens have no prn
+	// MCA tokens select no key by kid (the app's one key is used): a kid
+	// shaped like a path is ignored, as real MCA validators did.
+	t.Run("kid shaped like a path is ignored", func(t *testing.T) {
+		t.Parallel()
+		for _, kid := range []string{tokenfactory.KeyIDParentPath, tokenfactory.KeyIDDevNull} {
+			m := tokenfactory.KeyID(kid)
+			rec, sc := f.do(t, pathFor(appA), "Bearer "+f.access(t, f.fa, appA, "client-1", m)+" "+f.id(t, f.fa, appA, "client-1", m))
+			checkResponse(t, rec, sc != nil, 200, "")
+		}
+	})
 	// Mutations that make the header longer than MaxHeaderBytes: 400.
 	oversized := map[string]bool{
 		tokenfactory.Oversized(64 << 10).Name: true, tokenfactory.ManyClaims(100_000).Name: true, tokenfactory.DeepNesting(100_000).Name: true,
@@ -503,7 +513,7 @@ func TestNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := v.Config(); c.Issuer != "http://127.0.0.1:1/imf-authserver" || c.CacheSize != reference.DefaultCacheSize {
+	if c := v.Config(); c.Issuer != "http://127.0.0.1:1/imf-authserver/authorization/" || c.CacheSize != reference.DefaultCacheSize {
 		t.Fatalf("defaults: issuer %q cache %d", c.Issuer, c.CacheSize)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"math"
 	"strconv"
@@ -89,8 +90,20 @@ func (v *Validator) parseToken(raw string, kind tokenKind, appID string, now tim
 	if t.alg != tokenfactory.RS256 && !v.acceptAlgs[t.alg] {
 		return nil, reject(kind, "alg "+strconv.Quote(t.alg)+" is not RS256")
 	}
-	if _, ok := field(t.header, "crit"); ok {
-		return nil, reject(kind, "header has crit extensions this validator does not understand")
+	// crit: no extension is understood (RFC 7515 §4.1.11). b64: RFC 7797
+	// unencoded payloads, which MCA tokens never use (and which RFC 7797 §6
+	// requires in crit). zip: a JWE parameter (RFC 7516 §4.1.3).
+	for _, p := range [...]struct{ name, why string }{
+		{"crit", "header has crit extensions this validator does not understand"},
+		{"b64", "header has b64 (RFC 7797 unencoded payload), which MCA tokens never use"},
+		{"zip", "header has zip, a JWE parameter that a JWS never carries"},
+	} {
+		if _, ok := field(t.header, p.name); ok && !v.ignoreHeader[p.name] {
+			return nil, reject(kind, p.why)
+		}
+	}
+	if v.cfg.InsecureLenientJSON {
+		pb = lenientObject(pb)
 	}
 	if t.claims, err = parseObject(pb, v.cfg.InsecureAllowDuplicateKeys); err != nil {
 		return nil, reject(kind, "payload: "+err.Error())
@@ -119,6 +132,21 @@ func decodeSegment(buf, s []byte) (grown, out []byte, ok bool) {
 	return grown, grown[start:len(grown):len(grown)], true
 }
 
+// maxExp is 2^63: an exp at or beyond it does not fit an int64 of seconds.
+const maxExp = 9223372036854775808.0
+
+// lenientObject is the payload as a lenient parser reads it
+// (InsecureLenientJSON): a leading UTF-8 BOM skipped, anything after the
+// first top-level object ignored.
+func lenientObject(b []byte) []byte {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	var raw json.RawMessage
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&raw); err == nil {
+		return raw
+	}
+	return b
+}
+
 // number returns a claim that must be a JSON number when present.
 func number(fs []jsonField, name string) (val float64, present bool, ok bool) {
 	f, present := field(fs, name)
@@ -141,12 +169,17 @@ func (v *Validator) checkClaims(t *token, kind tokenKind, appID string, now time
 	c := t.claims
 
 	exp, hasExp, ok := number(c, "exp")
+	if f, _ := field(c, "exp"); v.cfg.InsecureIntegerExp && f != nil && bytes.ContainsAny(f.raw, ".eE") {
+		exp, hasExp, ok = 0, false, true // an integer parser that gives up reads no exp
+	}
 	switch {
 	case !ok && !v.cfg.InsecureSkipExpiry:
 		return reject(kind, "exp is not a number")
 	case !ok:
-	case !hasExp && !v.cfg.InsecureSkipExpiry && !v.cfg.InsecureAllowMissingExp:
+	case !hasExp && !v.cfg.InsecureSkipExpiry && !v.cfg.InsecureAllowMissingExp && !v.cfg.InsecureIntegerExp:
 		return reject(kind, "no exp claim")
+	case hasExp && exp >= maxExp && !v.cfg.InsecureSkipExpiry && !v.cfg.InsecureAllowHugeExp:
+		return reject(kind, "exp is beyond the int64 range of seconds (a token that never expires)")
 	case hasExp && !v.cfg.InsecureSkipExpiry && !(nowS < exp+leeway):
 		return reject(kind, "expired")
 	case hasExp:

@@ -55,6 +55,8 @@ type Validator struct {
 	rejected   *lru.Cache[uint64, *rejEntry] // nil when caching is off
 	seed       maphash.Seed
 	acceptAlgs map[string]bool
+	// ignoreHeader: header parameters InsecureIgnoreHeaderParams lets through.
+	ignoreHeader map[string]bool
 }
 
 // ctxEntry is a cached validation result. It is immutable once stored;
@@ -110,9 +112,12 @@ func New(cfg Config) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Validator{cfg: c, seed: maphash.MakeSeed(), acceptAlgs: map[string]bool{}}
+	v := &Validator{cfg: c, seed: maphash.MakeSeed(), acceptAlgs: map[string]bool{}, ignoreHeader: map[string]bool{}}
 	for _, a := range c.InsecureAcceptAlgs {
 		v.acceptAlgs[a] = true
+	}
+	for _, p := range c.InsecureIgnoreHeaderParams {
+		v.ignoreHeader[p] = true
 	}
 	if v.keys, err = newKeyStore(&v.cfg); err != nil {
 		return nil, err
@@ -365,6 +370,31 @@ func AppIDFromPath(path string) string {
 	return ""
 }
 
+// looseAppIDFromPath is AppIDFromPath with the character class [0-9,a-f]
+// (InsecureLooseAppIDPattern).
+func looseAppIDFromPath(path string) string {
+	const n = 36
+	for i := 0; i+n <= len(path); i++ {
+		if isGUIDLike(path[i:i+n], ",0123456789abcdefABCDEF") {
+			return path[i : i+n]
+		}
+	}
+	return ""
+}
+
+func isGUIDLike(s, class string) bool {
+	for i := 0; i < len(s); i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if s[i] != '-' {
+				return false
+			}
+		} else if !strings.ContainsRune(class, rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
 func isGUID(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -407,6 +437,12 @@ func (v *Validator) validateRequest(r *http.Request) (*SecurityContext, *Error) 
 	app := v.cfg.AppID
 	if app == "" {
 		app = AppIDFromPath(r.URL.Path)
+		if v.cfg.InsecureLooseAppIDPattern {
+			app = looseAppIDFromPath(r.URL.Path)
+		}
+		if app == "" {
+			return nil, errRequest("the request path holds no app id (a GUID: 8-4-4-4-12 hexadecimal digits)")
+		}
 	}
 	return v.validate(r.Context(), app, vals[0])
 }

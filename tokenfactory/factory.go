@@ -405,10 +405,32 @@ func SignRS256(input []byte, e Env) ([]byte, error) {
 // B64 is the encoding the protocol emits: unpadded base64url.
 var B64 = base64.RawURLEncoding
 
-// JPK returns the "jpk" header value for a public key, as real MCA tokens
-// and device CSRs carried it: {"alg": "RSA", "mod": <base64url n>, "exp": <base64url e>}.
+// JPK returns the "jpk" header value for a public key, as the real AZ wrote
+// it on its tokens: {"alg": "RSA", "mod": <base64url n>, "exp": <base64url e>},
+// the modulus as Java's BigInteger.toByteArray gives it (two's complement:
+// a leading zero byte when the top bit is set, so "AI3O…" for a 2048-bit
+// key; see the genuine token in testdata/genuine-idtoken.md) and the
+// exponent without one ("AQAB").
 func JPK(pub *rsa.PublicKey) map[string]any {
-	return map[string]any{"alg": "RSA", "mod": B64.EncodeToString(pub.N.Bytes()), "exp": B64.EncodeToString(bigEndian(pub.E))}
+	return map[string]any{"alg": "RSA", "mod": B64.EncodeToString(twosComplement(pub.N.Bytes())), "exp": B64.EncodeToString(bigEndian(pub.E))}
+}
+
+// twosComplement prefixes a zero byte to a positive big-endian integer
+// whose top bit is set, as java.math.BigInteger.toByteArray does.
+func twosComplement(b []byte) []byte {
+	if len(b) == 0 || b[0]&0x80 == 0 {
+		return b
+	}
+	return append([]byte{0}, b...)
+}
+
+// MCAIssuer returns the iss the real MCA AZ wrote for a serverUrl: the
+// serverUrl followed by "/authorization/", trailing slash included
+// ("http://host/imf-authserver" → "http://host/imf-authserver/authorization/").
+// The genuine token of testdata/genuine-idtoken.md has
+// "http://abms.mybluemix.net:80/imf-authserver/authorization/".
+func MCAIssuer(serverURL string) string {
+	return strings.TrimRight(serverURL, "/") + "/authorization/"
 }
 
 func bigEndian(e int) []byte {

@@ -44,3 +44,45 @@ func TestAccessTokenVerifiesWithJWX(t *testing.T) {
 		t.Errorf("claims %v, want exactly %v", c, want)
 	}
 }
+
+// The jpk header of minted tokens encodes the key as the real AZ did: the
+// genuine token's own header round-trips byte for byte.
+func TestJPKAsTheRealAZ(t *testing.T) {
+	t.Parallel()
+	tok := strings.TrimSpace(string(readFile(t, "../reference/testdata/genuine-idtoken.jwt")))
+	hdr, err := tokenfactory.B64.DecodeString(strings.Split(tok, ".")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		JPK map[string]any `json:"jpk"`
+	}
+	if err := json.Unmarshal(hdr, &h); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := tokenfactory.DecodeModExp(h.JPK["mod"].(string), h.JPK["exp"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := tokenfactory.JPK(pub)
+	for _, k := range []string{"alg", "mod", "exp"} {
+		if got[k] != h.JPK[k] {
+			t.Errorf("jpk %s = %v, the real AZ wrote %v", k, got[k], h.JPK[k])
+		}
+	}
+	if !strings.HasPrefix(got["mod"].(string), "AI3O") {
+		t.Errorf("mod %q lacks the leading zero byte", got["mod"])
+	}
+}
+
+func TestMCAIssuer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"http://abms.mybluemix.net:80/imf-authserver", "http://abms.mybluemix.net:80/imf-authserver/authorization/"},
+		{"http://127.0.0.1:8080/imf-authserver/", "http://127.0.0.1:8080/imf-authserver/authorization/"},
+	} {
+		if got := tokenfactory.MCAIssuer(tc.in); got != tc.want {
+			t.Errorf("MCAIssuer(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

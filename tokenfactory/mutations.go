@@ -817,3 +817,197 @@ func DeepNesting(depth int) Mutation {
 		},
 	}
 }
+
+// ---- header parameters a JWS validator must understand or refuse ----
+
+// UnknownCritExtension is the extension CritUnknown names.
+const UnknownCritExtension = "urn:mcaspec:unknown-extension"
+
+// CritUnknown adds "crit": [UnknownCritExtension] and that parameter to the
+// header, validly signed: a recipient that does not understand a listed
+// extension MUST reject the JWS (RFC 7515 §4.1.11).
+func CritUnknown() Mutation {
+	return Mutation{
+		Name: "crit/unknown-extension",
+		Doc:  `The header lists an unknown extension in "crit" (and carries it); the signature is valid.`,
+		Before: func(dr *Draft, _ Env) error {
+			dr.Header["crit"] = []any{UnknownCritExtension}
+			dr.Header[UnknownCritExtension] = true
+			return nil
+		},
+	}
+}
+
+// B64False sets the RFC 7797 header "b64": false, listed in "crit" when
+// inCrit. The payload segment and the signature are those of an ordinary
+// token (the signing input is the same bytes either way), so a validator
+// that ignores b64 reads the claims while one that honours it reads the
+// base64url text as the payload, which is not JSON.
+func B64False(inCrit bool) Mutation {
+	name, doc := "b64-false/no-crit", `The header has "b64": false without "crit" (RFC 7797 §6 requires it there).`
+	if inCrit {
+		name, doc = "b64-false/crit", `The header has "b64": false listed in "crit", as RFC 7797 §6 requires.`
+	}
+	return Mutation{
+		Name: name, Doc: doc,
+		Before: func(dr *Draft, _ Env) error {
+			dr.Header["b64"] = false
+			if inCrit {
+				dr.Header["crit"] = []any{"b64"}
+			}
+			return nil
+		},
+	}
+}
+
+// ZipHeader adds "zip": "DEF" to a JWS header: a JWE parameter (RFC 7516
+// §4.1.3) that a JWS never carries. The payload is not compressed.
+func ZipHeader() Mutation {
+	return Mutation{
+		Name: "zip/DEF",
+		Doc:  `The JWS header carries "zip": "DEF", a JWE-only parameter; the payload is plain JSON and validly signed.`,
+		Before: func(dr *Draft, _ Env) error {
+			dr.Header["zip"] = "DEF"
+			return nil
+		},
+	}
+}
+
+// ---- claims written as unusual JSON ----
+
+// ClaimLiteral writes a claim's value as the given JSON text, byte for byte
+// (e.g. exp as "1.7e9", "1765051234.5" or "9223372036854775808"). Apply it
+// after other claim mutations: it freezes the claims.
+func ClaimLiteral(name, literal string) Mutation {
+	return Mutation{
+		Name: "claim-literal/" + name + "/" + literal,
+		Doc:  fmt.Sprintf("The %s claim is written as the JSON text %s.", name, literal),
+		Before: func(dr *Draft, _ Env) error {
+			rest := make(map[string]any, len(dr.Claims))
+			for k, v := range dr.Claims {
+				if k != name {
+					rest[k] = v
+				}
+			}
+			body, err := json.Marshal(rest)
+			if err != nil {
+				return err
+			}
+			key, _ := json.Marshal(name)
+			var buf bytes.Buffer
+			fmt.Fprintf(&buf, "{%s:%s", key, literal)
+			if len(body) > 2 {
+				buf.WriteByte(',')
+				buf.Write(body[1:])
+			} else {
+				buf.WriteByte('}')
+			}
+			dr.RawClaims = buf.Bytes()
+			return nil
+		},
+	}
+}
+
+// ExpFloat writes exp as a non-integer NumericDate d from now (RFC 7519 §2
+// allows fractions): now + d + 0.5 s, e.g. "1765047634.5".
+func ExpFloat(d time.Duration) Mutation {
+	return Mutation{
+		Name: "exp-float/" + d.String(),
+		Doc:  fmt.Sprintf("exp is now%+v plus half a second, written with a fraction.", d),
+		Before: func(dr *Draft, e Env) error {
+			return ClaimLiteral("exp", fmt.Sprintf("%d.5", e.Now.Add(d).Unix())).Before(dr, e)
+		},
+	}
+}
+
+// Bytes that JSONFraming puts around the payload's JSON object.
+const (
+	// FramingTrailing appends bytes after the object.
+	FramingTrailing = "trailing-bytes"
+	// FramingBOM prefixes a UTF-8 byte order mark.
+	FramingBOM = "utf8-bom"
+)
+
+// JSONFraming puts bytes around the payload's JSON object before signing:
+// FramingTrailing appends `{"aud":"<other app>"}` (a second object a
+// streaming parser may read), FramingBOM prefixes EF BB BF (RFC 8259 §8.1:
+// senders MUST NOT add one).
+func JSONFraming(kind string) Mutation {
+	return Mutation{
+		Name: "json-framing/" + kind,
+		Doc:  map[string]string{FramingTrailing: "The payload's JSON object is followed by a second object.", FramingBOM: "The payload starts with a UTF-8 byte order mark."}[kind],
+		Before: func(dr *Draft, _ Env) error {
+			body, err := rawOr(dr.RawClaims, dr.Claims)
+			if err != nil {
+				return err
+			}
+			switch kind {
+			case FramingTrailing:
+				dr.RawClaims = append(append([]byte{}, body...), []byte(`{"aud":"`+DefaultOtherAppID+`"}`)...)
+			case FramingBOM:
+				dr.RawClaims = append([]byte("\xef\xbb\xbf"), body...)
+			default:
+				return fmt.Errorf("unknown framing %q", kind)
+			}
+			return nil
+		},
+	}
+}
+
+// ---- key ids (App ID tokens select their key by kid) ----
+
+// KeyID sets the "kid" header to kid (e.g. "../../publickey", "/dev/null"),
+// signature valid under the signer's key.
+func KeyID(kid string) Mutation {
+	return Mutation{
+		Name: "kid/" + kid,
+		Doc:  fmt.Sprintf("The header's kid is %q.", kid),
+		Before: func(dr *Draft, _ Env) error {
+			dr.Header["kid"] = kid
+			return nil
+		},
+	}
+}
+
+// ---- weak keys ----
+
+// SignedWithExponentOne signs for an RSA "key" whose public exponent is 1:
+// the signature is the PKCS #1 v1.5 encoded message itself, padded to the
+// modulus size of Env.Key (so the one who publishes {n, e = 1} needs no
+// private key at all). Pair it with a publickey body of WeakKeyJSON(n, 1).
+func SignedWithExponentOne() Mutation {
+	return Mutation{
+		Name: "weak-key/exponent-one",
+		Doc:  "Signed for a public key with e = 1: the signature is the encoded message itself.",
+		Before: func(dr *Draft, _ Env) error {
+			dr.Sign = func(input []byte, e Env) ([]byte, error) {
+				return PKCS1v15SHA256Message(input, (e.Key.N.BitLen()+7)/8)
+			}
+			return nil
+		},
+	}
+}
+
+// PKCS1v15SHA256Message is the RSASSA-PKCS1-v1_5 encoded message of SHA-256
+// over input for a modulus of size bytes (RFC 8017 §9.2).
+func PKCS1v15SHA256Message(input []byte, size int) ([]byte, error) {
+	prefix := []byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}
+	d := sha256.Sum256(input)
+	t := append(prefix, d[:]...)
+	if size < len(t)+11 {
+		return nil, errors.New("modulus too short for PKCS #1 v1.5")
+	}
+	em := make([]byte, size)
+	em[1] = 0x01
+	for i := 2; i < size-len(t)-1; i++ {
+		em[i] = 0xff
+	}
+	copy(em[size-len(t):], t)
+	return em, nil
+}
+
+// WeakKeyJSON is a publickey endpoint body for modulus n and exponent e,
+// encoded as NewPublicKeyJSON does but without its checks (e = 1 allowed).
+func WeakKeyJSON(n *big.Int, e int) PublicKeyJSON {
+	return PublicKeyJSON{Kty: "RSA", N: B64.EncodeToString(n.Bytes()), E: B64.EncodeToString(bigEndian(e))}
+}

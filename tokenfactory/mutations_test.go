@@ -48,6 +48,12 @@ var tolerated = map[string]bool{
 	"encoding/std-alphabet": true,
 	"retype/exp/string":     true,
 	"retype/iat/string":     true,
+	// jwx ignores zip on a JWS, a kid when verifying with an explicit key,
+	// and bytes after the payload's JSON object (its decoder stops there).
+	"zip/DEF":                     true,
+	"kid/../../publickey":         true,
+	"kid//dev/null":               true,
+	"json-framing/trailing-bytes": true,
 }
 
 func TestEveryMutationBreaksTheToken(t *testing.T) {

@@ -20,6 +20,17 @@ type Params struct {
 	OtherIssuer string
 }
 
+// Literals and key ids of the catalogue's cases.
+const (
+	// ExpExponentLiteral is exp in exponent notation: 1 700 000 000, in November 2023.
+	ExpExponentLiteral = "1.7e9"
+	// ExpBeyondInt64Literal is exp = 2^63, one past the largest int64.
+	ExpBeyondInt64Literal = "9223372036854775808"
+	// KeyIDParentPath and KeyIDDevNull are kids shaped like paths.
+	KeyIDParentPath = "../../publickey"
+	KeyIDDevNull    = "/dev/null"
+)
+
 // DefaultOtherAppID is the wrong audience All uses by default.
 const DefaultOtherAppID = "00000000-0000-4000-8000-0000000000ff"
 
@@ -58,6 +69,12 @@ func All(p Params) ([]Mutation, error) {
 		DuplicateClaim("aud", p.OtherAppID, true), DuplicateClaim("aud", p.OtherAppID, false),
 		DuplicateClaim("exp", 1, true), DuplicateClaim("exp", 1, false),
 		Oversized(64 << 10), ManyClaims(100_000), DeepNesting(100_000),
+		CritUnknown(), B64False(true), B64False(false), ZipHeader(),
+		ClaimLiteral("exp", ExpExponentLiteral), ExpFloat(-time.Hour), ClaimLiteral("exp", ExpBeyondInt64Literal),
+		JSONFraming(FramingTrailing), JSONFraming(FramingBOM),
+		SignedWithExponentOne(),
+		// KeyID is left out: a kid names nothing in an MCA token (the app's
+		// one key is used), so it breaks only App ID tokens.
 	}
 	for _, k := range AudNearMisses {
 		ms = append(ms, AudNearMiss(k))

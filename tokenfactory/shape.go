@@ -33,7 +33,9 @@ type Shape string
 const (
 	// ShapeMCA is the token of the MCA authorization server: aud the app id
 	// (a string), prn the client id, the imf.* claims in id tokens, the
-	// signer's key as a "jpk" header.
+	// signer's key as a "jpk" header. Its iss is the configured issuer as is;
+	// the real AZ's is MCAIssuer(serverUrl), "{serverUrl}/authorization/"
+	// (what fakeaz configures).
 	ShapeMCA Shape = "mca"
 	// ShapeAppIDV4 is the App ID v4 token (ibmcloud-appid 6.0.0 and later).
 	ShapeAppIDV4 Shape = "appid-v4"

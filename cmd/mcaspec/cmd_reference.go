@@ -16,7 +16,7 @@ import (
 func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("reference", "Runs the reference target: an HTTP server protected by the reference MCA validator,\n"+
 		"following the target contract (docs/TARGET-CONTRACT.md). Configuration comes from the\n"+
-		"environment (HOST, PORT, MCA_SERVER_URL, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET, MCA_MODE,\n"+
+		"environment (HOST, PORT, MCA_SERVER_URL, MCA_ISSUER, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET, MCA_MODE,\n"+
 		"MCA_DOWNSTREAM_HOSTS, VCAP_SERVICES, VCAP_APPLICATION); flags override it. Prints its URL;\n"+
 		"runs until interrupted.", stderr)
 	listenAddr := fs.String("listen", "", "listen address host:port (default $HOST:$PORT, HOST defaulting to 127.0.0.1 and PORT to 0); 0.0.0.0:PORT listens on every interface")

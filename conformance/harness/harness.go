@@ -259,6 +259,9 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 
 	contract := launch.Contract{ServerURL: az.URL(), AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret, Backend: cfg.FixedAppID,
 		DownstreamHosts: DownstreamHosts(cfg)}
+	if cfg.Family != conformance.FamilyAppID {
+		contract.Issuer = tokenfactory.MCAIssuer(az.URL()) // the exact iss of fakeaz's MCA tokens
+	}
 	info := conformance.TargetInfo{Family: cfg.Family, Versions: cfg.Versions, Name: cfg.TargetName}
 	if cfg.FixedAppID {
 		info.FixedAppID = cfg.AppID

@@ -65,6 +65,7 @@ func (m *Mutant) Intends(c conformance.Case) bool {
 // NoMutant says, for each case that no mutant can catch, why. The matrix
 // test fails for a case that catches nothing and is not listed here.
 func NoMutant() map[string]string {
+	const appIDOnly = "An App ID family case (JWKS selected by kid): the reference validator implements the MCA family only (one publickey per app, kid ignored, as MCA validators must), so the matrix, which runs the MCA family, cannot run it; it judges the App ID targets (targets/ibmcloud-appid)"
 	const info = "Informational in the strict profile (and in mca): the case records what the target does, has no expected outcome to miss, so no mutant can make it FAIL; what it records is in every report"
 	m := map[string]string{
 		"HDR-012": "Go's HTTP server answers 400 itself to a header value holding a bare CR, before any handler runs, so no mutant of the reference validator or its handler can change the outcome; the case guards targets on HTTP stacks that pass the CR through (Node's lenient parser)",
@@ -75,6 +76,8 @@ func NoMutant() map[string]string {
 		"IDT-007": info + " (tokens swapped)",
 		"CCH-005": info + " (service after a flood of rejected tokens; the latency is recorded)",
 		"KEY-011": info + " (key fetches for 100 unknown app ids are counted; KEY-010 holds the SHOULD, and no-negative-cache is caught there)",
+		"KEY-015": appIDOnly,
+		"KEY-016": appIDOnly,
 	}
 	for k, v := range webNoMutant() {
 		m[k] = v
@@ -122,11 +125,65 @@ func All() []Mutant {
 		{Name: "unbounded-headers", Intended: ids("RES-003"),
 			Bug:    "request headers are unbounded (64 MiB) and a multi-megabyte token exhausts the validator: 500",
 			Server: func(s *http.Server) { s.MaxHeaderBytes = 64 << 20 }, Wrap: crashOnHugeToken},
+		sw("ignores-crit", "crit is ignored: a token naming an unknown extension is read as an ordinary one", ids("SIG-031"), func(c *reference.Config) { c.InsecureIgnoreHeaderParams = []string{"crit"} }),
+		sw("unaware-of-rfc7797", "crit and b64 are ignored: a b64=false token's payload is base64url-decoded as usual", ids("SIG-032", "SIG-033"), func(c *reference.Config) { c.InsecureIgnoreHeaderParams = []string{"crit", "b64"} }),
+		sw("ignores-zip", "a JWS carrying the JWE zip parameter is accepted", ids("SIG-034"), func(c *reference.Config) { c.InsecureIgnoreHeaderParams = []string{"zip"} }),
+		sw("integer-exp", "exp is read with an integer parser; 1.7e9 or a fraction reads as no exp, and no exp passes", ids("TIM-010", "TIM-011"), func(c *reference.Config) { c.InsecureIntegerExp = true }),
+		sw("accepts-huge-exp", "an exp beyond the int64 range is accepted (the token never expires)", ids("TIM-012"), func(c *reference.Config) { c.InsecureAllowHugeExp = true }),
+		sw("lenient-json", "the payload parser skips a UTF-8 BOM and ignores bytes after the first object", ids("STR-031", "STR-032"), func(c *reference.Config) { c.InsecureLenientJSON = true }),
+		sw("accepts-weak-keys", "any RSA key the AZ serves is used: 512-bit moduli, e = 1", ids("KEY-013", "KEY-014"), func(c *reference.Config) { c.InsecureAcceptWeakKeys = true }),
+		sw("loose-app-id-pattern", "the app id is found with [0-9,a-f]{8}-… (commas allowed), so a key is fetched for ',,,,,,,,-,,,,-…'", ids("AUD-013"), func(c *reference.Config) { c.InsecureLooseAppIDPattern = true }),
+		{Name: "crashes-without-app-id", Bug: "a protected path without a GUID crashes the handler: 500", Intended: ids("AUD-014"), Wrap: crashWithoutAppID},
+		{Name: "unquoted-realm", Bug: `challenges are rewritten to Bearer realm=imfAuthentication (unquoted), which no real SDK recognises`, Intended: ids("HDR-022"), Wrap: unquoteRealm},
 		{Name: "propagation-forwards-identity-headers", Bug: "propagation copies the client's X-Imf-* and X-Forwarded-User headers downstream", Intended: ids("PRP-009"), Wrap: forwardIdentityHeaders},
 	}
 	ms = append(ms, Web()...)
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Name < ms[j].Name })
 	return ms
+}
+
+// crashWithoutAppID answers 500 to a request whose path holds no GUID, as
+// a handler dereferencing a missing app id would.
+func crashWithoutAppID(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reference.AppIDFromPath(r.URL.Path) == "" && strings.HasPrefix(r.URL.Path, "/v1/apps/") {
+			http.Error(w, "TypeError: Cannot read properties of null (reading 'toLowerCase')", http.StatusInternalServerError)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// unquoteRealm rewrites realm="imfAuthentication" to realm=imfAuthentication
+// in every WWW-Authenticate value the target sends.
+func unquoteRealm(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&realmRewriter{ResponseWriter: w}, r)
+	})
+}
+
+type realmRewriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (rw *realmRewriter) WriteHeader(code int) {
+	if !rw.wrote {
+		rw.wrote = true
+		vs := rw.Header().Values("WWW-Authenticate")
+		rw.Header().Del("WWW-Authenticate")
+		for _, v := range vs {
+			rw.Header().Add("WWW-Authenticate", strings.ReplaceAll(v, `realm="imfAuthentication"`, `realm=imfAuthentication`))
+		}
+	}
+	rw.ResponseWriter.WriteHeader(code)
+}
+
+func (rw *realmRewriter) Write(b []byte) (int, error) {
+	if !rw.wrote {
+		rw.WriteHeader(http.StatusOK)
+	}
+	return rw.ResponseWriter.Write(b)
 }
 
 // errorsAs500 turns every 4xx of the target into a 500.
@@ -325,7 +382,9 @@ func (m *Matrix) Escaped() []string {
 // returns the catch matrix in the given profile (a mutant's own Profile
 // wins). progress (optional) is called after each mutant.
 func Run(ctx context.Context, ms []Mutant, profile conformance.Profile, parallel int, progress func(Outcome)) *Matrix {
-	cases := harness.Order(conformance.Catalogue(), false)
+	// The reference implements the MCA family: the matrix runs its cases
+	// (App ID cases say why in NoMutant).
+	cases := harness.Cases(harness.Config{Family: conformance.FamilyMCA})
 	outs := make([]Outcome, len(ms))
 	var g errgroup.Group
 	g.SetLimit(max(1, parallel))
@@ -403,7 +462,7 @@ func runOne(ctx context.Context, m Mutant, profile conformance.Profile, cases []
 func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Mutants: does the suite catch broken validators?\n\n")
-	fmt.Fprintf(&b, "Generated by `make mutants` (then copied to docs/MUTANTS.md): the whole catalogue, profile %s unless a mutant\n", m.Profile)
+	fmt.Fprintf(&b, "Generated by `make mutants` (then copied to docs/MUTANTS.md): the whole catalogue of the MCA family, profile %s unless a mutant\n", m.Profile)
 	b.WriteString("says otherwise, run against the reference target with one bug added each (package `conformance/mutants`).\n")
 	b.WriteString("Each mutant names the cases meant to catch it (case IDs or areas). It is caught when one of them\n")
 	b.WriteString("gives FAIL or NON-STRICT; failures of other cases are listed apart and do not count, and a harness\n")
@@ -421,6 +480,18 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 			caught += fmt.Sprintf(" (harness ERROR in %s)", strings.Join(o.Errored, ", "))
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", o.Mutant, o.Profile, o.Bug, strings.Join(o.Intended, ", "), caught, strings.Join(o.CaughtElsewhere, ", "))
+	}
+	var other []string
+	for _, c := range conformance.Catalogue() {
+		if !c.AppliesTo(conformance.FamilyMCA) {
+			other = append(other, c.ID)
+		}
+	}
+	if len(other) > 0 {
+		fmt.Fprintf(&b, "\n## Cases of the App ID family, not run by the matrix (%d)\n\n", len(other))
+		for _, id := range other {
+			fmt.Fprintf(&b, "- %s: %s.\n", id, NoMutant()[id])
+		}
 	}
 	fmt.Fprintf(&b, "\n## Cases that catch no mutant (%d)\n\n", len(m.Idle))
 	b.WriteString("A case that catches no mutant is suspect; each of these says why no mutant can exist for it.\n\n")

@@ -43,10 +43,13 @@ const (
 // Config configures the target.
 type Config struct {
 	ServerURL string
-	AppID     string // used in backend mode, and for the service token
-	ClientID  string // service token client credentials
-	Secret    string
-	Mode      string // ModeResource (default) or ModeBackend
+	// Issuer is the iss tokens must carry (MCA_ISSUER); default
+	// "{ServerURL}/authorization/", as the real AZ wrote it.
+	Issuer   string
+	AppID    string // used in backend mode, and for the service token
+	ClientID string // service token client credentials
+	Secret   string
+	Mode     string // ModeResource (default) or ModeBackend
 	// Listen is the address Start uses when given "" (default 127.0.0.1:0).
 	Listen            string
 	DownstreamTimeout time.Duration
@@ -71,7 +74,7 @@ var (
 const DefaultHost = "127.0.0.1"
 
 // ConfigFromEnv reads the target contract's environment: HOST (default
-// 127.0.0.1) and PORT, MCA_SERVER_URL, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET,
+// 127.0.0.1) and PORT, MCA_SERVER_URL, MCA_ISSUER, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET,
 // MCA_MODE, MCA_DOWNSTREAM_HOSTS, VCAP_SERVICES and VCAP_APPLICATION.
 // Explicit MCA_* values win over VCAP_*. Listen is HOST:PORT when either is
 // set (PORT 0 when only HOST is), else "" (127.0.0.1:0).
@@ -87,7 +90,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	for _, kv := range []struct {
 		name string
 		dst  *string
-	}{{"MCA_SERVER_URL", &c.ServerURL}, {"MCA_APP_ID", &c.AppID}, {"MCA_CLIENT_ID", &c.ClientID}, {"MCA_SECRET", &c.Secret}, {"MCA_MODE", &c.Mode}} {
+	}{{"MCA_SERVER_URL", &c.ServerURL}, {"MCA_ISSUER", &c.Issuer}, {"MCA_APP_ID", &c.AppID}, {"MCA_CLIENT_ID", &c.ClientID}, {"MCA_SECRET", &c.Secret}, {"MCA_MODE", &c.Mode}} {
 		if v := getenv(kv.name); v != "" {
 			*kv.dst = v
 		}
@@ -161,6 +164,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	vc := cfg.Validator
 	vc.ServerURL = cfg.ServerURL
+	if cfg.Issuer != "" {
+		vc.Issuer = cfg.Issuer
+	}
 	vc.AppID = ""
 	if cfg.Mode == ModeBackend {
 		vc.AppID = cfg.AppID

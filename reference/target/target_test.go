@@ -73,7 +73,7 @@ func newStubAZ(t testing.TB) *stubAZ {
 	t.Cleanup(az.srv.Close)
 	az.serverURL = az.srv.URL + "/imf-authserver"
 	var err error
-	if az.f, err = tokenfactory.New(testKey(t), tokenfactory.WithIssuer(az.serverURL)); err != nil {
+	if az.f, err = tokenfactory.New(testKey(t), tokenfactory.WithIssuer(tokenfactory.MCAIssuer(az.serverURL))); err != nil {
 		t.Fatal(err)
 	}
 	return az

@@ -37,10 +37,13 @@ const DefaultHost = "127.0.0.1"
 // Contract is what the harness gives a target.
 type Contract struct {
 	ServerURL string // MCA_SERVER_URL: the AZ serverUrl
-	AppID     string // MCA_APP_ID (also VCAP tenantId and application_id)
-	ClientID  string // MCA_CLIENT_ID: the target's service client (optional)
-	Secret    string // MCA_SECRET (optional)
-	Backend   bool   // MCA_MODE=backend: the app id comes from the env only
+	// Issuer is MCA_ISSUER, the exact iss of the AZ's tokens
+	// ("{serverUrl}/authorization/" for fakeaz); "" = not passed.
+	Issuer   string
+	AppID    string // MCA_APP_ID (also VCAP tenantId and application_id)
+	ClientID string // MCA_CLIENT_ID: the target's service client (optional)
+	Secret   string // MCA_SECRET (optional)
+	Backend  bool   // MCA_MODE=backend: the app id comes from the env only
 	// Host is HOST, the address the target listens on; "" = DefaultHost.
 	// 0.0.0.0 makes it reachable from the network (a container on a bridge).
 	Host string
@@ -90,6 +93,9 @@ func (c Contract) Env(port int) []string {
 		"MCA_SECRET=" + c.Secret,
 		"VCAP_SERVICES=" + string(vs),
 		"VCAP_APPLICATION=" + string(va),
+	}
+	if c.Issuer != "" {
+		env = append(env, "MCA_ISSUER="+c.Issuer)
 	}
 	if c.Backend {
 		env = append(env, "MCA_MODE=backend")

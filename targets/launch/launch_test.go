@@ -28,7 +28,13 @@ func TestContractEnv(t *testing.T) {
 	if _, ok := m["MCA_DOWNSTREAM_HOSTS"]; ok {
 		t.Errorf("MCA_DOWNSTREAM_HOSTS passed without Contract.DownstreamHosts: %v", m)
 	}
-	env = launch.Contract{Host: "0.0.0.0", DownstreamHosts: "sink:9001,loopback"}.Env(1)
+	if _, ok := m["MCA_ISSUER"]; ok {
+		t.Errorf("MCA_ISSUER passed without Contract.Issuer: %v", m)
+	}
+	env = launch.Contract{Host: "0.0.0.0", DownstreamHosts: "sink:9001,loopback", Issuer: "http://az/imf-authserver/authorization/"}.Env(1)
+	if !slices.Contains(env, "MCA_ISSUER=http://az/imf-authserver/authorization/") {
+		t.Errorf("env %v, want MCA_ISSUER", env)
+	}
 	if !slices.Contains(env, "HOST=0.0.0.0") || !slices.Contains(env, "MCA_DOWNSTREAM_HOSTS=sink:9001,loopback") {
 		t.Errorf("env %v, want the caller's HOST and MCA_DOWNSTREAM_HOSTS", env)
 	}
