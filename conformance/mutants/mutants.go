@@ -382,9 +382,21 @@ func (m *Matrix) Escaped() []string {
 // returns the catch matrix in the given profile (a mutant's own Profile
 // wins). progress (optional) is called after each mutant.
 func Run(ctx context.Context, ms []Mutant, profile conformance.Profile, parallel int, progress func(Outcome)) *Matrix {
-	// The reference implements the MCA family: the matrix runs its cases
-	// (App ID cases say why in NoMutant).
-	cases := harness.Cases(harness.Config{Family: conformance.FamilyMCA})
+	// Each mutant runs the cases of its family (the bearer reference
+	// implements MCA, the web RP the web family; App ID cases say why in
+	// NoMutant): the matrix holds the cases of the families of ms.
+	var cases []conformance.Case
+	seen := map[conformance.Family]bool{}
+	for _, m := range ms {
+		f := m.Family
+		if f == "" {
+			f = conformance.FamilyMCA
+		}
+		if !seen[f] {
+			seen[f] = true
+			cases = append(cases, harness.Cases(harness.Config{Family: f})...)
+		}
+	}
 	outs := make([]Outcome, len(ms))
 	var g errgroup.Group
 	g.SetLimit(max(1, parallel))
