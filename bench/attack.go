@@ -275,6 +275,9 @@ type attackOpts struct {
 
 // attack runs one open-model vegeta attack of l against t and checks every answer.
 func (r *runner) attack(ctx context.Context, t *running, scenario string, l *load, o attackOpts) (*Attack, error) {
+	if err := checkRate("rate of "+o.name, o.rate); err != nil {
+		return nil, err
+	}
 	a := &Attack{Target: t.spec.Name, Scenario: scenario, Name: o.name, OfferedRate: o.rate, Duration: o.duration}
 	c, closeFile, err := newCollector(a, l, t, o, r.cfg.HangThreshold)
 	if err != nil {
@@ -297,7 +300,7 @@ func (r *runner) attack(ctx context.Context, t *running, scenario string, l *loa
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.began = time.Now()
-	var pacer vegeta.Pacer = vegeta.Rate{Freq: int(o.rate + 0.5), Per: time.Second}
+	var pacer vegeta.Pacer = exactPacer{PerSecond: o.rate, Duration: o.duration}
 	if limit := r.cfg.MaxRequests; limit > 0 {
 		pacer = limitPacer{pacer, limit}
 	}

@@ -350,6 +350,22 @@ func (c *Config) defaults() error {
 	if c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count {
 		return fmt.Errorf("%w: shard %s", ErrConfig, c.Shard)
 	}
+	// A zero rate or duration is the default (the zero Config is usable);
+	// anything else that is not positive and finite is refused: a rate the
+	// pacer cannot honour must never turn into an unpaced flood.
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"rate", c.Rate}, {"cold factor", c.ColdFactor}} {
+		if r.v != 0 {
+			if err := checkRate(r.name, r.v); err != nil {
+				return err
+			}
+		}
+	}
+	if c.Duration < 0 {
+		return fmt.Errorf("%w: duration %v: want a positive length", ErrConfig, c.Duration)
+	}
 	set := func(p *float64, d float64) {
 		if *p <= 0 {
 			*p = d
@@ -390,6 +406,16 @@ func (c *Config) defaults() error {
 		return fmt.Errorf("%w: duration %v / rate %v out of bounds (<= 1h, <= 1e6/s)", ErrConfig, c.Duration, c.Rate)
 	}
 	if f := c.FindMax; f != nil {
+		for _, r := range []struct {
+			name string
+			v    float64
+		}{{"find-max start rate", f.StartRate}, {"find-max step factor", f.Factor}, {"find-max precision", f.Precision}, {"find-max minimum rate", f.MinRate}} {
+			if r.v != 0 {
+				if err := checkRate(r.name, r.v); err != nil {
+					return err
+				}
+			}
+		}
 		set(&f.StartRate, DefaultStartRate)
 		set(&f.Factor, DefaultStepFactor)
 		set(&f.MaxErrorRate, DefaultMaxErrorRate)

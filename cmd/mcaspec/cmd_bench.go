@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,6 +109,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return fmt.Errorf("%w: --max-error-rate must be within 0..1 and --max-p99 positive", errUsage)
 		}
 		return benchMerge(ctx, merge, *out, b, stdout)
+	}
+	if err := checkBenchNumbers(fs); err != nil {
+		return err
 	}
 	sh, err := bench.ParseShard(*shard)
 	if err != nil {
@@ -307,4 +311,28 @@ func benchMerge(ctx context.Context, globs []string, out string, bounds bench.Bo
 	_ = rep.WriteText(stdout)
 	fmt.Fprintf(stdout, "\nmerged %d files from %d load generators; reports: %s\n", len(files), rep.Generators, filepath.Join(out, "report.{json,txt,html}"))
 	return decision
+}
+
+// checkBenchNumbers refuses rates, factors and lengths that are not positive
+// and finite, naming the flag: a rate the pacer cannot honour must never run
+// (it once became an unpaced flood), and 0 never silently means a default.
+func checkBenchNumbers(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		if err != nil {
+			return
+		}
+		switch f.Name {
+		case "rate", "start-rate", "step-factor", "cold-factor":
+			v := f.Value.(flag.Getter).Get().(float64)
+			if !(v > 0) || math.IsInf(v, 0) {
+				err = fmt.Errorf("%w: --%s %s: want a positive, finite number (e.g. --rate 0.5 sends one request every 2 s)", errUsage, f.Name, f.Value)
+			}
+		case "duration", "step-duration", "timeout":
+			if d := f.Value.(flag.Getter).Get().(time.Duration); d <= 0 {
+				err = fmt.Errorf("%w: --%s %s: want a positive length such as 10s or 2m", errUsage, f.Name, f.Value)
+			}
+		}
+	})
+	return err
 }
