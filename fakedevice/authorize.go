@@ -48,7 +48,7 @@ func (d *Device) authorize(ctx context.Context) error {
 			return err
 		}
 		switch {
-		case d.cfg.Platform == PlatformIOS && resp.StatusCode == http.StatusBadRequest:
+		case d.sdk.reregistersOn400 && resp.StatusCode == http.StatusBadRequest:
 			d.mu.Lock()
 			d.authFailures++
 			n := d.authFailures
@@ -62,9 +62,9 @@ func (d *Device) authorize(ctx context.Context) error {
 				return opErr(OpRegister, err)
 			}
 			return d.authorize(ctx)
-		case isRedirect(d.cfg.Platform, resp.StatusCode):
+		case d.sdk.isRedirect(resp.StatusCode):
 			return d.takeCode(ctx, resp.Header.Values("Location"))
-		case isCompositeChallenge(d.cfg.Platform, resp.StatusCode, resp.Header.Values("WWW-Authenticate")):
+		case d.sdk.isCompositeChallenge(resp.StatusCode, resp.Header.Values("WWW-Authenticate")):
 			if round >= d.cfg.MaxChallengeRounds {
 				return fmt.Errorf("%w: still challenged after %d answers (raise MaxChallengeRounds if the flow really is that long); last challenge: %q",
 					ErrTooManyRounds, round, excerpt(body))
@@ -107,7 +107,7 @@ func (d *Device) takeCode(ctx context.Context, locations []string) error {
 	}
 	loc := locations[0] // Android: the first value; iOS reads a single value too
 	u, err := url.Parse(loc)
-	if err != nil || (d.cfg.Platform == PlatformAndroid && !u.IsAbs()) {
+	if err != nil || (d.sdk.absoluteLocation && !u.IsAbs()) {
 		// Android: new URL(location) throws MalformedURLException on a relative URL.
 		return fmt.Errorf("%w: redirect Location %q is not a URL the %s SDK parses", ErrBadResponse, loc, d.cfg.Platform)
 	}
@@ -122,12 +122,12 @@ func (d *Device) takeCode(ctx context.Context, locations []string) error {
 		d.wlResult = res.Raw
 	}
 	d.mu.Unlock()
-	if res != nil && res.Failure != nil && d.cfg.Platform == PlatformAndroid {
+	if res != nil && res.Failure != nil && d.sdk.failureStops {
 		// Android calls the failure handlers and aborts (line 372-376).
 		return fmt.Errorf("%w: %s", ErrAuthFailure, res.Raw)
 	}
 	name := "code"
-	code, ok, err := queryParam(d.cfg.Platform, query, name)
+	code, ok, err := d.sdk.queryParam(query, name)
 	if err != nil {
 		return fmt.Errorf("%w: redirect Location %q: %w", ErrBadResponse, loc, err)
 	}

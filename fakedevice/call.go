@@ -46,8 +46,8 @@ func (d *Device) Call(ctx context.Context, req *http.Request) (*http.Response, e
 	canResend := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 	for attempt := 0; ; attempt++ {
 		resp, err := d.callOnce(ctx, req, attempt > 0)
-		if err != nil || !canResend || attempt >= MaxReauthorizations(d.cfg.Platform) ||
-			!IsAuthChallenge(d.cfg.Platform, resp.StatusCode, resp.Header.Values("WWW-Authenticate")) {
+		if err != nil || !canResend || attempt >= d.sdk.maxReauthorizations ||
+			!d.sdk.isAuthChallenge(resp.StatusCode, resp.Header.Values("WWW-Authenticate")) {
 			return resp, err
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))

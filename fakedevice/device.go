@@ -32,12 +32,6 @@ import (
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
-// Platforms, as sent in the CSR's "environment" field.
-const (
-	PlatformIOS     = "iOSnative"
-	PlatformAndroid = "android"
-)
-
 // Defaults of a Config.
 const (
 	DefaultPlatform   = PlatformIOS
@@ -69,7 +63,7 @@ type Config struct {
 	// AppVersion is the CSR applicationVersion (default DefaultAppVersion).
 	AppVersion string
 	// Platform is PlatformIOS (default) or PlatformAndroid.
-	Platform string
+	Platform Platform
 	// DeviceID is generated from Rand when empty, shaped as the SDK's: an
 	// upper-case random UUID on iOS (identifierForVendor), a name-based
 	// (version 3) UUID of a random 16-hex ANDROID_ID on Android
@@ -152,6 +146,7 @@ type Timings struct {
 // concurrent use, but a device runs one flow at a time as a real app would.
 type Device struct {
 	cfg      Config
+	sdk      *sdk
 	quirks   Quirks
 	base     string
 	session  string
@@ -183,13 +178,12 @@ func New(cfg Config) (*Device, error) {
 	if err := CheckServerURL(cfg.ServerURL); err != nil {
 		return nil, err
 	}
-	switch cfg.Platform {
-	case "":
-		cfg.Platform = DefaultPlatform
-	case PlatformIOS, PlatformAndroid:
-	default:
-		return nil, fmt.Errorf("%w: Platform %q (want %q or %q)", ErrConfig, cfg.Platform, PlatformIOS, PlatformAndroid)
+	platform, err := ParsePlatform(string(cfg.Platform))
+	if err != nil {
+		return nil, err
 	}
+	cfg.Platform = platform
+	sdk := sdkOf(platform)
 	if cfg.KeyBits == 0 {
 		cfg.KeyBits = DefaultKeyBits
 	}
@@ -212,18 +206,17 @@ func New(cfg Config) (*Device, error) {
 		cfg.Rand = rand.Reader
 	}
 	if cfg.DeviceModel == "" {
-		cfg.DeviceModel = map[string]string{PlatformIOS: "iPhone", PlatformAndroid: "Android SDK built for x86_64"}[cfg.Platform]
+		cfg.DeviceModel = sdk.deviceModel
 	}
 	if cfg.OSVersion == "" {
-		cfg.OSVersion = map[string]string{PlatformIOS: "9.3.2", PlatformAndroid: "6.0"}[cfg.Platform]
+		cfg.OSVersion = sdk.osVersion
 	}
-	quirks := SDKQuirks(cfg.Platform)
+	quirks := sdk.quirks
 	if cfg.Quirks != nil {
 		quirks = *cfg.Quirks
 	}
 	if cfg.DeviceID == "" {
-		var err error
-		if cfg.DeviceID, err = newDeviceID(cfg.Rand, cfg.Platform); err != nil {
+		if cfg.DeviceID, err = sdk.newDeviceID(cfg.Rand); err != nil {
 			return nil, fmt.Errorf("%w: device id: %w", ErrConfig, err)
 		}
 	}
@@ -239,6 +232,7 @@ func New(cfg Config) (*Device, error) {
 	noFollow.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Device{
 		cfg:      cfg,
+		sdk:      sdk,
 		quirks:   quirks,
 		base:     strings.TrimRight(cfg.ServerURL, "/") + "/authorization/v1/apps/" + url.PathEscape(cfg.AppID),
 		session:  session,
@@ -262,7 +256,7 @@ func CheckServerURL(rawURL string) error {
 func (d *Device) DeviceID() string { return d.cfg.DeviceID }
 
 // Platform returns the device's platform.
-func (d *Device) Platform() string { return d.cfg.Platform }
+func (d *Device) Platform() Platform { return d.cfg.Platform }
 
 // Session returns the X-WL-Session value the device sends on every AZ request.
 func (d *Device) Session() string { return d.session }

@@ -32,17 +32,19 @@ func NameUUIDFromBytes(b []byte) string {
 	return formatUUID(sum)
 }
 
-// newDeviceID makes an id shaped like the platform SDK's: an upper-case
-// UUID (identifierForVendor) on iOS, the v3 UUID of a random 16-hex
-// ANDROID_ID on Android.
-func newDeviceID(r io.Reader, platform string) (string, error) {
-	if platform == PlatformAndroid {
-		var b [8]byte
-		if _, err := io.ReadFull(r, b[:]); err != nil {
-			return "", err
-		}
-		return NameUUIDFromBytes([]byte(hex.EncodeToString(b[:]))), nil
+// androidDeviceID makes an id shaped like the Android SDK's: the v3 UUID of
+// a random 16-hex ANDROID_ID.
+func androidDeviceID(r io.Reader) (string, error) {
+	var b [8]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", err
 	}
+	return NameUUIDFromBytes([]byte(hex.EncodeToString(b[:]))), nil
+}
+
+// iosDeviceID makes an id shaped like the iOS SDK's: an upper-case UUID
+// (identifierForVendor).
+func iosDeviceID(r io.Reader) (string, error) {
 	u, err := newUUID(r)
 	return strings.ToUpper(u), err
 }

@@ -63,17 +63,12 @@ func DecodeIDToken(token string, stdAlphabet bool) (IDClaims, error) {
 // standard alphabet skipped, so '-' and '_' shift the rest into garbage
 // that is not JSON), iOS with Utils.decodeBase64WithString (nil on '-' or
 // '_'). Errors wrap ErrIDToken.
-func DecodeIDTokenAs(platform, token string) (IDClaims, error) {
+func DecodeIDTokenAs(platform Platform, token string) (IDClaims, error) {
 	seg, err := payloadSegment(token)
 	if err != nil {
 		return IDClaims{}, err
 	}
-	var raw []byte
-	if platform == PlatformAndroid {
-		raw, err = decodeAndroidDefault(seg)
-	} else {
-		raw, err = decodeIOS(seg)
-	}
+	raw, err := sdkOf(platform).decodeIDPayload(seg)
 	if err != nil {
 		return IDClaims{}, fmt.Errorf("%w: %s SDK decoding: %w", ErrIDToken, platform, err)
 	}

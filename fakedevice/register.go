@@ -16,15 +16,7 @@ import (
 // (UIDevice.systemName, Source/mca/api/identity/MCADeviceIdentity.swift
 // line 35), "android" (security/identity/BaseDeviceIdentity.java line 48),
 // or the OS release with LegacyAndroidDeviceOS.
-func (d *Device) deviceOS() string {
-	if d.cfg.Platform == PlatformAndroid {
-		if d.cfg.LegacyAndroidDeviceOS {
-			return d.cfg.OSVersion
-		}
-		return "android"
-	}
-	return "iOS"
-}
+func (d *Device) deviceOS() string { return d.sdk.csrDeviceOS(d.cfg) }
 
 // csrPayload is the payload of the registration CSR, in the order the
 // Android SDK writes it (AuthorizationProcessManager.java lines 173-178;
@@ -66,7 +58,7 @@ func (d *Device) register(ctx context.Context) error {
 	}
 	payload := csrPayload{
 		DeviceID: d.cfg.DeviceID, DeviceOS: d.deviceOS(), DeviceModel: d.cfg.DeviceModel,
-		ApplicationID: d.cfg.BundleID, ApplicationVersion: d.cfg.AppVersion, Environment: d.cfg.Platform,
+		ApplicationID: d.cfg.BundleID, ApplicationVersion: d.cfg.AppVersion, Environment: string(d.cfg.Platform),
 	}
 	start := time.Now()
 	csr, err := d.quirks.sign(key, payload)
@@ -122,8 +114,8 @@ func (d *Device) checkCertificate(cert *x509.Certificate, pub *rsa.PublicKey) er
 	if !ok || !certPub.Equal(pub) {
 		return fmt.Errorf("%w: the issued certificate does not carry the device's public key (subject %s)", ErrCertificate, cert.Subject)
 	}
-	if d.cfg.Platform == PlatformAndroid {
-		at := d.cfg.Clock().Add(certValiditySlack)
+	if d.sdk.certSlack > 0 {
+		at := d.cfg.Clock().Add(d.sdk.certSlack)
 		if at.Before(cert.NotBefore) || at.After(cert.NotAfter) {
 			return fmt.Errorf("%w: the issued certificate is not valid at now+5m (%s): valid %s to %s",
 				ErrCertificate, at.UTC().Format(time.RFC3339), cert.NotBefore.UTC().Format(time.RFC3339), cert.NotAfter.UTC().Format(time.RFC3339))

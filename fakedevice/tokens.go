@@ -90,7 +90,7 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 	d.mu.Lock()
 	d.tokens, d.user = t, user
 	d.mu.Unlock()
-	if uerr != nil && d.cfg.Platform == PlatformAndroid {
+	if uerr != nil && d.sdk.idTokenFailureFails {
 		return fmt.Errorf("%w (the tokens were saved, the authorization failed as on Android): %w", ErrIDToken, uerr)
 	}
 	return nil
