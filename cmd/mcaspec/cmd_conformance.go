@@ -64,10 +64,11 @@ Examples:
 	r := conformanceRun{}
 	h := &r.harness
 	var profile, family, generation, focus string
-	fs.StringVar(&h.TargetURL, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
-	fs.StringVar(&h.TargetCmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
-	fs.StringVar(&h.TargetDir, "target-dir", "", "working directory for --target-cmd")
-	fs.StringVar(&h.TargetImage, "target-image", "", "Docker image of the target (needs a Docker engine)")
+	var tf targetFlags
+	fs.StringVar(&tf.url, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
+	fs.StringVar(&tf.cmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
+	fs.StringVar(&tf.dir, "target-dir", "", "working directory for --target-cmd")
+	fs.StringVar(&tf.image, "target-image", "", "Docker image of the target (needs a Docker engine)")
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
 	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
 	fs.StringVar(&family, "family", conformance.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
@@ -82,7 +83,7 @@ Examples:
 	fs.StringVar(&h.Secret, "secret", harness.DefaultSecret, "the target's service client secret (MCA_SECRET)")
 	fs.BoolVar(&h.NoServiceCredentials, "no-service-credentials", false, "give the target no client id / secret (service-call cases are skipped)")
 	fs.DurationVar(&h.ResponseBound, "response-bound", conformance.DefaultResponseBound, "longest a target may take to answer one request")
-	fs.DurationVar(&h.ReadyTimeout, "ready-timeout", 60*time.Second, "how long to wait for the target's /healthz")
+	fs.DurationVar(&tf.ready, "ready-timeout", 60*time.Second, "how long to wait for the target's /healthz")
 	fs.StringVar(&r.labelFilter, "label-filter", "", `Ginkgo label filter, e.g. "area:header", "level:must && !area:keys", "case:HDR-003"`)
 	fs.StringVar(&focus, "focus", "", "comma-separated case IDs to run (e.g. HDR-001,SIG-014)")
 	fs.StringVar(&r.out, "out", "", "output folder (default out/conformance/<name>-<profile>)")
@@ -127,10 +128,8 @@ Examples:
 			return err
 		}
 	}
-	if h.TargetURL != "" {
-		if err := harness.CheckTargetURL(h.TargetURL); err != nil {
-			return fmt.Errorf("%w: --target: %v", errUsage, err)
-		}
+	if h.Target, err = tf.target(); err != nil {
+		return err
 	}
 	if err := harness.CheckNetwork(*h); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
@@ -141,9 +140,6 @@ Examples:
 	}
 	if *list {
 		return listCases(stdout, r, p)
-	}
-	if h.TargetImage != "" {
-		h.StartImage = imageStarter()
 	}
 	_, err = r.run(ctx, stdout, stderr)
 	return err
