@@ -68,11 +68,75 @@ type Attack struct {
 	// Extra holds scenario figures (recovery time, fetches per app...).
 	Extra       map[string]float64 `json:"extra,omitempty"`
 	ResultsFile string             `json:"resultsFile,omitempty"`
+	// HistogramFile is the attack's Tally beside its results file (what
+	// --merge adds up).
+	HistogramFile string `json:"histogramFile,omitempty"`
+	// Closed: a closed-model attack (--rate max, Config.RateMax): InFlight
+	// requests at all times, each sent when one is answered; no intended
+	// send times, so latency is service latency.
+	Closed   bool   `json:"closedModel,omitempty"`
+	InFlight uint64 `json:"inFlight,omitempty"`
+	// Due is how many requests the pacer made due; Requests of them were
+	// sent (SendShare = Requests / Due: below DefaultMinSendShare the
+	// generator could not keep up).
+	Due       int     `json:"due"`
+	SendShare float64 `json:"sendShare"`
+	// ExpectSuccess counts requests that expected a success (a valid
+	// token); Succeeded those answered correctly (SuccessShare their ratio).
+	ExpectSuccess int     `json:"expectSuccess"`
+	Succeeded     int     `json:"succeeded"`
+	SuccessShare  float64 `json:"successShare"`
+	// Latency is the service latency (from when the request was sent) and
+	// Corrected the latency from the intended send time (start + k / rate:
+	// the queueing a stalled target causes is in it), both from the HDR
+	// histograms. CorrectedUnknown: results files without intended times.
+	Latency          Latency `json:"latency"`
+	Corrected        Latency `json:"correctedLatency"`
+	CorrectedUnknown bool    `json:"correctedUnknown,omitempty"`
+	// Late requests were sent more than DefaultLateBy after their intended
+	// time, the latest MaxLateMS late: the generator fell behind.
+	Late      int     `json:"late"`
+	MaxLateMS float64 `json:"maxLateMs"`
 	// Metrics is vegeta's own summary of the attack.
 	Metrics *vegeta.Metrics `json:"vegeta"`
 
 	fileErr error
 	maxRSS  int64
+}
+
+// fromTally fills the counters, rates and latencies from t.
+func (a *Attack) fromTally(t *Tally) {
+	a.Requests, a.Correct, a.Unavailable, a.Wrong, a.Errors, a.Hangs = t.Requests, t.Correct, t.Unavailable, t.Wrong, t.Errors, t.Hangs
+	a.WrongSamples, a.Timeline = t.WrongSamples, t.Timeline
+	a.Due, a.ExpectSuccess, a.Succeeded, a.Late = t.Due, t.ExpectSuccess, t.SucceededOK, t.Late
+	a.MaxLateMS = ms(t.MaxLate)
+	a.SendShare, a.SuccessShare = 1, 1
+	if t.Due > 0 {
+		a.SendShare = float64(t.Requests) / float64(t.Due)
+	}
+	if t.ExpectSuccess > 0 {
+		a.SuccessShare = float64(t.SucceededOK) / float64(t.ExpectSuccess)
+	}
+	span := t.Duration
+	if t.OfferedRate <= 0 || span <= 0 {
+		span = max(span, t.LastSent.Sub(t.Began))
+	}
+	if s := span.Seconds(); s > 0 {
+		a.Throughput = float64(a.Correct) / s
+		a.AchievedRate = float64(a.Requests) / s
+	}
+	if t.OfferedRate > 0 {
+		a.AchievedRate = t.OfferedRate * a.SendShare
+		if a.Throughput < DefaultMinAchieved*t.OfferedRate {
+			a.Saturated = true
+		}
+	}
+	a.Latency = summarise(t.Service)
+	a.Corrected = summarise(t.Corrected)
+	a.CorrectedUnknown = !t.CorrectedKnown
+	if a.CorrectedUnknown {
+		a.Corrected = a.Latency
+	}
 }
 
 func (a *Attack) setExtra(k string, v float64) {
@@ -159,8 +223,13 @@ type Report struct {
 	// as one; GeneratorShards lists the tags.
 	Generators      int      `json:"generators,omitempty"`
 	GeneratorShards []string `json:"generatorShards,omitempty"`
-	// Broken lists the bounds CheckBounds found broken.
+	// Checks lists every bound judged (CheckBounds), held or broken;
+	// Broken the broken ones, one line each.
+	Checks []Check   `json:"checks,omitempty"`
 	Broken []string `json:"brokenBounds,omitempty"`
+	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end:
+	// the figures are what was measured until then.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -180,6 +249,8 @@ type Settings struct {
 	MaxWorkers  uint64   `json:"maxWorkers"`
 	Connections int      `json:"connections"`
 	FindMax     *FindMax `json:"findMax,omitempty"`
+	// Model says how the load was offered: open (paced) or closed (--rate max).
+	Model string `json:"model,omitempty"`
 }
 
 func (r *Report) table() {
