@@ -225,7 +225,7 @@ type Report struct {
 	GeneratorShards []string `json:"generatorShards,omitempty"`
 	// Checks lists every bound judged (CheckBounds), held or broken;
 	// Broken the broken ones, one line each.
-	Checks []Check   `json:"checks,omitempty"`
+	Checks []Check  `json:"checks,omitempty"`
 	Broken []string `json:"brokenBounds,omitempty"`
 	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end:
 	// the figures are what was measured until then.
