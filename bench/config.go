@@ -449,6 +449,9 @@ func (c *Config) defaults() error {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if err := c.checkCold(); err != nil {
+		return err
+	}
 	if c.RateMax && c.FindMax != nil {
 		return fmt.Errorf("%w: rate max (a closed model) and find-max (paced steps): choose one", ErrConfig)
 	}
@@ -465,6 +468,30 @@ func (c *Config) defaults() error {
 		case c.StartAt.After(now.Add(MaxStartWait)):
 			return fmt.Errorf("%w: start time %s is more than %v away", ErrConfig, c.StartAt.Format(time.RFC3339), MaxStartWait)
 		}
+	}
+	return nil
+}
+
+// checkCold refuses a cold scenario whose pool would not be cold: no
+// target with a cache to size it by, or a factor that fits the pool in the
+// cache (or leaves it empty).
+func (c *Config) checkCold() error {
+	cold := false
+	for _, s := range c.Scenarios {
+		cold = cold || s == "cold"
+	}
+	if !cold {
+		return nil
+	}
+	n := 0
+	for _, t := range c.Targets {
+		n = max(n, t.cacheSize())
+	}
+	switch {
+	case n == 0:
+		return fmt.Errorf("%w: scenario cold: no target has a cache (baseline and bare have none) to size the cold pool by: measure cold with a validating target beside them (--compare reference), or give the target's cache size", ErrConfig)
+	case c.ColdFactor <= 1:
+		return fmt.Errorf("%w: scenario cold: cold factor %g: the pool (factor x the cache size %d) must be larger than the cache, or every request hits it (want a factor > 1, e.g. 1.2)", ErrConfig, c.ColdFactor, n)
 	}
 	return nil
 }
