@@ -44,7 +44,9 @@ type Attack struct {
 	P50         float64      `json:"p50ms"`
 	P99         float64      `json:"p99ms"`
 	Max         float64      `json:"maxms"`
-	Percentiles [][2]float64 `json:"percentiles"` // [percentile, ms]
+	Percentiles [][2]float64 `json:"percentiles"` // [percentile, ms]: service latency
+	// CorrectedPercentiles: the same from the intended send time.
+	CorrectedPercentiles [][2]float64 `json:"correctedPercentiles"`
 	Timeline    []Second     `json:"timeline"`
 	// Target process figures (launched targets only).
 	TargetCPUSeconds float64 `json:"targetCpuSeconds,omitempty"`
@@ -134,8 +136,13 @@ func (a *Attack) fromTally(t *Tally) {
 	a.Latency = summarise(t.Service)
 	a.Corrected = summarise(t.Corrected)
 	a.CorrectedUnknown = !t.CorrectedKnown
+	h := t.Corrected
 	if a.CorrectedUnknown {
-		a.Corrected = a.Latency
+		a.Corrected, h = a.Latency, t.Service
+	}
+	a.CorrectedPercentiles = nil
+	for _, q := range percentiles {
+		a.CorrectedPercentiles = append(a.CorrectedPercentiles, [2]float64{q * 100, float64(h.ValueAtQuantile(q*100)) / 1000})
 	}
 }
 
@@ -181,6 +188,9 @@ type Row struct {
 	NotMeasured bool    `json:"cpuRssNotMeasured,omitempty"`
 	P50         float64 `json:"p50ms"`
 	P99         float64 `json:"p99ms"`
+	// CorrectedP50 and CorrectedP99: latency from the intended send time.
+	CorrectedP50 float64 `json:"correctedP50ms"`
+	CorrectedP99 float64 `json:"correctedP99ms"`
 	CPUPerReq   float64 `json:"cpuPerRequestUs,omitempty"`
 	PeakRSSMB   float64 `json:"peakRssMB,omitempty"`
 	Wrong       int     `json:"wrongAnswers"`
@@ -267,6 +277,7 @@ func (r *Report) table() {
 			order = append(order, k)
 		}
 		row.Rate, row.P50, row.P99, row.CPUPerReq, row.Saturated, row.NotMeasured = rate, a.P50, a.P99, a.CPUPerRequestUS, sat, a.NotMeasured
+		row.CorrectedP50, row.CorrectedP99 = a.Corrected.P50, a.Corrected.P99
 		if a.PeakRSSMB > row.PeakRSSMB {
 			row.PeakRSSMB = a.PeakRSSMB
 		}
@@ -359,14 +370,21 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "merged results of %d load generators%s: %d requests, %d correct, %d wrong, %d errors\n\n", r.Generators, shards, r.Requests, r.Correct, r.WrongAnswers, r.Errors)
 	}
-	for _, b := range r.Broken {
-		fmt.Fprintf(w, "BOUND BROKEN: %s\n", b)
+	if r.Interrupted {
+		fmt.Fprintln(w, "INTERRUPTED: the run was stopped before its end; the figures are what was measured until then")
 	}
-	if len(r.Broken) > 0 {
+	for _, c := range r.Checks {
+		verdict := "pass"
+		if !c.OK {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "%s  %s\n", verdict, c)
+	}
+	if len(r.Checks) > 0 {
 		fmt.Fprintln(w)
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tvs bare\tp50 ms\tp99 ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
+	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tvs bare\tp50 ms\tp99 ms\tp50* ms\tp99* ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
 	for _, row := range r.Table {
 		sat := ""
 		if row.Saturated {
@@ -376,12 +394,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		if row.NotMeasured {
 			cpu, rss = "—", "—"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%d\t%d\t\n", row.Scenario, row.Target, row.Rate, sat, ratio(row.VsBaseline), ratio(row.VsBare),
-			row.P50, row.P99, cpu, rss, row.Wrong, row.Errors)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t%d\t%d\t\n", row.Scenario, row.Target, row.Rate, sat, ratio(row.VsBaseline), ratio(row.VsBare),
+			row.P50, row.P99, row.CorrectedP50, row.CorrectedP99, cpu, rss, row.Wrong, row.Errors)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintln(w, "p50/p99: service latency (vegeta's, from when the request was sent); p50*/p99*: from the intended send time (start + k / rate), the queueing of a stalled target included")
 	for _, row := range r.Table {
 		if row.NotMeasured || row.CPUPerReq == 0 {
 			fmt.Fprintln(w, "—: not measured (CPU and memory: targets the bench starts as processes only)")
@@ -399,7 +418,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			if i < len(s.Outcomes) {
 				outcome = "  " + s.Outcomes[i]
 			}
-			fmt.Fprintf(w, "  offered %7.0f  achieved %7.0f  correct/s %7.0f  p99 %7.2f ms  wrong %d  errors %d%s\n", a.OfferedRate, a.AchievedRate, a.Throughput, a.P99, a.Wrong, a.Errors, outcome)
+			fmt.Fprintf(w, "  offered %7.0f  achieved %7.0f  correct/s %7.0f  p99 %7.2f ms  p99* %7.2f ms  wrong %d  errors %d%s\n", a.OfferedRate, a.AchievedRate, a.Throughput, a.P99, a.Corrected.P99, a.Wrong, a.Errors, outcome)
 		}
 	}
 	all := append([]*Attack{}, r.Attacks...)
