@@ -452,6 +452,9 @@ func (c *Config) defaults() error {
 	if err := c.checkCold(); err != nil {
 		return err
 	}
+	if err := checkPoolFile(c.PoolFile, c.PoolFileForce); err != nil {
+		return err
+	}
 	if c.RateMax && c.FindMax != nil {
 		return fmt.Errorf("%w: rate max (a closed model) and find-max (paced steps): choose one", ErrConfig)
 	}

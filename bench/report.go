@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -47,7 +45,7 @@ type Attack struct {
 	Percentiles [][2]float64 `json:"percentiles"` // [percentile, ms]: service latency
 	// CorrectedPercentiles: the same from the intended send time.
 	CorrectedPercentiles [][2]float64 `json:"correctedPercentiles"`
-	Timeline    []Second     `json:"timeline"`
+	Timeline             []Second     `json:"timeline"`
 	// Target process figures (launched targets only).
 	TargetCPUSeconds float64 `json:"targetCpuSeconds,omitempty"`
 	CPUPerRequestUS  float64 `json:"cpuPerRequestUs,omitempty"`
@@ -191,11 +189,11 @@ type Row struct {
 	// CorrectedP50 and CorrectedP99: latency from the intended send time.
 	CorrectedP50 float64 `json:"correctedP50ms"`
 	CorrectedP99 float64 `json:"correctedP99ms"`
-	CPUPerReq   float64 `json:"cpuPerRequestUs,omitempty"`
-	PeakRSSMB   float64 `json:"peakRssMB,omitempty"`
-	Wrong       int     `json:"wrongAnswers"`
-	Errors      int     `json:"errors"`
-	Saturated   bool    `json:"saturated"`
+	CPUPerReq    float64 `json:"cpuPerRequestUs,omitempty"`
+	PeakRSSMB    float64 `json:"peakRssMB,omitempty"`
+	Wrong        int     `json:"wrongAnswers"`
+	Errors       int     `json:"errors"`
+	Saturated    bool    `json:"saturated"`
 	// LowerBound: a find-max that ended before any step broke a bound:
 	// the sustainable rate is at least Rate.
 	LowerBound bool `json:"lowerBound,omitempty"`
@@ -355,7 +353,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteText writes a human summary.
 func (r *Report) WriteText(w io.Writer) error {
 	status := "OK: no wrong answers"
+	if len(r.Checks) > 0 {
+		status = fmt.Sprintf("OK: every bound held (%d checks)", len(r.Checks))
+	}
 	switch {
+	case r.Interrupted:
+		status = "INTERRUPTED"
 	case !r.OK && r.WrongAnswers == 0 && len(r.Broken) > 0:
 		status = fmt.Sprintf("FAILED: %d bounds broken", len(r.Broken))
 	case !r.OK:
@@ -488,27 +491,4 @@ func opt(v float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.1f", v)
-}
-
-// WriteReports writes report.json, report.txt and report.html into dir.
-func WriteReports(dir string, r *Report) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	for name, write := range map[string]func(io.Writer) error{
-		"report.json": r.WriteJSON, "report.txt": r.WriteText, "report.html": r.WriteHTML,
-	} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		err = write(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("bench: writing %s: %w", name, err)
-		}
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/downstream"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/tsenart/vegeta/v12/lib/plot"
 )
 
@@ -321,16 +323,11 @@ func writePlot(path string, p *plot.Plot) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
 	p.Close()
-	if _, err := p.WriteTo(f); err != nil {
-		_ = f.Close()
+	if err := fileio.WriteWith(path, 0o644, func(w io.Writer) error { _, err := p.WriteTo(w); return err }); err != nil {
 		return fmt.Errorf("bench: plot %s: %w", path, err)
 	}
-	return f.Close()
+	return nil
 }
 
 func machine() Machine {
