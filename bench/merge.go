@@ -9,11 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+	"golang.org/x/sync/errgroup"
 )
 
 // DefaultMaxStartSkew is how far apart the shards of one attack may have
@@ -50,13 +52,9 @@ func Merge(ctx context.Context, paths []string, o MergeOptions) (*Report, error)
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: no results files to merge", ErrConfig)
 	}
-	srcs := make([]*source, 0, len(paths))
-	for _, p := range paths {
-		s, err := readSource(ctx, p)
-		if err != nil {
-			return nil, err
-		}
-		srcs = append(srcs, s)
+	srcs, err := readSources(ctx, len(paths), func(ctx context.Context, i int) (*source, error) { return readSource(ctx, paths[i]) })
+	if err != nil {
+		return nil, err
 	}
 	if err := sameData(srcs); err != nil {
 		return nil, err
@@ -97,6 +95,22 @@ func Merge(ctx context.Context, paths []string, o MergeOptions) (*Report, error)
 	}
 	rep.finish(0)
 	return rep, nil
+}
+
+// readSources reads n sources, as many at once as there are CPUs to decode
+// them (decoding vegeta's results is what a merge spends its time on).
+func readSources(ctx context.Context, n int, read func(ctx context.Context, i int) (*source, error)) ([]*source, error) {
+	srcs := make([]*source, n)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range n {
+		g.Go(func() error {
+			s, err := read(ctx, i)
+			srcs[i] = s
+			return err
+		})
+	}
+	return srcs, g.Wait()
 }
 
 // groupTallies adds up the tallies of each attack, refusing shards that
