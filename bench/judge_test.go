@@ -189,6 +189,14 @@ func TestMergeRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want ErrConfig saying %q", tc.name, err, tc.want)
 		}
 	}
+	// A results file beside its histogram file: the histogram is read, once.
+	bin := strings.TrimSuffix(s0, TallyFileSuffix) + ".bin"
+	if err := os.WriteFile(bin, []byte("not read"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Merge(ctx, []string{bin, s0, s1, s2}, MergeOptions{}); err != nil || rep.Requests != 30 {
+		t.Errorf("results and histogram files of the same attacks: %v, %v", err, rep)
+	}
 	rep, err = Merge(ctx, []string{s0, s1}, MergeOptions{AllowMissingShards: true})
 	if err != nil || !strings.Contains(strings.Join(rep.Notes, " "), "2/3") {
 		t.Errorf("allowed missing shard: %v, notes %v", err, rep)

@@ -43,15 +43,17 @@ type source struct {
 // and streams vegeta results files (binary, JSON or CSV: what older runs
 // left, or what `vegeta attack` wrote) into the same histograms; results
 // files carry no intended send times, so their latency is service latency.
-// It fails (ErrConfig) when a shard of a split is missing (unless
+// A results file given with its histogram file is skipped (the histogram
+// is read). It fails (ErrConfig) when a shard of a split is missing (unless
 // o.AllowMissingShards), when two files hold the same data (the same file
-// twice, or an attack's .bin and .hdr.json both), and when the shards of
+// twice, the same shard's attack in two folders), and when the shards of
 // an attack started more than DefaultMaxStartSkew apart. Figures only the
 // live run knows (target CPU, RSS, key fetches) are absent.
 func Merge(ctx context.Context, paths []string, o MergeOptions) (*Report, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: no results files to merge", ErrConfig)
 	}
+	paths, skipped := preferHistograms(paths)
 	srcs, err := readSources(ctx, len(paths), func(ctx context.Context, i int) (*source, error) { return readSource(ctx, paths[i]) })
 	if err != nil {
 		return nil, err
@@ -60,6 +62,9 @@ func Merge(ctx context.Context, paths []string, o MergeOptions) (*Report, error)
 		return nil, err
 	}
 	rep := &Report{Shard: "merged", Machine: machine()}
+	if skipped > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d results files were given with their histogram files (%s) beside them: the histograms were merged, each attack once", skipped, TallyFileSuffix))
+	}
 	tags, gens := shardsOf(srcs)
 	rep.Generators = gens
 	for _, t := range tags {
@@ -95,6 +100,25 @@ func Merge(ctx context.Context, paths []string, o MergeOptions) (*Report, error)
 	}
 	rep.finish(0)
 	return rep, nil
+}
+
+// preferHistograms drops each results file whose histogram file
+// (TallyFileName) is given too: both hold the same attack, and the
+// histogram knows the intended send times. A glob such as 'gen-*/results/*'
+// then merges each attack once.
+func preferHistograms(paths []string) ([]string, int) {
+	given := map[string]bool{}
+	for _, p := range paths {
+		given[filepath.Clean(p)] = true
+	}
+	out := paths[:0:0]
+	for _, p := range paths {
+		if !strings.HasSuffix(p, TallyFileSuffix) && given[filepath.Clean(TallyFileName(p))] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, len(paths) - len(out)
 }
 
 // readSources reads n sources, as many at once as there are CPUs to decode
