@@ -1,6 +1,7 @@
 package fakeaz
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -509,9 +510,7 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses and validates a JSON configuration.
 func ParseConfig(b []byte) (*Config, error) {
 	var c Config
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeOneObject(bytes.NewReader(b), &c); err != nil {
 		return nil, fmt.Errorf("%w: not a valid config JSON object: %v", ErrInvalidConfig, err)
 	}
 	seen := map[string]bool{}
