@@ -10,13 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -493,10 +493,13 @@ type Config struct {
 	TokenLifetime Duration    `json:"tokenLifetime,omitempty"`
 }
 
+// MaxConfigBytes caps a configuration file read by LoadConfig.
+const MaxConfigBytes = 16 << 20
+
 // LoadConfig reads and validates a JSON configuration file. Unknown fields
 // are refused so that typos do not pass silently.
 func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("fakeaz: reading config: %w", err)
 	}
