@@ -187,7 +187,7 @@ func (r *RunReport) WriteJSON(w io.Writer) error {
 
 // MaxReportBytes caps a results file read by ReadReport (a whole run with
 // its evidence is a few MiB).
-const MaxReportBytes = 256 << 20
+const MaxReportBytes = 64 << 20
 
 // ReadReport reads a results file of at most MaxReportBytes.
 func ReadReport(path string) (*RunReport, error) {
