@@ -46,6 +46,9 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 		out:     filepath.Join(*out, "conformance"),
 		verbose: *verbose,
 	}
+	if err := r.prepareOut(stderr); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "mcaspec run: the conformance catalogue, then a short benchmark, against the built-in reference target\n")
 	rep, cerr := r.run(ctx, stdout, stderr)
 	if cerr != nil && rep == nil {

@@ -41,17 +41,21 @@ type targetFlags struct {
 	ready                time.Duration
 }
 
-// target is the target the flags describe (nil: the built-in reference).
-func (f targetFlags) target() (targets.Target, error) {
+// several reports whether more than one target flag is set.
+func (f targetFlags) several() bool {
 	n := 0
 	for _, v := range []string{f.url, f.cmd, f.image} {
 		if v != "" {
 			n++
 		}
 	}
+	return n > 1
+}
+
+// target is the target the flags describe (nil: the built-in reference);
+// check has refused several.
+func (f targetFlags) target() (targets.Target, error) {
 	switch {
-	case n > 1:
-		return nil, fmt.Errorf("%w: give at most one of --target, --target-cmd and --target-image", errUsage)
 	case f.url != "":
 		if err := targets.CheckURL(f.url); err != nil {
 			return nil, fmt.Errorf("%w: --target: %w", errUsage, err)

@@ -336,6 +336,11 @@ func CheckNetwork(cfg Config) error {
 			return fmt.Errorf("%w: %v", ErrNetwork, err)
 		}
 	}
+	if cfg.ServersListen != "" {
+		if _, err := listen.Addr(net.JoinHostPort(cfg.ServersListen, "0")); err != nil || strings.ContainsAny(cfg.ServersListen, " \t/") {
+			return fmt.Errorf("%w: --servers-listen %q is not a host (want an IP address or name, e.g. 127.0.0.1 or 0.0.0.0)", ErrNetwork, cfg.ServersListen)
+		}
+	}
 	if unspecified(cfg.ServersListen) && cfg.ServersListen != "" && cfg.ServersHost == "" {
 		return fmt.Errorf("%w: the harness's servers listen on every interface (%s): give the host the target reaches this machine at (--servers-host)", ErrNetwork, cfg.ServersListen)
 	}
