@@ -112,13 +112,9 @@ func keyURLCase(id string, param tf.KeyURLParam, name string) Case {
 func bindAttacker(ms []tf.Mutation, e *Env) []tf.Mutation {
 	out := make([]tf.Mutation, len(ms))
 	for i, m := range ms {
-		switch {
-		case m.Name == "signed-by-other-key":
-			out[i] = tf.SignedBy(e.AttackerKey())
-		case strings.HasPrefix(m.Name, "embedded-key/"):
-			out[i] = tf.EmbeddedKey(tf.EmbedParam(strings.TrimPrefix(m.Name, "embedded-key/")), e.AttackerKey())
-		default:
-			out[i] = m
+		out[i] = m
+		if m.WithKey != nil {
+			out[i] = m.WithKey(e.AttackerKey())
 		}
 	}
 	return out
