@@ -470,7 +470,7 @@ func webCases() []Case {
 				if _, err := webSignedIn(ctx, e, first, "/web/protected"); err != nil || len(e.obs.Failures) > 0 {
 					return err
 				}
-				if err := e.AZ().RotateKey(e.r.HomeAppID, 0); err != nil {
+				if err := e.AZ().RotateKey(e.k.HomeAppID, 0); err != nil {
 					return fmt.Errorf("%w: rotate the key: %v", ErrSetup, err)
 				}
 				second, err := e.NewBrowser("second", "victim")
@@ -631,7 +631,7 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 		}
 		if fault != nil {
 			f := *fault
-			f.Endpoint, f.AppID = e.AZ().WebTokenEndpoint(e.r.HomeAppID), e.r.HomeAppID
+			f.Endpoint, f.AppID = e.AZ().WebTokenEndpoint(e.k.HomeAppID), e.k.HomeAppID
 			if err := e.AZ().SetFault(f); err != nil {
 				return fmt.Errorf("%w: fault: %v", ErrSetup, err)
 			}

@@ -152,15 +152,15 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		return s, err
 	}
 	s.Target = targetInfo(cfg, t, s.running.URL())
-	s.Runner = &conformance.Runner{
-		Target: s.running.URL(), AZ: s.AZ, Profile: cfg.Profile, ResponseBound: cfg.ResponseBound,
-		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
+	s.Runner = &conformance.Runner{Profile: cfg.Profile, ServiceCredentials: cfg.ClientID != "", Kit: conformance.Kit{
+		Target: s.running.URL(), AZ: s.AZ, ResponseBound: cfg.ResponseBound,
+		HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
 		HTTP: &http.Client{
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
 		},
 		Sink: sink, Attacker: att,
-	}
+	}}
 	if cfg.FixedAppID {
 		s.Runner.FixedAppID = cfg.AppID
 	}
