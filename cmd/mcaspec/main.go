@@ -40,6 +40,8 @@ func commandTable() []command {
 		{name: "token", summary: "mint valid or deliberately broken MCA tokens", run: runToken},
 		{name: "reference", summary: "run the reference target (the reference validator behind the target contract)", run: runReference},
 		{name: "reference-web", summary: "run the reference web RP (authorization-code sign-in behind the web target contract)", run: runReferenceWeb},
+		{name: "version", summary: "print mcaspec's version, commit and catalogue digest (also: mcaspec --version)", run: runVersion},
+		{name: "help", summary: "list the commands (mcaspec <command> --help: a command's flags)", run: runHelp},
 	}
 }
 
@@ -69,13 +71,14 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := defaultCommand
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
-	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		usage(stdout)
-		return 0
-	}
-	if name == "help" {
-		usage(stdout)
-		return 0
+	} else if len(args) > 0 {
+		switch args[0] {
+		case "-h", "--help", "-help":
+			usage(stdout)
+			return 0
+		case "--version", "-version":
+			name, args = "version", args[1:]
+		}
 	}
 	c, ok := lookup(name)
 	if !ok {
@@ -106,9 +109,10 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "mcaspec: conformance, regression and load testing for MCA bearer-token validators.\n\n")
 	fmt.Fprintf(w, "Usage: mcaspec [command] [flags]   (no command: %q, the main job)\n\nCommands:\n", defaultCommand)
 	for _, c := range commandTable() {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun 'mcaspec <command> --help' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun 'mcaspec <command> --help' for a command's flags. conformance and bench also read\n")
+	fmt.Fprintf(w, "a run file (--config FILE) and MCASPEC_* environment variables (docs/examples/README.md).\n")
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting and
