@@ -87,8 +87,14 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := c.run(ctx, args, stdout, stderr)
+	var pc *printedConfig
 	switch {
 	case err == nil:
+		return 0
+	case errors.As(err, &pc):
+		if _, werr := stdout.Write(pc.yaml); werr != nil {
+			return 1
+		}
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
@@ -124,6 +130,9 @@ func newFlagSet(name, desc string, stderr io.Writer) *flag.FlagSet {
 		fmt.Fprintf(stderr, "Usage: mcaspec %s [flags]\n\n%s\n\nFlags:\n", name, desc)
 		fs.PrintDefaults()
 	}
+	if runFileCommands[name] {
+		addRunFileFlags(fs)
+	}
 	return fs
 }
 
@@ -138,6 +147,19 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (see --help)", errUsage, fs.Arg(0))
+	}
+	if fs.Lookup(configFlag) == nil {
+		return nil
+	}
+	if err := applyRunFile(fs); err != nil {
+		return err
+	}
+	if fs.Lookup(printConfigFlag).Value.String() == "true" {
+		y, err := effectiveConfig(fs)
+		if err != nil {
+			return err
+		}
+		return &printedConfig{yaml: y}
 	}
 	return nil
 }
