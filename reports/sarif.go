@@ -14,6 +14,9 @@ import (
 // ID to its rule: docs/CASES.md of the published repository.
 const DefaultCasesDocURL = "https://github.com/mcaspec/mcaspec/blob/main/docs/CASES.md"
 
+// informationURI is mcaspec's home page, named in SARIF logs.
+const informationURI = "https://github.com/mcaspec/mcaspec"
+
 // SARIFOptions tune WriteSARIF.
 type SARIFOptions struct {
 	// CasesDocURL is the URL of docs/CASES.md (default DefaultCasesDocURL);
@@ -115,7 +118,7 @@ func WriteSARIF(w io.Writer, r *conformance.RunReport, opt SARIFOptions) error {
 		opt.MaxMessage = 8 << 10
 	}
 	run := sarifRun{
-		Tool:        sarifTool{Driver: sarifDriver{Name: "mcaspec", Version: toolVersionNumber(r.ToolVersion), InformationURI: strings.TrimSuffix(opt.CasesDocURL, "/docs/CASES.md")}},
+		Tool:        sarifTool{Driver: sarifDriver{Name: "mcaspec", Version: toolVersionNumber(r.ToolVersion), InformationURI: informationURI}},
 		Invocations: []sarifInvocation{{ExecutionSuccessful: r.Summary[conformance.Errored] == 0 && r.UnresponsiveSince == ""}},
 		Artifacts:   []sarifArtifact{{Location: sarifArtifactLocation{URI: opt.Artifact}}},
 		Results:     []sarifResult{},
@@ -214,11 +217,17 @@ func ruleName(title string) string {
 	return b.String()
 }
 
-// toolVersionNumber is the version word of "mcaspec v0.1.0 (abc)": "v0.1.0".
+// toolVersionNumber is the release number of "mcaspec v0.1.0 (abc)":
+// "0.1.0"; "" for a development build (SARIF wants a number there; the
+// whole string is in the run's properties).
 func toolVersionNumber(s string) string {
 	f := strings.Fields(s)
-	if len(f) >= 2 {
-		return f[1]
+	if len(f) < 2 {
+		return ""
 	}
-	return ""
+	v := strings.TrimPrefix(f[1], "v")
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return ""
+	}
+	return v
 }
