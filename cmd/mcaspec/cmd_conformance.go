@@ -42,6 +42,7 @@ type conformanceRun struct {
 	force           bool // --force: replace an existing file that a partial run would not
 	failOnNonStrict bool
 	verbose         bool
+	machine         machineOutputs
 }
 
 func runConformanceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -94,6 +95,7 @@ Examples:
 	fs.BoolVar(&r.force, "force", false, "let --write-baseline replace an existing file from a focused or filtered run, or a file that is not a baseline")
 	fs.BoolVar(&r.failOnNonStrict, "fail-on-nonstrict", false, "NON-STRICT verdicts fail the run too")
 	fs.BoolVar(&r.verbose, "verbose", false, "print every case as it runs")
+	r.machine.addFlags(fs)
 	versions := fs.String("versions", "", "versions of what is tested, for the report: name=version,name=version")
 	npmDir := fs.String("npm-versions", "", "read the installed versions of this npm target folder's dependencies, for the report")
 	list := fs.Bool("list", false, "list the cases the filters select, and exit")
@@ -274,6 +276,9 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 	}
 	fmt.Fprintln(stdout)
 	harness.WriteSummary(stdout, rep, out, false)
+	if werr := r.machine.write(rep, out, r.failOnNonStrict); werr != nil {
+		return rep, werr
+	}
 	return rep, err
 }
 
