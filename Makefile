@@ -26,6 +26,7 @@ pkgver = node -p "const d=require('./targets/'+process.argv[1]+'/package.json').
 all: lint test
 
 include build/docker.mk
+include build/dist.mk
 
 ## run: the main job (no arguments: the built-in reference target, report in out/)
 run:
@@ -33,7 +34,7 @@ run:
 
 ## build: the mcaspec binary in bin/
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mcaspec ./cmd/mcaspec
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-X $(MODULE)/internal/buildinfo.version=$(VERSION) -X $(MODULE)/internal/buildinfo.revision=$(REVISION)' -o bin/mcaspec ./cmd/mcaspec
 
 ## test: everything CI checks: lint, the race-enabled tests, the mutant matrix
 test: lint unit mutants
