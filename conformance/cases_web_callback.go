@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"net/url"
+	"strings"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
 )
@@ -39,6 +40,78 @@ func webCallbackCases() []Case {
 			Rule: "A callback with a code that was already redeemed MUST NOT sign the browser in: the AZ refuses the code (invalid_grant) and the target MUST answer that as a refused sign-in.",
 			Refs: []string{refCodeOnce, refTokenFault}, Expect: webRefused, Families: webFamily,
 			Recipe: Procedure{Doc: "the victim signs in; a second browser starts a sign-in and comes back with the victim's (used) code and its own state", Fn: codeReplayed}},
+		{ID: "WEB-108", Area: "web", Title: "A state that is a bad percent-encoding once decoded is refused without a 5xx",
+			Rule: "A callback whose state, once decoded, is not valid percent-encoding (%E0%A4%A) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
+			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Recipe: malformedCallback("the state is replaced by %25E0%25A4%25A (the value %E0%A4%A, which decodeURIComponent cannot read); the code is genuine",
+				func(_, code string) string { return "state=%25E0%25A4%25A&code=" + url.QueryEscape(code) })},
+		{ID: "WEB-109", Area: "web", Title: "A callback query that is not valid percent-encoding is refused without a 5xx",
+			Rule: "A callback whose query string is not valid percent-encoding (code=%E0%A4%A) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
+			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Recipe: malformedCallback("the state is genuine; the code is replaced by the raw bytes %E0%A4%A (a truncated escape)",
+				func(state, _ string) string { return "state=" + url.QueryEscape(state) + "&code=%E0%A4%A" })},
+		{ID: "WEB-110", Area: "web", Title: "An overlong state and code are refused without a 5xx",
+			Rule: "A callback whose state and code are each 3,000 characters long MUST NOT sign the browser in, and MUST be answered as a refused sign-in (a 4xx such as 400 or 414), never a 5xx or a crash.",
+			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Recipe: malformedCallback("the state and the code are replaced by 3,000 characters each",
+				func(string, string) string {
+					return "state=" + strings.Repeat("S", overlong) + "&code=" + strings.Repeat("C", overlong)
+				})},
+		{ID: "WEB-111", Area: "web", Title: "A state that is not UTF-8 is refused without a 5xx",
+			Rule: "A callback whose state decodes to bytes that are not UTF-8 (%FF%FE%C3%28) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
+			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Recipe: malformedCallback("the state is replaced by %FF%FE%C3%28 (not UTF-8); the code is genuine",
+				func(_, code string) string { return "state=%FF%FE%C3%28&code=" + url.QueryEscape(code) })},
+		{ID: "WEB-112", Area: "web", Title: "A callback with a repeated code is refused",
+			Rule: "A callback that carries the code parameter twice (the genuine code, then another) MUST NOT sign the browser in: authorization response parameters MUST NOT be repeated, and a second value is parameter pollution.",
+			Refs: []string{"RFC 6749 §3.1 (parameters MUST NOT be included more than once)", refWebRoutes}, Expect: split(exp(Should, NotOK), exp(Must, Rejected)), Families: webFamily,
+			Recipe: malformedCallback("the genuine state and code, then a second code parameter with a random value",
+				func(state, code string) string {
+					return "state=" + url.QueryEscape(state) + "&code=" + url.QueryEscape(code) + "&code=" + randomToken()
+				})},
+	}
+}
+
+// overlong is the length of WEB-110's state and code: far beyond any real
+// state or code, and within the header limits of common servers (16 KiB).
+const overlong = 3000
+
+func malformedRefs() []string {
+	return []string{"RFC 3986 §2.1 (percent-encoding)", "RFC 6749 §4.1.2 (the authorization response)", refWebRoutes}
+}
+
+// malformedCallback signs a browser in up to the AZ's redirect back, then
+// opens the callback with the query query(state, code) made of the genuine
+// state and code. The answer must be a refused sign-in, never a 5xx or no
+// answer at all.
+func malformedCallback(what string, query func(state, code string) string) Procedure {
+	return Procedure{
+		Doc: "the browser signs in, but the AZ's redirect back is edited: " + what + "; the callback must be refused without a 5xx and the browser not signed in",
+		Fn: func(ctx context.Context, e *Env) error {
+			b, err := e.NewBrowser("victim", "victim")
+			if err != nil {
+				return err
+			}
+			st, ok := b.StartSignIn(ctx, "/web/protected")
+			if !ok {
+				return nil
+			}
+			if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
+				return err
+			}
+			u := *st.Callback
+			u.RawQuery = query(u.Query().Get("state"), u.Query().Get("code"))
+			b.Complete(ctx, &st, u.String())
+			markJudged(e, st.Done)
+			switch {
+			case st.Done.Status >= 500:
+				e.obs.Failf("a malformed callback got %s: a client's mistake is a refused sign-in (4xx), never a 5xx", st.Done.Brief())
+			case st.Done.Error != "":
+				e.obs.Failf("a malformed callback got no answer (%s): the target may have crashed", st.Done.Error)
+			}
+			notSignedIn(ctx, e, b, "")
+			return nil
+		},
 	}
 }
 

@@ -21,7 +21,46 @@ func webRedirectCases() []Case {
 		{ID: "WEB-403", Area: "web", Title: titleStaysOnSite + `a backslash browsers read as a slash (/\evil.example/…)`,
 			Rule: ruleStaysOnSite, Refs: []string{refOpenRedir, refWebRoutes}, Expect: same(Must, Observed), Families: webFamily,
 			Recipe: openRedirectRecipe(`/%5Cevil.example/landing`)},
+		{ID: "WEB-404", Area: "web", Title: titleStaysOnSite + "three slashes, a scheme-relative URL once a router mounted at /web/protected/ cuts its prefix (///evil.example/…)",
+			Rule: ruleStaysOnSite, Refs: []string{refOpenRedir, refWebRoutes, refRedirLists}, Expect: same(Must, Observed), Families: webFamily,
+			Recipe: openRedirectRecipe("///evil.example/landing")},
+		{ID: "WEB-405", Area: "web", Title: titleStaysOnSite + "an encoded tab between the slashes, which browsers drop once it is decoded (/%09/evil.example/…)",
+			Rule: ruleStaysOnSite, Refs: []string{refOpenRedir, refWebRoutes, refRedirLists}, Expect: same(Must, Observed), Families: webFamily,
+			Recipe: openRedirectRecipe("/%09/evil.example/landing")},
+		{ID: "WEB-406", Area: "web", Title: "After the sign-in the browser lands on the page it first asked for",
+			Rule: "After a sign-in started from a page below /web/protected, the callback SHOULD (strict: MUST) send the browser back to that page, path and query, on the target's site.",
+			Refs: []string{refWebRoutes, "RFC 6749 §10.12 (the state may carry the client's return location)"}, Expect: split(exp(Should, Observed), exp(Must, Observed)), Families: webFamily,
+			Recipe: Procedure{Doc: "the browser opens " + landingPage + " and signs in; the callback's Location, resolved against the callback URL, must be that page on the target", Fn: landsWhereAsked}},
 	}
+}
+
+// refRedirLists is where the open-redirect inputs and their sources are listed.
+const refRedirLists = "docs/TARGET-CONTRACT.md §Open-redirect inputs"
+
+// landingPage is WEB-406's first page: a path below /web/protected with a
+// query that needs encoding.
+const landingPage = "/web/protected/landing/page?tab=2&q=a%20b"
+
+func landsWhereAsked(ctx context.Context, e *Env) error {
+	b, err := e.NewBrowser("victim", "victim")
+	if err != nil {
+		return err
+	}
+	st, ok, err := b.SignIn(ctx, landingPage)
+	if err != nil || !ok {
+		return err
+	}
+	markJudged(e, st.Done)
+	u, ok := Location(st.Done)
+	switch {
+	case st.Done.Status < 300 || st.Done.Status >= 400 || !ok:
+		e.obs.Failf("precondition: the callback of a valid sign-in got %s, not a redirect", st.Done.Brief())
+	case b.OffSite(st.Done) || !b.onTarget(u):
+		e.obs.Failf("after the sign-in the target sends the browser off the site, to %q", st.Done.Header.Get("Location"))
+	case u.EscapedPath()+"?"+u.RawQuery != landingPage:
+		e.obs.Failf("after the sign-in the browser lands on %s, not on %s, the page it asked for", u.RequestURI(), landingPage)
+	}
+	return nil
 }
 
 // openRedirectRecipe signs in from /web/protected+below; the callback's

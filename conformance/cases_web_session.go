@@ -73,7 +73,7 @@ func sessionOutlivesTokens(ctx context.Context, e *Env) error {
 	if err := sleepUntil(ctx, start.Add(5*time.Second)); err != nil {
 		return fmt.Errorf("%w: %v", ErrSetup, err)
 	}
-	notSignedIn(ctx, e, b, "")
+	stillSignedIn(ctx, e, b, "5 s after the sign-in, though its tokens expired after 3 s")
 	e.obs.Judge()
 	return nil
 }
@@ -87,13 +87,24 @@ func logoutEndsSession(ctx context.Context, e *Env) error {
 		return err
 	}
 	saved := b.Cookies()
-	b.Visit(ctx, "logout", b.Target("/web/logout"))
+	if x := b.Visit(ctx, "logout", b.Target("/web/logout")); x.Error != "" {
+		markJudged(e, x)
+		e.obs.Failf("GET /web/logout got no answer (%s): the sign-out could not be completed", x.Error)
+		return nil
+	}
 	replay, err := e.NewBrowser("replay", "victim")
 	if err != nil {
 		return err
 	}
 	replay.Plant(saved)
-	notSignedIn(ctx, e, replay, "")
+	stillSignedIn(ctx, e, replay, "with the cookies of a session that signed out (GET /web/logout answered)")
 	e.obs.Judge()
 	return nil
+}
+
+// stillSignedIn fails the case when b is signed in; when says when.
+func stillSignedIn(ctx context.Context, e *Env, b *Browser, when string) {
+	if sub, _ := b.WhoAmI(ctx, "signed in?"); sub != "" {
+		e.obs.Failf("the browser is still signed in (as %s) %s", sub, when)
+	}
 }

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
 )
@@ -27,7 +28,25 @@ func webTokenCases() []Case {
 		{ID: "WEB-505", Area: "web", Title: "The token endpoint resets the connection",
 			Rule: tokenFaultRule("the connection closed without an answer"), Refs: []string{refTokenFault, refWebRoutes, refAZWeb}, Expect: webRefused, Families: webFamily,
 			Recipe: tokenFaultRecipe("the connection closed without an answer", nil, fakeaz.WebScenario{Reset: true})},
+		{ID: "WEB-506", Area: "web", Title: "A callback without a code makes no token request",
+			Rule: "A callback without a code SHOULD be refused before any request to the token endpoint: a site should not make client-authenticated calls to the AZ on an attacker's say-so.",
+			Refs: []string{"RFC 6749 §4.1.2 (the authorization response carries code)", "RFC 6749 §4.1.3 (the access token request sends the code received)", refAZWeb}, Expect: same(Should, Observed), Families: webFamily,
+			Recipe: Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its code parameter; the AZ counts the token requests the callback makes", Fn: noTokenRequestWithoutCode}},
 	}
+}
+
+func noTokenRequestWithoutCode(ctx context.Context, e *Env) error {
+	endpoint := e.AZ().WebTokenEndpoint(e.r.HomeAppID)
+	before := e.AZ().Stats().Count(endpoint, e.r.HomeAppID)
+	if err := tamperedCallback(func(q url.Values) { q.Del("code") })(ctx, e); err != nil {
+		return err
+	}
+	n := e.AZ().Stats().Count(endpoint, e.r.HomeAppID) - before
+	e.obs.Fact("token requests", "%d", n)
+	if n > 0 {
+		e.obs.Failf("the callback without a code made %d request(s) to the token endpoint (client-authenticated, on the say-so of whoever sent the browser there)", n)
+	}
+	return nil
 }
 
 const hangs = "no answer at all (the request is held until the case ends, then answered 504)"
