@@ -13,6 +13,9 @@ ARGS    ?=
 # the whole catalogue once per mutant and is run on its own (without -race).
 RACE_PKGS = $$($(GO) list $(PKGS) | grep -v /conformance/mutants)
 NPM_TARGETS = bms-mca-resource bms-mca-backend bms-mca-service ibmcloud-appid bms-mca-website ibmcloud-appid-webapp
+# The web targets wired with a router mounted under /web/protected (MCA_WEB_WIRING=router;
+# the code and node_modules of the folder without -router).
+NPM_TARGETS += bms-mca-website-router ibmcloud-appid-webapp-router
 # The version matrix (make certify-versions): per package, the target folders
 # under targets/ of each version, oldest first. App ID's matrix starts with
 # bluemix-appid, its earlier name. CI passes the oldest and the newest only.

@@ -54,8 +54,7 @@ module.exports = function main(req) {
   // without keepSessionInfo here too, the next request finds an empty session.
   const protect = passport.authenticate(WebAppStrategy.STRATEGY_NAME, { keepSessionInfo: true });
   const show = (r, res) => contract.sendJSON(res, 200, { user: r.user });
-  app.get('/web/protected', protect, show);
-  app.get('/web/protected/*', protect, show);
+  contract.protectWeb(app, express, protect, show);
   // passport 0.6 regenerates the session at sign-in; without keepSessionInfo
   // it drops the session's returnTo and the strategy's state with it, and the
   // sign-in loops (App ID's own samples add it).
@@ -66,7 +65,10 @@ module.exports = function main(req) {
     for (const k of ['returnTo', WebAppStrategy.AUTH_CONTEXT, WebAppStrategy.STATE_PARAMETER]) delete r.session[k];
     r.logout((err) => (err ? next(err) : r.session.destroy(() => contract.sendJSON(res, 200, { status: 'signed out' }))));
   });
-  // failWithError: a refused sign-in is a 401 with a JSON body, not a redirect to "/".
+  // failWithError changes nothing for a refused sign-in: WebAppStrategy sets
+  // failureRedirect to "/" when none is given, so passport redirects there
+  // (a 302, never the 401 failWithError would give). This handler answers what
+  // is thrown or passed to next(err) (a 500 unless the error names a 4xx).
   app.use((err, r, res, next) => {
     if (res.headersSent) return next(err);
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
