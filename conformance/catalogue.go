@@ -39,12 +39,12 @@ const (
 	Strict Profile = "strict"
 )
 
-// Profiles lists every profile.
-var Profiles = []Profile{MCA, Strict}
+// Profiles lists every profile (a new slice on each call).
+func Profiles() []Profile { return []Profile{MCA, Strict} }
 
 // ParseProfile validates a profile name.
 func ParseProfile(s string) (Profile, error) {
-	for _, p := range Profiles {
+	for _, p := range Profiles() {
 		if string(p) == s {
 			return p, nil
 		}
@@ -76,25 +76,27 @@ type Area struct {
 	Key, Prefix, Title string
 }
 
-// Areas, in run order.
-var Areas = []Area{
-	{"calibration", "CAL", "Calibration"},
-	{"header", "HDR", "Header syntax"},
-	{"structure", "STR", "Token structure"},
-	{"signature", "SIG", "Signature and algorithm"},
-	{"time", "TIM", "Time claims"},
-	{"audience", "AUD", "Audience and issuer"},
-	{"idtoken", "IDT", "Id token pairing and security context"},
-	{"cache", "CCH", "Caching"},
-	{"keys", "KEY", "Keys: retrieval, caching, rotation"},
-	{"propagation", "PRP", "Propagation and service tokens"},
-	{"resilience", "RES", "Resilience"},
-	{"web", "WEB", "Web sign-in (authorization code, sessions, redirects)"},
+// Areas lists the areas in run order (a new slice on each call).
+func Areas() []Area {
+	return []Area{
+		{"calibration", "CAL", "Calibration"},
+		{"header", "HDR", "Header syntax"},
+		{"structure", "STR", "Token structure"},
+		{"signature", "SIG", "Signature and algorithm"},
+		{"time", "TIM", "Time claims"},
+		{"audience", "AUD", "Audience and issuer"},
+		{"idtoken", "IDT", "Id token pairing and security context"},
+		{"cache", "CCH", "Caching"},
+		{"keys", "KEY", "Keys: retrieval, caching, rotation"},
+		{"propagation", "PRP", "Propagation and service tokens"},
+		{"resilience", "RES", "Resilience"},
+		{"web", "WEB", "Web sign-in (authorization code, sessions, redirects)"},
+	}
 }
 
 // AreaByKey returns the area with that key.
 func AreaByKey(key string) (Area, bool) {
-	for _, a := range Areas {
+	for _, a := range Areas() {
 		if a.Key == key {
 			return a, true
 		}
@@ -233,7 +235,7 @@ func Validate(cases []Case) error {
 		if c.Recipe == nil {
 			errs = append(errs, c.ID+": no recipe")
 		}
-		for _, p := range Profiles {
+		for _, p := range Profiles() {
 			e, ok := c.Expect[p]
 			if !ok || len(e.Outcomes) == 0 {
 				errs = append(errs, fmt.Sprintf("%s: no expectation for profile %s", c.ID, p))

@@ -26,7 +26,7 @@ type CaseDoc struct {
 }
 
 // CaseDocs turns cases into their documentation, ordered by area
-// (conformance.Areas order, unknown areas after, by key) and, within an
+// (conformance.Areas() order, unknown areas after, by key) and, within an
 // area, in the order given. Families defaults to [mca] as Case.AppliesTo
 // does; empty lists are [] rather than null.
 func CaseDocs(cases []conformance.Case) []CaseDoc {
@@ -57,11 +57,11 @@ func CaseDocs(cases []conformance.Case) []CaseDoc {
 
 // profilesOf lists the known profiles, then any other the case has, sorted.
 func profilesOf(c conformance.Case) []conformance.Profile {
-	ps := append([]conformance.Profile{}, conformance.Profiles...)
+	ps := conformance.Profiles()
 	var extra []conformance.Profile
 	for p := range c.Expect {
 		known := false
-		for _, q := range conformance.Profiles {
+		for _, q := range conformance.Profiles() {
 			known = known || p == q
 		}
 		if !known {
@@ -75,7 +75,7 @@ func profilesOf(c conformance.Case) []conformance.Profile {
 // orderCases sorts stably by area order.
 func orderCases(cases []conformance.Case) []conformance.Case {
 	rank := map[string]int{}
-	for i, a := range conformance.Areas {
+	for i, a := range conformance.Areas() {
 		rank[a.Key] = i
 	}
 	out := append([]conformance.Case{}, cases...)
@@ -219,7 +219,7 @@ func mdAnchor(a conformance.Area) string {
 
 func levelCell(d CaseDoc) string {
 	var vs []string
-	for _, p := range conformance.Profiles {
+	for _, p := range conformance.Profiles() {
 		vs = append(vs, string(d.Levels[p]))
 	}
 	return perProfile(vs)
@@ -227,7 +227,7 @@ func levelCell(d CaseDoc) string {
 
 func outcomeCell(d CaseDoc) string {
 	var vs []string
-	for _, p := range conformance.Profiles {
+	for _, p := range conformance.Profiles() {
 		os := d.Outcomes[p]
 		s := make([]string, len(os))
 		for i, o := range os {
