@@ -276,11 +276,20 @@ func (s *Server) WebTokenURL(appID string) string { return s.AppURL(appID) + "/"
 // MCA app; {OAuthServerURL}/authorization and {OAuthServerURL}/token for a
 // ProfileAppID app (what App ID's WebAppStrategy builds from its oauthServerUrl).
 func (s *Server) WebEndpoints(appID string) (authorization, token string) {
-	if a, err := s.App(appID); err == nil && a.Profile == ProfileAppID {
-		base := s.OAuthServerURL(appID)
+	a, err := s.App(appID)
+	return WebEndpointsAt(s.URL(), appID, err == nil && a.Profile == ProfileAppID)
+}
+
+// WebEndpointsAt returns what WebEndpoints would for an app of a server at
+// serverURL (its serverUrl, BasePath included), without the server: for
+// an App ID app when appID is true.
+func WebEndpointsAt(serverURL, appID string, appIDProfile bool) (authorization, token string) {
+	if appIDProfile {
+		base := oauthServerURL(serverURL, appID)
 		return base + "/authorization", base + "/" + AppIDToken
 	}
-	return s.WebAuthorizationURL(appID), s.WebTokenURL(appID)
+	base := origin(serverURL) + AppsPath + appID
+	return base + "/" + EndpointWebAuthorization, base + "/" + EndpointWebToken
 }
 
 // webClient returns a copy of a web client and its scenario.
