@@ -570,8 +570,16 @@ func (s *Server) webTokens(ctx context.Context, c WebClient, sc WebScenario, cod
 	}
 	var muts []tokenfactory.Mutation
 	if shape.AppID() {
-		// App ID tokens of a web client name the client in aud (WebAppStrategy checks it).
-		muts = append(muts, tokenfactory.WithClaim("aud", []string{c.ClientID}))
+		// App ID tokens of a web client name the client in aud, as the
+		// genuine WebAppStrategy of each generation compares it: an array
+		// holding it (v4: 6.0.0 and later), the client id itself before
+		// (4.x and 5.x: aud === clientId). iss is the factory's (the host of
+		// the oauthServerUrl for ShapeAppIDV3Host, as 4.x compares it).
+		var aud any = []string{c.ClientID}
+		if shape != tokenfactory.ShapeAppIDV4 {
+			aud = c.ClientID
+		}
+		muts = append(muts, tokenfactory.WithClaim("aud", aud))
 	}
 	at, err := f.AccessToken(tokenfactory.Access{AppID: c.AppID, ClientID: c.ClientID}, muts...)
 	if err != nil {
