@@ -277,7 +277,7 @@ func (s *Server) WebTokenURL(appID string) string { return s.AppURL(appID) + "/"
 // ProfileAppID app (what App ID's WebAppStrategy builds from its oauthServerUrl).
 func (s *Server) WebEndpoints(appID string) (authorization, token string) {
 	a, err := s.App(appID)
-	return WebEndpointsAt(s.URL(), appID, err == nil && a.Profile == ProfileAppID)
+	return WebEndpointsAt(s.URL(), appID, err == nil && a.IsAppID())
 }
 
 // WebEndpointsAt returns what WebEndpoints would for an app of a server at
@@ -320,7 +320,7 @@ func (s *Server) webRoutes(endpoint func(method, path, name, suffix string, h ht
 // app's web clients trade codes at: EndpointWebToken, or EndpointToken for a
 // ProfileAppID app (the App ID token endpoint serves both grants).
 func (s *Server) WebTokenEndpoint(appID string) string {
-	if a, err := s.App(appID); err == nil && a.Profile == ProfileAppID {
+	if a, err := s.App(appID); err == nil && a.IsAppID() {
 		return EndpointToken
 	}
 	return EndpointWebToken
