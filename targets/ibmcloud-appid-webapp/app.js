@@ -7,7 +7,9 @@
 const crypto = require('crypto');
 const contract = require('../common/contract');
 
-module.exports = function main(req) {
+// pkg is the package name: ibmcloud-appid, or bluemix-appid (its earlier name)
+// for the version matrix's oldest folder.
+module.exports = function main(req, pkg = 'ibmcloud-appid') {
   const cfg = contract.config();
   try {
     req('log4js').configure({
@@ -21,7 +23,7 @@ module.exports = function main(req) {
   const express = req('express');
   const session = req('express-session');
   const passport = req('passport');
-  const { WebAppStrategy } = req('ibmcloud-appid');
+  const { WebAppStrategy } = req(pkg);
 
   const env = (k) => (process.env[k] || '').trim();
   const oauthServerUrl = (env('APPID_OAUTH_SERVER_URL') || `${cfg.serverUrl}/oauth/v4/${cfg.appId}`).replace(/\/+$/, '');
@@ -60,10 +62,13 @@ module.exports = function main(req) {
   // sign-in loops (App ID's own samples add it).
   app.get('/web/callback', passport.authenticate(WebAppStrategy.STRATEGY_NAME, { keepSessionInfo: true, failWithError: true }));
   // WebAppStrategy.logout(req) calls req.logout() without the callback
-  // passport 0.6 requires (it throws): what it does, by hand.
+  // passport 0.6 requires (it throws): what it does, by hand. Before 0.6
+  // req.logout() is synchronous and takes no callback.
   app.get('/web/logout', (r, res, next) => {
-    for (const k of ['returnTo', WebAppStrategy.AUTH_CONTEXT, WebAppStrategy.STATE_PARAMETER]) delete r.session[k];
-    r.logout((err) => (err ? next(err) : r.session.destroy(() => contract.sendJSON(res, 200, { status: 'signed out' }))));
+    for (const k of ['returnTo', WebAppStrategy.AUTH_CONTEXT, WebAppStrategy.STATE_PARAMETER]) if (k) delete r.session[k];
+    const done = (err) => (err ? next(err) : r.session.destroy(() => contract.sendJSON(res, 200, { status: 'signed out' })));
+    if (r.logout.length > 0) r.logout(done);
+    else { r.logout(); done(); }
   });
   // failWithError changes nothing for a refused sign-in: WebAppStrategy sets
   // failureRedirect to "/" when none is given, so passport redirects there
