@@ -295,7 +295,7 @@ func contractOf(h harness.Config) launch.Contract {
 		c.ClientID, c.Secret = "", ""
 	}
 	if h.Family.IsWeb() {
-		authz, token := fakeaz.WebEndpointsAt(serverURL, c.AppID, h.Family == conformance.FamilyWebAppID)
+		authz, token := fakeaz.WebEndpointsAt(serverURL, c.AppID, h.Family.AppID())
 		base := strings.TrimRight(h.TargetURL, "/")
 		if base == "" {
 			base = "<the target's base URL>"
