@@ -68,8 +68,8 @@ PROFILES  = mca strict
 CERTIFY_JOBS ?= 3
 # The generic JWT libraries (targets/README.md): npm folders, each certified as its README
 # configures it (server.js) and hardened (hardened/server.js); jose also against MCA tokens.
-JWT_NPM = express-jwt passport-jwt
-JWT_TARGETS = $(foreach t,$(JWT_NPM),$(t) $(t)/hardened)
+JWT_NPM = express-jwt passport-jwt jose
+JWT_TARGETS = $(foreach t,$(JWT_NPM),$(t) $(t)/hardened) jose/mca
 CERTIFY_TARGETS = $(NPM_TARGETS) $(JWT_TARGETS)
 certify: build
 	@mkdir -p $(CERT_OUT); rc=0; t0=$$SECONDS; \
