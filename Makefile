@@ -68,7 +68,7 @@ PROFILES  = mca strict
 CERTIFY_JOBS ?= 3
 # The generic JWT libraries (targets/README.md): npm folders, each certified as its README
 # configures it (server.js) and hardened (hardened/server.js); jose also against MCA tokens.
-JWT_NPM = express-jwt passport-jwt jose
+JWT_NPM = express-jwt passport-jwt jose express-oauth2-jwt-bearer
 JWT_TARGETS = $(foreach t,$(JWT_NPM),$(t) $(t)/hardened) jose/mca
 CERTIFY_TARGETS = $(NPM_TARGETS) $(JWT_TARGETS)
 certify: build

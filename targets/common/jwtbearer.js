@@ -62,11 +62,18 @@ function bearer(req, res, next) {
 
 // errorHandler is the Express error middleware after the library's: an error
 // isTokenError(err) says the library raised for the token → 401
-// invalid_token; anything else (a key fetch that failed, a bug) → 500.
+// invalid_token; anything else (a key fetch that failed, a bug) → 500. A
+// library that shapes its own refusals (status, headers) is answered with
+// them when isTokenError is null.
 function errorHandler(isTokenError) {
   // eslint-disable-next-line no-unused-vars
   return (err, req, res, next) => {
     if (res.headersSent) return res.destroy();
+    if (!isTokenError && err && Number.isInteger(err.status) && err.status >= 400 && err.status < 500) {
+      for (const [k, v] of Object.entries(err.headers || {})) res.setHeader(k, v);
+      return contract.sendError(res, err.status, err.code || 'invalid_request', err.message || '');
+    }
+    if (!isTokenError) isTokenError = () => false; // eslint-disable-line no-param-reassign
     if (isTokenError(err)) return challenge(res, 401, 'invalid_token', String((err && err.message) || err));
     return contract.sendError(res, 500, 'server_error', `token validation failed: ${contract.errorText(err)}`);
   };

@@ -56,8 +56,10 @@ module.exports = function main(req, { hardened = false, mode = 'appid' } = {}) {
     options = (appId) => ({ issuer: jwtbearer.mcaIssuer(cfg), audience: appId });
   } else {
     const issuer = jwtbearer.oauthServerUrl(cfg);
-    // hardened: a JWKS request that hangs fails in 3 s (jose's default: 5 s, the harness's bound).
-    const JWKS = jose.createRemoteJWKSet(new URL(`${issuer}/publickeys`), hardened ? { timeoutDuration: 3000 } : {});
+    // hardened: a JWKS request that hangs fails in 3 s (jose's default: 5 s, the
+    // harness's bound), and a kid the cached JWKS lacks refetches it after 2 s
+    // (default 30 s: a rotated key is refused that long).
+    const JWKS = jose.createRemoteJWKSet(new URL(`${issuer}/publickeys`), hardened ? { timeoutDuration: 3000, cooldownDuration: 2000 } : {});
     keyFor = () => JWKS;
     options = (appId) => ({ issuer, audience: appId });
   }
