@@ -7,7 +7,7 @@ PKGS    ?= ./...
 # Extra flags for the main job, e.g. make run ARGS="--help"
 ARGS    ?=
 
-.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
+.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines gojwt certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
 
 # Packages for the race-enabled run: all but the mutant matrix, which runs
 # the whole catalogue once per mutant and is run on its own (without -race).
@@ -69,9 +69,11 @@ CERTIFY_JOBS ?= 3
 # The generic JWT libraries (targets/README.md): npm folders, each certified as its README
 # configures it (server.js) and hardened (hardened/server.js); jose also against MCA tokens.
 JWT_NPM = express-jwt passport-jwt jose express-oauth2-jwt-bearer
-JWT_TARGETS = $(foreach t,$(JWT_NPM),$(t) $(t)/hardened) jose/mca
+# The Go libraries: one module of their own (targets/gojwt), one binary, bin/gojwt <library>.
+JWT_GO = gojwt/golang-jwt gojwt/go-oidc gojwt/jwx
+JWT_TARGETS = $(foreach t,$(JWT_NPM) $(JWT_GO),$(t) $(t)/hardened) jose/mca
 CERTIFY_TARGETS = $(NPM_TARGETS) $(JWT_TARGETS)
-certify: build
+certify: build gojwt
 	@mkdir -p $(CERT_OUT); rc=0; t0=$$SECONDS; \
 	{ for t in $(CERTIFY_TARGETS) reference reference-web; do for p in $(PROFILES); do echo "$$t $$p"; done; done; } \
 	  | xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT) || rc=1; \
@@ -82,9 +84,13 @@ certify: build
 
 ## certify-baselines: rewrite the targets' baselines from a fresh run (review the diff!);
 ## CERTIFY_TARGETS="express-jwt express-jwt/hardened" for some only
-certify-baselines: build
+certify-baselines: build gojwt
 	@mkdir -p $(CERT_OUT); { for t in $(CERTIFY_TARGETS) reference; do for p in $(PROFILES); do echo "$$t $$p"; done; done; } \
 	  | CERTIFY_MODE=baseline xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT)
+
+## gojwt: build and vet the Go JWT libraries' target (targets/gojwt, its own module) as bin/gojwt
+gojwt:
+	cd targets/gojwt && $(GO) vet . && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/gojwt .
 
 ## npm: install the npm strategy targets (targets/*, from their lockfiles)
 npm:

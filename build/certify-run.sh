@@ -43,8 +43,8 @@ reference-web)
   while [ "$v" != targets ] && [ ! -f "$v/package.json" ] && [ ! -f "$v/go.sum" ]; do v=$(dirname "$v"); done
   if [ -f "$v/package.json" ]; then
     args+=(--npm-versions "$v")
-  elif [ -f "$v/certify.versions" ]; then
-    args+=(--versions "$(<"$v/certify.versions")")
+  elif [ -f "$v/go.sum" ]; then # a Go target: its module's direct requirements
+    args+=(--versions "$(cd "$v" && go list -m -f '{{if and (not .Main) (not .Indirect) (not .Replace)}}{{.Path}}={{.Version}}{{end}}' all | grep . | paste -sd, -)")
   fi
   # shellcheck disable=SC2046 # certify.args is a list of flags
   args+=(--target-cmd "$cmd" $(<"$d/certify.args"))
