@@ -88,9 +88,9 @@ certify-baselines: build gojwt
 	@mkdir -p $(CERT_OUT); { for t in $(CERTIFY_TARGETS) reference; do for p in $(PROFILES); do echo "$$t $$p"; done; done; } \
 	  | CERTIFY_MODE=baseline xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT)
 
-## gojwt: build and vet the Go JWT libraries' target (targets/gojwt, its own module) as bin/gojwt
+## gojwt: vet, test and build the Go JWT libraries' target (targets/gojwt, its own module) as bin/gojwt
 gojwt:
-	cd targets/gojwt && $(GO) vet . && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/gojwt .
+	cd targets/gojwt && $(GO) vet . && $(GO) test -count=1 . && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/gojwt .
 
 ## npm: install the npm strategy targets (targets/*, from their lockfiles)
 npm:
