@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,7 +51,10 @@ type Kit struct {
 	// answer resets it. Once it reaches WedgeAfter, requests are no longer
 	// sent (they fail at once) until ResetTimeouts.
 	timeouts atomic.Int64
-	probing  sync.Mutex
+	// keyTimeouts counts key-path probes in a row that got no answer in time
+	// (see CheckResponsive); any answer resets it.
+	keyTimeouts atomic.Int64
+	probing     sync.Mutex
 }
 
 func (k *Kit) wedgeAfter() int64 {
@@ -74,7 +78,58 @@ func (k *Kit) noteAnswer(x *Exchange) {
 func (k *Kit) Timeouts() int { return int(k.timeouts.Load()) }
 
 // ResetTimeouts forgets the timeouts (after the target was restarted).
-func (k *Kit) ResetTimeouts() { k.timeouts.Store(0) }
+func (k *Kit) ResetTimeouts() { k.timeouts.Store(0); k.keyTimeouts.Store(0) }
+
+// KeyPathWedged says why the target counts as wedged where it needs a key
+// ("" while it is not): it answers requests that need no key, but WedgeAfter
+// key-path probes in a row timed out. Requests carrying a token are then no
+// longer sent (they fail at once with KeyPathNotSent) until ResetTimeouts.
+func (k *Kit) KeyPathWedged() string {
+	if n := k.keyTimeouts.Load(); n >= k.wedgeAfter() {
+		return fmt.Sprintf("the target answers requests that need no key, but %d requests in a row with a valid token for its own app timed out: it is wedged where it needs a key", n)
+	}
+	return ""
+}
+
+// KeyPathNotSent starts the error of a request not sent to a target wedged
+// where it needs a key.
+const KeyPathNotSent = "not sent: the key path is wedged: "
+
+// probeKeyPath sends, up to WedgeAfter times while each times out, a request
+// that needs the key path: a valid token pair for the target's own app.
+func (k *Kit) probeKeyPath(ctx context.Context, timeout time.Duration) {
+	e := &Env{k: k, caseID: "probe"}
+	f, err := k.AZ.Factory(k.probeApp())
+	if err != nil {
+		return // no such app at the AZ: nothing to probe with
+	}
+	p, err := (&App{ID: k.probeApp(), Factory: f, env: e}).Mint(true, nil, nil)
+	if err != nil {
+		return
+	}
+	h := http.Header{"Authorization": {p.Header()}}
+	for k.keyTimeouts.Load() < k.wedgeAfter() && ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		x := e.transmit(pctx, "key probe", "/v1/apps/"+k.probeApp()+"/protected", h)
+		cancel()
+		if !x.TimedOut {
+			k.keyTimeouts.Store(0)
+			return
+		}
+		k.keyTimeouts.Add(1)
+	}
+}
+
+// sendsToken reports whether a request's headers carry a JWS-looking token
+// (a request a target wedged on its key path would hang on).
+func sendsToken(h http.Header) bool {
+	for _, v := range h.Values("Authorization") {
+		if strings.Contains(v, ".") {
+			return true
+		}
+	}
+	return false
+}
 
 // unresponsive says why a request is not sent ("" to send it).
 func (k *Kit) unresponsive() string {
@@ -97,12 +152,17 @@ func (k *Kit) CheckResponsive(ctx context.Context) (bool, int) {
 		if probe <= 0 {
 			probe = DefaultProbeTimeout
 		}
+		triggered := k.timeouts.Load() > 0
 		for k.timeouts.Load() > 0 && k.timeouts.Load() < k.wedgeAfter() && ctx.Err() == nil {
 			pctx, cancel := context.WithTimeout(ctx, probe)
 			e := &Env{k: k, caseID: "probe"}
 			x := e.transmit(pctx, "probe", "/v1/apps/"+k.probeApp()+"/protected", nil)
 			cancel()
 			k.noteAnswer(&x)
+		}
+		// It answers without a key: does it still answer where it needs one?
+		if triggered && k.timeouts.Load() == 0 && !k.Family.IsWeb() && k.AZ != nil && k.KeyPathWedged() == "" {
+			k.probeKeyPath(ctx, probe)
 		}
 		k.probing.Unlock()
 	}

@@ -43,6 +43,7 @@ type conformanceRun struct {
 	force           bool // --force: replace an existing file that a partial run would not
 	failOnNonStrict bool
 	verbose         bool
+	machine         machineOutputs
 }
 
 func runConformanceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -96,6 +97,7 @@ Examples:
 	fs.BoolVar(&r.force, "force", false, "let --write-baseline replace an existing file from a focused or filtered run, or a file that is not a baseline")
 	fs.BoolVar(&r.failOnNonStrict, "fail-on-nonstrict", false, "NON-STRICT verdicts fail the run too")
 	fs.BoolVar(&r.verbose, "verbose", false, "print every case as it runs")
+	r.machine.addFlags(fs)
 	versions := fs.String("versions", "", "versions of what is tested, for the report: name=version,name=version")
 	npmDir := fs.String("npm-versions", "", "read the installed versions of this npm target folder's dependencies, for the report")
 	list := fs.Bool("list", false, "list the cases the filters select, and exit")
@@ -143,7 +145,7 @@ Examples:
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if *printContract {
-		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h)))
+		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h, r.targets.url)))
 		return nil
 	}
 	if *list {
@@ -271,6 +273,9 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 	}
 	fmt.Fprintln(stdout)
 	harness.WriteSummary(stdout, rep, out, false)
+	if werr := r.machine.write(rep, out, r.failOnNonStrict); werr != nil {
+		return rep, werr
+	}
 	return rep, err
 }
 
@@ -353,7 +358,7 @@ func (r conformanceRun) prepareOut(stderr io.Writer) error {
 }
 
 // contractOf is the contract a target gets in a run configured by h.
-func contractOf(h harness.Config) launch.Contract {
+func contractOf(h harness.Config, targetURL string) launch.Contract {
 	def := func(v, d string) string {
 		if v == "" {
 			return d
@@ -374,6 +379,15 @@ func contractOf(h harness.Config) launch.Contract {
 	}
 	if h.NoServiceCredentials {
 		c.ClientID, c.Secret = "", ""
+	}
+	if h.Family.IsWeb() {
+		authz, token := fakeaz.WebEndpointsAt(serverURL, c.AppID, h.Family.AppID())
+		base := strings.TrimRight(targetURL, "/")
+		if base == "" {
+			base = "<the target's base URL>"
+		}
+		c.Web = &launch.Web{ClientID: harness.DefaultWebClientID, Secret: harness.DefaultWebSecret,
+			AuthorizationEndpoint: authz, TokenEndpoint: token, CallbackURL: base + harness.CallbackPath}
 	}
 	return c
 }
