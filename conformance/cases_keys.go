@@ -252,7 +252,7 @@ func concurrentDuringHang(ctx context.Context, e *Env) error {
 	}
 	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
 	obs := e.Observation()
-	bound := e.r.bound()
+	bound := e.k.bound()
 	var slowest time.Duration
 	for i := range xs {
 		slowest = max(slowest, xs[i].Latency)
@@ -277,7 +277,7 @@ func retry(ctx context.Context, e *Env, obs *Observation, step string, appID str
 		if x.Status == http.StatusOK {
 			return time.Since(start), true, nil
 		}
-		if time.Since(start) > within || e.r.Unresponsive() {
+		if time.Since(start) > within || e.k.Unresponsive() {
 			return time.Since(start), false, nil
 		}
 		if err := sleepUntil(ctx, time.Now().Add(250*time.Millisecond)); err != nil {
