@@ -2,13 +2,13 @@ package bench
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/tokenfactory"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/valyala/fastjson"
 )
@@ -208,17 +208,6 @@ func prnOf(h string) (string, bool) {
 	if len(f) < 2 || !strings.EqualFold(f[0], "Bearer") {
 		return "", false
 	}
-	parts := strings.Split(f[1], ".")
-	if len(parts) != 3 {
-		return "", true
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return "", true
-	}
-	var c struct {
-		Prn string `json:"prn"`
-	}
-	_ = json.Unmarshal(b, &c)
-	return c.Prn, true
+	prn, _ := tokenfactory.Inspect(f[1]).StringClaim("prn")
+	return prn, true
 }

@@ -1,7 +1,6 @@
 package conformance
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -63,38 +62,22 @@ func shorten(s string, n int) string {
 }
 
 // Claims decodes the payload of a compact JWS (its second segment,
-// base64url with or without padding) as a JSON object. It is the one
-// payload decoder of the harness and its reports; it verifies nothing.
-func Claims(tok string) (map[string]any, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) < 2 {
-		return nil, fmt.Errorf("a compact JWS has 3 segments, this has %d", len(parts))
-	}
-	raw, err := tokenfactory.DecodeLenient(parts[1])
-	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	return c, nil
-}
+// base64url with or without padding) as a JSON object, verifying nothing
+// (tokenfactory.Inspect).
+func Claims(tok string) (map[string]any, error) { return tokenfactory.Inspect(tok).Claims() }
 
 // DecodeForHumans shows a token's header and payload (as far as they decode) on one line.
 func DecodeForHumans(tok string) string {
-	parts := strings.Split(tok, ".")
+	in := tokenfactory.Inspect(tok)
 	var out []string
-	for i, p := range parts {
-		if i > 1 {
-			break
-		}
-		raw, err := tokenfactory.DecodeLenient(p)
-		if err != nil {
+	for _, p := range []tokenfactory.Part{in.Header, in.Payload} {
+		switch {
+		case !p.Present():
+		case p.Err != nil:
 			out = append(out, "<not base64url>")
-			continue
+		default:
+			out = append(out, shorten(string(p.Bytes), 300))
 		}
-		out = append(out, shorten(string(raw), 300))
 	}
-	return fmt.Sprintf("%d segments, %d bytes: %s", len(parts), len(tok), strings.Join(out, " . "))
+	return fmt.Sprintf("%d segments, %d bytes: %s", in.Segments, len(tok), strings.Join(out, " . "))
 }

@@ -137,19 +137,16 @@ Examples:
 // decodeToken renders a compact JWS's header and payload as JSON for people,
 // tolerating broken tokens.
 func decodeToken(tok string) string {
-	parts := strings.Split(tok, ".")
-	out := map[string]any{"segments": len(parts)}
-	for i, name := range []string{"header", "payload"} {
-		if i >= len(parts) {
-			break
-		}
-		raw, err := tokenfactory.DecodeLenient(parts[i])
+	in := tokenfactory.Inspect(tok)
+	out := map[string]any{"segments": in.Segments}
+	for name, p := range map[string]tokenfactory.Part{"header": in.Header, "payload": in.Payload} {
 		var v any
 		switch {
-		case err != nil:
-			out[name] = "not base64: " + parts[i]
-		case json.Unmarshal(raw, &v) != nil:
-			out[name] = "not JSON: " + string(raw)
+		case !p.Present():
+		case p.Err != nil:
+			out[name] = "not base64: " + p.Raw
+		case json.Unmarshal(p.Bytes, &v) != nil:
+			out[name] = "not JSON: " + string(p.Bytes)
 		default:
 			out[name] = v
 		}
