@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 // Browser is a simulated browser of the web family: a cookie jar of its own
@@ -126,7 +127,7 @@ func (b *Browser) Visit(ctx context.Context, step, rawURL string) Exchange {
 	} else {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		x.Status, x.body, x.Body = resp.StatusCode, body, excerpt(body, DefaultBodyExcerpt)
+		x.Status, x.body, x.Body = resp.StatusCode, body, excerpt.Of(body, DefaultBodyExcerpt)
 		x.Header = http.Header{}
 		for _, k := range []string{"Location", "Content-Type", "Set-Cookie", "WWW-Authenticate"} {
 			if v := resp.Header.Values(k); len(v) > 0 {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/excerpt"
+
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
@@ -241,7 +243,7 @@ func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.He
 		}
 	}
 	x.body = body
-	x.Body = excerpt(body, DefaultBodyExcerpt)
+	x.Body = excerpt.Of(body, DefaultBodyExcerpt)
 	return x
 }
 
@@ -306,7 +308,7 @@ func (e *Env) transmitRaw(ctx context.Context, step, path string, headerLines ..
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	x.Status, x.body, x.Body = resp.StatusCode, body, excerpt(body, DefaultBodyExcerpt)
+	x.Status, x.body, x.Body = resp.StatusCode, body, excerpt.Of(body, DefaultBodyExcerpt)
 	x.Header = http.Header{}
 	for _, k := range []string{"WWW-Authenticate", "Content-Type"} {
 		if v := resp.Header.Values(k); len(v) > 0 {
@@ -339,13 +341,6 @@ func (e *Env) ProtectedConcurrently(ctx context.Context, appID string, pairs []P
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
-}
-
-func excerpt(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "…"
-	}
-	return string(b)
 }
 
 // AttackerKey returns the attacker's private key.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -33,9 +34,9 @@ func (r *Result) Explain() string {
 			}
 			continue
 		}
-		fmt.Fprintf(&b, "  Actual:   [%s] %s %s -> %s\n", x.Step, x.Method, shorten(x.URL, 100), x.Brief())
+		fmt.Fprintf(&b, "  Actual:   [%s] %s %s -> %s\n", x.Step, x.Method, excerpt.String(x.URL, 100), x.Brief())
 		if x.Body != "" {
-			fmt.Fprintf(&b, "            body: %s\n", shorten(strings.ReplaceAll(x.Body, "\n", " "), 200))
+			fmt.Fprintf(&b, "            body: %s\n", excerpt.String(strings.ReplaceAll(x.Body, "\n", " "), 200))
 		}
 	}
 	keys := make([]string, 0, len(o.Facts))
@@ -54,13 +55,6 @@ func (r *Result) Explain() string {
 	return b.String()
 }
 
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // Claims decodes the payload of a compact JWS (its second segment,
 // base64url with or without padding) as a JSON object, verifying nothing
 // (tokenfactory.Inspect).
@@ -76,7 +70,7 @@ func DecodeForHumans(tok string) string {
 		case p.Err != nil:
 			out = append(out, "<not base64url>")
 		default:
-			out = append(out, shorten(string(p.Bytes), 300))
+			out = append(out, excerpt.String(string(p.Bytes), 300))
 		}
 	}
 	return fmt.Sprintf("%d segments, %d bytes: %s", in.Segments, len(tok), strings.Join(out, " . "))

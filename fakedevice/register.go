@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -82,14 +83,14 @@ func (d *Device) register(ctx context.Context) error {
 		ClientID    string `json:"clientId"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("%w: registration answer is not JSON {certificate, clientId}: %v: %q", ErrBadResponse, err, excerpt(body))
+		return fmt.Errorf("%w: registration answer is not JSON {certificate, clientId}: %v: %q", ErrBadResponse, err, excerpt.Of(body, bodyExcerpt))
 	}
 	if out.ClientID == "" {
-		return fmt.Errorf("%w: registration answer has no clientId: %q", ErrBadResponse, excerpt(body))
+		return fmt.Errorf("%w: registration answer has no clientId: %q", ErrBadResponse, excerpt.Of(body, bodyExcerpt))
 	}
 	der, err := tokenfactory.DecodeLenient(out.Certificate)
 	if err != nil || len(der) == 0 {
-		return fmt.Errorf("%w: certificate is not base64 DER: %q", ErrBadResponse, excerpt([]byte(out.Certificate)))
+		return fmt.Errorf("%w: certificate is not base64 DER: %q", ErrBadResponse, excerpt.Of([]byte(out.Certificate), bodyExcerpt))
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 // ObtainTokens redeems the code from Authorize at the token endpoint, with
@@ -72,10 +74,10 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 		ExpiresIn json.RawMessage `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("%w: token answer is not JSON: %v: %q", ErrBadResponse, err, excerpt(body))
+		return fmt.Errorf("%w: token answer is not JSON: %v: %q", ErrBadResponse, err, excerpt.Of(body, bodyExcerpt))
 	}
 	if out.Access == "" || out.ID == "" {
-		return fmt.Errorf("%w: token answer lacks access_token or id_token (both SDKs need both): %q", ErrBadResponse, excerpt(body))
+		return fmt.Errorf("%w: token answer lacks access_token or id_token (both SDKs need both): %q", ErrBadResponse, excerpt.Of(body, bodyExcerpt))
 	}
 	t := Tokens{Access: out.Access, ID: out.ID, TokenType: out.TokenType}
 	if len(out.ExpiresIn) > 0 && string(out.ExpiresIn) != "null" {

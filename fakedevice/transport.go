@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 func (d *Device) addTime(kind *time.Duration, since time.Time) {
@@ -40,7 +42,7 @@ func (d *Device) send(c *http.Client, req *http.Request) (*http.Response, []byte
 
 func httpError(req *http.Request, resp *http.Response, body []byte) *HTTPError {
 	return &HTTPError{Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode,
-		WWWAuthenticate: resp.Header.Get("WWW-Authenticate"), Body: excerpt(body)}
+		WWWAuthenticate: resp.Header.Get("WWW-Authenticate"), Body: excerpt.Of(body, bodyExcerpt)}
 }
 
 func postForm(ctx context.Context, u string, form url.Values) (*http.Request, error) {

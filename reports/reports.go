@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -165,11 +166,8 @@ func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d more bytes)", s[:cut], len(s)-cut)
+	head := excerpt.Prefix(s, n)
+	return fmt.Sprintf("%s%s (%d more bytes)", head, excerpt.Ellipsis, len(s)-len(head))
 }
 
 // headerLine is one header field.

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/downstream"
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/reference"
 	"github.com/mcaspec/mcaspec/reference/target"
@@ -93,7 +94,7 @@ type Server struct {
 func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	if cfg.Bare {
 		s.mux.HandleFunc("GET /v1/apps/{appId}/protected", bare)
@@ -187,7 +188,7 @@ func decode(h string) (*secContext, bool) {
 
 func refuse(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="imfAuthentication", error="invalid_token"`)
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "undecodable token"})
+	httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "undecodable token"})
 }
 
 func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +197,7 @@ func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
 		refuse(w)
 		return
 	}
-	writeJSON(w, http.StatusOK, sc)
+	httpjson.Write(w, http.StatusOK, sc)
 }
 
 func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
@@ -214,12 +215,12 @@ func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.tokens == nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": "baseline: no service credentials (ServerURL, AppID, ClientID, Secret)"})
+		httpjson.Write(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": "baseline: no service credentials (ServerURL, AppID, ClientID, Secret)"})
 		return
 	}
 	h, err := s.tokens.AuthorizationHeader(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": err.Error()})
 		return
 	}
 	s.forward(w, r, h)
@@ -228,29 +229,23 @@ func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
 func (s *Server) forward(w http.ResponseWriter, r *http.Request, authorization string) {
 	to, err := s.cfg.Downstream.Check(r.URL.Query().Get("to"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
 	}
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, to, nil)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
 	}
 	req.Header["Authorization"] = []string{authorization}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "downstream", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadGateway, map[string]string{"error": "downstream", "error_description": err.Error()})
 		return
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxExcerpt))
-	writeJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
 }
 
 // Start listens on addr (Config.Listen, else 127.0.0.1:0, when "") and

@@ -6,7 +6,6 @@ package target
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/downstream"
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/reference"
 )
@@ -192,7 +192,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.Handle("GET /v1/apps/{appId}/protected", v.Middleware(http.HandlerFunc(s.protected)))
 	s.mux.Handle("GET /v1/apps/{appId}/propagate", v.Middleware(http.HandlerFunc(s.propagate)))
@@ -207,13 +207,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
 	sc, _ := reference.FromContext(r.Context())
-	writeJSON(w, http.StatusOK, sc)
+	httpjson.Write(w, http.StatusOK, sc)
 }
 
 func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
 	to, err := s.cfg.Downstream.Check(r.URL.Query().Get("to"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
 	}
 	s.forward(w, r, to, reference.AuthorizationHeaderFromIncomingRequest(r))
@@ -222,16 +222,16 @@ func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
 	to, err := s.cfg.Downstream.Check(r.URL.Query().Get("to"))
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
 	}
 	if s.tokens == nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "no_service_credentials", "error_description": "the target has no MCA_CLIENT_ID / MCA_SECRET / MCA_APP_ID"})
+		httpjson.Write(w, http.StatusBadGateway, map[string]string{"error": "no_service_credentials", "error_description": "the target has no MCA_CLIENT_ID / MCA_SECRET / MCA_APP_ID"})
 		return
 	}
 	h, err := s.tokens.AuthorizationHeader(r.Context())
 	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": err.Error()})
 		return
 	}
 	s.forward(w, r, to, h)
@@ -244,7 +244,7 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, to, authorizati
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, to, nil)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
 		return
 	}
 	if authorization != "" {
@@ -252,18 +252,12 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, to, authorizati
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "downstream", "error_description": err.Error()})
+		httpjson.Write(w, http.StatusBadGateway, map[string]string{"error": "downstream", "error_description": err.Error()})
 		return
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxExcerpt))
-	writeJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
 }
 
 // Start listens on addr (Config.Listen, else 127.0.0.1:0, when "") and

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz/idp"
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
@@ -110,12 +111,8 @@ func (f *Faults) HandleFault(w http.ResponseWriter, r *http.Request) {
 
 // WriteJSON writes v as a JSON body with the given status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	httpjson.Write(w, status, v)
 }
 
 // BadRequest writes 400 {"error": "invalid_request", "error_description": msg}.
