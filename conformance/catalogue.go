@@ -52,25 +52,6 @@ func ParseProfile(s string) (Profile, error) {
 	return "", fmt.Errorf("unknown profile %q (want mca or strict)", s)
 }
 
-// Family is the protocol family a case applies to.
-type Family string
-
-// Families: MCA tokens (publickey endpoint, jpk header, string aud) and App ID
-// tokens (JWKS by kid, aud array, tenant, ver) for bearer targets; FamilyWeb
-// for web sign-in targets (the authorization-code flow, cases_web.go).
-const (
-	FamilyMCA   Family = "mca"
-	FamilyAppID Family = "appid"
-	FamilyWeb   Family = "web"
-	// FamilyWebAppID is the web family against an App ID tenant (the
-	// endpoints under the oauthServerUrl, JWKS by kid, aud the client id):
-	// App ID's WebAppStrategy.
-	FamilyWebAppID Family = "web-appid"
-)
-
-// IsWeb reports whether f is a web sign-in family.
-func (f Family) IsWeb() bool { return f == FamilyWeb || f == FamilyWebAppID }
-
 // Area groups cases; its Prefix starts every case ID of the area.
 type Area struct {
 	Key, Prefix, Title string
@@ -168,8 +149,8 @@ type Case struct {
 	Refs   []string
 	Expect map[Profile]Expect
 	Needs  []Need
-	// Families the case applies to (default: every bearer family, i.e.
-	// every family but FamilyWeb).
+	// Families the case applies to (default: every bearer family); a case
+	// listing an App ID family applies to every App ID generation.
 	Families []Family
 	Recipe   Recipe
 }
@@ -186,13 +167,24 @@ func (c *Case) NeedsAny(ns ...Need) bool {
 	return false
 }
 
+// DocFamilies returns a copy of the families the case lists for its
+// documentation: Families, or [FamilyMCA] for a case that lists none (it
+// applies to every bearer family; the docs name MCA, the family the
+// catalogue was written for).
+func (c *Case) DocFamilies() []Family {
+	if len(c.Families) == 0 {
+		return []Family{FamilyMCA}
+	}
+	return append([]Family{}, c.Families...)
+}
+
 // AppliesTo reports whether the case applies to a protocol family.
 func (c *Case) AppliesTo(f Family) bool {
 	if len(c.Families) == 0 {
 		return !f.IsWeb()
 	}
 	for _, x := range c.Families {
-		if x == f {
+		if x.Kind() == f.Kind() {
 			return true
 		}
 	}

@@ -27,20 +27,17 @@ type CaseDoc struct {
 
 // CaseDocs turns cases into their documentation, ordered by area
 // (conformance.Areas() order, unknown areas after, by key) and, within an
-// area, in the order given. Families defaults to [mca] as Case.AppliesTo
-// does; empty lists are [] rather than null.
+// area, in the order given. Families is Case.DocFamilies; empty lists are
+// [] rather than null.
 func CaseDocs(cases []conformance.Case) []CaseDoc {
 	out := make([]CaseDoc, 0, len(cases))
 	for _, c := range orderCases(cases) {
 		d := CaseDoc{
 			ID: c.ID, Area: c.Area, Title: c.Title, Rule: c.Rule,
 			Refs: append([]string{}, c.Refs...), Needs: append([]conformance.Need{}, c.Needs...),
-			Families: append([]conformance.Family{}, c.Families...),
+			Families: c.DocFamilies(),
 			Levels:   map[conformance.Profile]conformance.Level{},
 			Outcomes: map[conformance.Profile][]conformance.Outcome{},
-		}
-		if len(d.Families) == 0 {
-			d.Families = []conformance.Family{conformance.FamilyMCA}
 		}
 		for _, p := range profilesOf(c) {
 			e := c.Expect[p]
@@ -161,7 +158,7 @@ func WriteCasesMarkdown(w io.Writer, cases []conformance.Case) error {
 				extra = append(extra, "needs "+joinAny(d.Needs))
 			}
 			if len(d.Families) != 1 || d.Families[0] != conformance.FamilyMCA {
-				extra = append(extra, "families "+joinAny(d.Families))
+				extra = append(extra, "families "+joinFamilies(d.Families))
 			}
 			if len(extra) > 0 {
 				ew.printf(" _(%s)_", mdCell(strings.Join(extra, "; ")))
@@ -246,6 +243,14 @@ func perProfile(vs []string) string {
 		}
 	}
 	return vs[0]
+}
+
+func joinFamilies(fs []conformance.Family) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = f.Name()
+	}
+	return strings.Join(s, ", ")
 }
 
 func joinAny[T ~string](xs []T) string {

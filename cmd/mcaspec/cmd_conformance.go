@@ -63,15 +63,15 @@ Examples:
   mcaspec conformance --focus HDR-001,SIG-014 --verbose`, stderr)
 	r := conformanceRun{}
 	h := &r.harness
-	var profile, family, focus string
+	var profile, family, generation, focus string
 	fs.StringVar(&h.TargetURL, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
 	fs.StringVar(&h.TargetCmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
 	fs.StringVar(&h.TargetDir, "target-dir", "", "working directory for --target-cmd")
 	fs.StringVar(&h.TargetImage, "target-image", "", "Docker image of the target (needs a Docker engine)")
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
 	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
-	fs.StringVar(&family, "family", string(conformance.FamilyMCA), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
-	fs.StringVar(&h.AppIDGeneration, "appid-generation", "", "App ID token generation (--family appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
+	fs.StringVar(&family, "family", conformance.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
+	fs.StringVar(&generation, "appid-generation", "", "App ID token generation (--family appid or web-appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
 	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
 	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "address of the harness's fake AZ (0.0.0.0:9080: every interface, with --az-public-url)")
 	fs.StringVar(&h.AZPublicURL, "az-public-url", "", "the AZ's serverUrl as the target reaches it (MCA_SERVER_URL and the tokens' iss), e.g. http://harness-host:9080/imf-authserver (default: from --az-listen)")
@@ -102,19 +102,8 @@ Examples:
 		return fmt.Errorf("%w: --profile: %v", errUsage, err)
 	}
 	h.Profile = p
-	switch conformance.Family(family) {
-	case conformance.FamilyMCA, conformance.FamilyAppID, conformance.FamilyWeb, conformance.FamilyWebAppID:
-		h.Family = conformance.Family(family)
-	default:
-		return fmt.Errorf("%w: --family must be mca, appid, web or web-appid, not %q", errUsage, family)
-	}
-	if h.AppIDGeneration != "" {
-		if h.Family != conformance.FamilyAppID {
-			return fmt.Errorf("%w: --appid-generation is for App ID targets: add --family appid", errUsage)
-		}
-		if err := (fakeaz.App{Profile: fakeaz.ProfileAppID, Generation: h.AppIDGeneration}).Validate(); err != nil {
-			return fmt.Errorf("%w: --appid-generation: %v", errUsage, err)
-		}
+	if h.Family, err = conformance.ParseFamily(family, generation); err != nil {
+		return fmt.Errorf("%w: --family / --appid-generation: %w", errUsage, err)
 	}
 	if *versions != "" {
 		if h.Versions, err = parseVersions(*versions); err != nil {
