@@ -87,26 +87,24 @@ func (f *Faults) Apply(w http.ResponseWriter, r *http.Request, done <-chan struc
 	return false
 }
 
-// HandleFault serves the admin fault route: GET returns the current fault,
-// PUT/POST replaces it with the JSON body.
-func (f *Faults) HandleFault(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet:
-		WriteJSON(w, http.StatusOK, f.Get())
-	case http.MethodPut, http.MethodPost:
-		var v idp.Fault
-		if !DecodeJSON(w, r, &v) {
-			return
-		}
-		if v.Status != 0 && (v.Status < 100 || v.Status > 599) {
-			BadRequest(w, fmt.Sprintf("fault status %d is not an HTTP status", v.Status))
-			return
-		}
-		f.Set(v)
-		WriteJSON(w, http.StatusOK, v)
-	default:
-		MethodNotAllowed(w, "GET, PUT")
+// getFault answers the current fault (GET /admin/fault).
+func (f *Faults) getFault(w http.ResponseWriter, _ *http.Request) {
+	WriteJSON(w, http.StatusOK, f.Get())
+}
+
+// setFault replaces the current fault with the JSON body (PUT or POST
+// /admin/fault).
+func (f *Faults) setFault(w http.ResponseWriter, r *http.Request) {
+	var v idp.Fault
+	if !DecodeJSON(w, r, &v) {
+		return
 	}
+	if v.Status != 0 && (v.Status < 100 || v.Status > 599) {
+		BadRequest(w, fmt.Sprintf("fault status %d is not an HTTP status", v.Status))
+		return
+	}
+	f.Set(v)
+	WriteJSON(w, http.StatusOK, v)
 }
 
 // WriteJSON writes v as a JSON body with the given status.
