@@ -44,11 +44,11 @@ func (e *Env) WebClient() (fakeaz.WebClient, error) {
 func (e *Env) NewBrowser(name, user string) (*Browser, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cookie jar: %v", ErrSetup, err)
+		return nil, fmt.Errorf("%w: cookie jar: %w", ErrSetup, err)
 	}
 	az, err := url.Parse(e.r.AZ.URL())
 	if err != nil {
-		return nil, fmt.Errorf("%w: AZ URL: %v", ErrSetup, err)
+		return nil, fmt.Errorf("%w: AZ URL: %w", ErrSetup, err)
 	}
 	jar.SetCookies(az, []*http.Cookie{{Name: fakeaz.WebUserCookie, Value: user, Path: "/"}})
 	// A connection per request: Go's transport silently retries a GET whose

@@ -409,7 +409,7 @@ func webCases() []Case {
 					return err
 				}
 				if err := sleepUntil(ctx, start.Add(5*time.Second)); err != nil {
-					return fmt.Errorf("%w: %v", ErrSetup, err)
+					return fmt.Errorf("%w: %w", ErrSetup, err)
 				}
 				notSignedIn(ctx, e, b, "")
 				e.obs.Judge()
@@ -471,7 +471,7 @@ func webCases() []Case {
 					return err
 				}
 				if err := e.AZ().RotateKey(e.r.HomeAppID, 0); err != nil {
-					return fmt.Errorf("%w: rotate the key: %v", ErrSetup, err)
+					return fmt.Errorf("%w: rotate the key: %w", ErrSetup, err)
 				}
 				second, err := e.NewBrowser("second", "victim")
 				if err != nil {
@@ -611,7 +611,7 @@ func tamperedCallback(edit func(url.Values)) func(context.Context, *Env) error {
 
 func setScenario(e *Env, wc fakeaz.WebClient, sc fakeaz.WebScenario) error {
 	if err := e.AZ().SetWebScenario(wc.ClientID, sc); err != nil {
-		return fmt.Errorf("%w: web scenario: %v", ErrSetup, err)
+		return fmt.Errorf("%w: web scenario: %w", ErrSetup, err)
 	}
 	e.Defer(func() { _ = e.AZ().SetWebScenario(wc.ClientID, fakeaz.WebScenario{}) })
 	return nil
@@ -633,7 +633,7 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 			f := *fault
 			f.Endpoint, f.AppID = e.AZ().WebTokenEndpoint(e.r.HomeAppID), e.r.HomeAppID
 			if err := e.AZ().SetFault(f); err != nil {
-				return fmt.Errorf("%w: fault: %v", ErrSetup, err)
+				return fmt.Errorf("%w: fault: %w", ErrSetup, err)
 			}
 			e.Defer(e.AZ().ClearFaults)
 		}

@@ -76,14 +76,14 @@ func (e *Env) NewApp(ctx context.Context) (*App, error) {
 	if id == "" {
 		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Shape: e.r.Family.Shape()})
 		if err != nil {
-			return nil, fmt.Errorf("%w: add app: %v", ErrSetup, err)
+			return nil, fmt.Errorf("%w: add app: %w", ErrSetup, err)
 		}
 		id = a.ID
 		e.Defer(func() { _ = e.r.AZ.RemoveApp(id) })
 	}
 	f, err := e.r.AZ.Factory(id)
 	if err != nil {
-		return nil, fmt.Errorf("%w: token factory for %s: %v", ErrSetup, id, err)
+		return nil, fmt.Errorf("%w: token factory for %s: %w", ErrSetup, id, err)
 	}
 	return &App{ID: id, Factory: f, env: e}, nil
 }
@@ -130,7 +130,7 @@ func (a *App) Mint(withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pai
 func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
 	acc, err := a.AccessToken(tokenfactory.Access{AppID: a.ID, ClientID: client}, accessMuts...)
 	if err != nil {
-		return Pair{}, fmt.Errorf("%w: mint access token: %v", ErrSetup, err)
+		return Pair{}, fmt.Errorf("%w: mint access token: %w", ErrSetup, err)
 	}
 	p := Pair{Access: acc, Want: &SecurityContext{Sub: client, User: map[string]any{}, Device: map[string]any{}, Application: map[string]any{}}}
 	if !withID {
@@ -138,7 +138,7 @@ func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfact
 	}
 	spec := DefaultIDSpec(a.ID, client)
 	if p.ID, err = a.IDToken(spec, idMuts...); err != nil {
-		return Pair{}, fmt.Errorf("%w: mint id token: %v", ErrSetup, err)
+		return Pair{}, fmt.Errorf("%w: mint id token: %w", ErrSetup, err)
 	}
 	p.Want = WantContext(spec)
 	return p, nil

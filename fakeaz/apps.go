@@ -505,7 +505,7 @@ func ParseConfig(b []byte) (*Config, error) {
 	dec := json.NewDecoder(strings.NewReader(string(b)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("%w: not a valid config JSON object: %v", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: not a valid config JSON object: %w", ErrInvalidConfig, err)
 	}
 	seen := map[string]bool{}
 	var errs []error

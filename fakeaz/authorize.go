@@ -203,7 +203,7 @@ func parseAnswer(h, realm string) (json.RawMessage, error) {
 	}
 	var answers map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(rest), &answers); err != nil {
-		return nil, fmt.Errorf(`challenge answer must be Authorization: Bearer {"%s": <answer JSON>} (raw JSON): %v`, realm, err)
+		return nil, fmt.Errorf(`challenge answer must be Authorization: Bearer {"%s": <answer JSON>} (raw JSON): %w`, realm, err)
 	}
 	a, ok := answers[realm]
 	if !ok || string(a) == "null" {

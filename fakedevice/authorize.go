@@ -160,7 +160,7 @@ func ParseChallenge(body []byte) (map[string]json.RawMessage, error) {
 		Challenges map[string]json.RawMessage `json:"challenges"`
 	}
 	if err := json.Unmarshal(body[len(prefix):len(body)-len(suffix)], &c); err != nil {
-		return nil, fmt.Errorf("%w: not JSON {\"challenges\": {...}}: %v: %q", ErrBadChallenge, err, excerpt.Of(body, bodyExcerpt))
+		return nil, fmt.Errorf("%w: not JSON {\"challenges\": {...}}: %w: %q", ErrBadChallenge, err, excerpt.Of(body, bodyExcerpt))
 	}
 	if len(c.Challenges) == 0 {
 		return nil, fmt.Errorf("%w: no challenges in %q", ErrBadChallenge, excerpt.Of(body, bodyExcerpt))

@@ -83,7 +83,7 @@ func (d *Device) register(ctx context.Context) error {
 		ClientID    string `json:"clientId"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("%w: registration answer is not JSON {certificate, clientId}: %v: %q", ErrBadResponse, err, excerpt.Of(body, bodyExcerpt))
+		return fmt.Errorf("%w: registration answer is not JSON {certificate, clientId}: %w: %q", ErrBadResponse, err, excerpt.Of(body, bodyExcerpt))
 	}
 	if out.ClientID == "" {
 		return fmt.Errorf("%w: registration answer has no clientId: %q", ErrBadResponse, excerpt.Of(body, bodyExcerpt))
@@ -94,7 +94,7 @@ func (d *Device) register(ctx context.Context) error {
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return fmt.Errorf("%w: certificate is not an X.509 certificate: %v", ErrBadResponse, err)
+		return fmt.Errorf("%w: certificate is not an X.509 certificate: %w", ErrBadResponse, err)
 	}
 	if err := d.checkCertificate(cert, &key.PublicKey); err != nil {
 		return err

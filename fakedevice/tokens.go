@@ -74,7 +74,7 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 		ExpiresIn json.RawMessage `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("%w: token answer is not JSON: %v: %q", ErrBadResponse, err, excerpt.Of(body, bodyExcerpt))
+		return fmt.Errorf("%w: token answer is not JSON: %w: %q", ErrBadResponse, err, excerpt.Of(body, bodyExcerpt))
 	}
 	if out.Access == "" || out.ID == "" {
 		return fmt.Errorf("%w: token answer lacks access_token or id_token (both SDKs need both): %q", ErrBadResponse, excerpt.Of(body, bodyExcerpt))

@@ -104,7 +104,7 @@ func (d *Device) readWLResult(ctx context.Context, query string) (*WLResult, err
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(v), &obj); err != nil {
-		return nil, fmt.Errorf("%w: wl_result is not a JSON object: %v: %q", ErrBadResponse, err, excerpt.Of([]byte(v), bodyExcerpt))
+		return nil, fmt.Errorf("%w: wl_result is not a JSON object: %w: %q", ErrBadResponse, err, excerpt.Of([]byte(v), bodyExcerpt))
 	}
 	res := &WLResult{Raw: v}
 	for k, raw := range obj {

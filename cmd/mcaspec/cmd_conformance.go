@@ -99,7 +99,7 @@ Examples:
 	}
 	p, err := conformance.ParseProfile(profile)
 	if err != nil {
-		return fmt.Errorf("%w: --profile: %v", errUsage, err)
+		return fmt.Errorf("%w: --profile: %w", errUsage, err)
 	}
 	h.Profile = p
 	if h.Family, err = conformance.ParseFamily(family, generation); err != nil {
@@ -107,13 +107,13 @@ Examples:
 	}
 	if *versions != "" {
 		if h.Versions, err = parseVersions(*versions); err != nil {
-			return fmt.Errorf("%w: --versions: %v", errUsage, err)
+			return fmt.Errorf("%w: --versions: %w", errUsage, err)
 		}
 	}
 	if *npmDir != "" {
 		nv, err := npmVersions(*npmDir)
 		if err != nil {
-			return fmt.Errorf("%w: --npm-versions: %v", errUsage, err)
+			return fmt.Errorf("%w: --npm-versions: %w", errUsage, err)
 		}
 		if h.Versions == nil {
 			h.Versions = map[string]string{}
@@ -129,11 +129,11 @@ Examples:
 	}
 	if h.TargetURL != "" {
 		if err := harness.CheckTargetURL(h.TargetURL); err != nil {
-			return fmt.Errorf("%w: --target: %v", errUsage, err)
+			return fmt.Errorf("%w: --target: %w", errUsage, err)
 		}
 	}
 	if err := harness.CheckNetwork(*h); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if *printContract {
 		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h)))
@@ -221,14 +221,14 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 	if r.baseline != "" {
 		var err error
 		if rc.Baseline, err = harness.ReadBaseline(r.baseline); err != nil {
-			return nil, fmt.Errorf("%w: --baseline: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: --baseline: %w", errUsage, err)
 		}
 	}
 	rc.Filters = append([]string(nil), r.focus...)
 	if r.labelFilter != "" {
 		filter, err := types.ParseLabelFilter(r.labelFilter)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --label-filter: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: --label-filter: %w", errUsage, err)
 		}
 		p := r.harness.Profile
 		rc.Select = func(c conformance.Case) bool { return filter(c.Labels(p)) }

@@ -158,7 +158,7 @@ func decodeToken(tok string) string {
 func readPrivateKey(path string) (*rsa.PrivateKey, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: read key: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: read key: %w", errUsage, err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil {
@@ -169,7 +169,7 @@ func readPrivateKey(path string) (*rsa.PrivateKey, error) {
 	}
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not an RSA private key: %v", errUsage, path, err)
+		return nil, fmt.Errorf("%w: %s is not an RSA private key: %w", errUsage, path, err)
 	}
 	rk, ok := k.(*rsa.PrivateKey)
 	if !ok {

@@ -270,7 +270,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 			}
 		}
 		if err := launch.WaitHealthy(ctx, url, readyTimeout(cfg, 10*time.Second)); err != nil {
-			return s, fmt.Errorf("%w: %v\n%s", ErrTargetDown, err, ContractHelp(contract))
+			return s, fmt.Errorf("%w: %w\n%s", ErrTargetDown, err, ContractHelp(contract))
 		}
 	case cfg.TargetCmd != "":
 		info.Mode, info.Command = "cmd", cfg.TargetCmd
@@ -287,7 +287,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		s.restart = func() (*launch.Process, error) { return launch.Start(ctx, cfg.TargetCmd, contract, opts) }
 		p, err := s.restart()
 		if err != nil {
-			return s, fmt.Errorf("%w: %v", ErrTargetDown, err)
+			return s, fmt.Errorf("%w: %w", ErrTargetDown, err)
 		}
 		s.proc = p
 		url, s.logs = p.URL(), func() string { return s.proc.LogTail() }
@@ -304,7 +304,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		info.Mode, info.Image = "image", cfg.TargetImage
 		u, logs, stop, err := cfg.StartImage(ctx, cfg.TargetImage, contract)
 		if err != nil {
-			return s, fmt.Errorf("%w: image %s: %v", ErrTargetDown, cfg.TargetImage, err)
+			return s, fmt.Errorf("%w: image %s: %w", ErrTargetDown, cfg.TargetImage, err)
 		}
 		url, s.logs = u, logs
 		s.closers = append(s.closers, stop)
@@ -363,13 +363,13 @@ func DownstreamHosts(cfg Config) string {
 // work with: every interface without the address to be reached at.
 func CheckNetwork(cfg Config) error {
 	if a, err := listen.Addr(cmp.Or(cfg.AZListen, DefaultAZListen)); err != nil {
-		return fmt.Errorf("%w: AZ listen address: %v", ErrNetwork, err)
+		return fmt.Errorf("%w: AZ listen address: %w", ErrNetwork, err)
 	} else if h, _, _ := net.SplitHostPort(a); unspecified(h) && cfg.AZPublicURL == "" {
 		return fmt.Errorf("%w: the AZ listens on every interface (%s): give the URL the target reaches it at (--az-public-url http://HOST:PORT/imf-authserver)", ErrNetwork, a)
 	}
 	if cfg.AZPublicURL != "" {
 		if _, err := fakeaz.ParsePublicURL(cfg.AZPublicURL); err != nil {
-			return fmt.Errorf("%w: %v", ErrNetwork, err)
+			return fmt.Errorf("%w: %w", ErrNetwork, err)
 		}
 	}
 	if unspecified(cfg.ServersListen) && cfg.ServersListen != "" && cfg.ServersHost == "" {
@@ -434,7 +434,7 @@ func (s *Session) startReference(c launch.Contract, cfg Config) (string, error) 
 func (s *Session) serveHandler(c launch.Contract, build func(launch.Contract) (http.Handler, error)) (string, error) {
 	h, err := build(c)
 	if err != nil {
-		return "", fmt.Errorf("%w: the target handler could not be built: %v", ErrTargetDown, err)
+		return "", fmt.Errorf("%w: the target handler could not be built: %w", ErrTargetDown, err)
 	}
 	if h == nil {
 		return "", fmt.Errorf("%w: the target handler is nil", ErrTargetDown)

@@ -81,7 +81,7 @@ func (s *Session) startWebReference(az *fakeaz.Server, c *launch.Contract, cfg C
 		}
 	}
 	ln.Close()
-	return "", fmt.Errorf("%w: the reference web RP: %v", ErrTargetDown, err)
+	return "", fmt.Errorf("%w: the reference web RP: %w", ErrTargetDown, err)
 }
 
 // isWeb reports whether cfg runs the web family.

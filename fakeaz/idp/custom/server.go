@@ -139,7 +139,7 @@ func (s *Server) AddUser(realm string, u User) error {
 		return fmt.Errorf("%w: empty realm name", ErrConfig)
 	}
 	if err := u.validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrConfig, err)
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -157,7 +157,7 @@ func Unmarshal(body []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(trim))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("invalid JSON: %v", err)
+		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	if dec.More() {
 		return errors.New("invalid JSON: trailing data after the object")
