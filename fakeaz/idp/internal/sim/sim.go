@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz/idp"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
@@ -219,9 +220,5 @@ func Excerpt(body []byte) string {
 		}
 		return e.Description
 	}
-	s := strings.TrimSpace(string(body))
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
+	return excerpt.String(strings.TrimSpace(string(body)), 200)
 }
