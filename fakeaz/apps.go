@@ -1,6 +1,7 @@
 package fakeaz
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -9,13 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -485,10 +486,13 @@ type Config struct {
 	TokenLifetime Duration    `json:"tokenLifetime,omitempty"`
 }
 
+// MaxConfigBytes caps a configuration file read by LoadConfig.
+const MaxConfigBytes = 16 << 20
+
 // LoadConfig reads and validates a JSON configuration file. Unknown fields
 // are refused so that typos do not pass silently.
 func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("fakeaz: reading config: %w", err)
 	}
@@ -502,9 +506,7 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses and validates a JSON configuration.
 func ParseConfig(b []byte) (*Config, error) {
 	var c Config
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeOneObject(bytes.NewReader(b), &c); err != nil {
 		return nil, fmt.Errorf("%w: not a valid config JSON object: %w", ErrInvalidConfig, err)
 	}
 	seen := map[string]bool{}

@@ -152,7 +152,7 @@ func WriteCasesMarkdown(w io.Writer, cases []conformance.Case) error {
 	for _, g := range groups {
 		ew.printf("\n### %s rules\n\n", mdCell(g.area.Title))
 		for _, d := range g.docs {
-			ew.printf("- **%s** %s", d.ID, mdCell(d.Rule))
+			ew.printf("- **%s** <a id=\"%s\"></a>%s", d.ID, CaseDocAnchor(d.ID), mdCell(d.Rule))
 			var extra []string
 			if len(d.Needs) > 0 {
 				extra = append(extra, "needs "+joinAny(d.Needs))
@@ -282,3 +282,7 @@ func (e *errWriter) printf(format string, args ...any) {
 	}
 	_, e.err = fmt.Fprintf(e.w, format, args...)
 }
+
+// CaseDocAnchor is the anchor of a case's rule in docs/CASES.md
+// (docs/CASES.md#hdr-001): SARIF help URIs and summaries link to it.
+func CaseDocAnchor(id string) string { return strings.ToLower(anchorSafe(id)) }

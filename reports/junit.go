@@ -186,6 +186,12 @@ func junitPropertyList(r *conformance.RunReport) []junitProperty {
 		{"target.url", r.Target.URL},
 		{"target.mode", r.Target.Mode},
 	}
+	if r.ToolVersion != "" {
+		ps = append(ps, junitProperty{"mcaspec.version", r.ToolVersion})
+	}
+	if r.Catalogue != "" {
+		ps = append(ps, junitProperty{"mcaspec.catalogue", r.Catalogue})
+	}
 	ps = append(ps, junitProperty{"target.family", r.Target.Family.Name()})
 	if r.Target.FixedAppID != "" {
 		ps = append(ps, junitProperty{"target.fixedAppId", r.Target.FixedAppID})

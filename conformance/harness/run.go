@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/buildinfo"
 )
 
 // Order returns the cases in run order: calibration first, then catalogue
@@ -76,6 +77,7 @@ func (s *Session) Report(started time.Time, filters []string, results []conforma
 	info.Log = s.LogTail()
 	return &conformance.RunReport{
 		Version: conformance.ReportVersion, Tool: "mcaspec", Profile: s.Runner.Profile, Target: info,
+		ToolVersion: buildinfo.Read().String(), Catalogue: conformance.CatalogueDigest(conformance.Catalogue()),
 		StartedAt: started.UTC(), Duration: conformance.Duration(time.Since(started)), Filters: filters,
 		Summary: conformance.Summarize(results), Results: results,
 		Events: append([]conformance.TargetEvent(nil), s.events...), UnresponsiveSince: s.unresponsive,
