@@ -100,19 +100,13 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.admin.Allow(w, r) {
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+	s.admin.Serve(w, r, s.mux)
 }
 
 // Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
 // routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	if err := s.admin.CheckExposure("custom simulator", addr); err != nil {
-		return err
-	}
-	return s.ln.Start(addr, s)
+	return s.admin.Start(&s.ln, "custom simulator", addr, s)
 }
 
 // URL is the base URL after Start: the AZ's idpUrl.

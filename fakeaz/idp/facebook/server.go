@@ -123,19 +123,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
-	if !s.admin.Allow(w, r) {
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+	s.admin.Serve(w, r, s.mux)
 }
 
 // Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
 // routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	if err := s.admin.CheckExposure("facebook simulator", addr); err != nil {
-		return err
-	}
-	return s.ln.Start(addr, s)
+	return s.admin.Start(&s.ln, "facebook simulator", addr, s)
 }
 
 // URL is the base URL after Start: the graphURL to give Verify.
