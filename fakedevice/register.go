@@ -71,12 +71,9 @@ func (d *Device) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, body, err := d.send(d.noFollow, req)
+	body, err := d.sendOK(req)
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return httpError(req, resp, body)
 	}
 	var out struct {
 		Certificate string `json:"certificate"`

@@ -60,12 +60,9 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 		return err
 	}
 	req.Header.Set("X-WL-Authenticate", proof)
-	resp, body, err := d.send(d.noFollow, req)
+	body, err := d.sendOK(req)
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return httpError(req, resp, body)
 	}
 	var out struct {
 		Access    string          `json:"access_token"`
@@ -163,12 +160,8 @@ func (d *Device) Logout(ctx context.Context) error {
 	if err != nil {
 		return opErr(OpLogout, err)
 	}
-	resp, body, err := d.send(d.noFollow, req)
-	if err != nil {
+	if _, err := d.sendOK(req); err != nil {
 		return opErr(OpLogout, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return opErr(OpLogout, httpError(req, resp, body))
 	}
 	return nil
 }

@@ -19,6 +19,19 @@ func (d *Device) addTime(kind *time.Duration, since time.Time) {
 	d.mu.Unlock()
 }
 
+// sendOK sends req without following redirects and returns the body of a
+// 2xx answer; any other status is an httpError.
+func (d *Device) sendOK(req *http.Request) ([]byte, error) {
+	resp, body, err := d.send(d.noFollow, req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, httpError(req, resp, body)
+	}
+	return body, nil
+}
+
 // send sends req with X-WL-Session, reads at most maxBody of the body and
 // accounts the wait.
 func (d *Device) send(c *http.Client, req *http.Request) (*http.Response, []byte, error) {
