@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 // Browser is a simulated browser of the web family: a cookie jar of its own
@@ -43,11 +44,11 @@ func (e *Env) WebClient() (fakeaz.WebClient, error) {
 func (e *Env) NewBrowser(name, user string) (*Browser, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cookie jar: %v", ErrSetup, err)
+		return nil, fmt.Errorf("%w: cookie jar: %w", ErrSetup, err)
 	}
 	az, err := url.Parse(e.k.AZ.URL())
 	if err != nil {
-		return nil, fmt.Errorf("%w: AZ URL: %v", ErrSetup, err)
+		return nil, fmt.Errorf("%w: AZ URL: %w", ErrSetup, err)
 	}
 	jar.SetCookies(az, []*http.Cookie{{Name: fakeaz.WebUserCookie, Value: user, Path: "/"}})
 	// A connection per request: Go's transport silently retries a GET whose
@@ -126,7 +127,7 @@ func (b *Browser) Visit(ctx context.Context, step, rawURL string) Exchange {
 	} else {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		x.Status, x.body, x.Body = resp.StatusCode, body, excerpt(body, DefaultBodyExcerpt)
+		x.Status, x.body, x.Body = resp.StatusCode, body, excerpt.Of(body, DefaultBodyExcerpt)
 		x.Header = http.Header{}
 		for _, k := range []string{"Location", "Content-Type", "Set-Cookie", "WWW-Authenticate"} {
 			if v := resp.Header.Values(k); len(v) > 0 {

@@ -158,7 +158,7 @@ func serviceToken(ctx context.Context, e *Env) error {
 	obs.Token("service", tok)
 	pub, err := e.AZ().PublicKey(e.k.HomeAppID)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrSetup, err)
+		return fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	i := strings.LastIndexByte(tok, '.')
 	sig, err := tf.B64.DecodeString(tok[i+1:])

@@ -75,7 +75,7 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 			f := *fault
 			f.Endpoint, f.AppID = e.AZ().WebTokenEndpoint(e.k.HomeAppID), e.k.HomeAppID
 			if err := e.AZ().SetFault(f); err != nil {
-				return fmt.Errorf("%w: fault: %v", ErrSetup, err)
+				return fmt.Errorf("%w: fault: %w", ErrSetup, err)
 			}
 			e.Defer(e.AZ().ClearFaults)
 		}

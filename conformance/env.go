@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/excerpt"
+
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
@@ -74,14 +76,14 @@ func (e *Env) NewApp(ctx context.Context) (*App, error) {
 	if id == "" {
 		a, err := e.k.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Shape: e.k.Family.Shape()})
 		if err != nil {
-			return nil, fmt.Errorf("%w: add app: %v", ErrSetup, err)
+			return nil, fmt.Errorf("%w: add app: %w", ErrSetup, err)
 		}
 		id = a.ID
 		e.Defer(func() { _ = e.k.AZ.RemoveApp(id) })
 	}
 	f, err := e.k.AZ.Factory(id)
 	if err != nil {
-		return nil, fmt.Errorf("%w: token factory for %s: %v", ErrSetup, id, err)
+		return nil, fmt.Errorf("%w: token factory for %s: %w", ErrSetup, id, err)
 	}
 	return &App{ID: id, Factory: f, env: e}, nil
 }
@@ -128,7 +130,7 @@ func (a *App) Mint(withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pai
 func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
 	acc, err := a.AccessToken(tokenfactory.Access{AppID: a.ID, ClientID: client}, accessMuts...)
 	if err != nil {
-		return Pair{}, fmt.Errorf("%w: mint access token: %v", ErrSetup, err)
+		return Pair{}, fmt.Errorf("%w: mint access token: %w", ErrSetup, err)
 	}
 	p := Pair{Access: acc, Want: &SecurityContext{Sub: client, User: map[string]any{}, Device: map[string]any{}, Application: map[string]any{}}}
 	if !withID {
@@ -136,7 +138,7 @@ func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfact
 	}
 	spec := DefaultIDSpec(a.ID, client)
 	if p.ID, err = a.IDToken(spec, idMuts...); err != nil {
-		return Pair{}, fmt.Errorf("%w: mint id token: %v", ErrSetup, err)
+		return Pair{}, fmt.Errorf("%w: mint id token: %w", ErrSetup, err)
 	}
 	p.Want = WantContext(spec)
 	return p, nil
@@ -238,7 +240,7 @@ func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.He
 		}
 	}
 	x.body = body
-	x.Body = excerpt(body, DefaultBodyExcerpt)
+	x.Body = excerpt.Of(body, DefaultBodyExcerpt)
 	return x
 }
 
@@ -303,7 +305,7 @@ func (e *Env) transmitRaw(ctx context.Context, step, path string, headerLines ..
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	x.Status, x.body, x.Body = resp.StatusCode, body, excerpt(body, DefaultBodyExcerpt)
+	x.Status, x.body, x.Body = resp.StatusCode, body, excerpt.Of(body, DefaultBodyExcerpt)
 	x.Header = http.Header{}
 	for _, k := range []string{"WWW-Authenticate", "Content-Type"} {
 		if v := resp.Header.Values(k); len(v) > 0 {
@@ -336,13 +338,6 @@ func (e *Env) ProtectedConcurrently(ctx context.Context, appID string, pairs []P
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
-}
-
-func excerpt(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "…"
-	}
-	return string(b)
 }
 
 // AttackerKey returns the attacker's private key.

@@ -100,7 +100,7 @@ func fakeAZCommand(r *conformance.Result, keysDir string) string {
 		if k := tokenKeyID(tok); k != "" && kid == "" {
 			kid = k
 		}
-		if c, err := conformance.Claims(tok); err == nil && iss == "" {
+		if c, err := tokenfactory.Inspect(tok).Claims(); err == nil && iss == "" {
 			iss, _ = c["iss"].(string)
 		}
 	}

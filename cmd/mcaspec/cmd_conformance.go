@@ -107,7 +107,7 @@ Examples:
 	}
 	p, err := conformance.ParseProfile(profile)
 	if err != nil {
-		return fmt.Errorf("%w: --profile: %v", errUsage, err)
+		return fmt.Errorf("%w: --profile: %w", errUsage, err)
 	}
 	h.Profile = p
 	if h.Family, err = conformance.ParseFamily(family, generation); err != nil {
@@ -115,13 +115,13 @@ Examples:
 	}
 	if *versions != "" {
 		if h.Versions, err = parseVersions(*versions); err != nil {
-			return fmt.Errorf("%w: --versions: %v", errUsage, err)
+			return fmt.Errorf("%w: --versions: %w", errUsage, err)
 		}
 	}
 	if *npmDir != "" {
 		nv, err := npmVersions(*npmDir)
 		if err != nil {
-			return fmt.Errorf("%w: --npm-versions: %v", errUsage, err)
+			return fmt.Errorf("%w: --npm-versions: %w", errUsage, err)
 		}
 		if h.Versions == nil {
 			h.Versions = map[string]string{}
@@ -142,7 +142,7 @@ Examples:
 		return err
 	}
 	if err := harness.CheckNetwork(*h); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if *printContract {
 		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h, r.targets.url)))
@@ -230,7 +230,7 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 	if r.baseline != "" {
 		var err error
 		if rc.Baseline, err = harness.ReadBaseline(r.baseline); err != nil {
-			return nil, fmt.Errorf("%w: --baseline: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: --baseline: %w", errUsage, err)
 		}
 	}
 	rc.Filters = append([]string(nil), r.focus...)
@@ -290,7 +290,7 @@ func matchesLabels(filter string, labels []string) bool {
 func parseLabelFilter(filter string) (types.LabelFilter, error) {
 	f, err := types.ParseLabelFilter(filter)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --label-filter %q: %v", errUsage, filter, err)
+		return nil, fmt.Errorf("%w: --label-filter %q: %w", errUsage, filter, err)
 	}
 	return f, nil
 }
@@ -323,7 +323,7 @@ func (r conformanceRun) check() error {
 func (r conformanceRun) checkWriteBaseline() error {
 	path := r.writeBaseline
 	if err := fileio.CheckDir(path); err != nil {
-		return fmt.Errorf("%w: --write-baseline: %v", errUsage, err)
+		return fmt.Errorf("%w: --write-baseline: %w", errUsage, err)
 	}
 	if _, err := os.Lstat(path); err != nil || r.force {
 		return nil
@@ -335,7 +335,7 @@ func (r conformanceRun) checkWriteBaseline() error {
 		return fmt.Errorf("%w: --write-baseline %s exists and this run is focused or filtered: its baseline would drop every case it does not run; run the whole catalogue, or add --force", errUsage, path)
 	}
 	if _, err := harness.ReadBaseline(path); err != nil {
-		return fmt.Errorf("%w: --write-baseline %s exists and is not a baseline (%v): add --force to replace it", errUsage, path, err)
+		return fmt.Errorf("%w: --write-baseline %s exists and is not a baseline (%w): add --force to replace it", errUsage, path, err)
 	}
 	return nil
 }
@@ -349,7 +349,7 @@ func (r conformanceRun) prepareOut(stderr io.Writer) error {
 	}
 	moved, err := harness.PrepareOut(r.out)
 	if err != nil {
-		return fmt.Errorf("%w: --out: %v", errUsage, err)
+		return fmt.Errorf("%w: --out: %w", errUsage, err)
 	}
 	if moved != "" {
 		fmt.Fprintf(stderr, "mcaspec: %s held an earlier run: moved it to %s\n", r.out, moved)

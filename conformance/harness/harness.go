@@ -330,13 +330,13 @@ func DownstreamHosts(cfg Config) string {
 // work with: every interface without the address to be reached at.
 func CheckNetwork(cfg Config) error {
 	if a, err := listen.Addr(cmp.Or(cfg.AZListen, DefaultAZListen)); err != nil {
-		return fmt.Errorf("%w: AZ listen address: %v", ErrNetwork, err)
+		return fmt.Errorf("%w: AZ listen address: %w", ErrNetwork, err)
 	} else if h, _, _ := net.SplitHostPort(a); unspecified(h) && cfg.AZPublicURL == "" {
 		return fmt.Errorf("%w: the AZ listens on every interface (%s): give the URL the target reaches it at (--az-public-url http://HOST:PORT/imf-authserver)", ErrNetwork, a)
 	}
 	if cfg.AZPublicURL != "" {
 		if _, err := fakeaz.ParsePublicURL(cfg.AZPublicURL); err != nil {
-			return fmt.Errorf("%w: %v", ErrNetwork, err)
+			return fmt.Errorf("%w: %w", ErrNetwork, err)
 		}
 	}
 	if cfg.ServersListen != "" {
