@@ -137,6 +137,9 @@ type Session struct {
 	// events and unresponsive go into the report.
 	events       []conformance.TargetEvent
 	unresponsive string
+	// relaunch restarts a web target with another MCA_CALLBACK_URL
+	// (conformance.Runner.Relaunch; nil when the harness cannot).
+	relaunch func(ctx context.Context, callbackURL string) error
 	// keyWedged is the case after which the target was found wedged where
 	// it needs a key ("" while it is not; see afterKeyProbe).
 	keyWedged string
@@ -293,6 +296,17 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 			return s, fmt.Errorf("%w: %v", ErrTargetDown, err)
 		}
 		s.proc = p
+		if isWeb(cfg) {
+			s.relaunch = func(_ context.Context, cb string) error {
+				_ = s.proc.Stop() // the same port
+				p, err := launch.Start(ctx, cfg.TargetCmd, withCallback(contract, cb), opts)
+				if err != nil {
+					return err
+				}
+				s.proc = p
+				return nil
+			}
+		}
 		url, s.logs = p.URL(), func() string { return s.proc.LogTail() }
 		s.closers = append(s.closers, func() error { return s.proc.Stop() })
 	case cfg.TargetHandler != nil && cfg.TargetImage == "":
@@ -340,7 +354,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
 		},
-		Sink: sink, Attacker: att,
+		Sink: sink, Attacker: att, Relaunch: s.relaunch,
 	}
 	if cfg.FixedAppID {
 		s.Runner.FixedAppID = cfg.AppID

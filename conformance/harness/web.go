@@ -1,12 +1,14 @@
 package harness
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/fakeaz"
@@ -44,6 +46,16 @@ func webContract(az *fakeaz.Server, c *launch.Contract, base string) error {
 	return nil
 }
 
+// withCallback is c with MCA_CALLBACK_URL set to cb.
+func withCallback(c launch.Contract, cb string) launch.Contract {
+	if c.Web != nil {
+		w := *c.Web
+		w.CallbackURL = cb
+		c.Web = &w
+	}
+	return c
+}
+
 // cmdBase is the URL a --target-cmd target on port will have.
 func cmdBase(c launch.Contract, port int) string {
 	return "http://" + net.JoinHostPort(launch.DialHost(c.Host), strconv.Itoa(port))
@@ -68,13 +80,29 @@ func (s *Session) startWebReference(az *fakeaz.Server, c *launch.Contract, cfg C
 		if cfg.WebReferenceConfig != nil {
 			cfg.WebReferenceConfig(&rc)
 		}
-		var rp *webrp.RP
-		if rp, err = webrp.New(rc); err == nil {
-			var h http.Handler = rp
-			if cfg.WrapTarget != nil {
-				h = cfg.WrapTarget(rp)
+		build := func(rc webrp.Config) (http.Handler, error) {
+			rp, err := webrp.New(rc)
+			if err != nil || cfg.WrapTarget == nil {
+				return rp, err
 			}
-			hs := &http.Server{Handler: h, ReadHeaderTimeout: webrp.DefaultReadHeaderTimeout}
+			return cfg.WrapTarget(rp), nil
+		}
+		var h http.Handler
+		if h, err = build(rc); err == nil {
+			var cur atomic.Pointer[http.Handler]
+			cur.Store(&h)
+			// A relaunch with another callback URL is a new RP (its sessions gone, as after a restart).
+			s.relaunch = func(_ context.Context, cb string) error {
+				rc2 := rc
+				rc2.CallbackURL = cb
+				h2, err := build(rc2)
+				if err == nil {
+					cur.Store(&h2)
+				}
+				return err
+			}
+			hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*cur.Load()).ServeHTTP(w, r) }),
+				ReadHeaderTimeout: webrp.DefaultReadHeaderTimeout}
 			go func() { _ = hs.Serve(ln) }()
 			s.closers = append(s.closers, hs.Close)
 			return base, nil
