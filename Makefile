@@ -7,7 +7,7 @@ PKGS    ?= ./...
 # Extra flags for the main job, e.g. make run ARGS="--help"
 ARGS    ?=
 
-.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
+.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines gojwt certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
 
 # Packages for the race-enabled run: all but the mutant matrix, which runs
 # the whole catalogue once per mutant and is run on its own (without -race).
@@ -69,42 +69,42 @@ conformance-image:
 	TESTCONTAINERS_RYUK_DISABLED=true $(GO) run ./cmd/mcaspec conformance --az-listen 127.0.0.1:0 \
 	  --target-image $(REFERENCE_IMAGE) --name reference-image --out $(OUT)/conformance/reference-image
 
-## certify: every npm strategy (targets/*) in both profiles, each against its baseline
-## (targets/<t>/baseline-<profile>.txt), beside the reference; one side-by-side report
+## certify: every target (the npm strategies, the generic JWT libraries as documented and
+## hardened) in both profiles, each against its baseline (targets/<t>/baseline-<profile>.txt),
+## beside the reference; CERTIFY_JOBS runs at once (build/certify-run.sh: one run, its log in
+## $(CERT_OUT)/<t>-<profile>.log); one side-by-side report at the end
 CERT_OUT ?= $(OUT)/certification
 PROFILES  = mca strict
-certify: build
-	@mkdir -p $(CERT_OUT); rc=0; \
-	for t in $(NPM_TARGETS); do for p in $(PROFILES); do \
-	  echo "== certify $$t ($$p)"; \
-	  if ! bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" \
-	      --name $$t --profile $$p --npm-versions targets/$$t $$(cat targets/$$t/certify.args) \
-	      --baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/$$t-$$p >$(CERT_OUT)/$$t-$$p.log; then \
-	    rc=1; tail -25 $(CERT_OUT)/$$t-$$p.log; else grep -A20 '^mcaspec conformance:' $(CERT_OUT)/$$t-$$p.log | grep -v '^  [A-Z][A-Z][A-Z] '; fi; \
-	done; done; \
-	for p in $(PROFILES); do \
-	  echo "== reference ($$p)"; \
-	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --name reference --profile $$p $$( [ $$p = mca ] && echo --baseline reference/baseline-mca.txt ) \
-	    --out $(CERT_OUT)/reference-$$p >$(CERT_OUT)/reference-$$p.log 2>&1 || { rc=1; tail -25 $(CERT_OUT)/reference-$$p.log; }; \
-	  echo "== reference-web ($$p)"; \
-	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --family web --profile $$p \
-	    --out $(CERT_OUT)/reference-web-$$p >$(CERT_OUT)/reference-web-$$p.log 2>&1 || { rc=1; tail -25 $(CERT_OUT)/reference-web-$$p.log; }; \
-	done; \
+CERTIFY_JOBS ?= 3
+# The generic JWT libraries (targets/README.md): npm folders, each certified as its README
+# configures it (server.js) and hardened (hardened/server.js); jose also against MCA tokens.
+JWT_NPM = express-jwt passport-jwt jose express-oauth2-jwt-bearer
+# The Go libraries: one module of their own (targets/gojwt), one binary, bin/gojwt <library>.
+JWT_GO = gojwt/golang-jwt gojwt/go-oidc gojwt/jwx
+JWT_TARGETS = $(foreach t,$(JWT_NPM) $(JWT_GO),$(t) $(t)/hardened) jose/mca
+CERTIFY_TARGETS = $(NPM_TARGETS) $(JWT_TARGETS)
+certify: build gojwt
+	@mkdir -p $(CERT_OUT); rc=0; t0=$$SECONDS; \
+	{ for t in $(CERTIFY_TARGETS) reference reference-web; do for p in $(PROFILES); do echo "$$t $$p"; done; done; } \
+	  | xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT) || rc=1; \
+	echo "== $(words $(CERTIFY_TARGETS)) targets and the references, $(CERTIFY_JOBS) runs at once: $$((SECONDS - t0)) s"; \
 	bin/mcaspec report --html $(CERT_OUT)/report.html $(CERT_OUT)/reference-*/results.json \
-	  $(foreach t,$(NPM_TARGETS),$(CERT_OUT)/$(t)-*/results.json); \
+	  $(foreach t,$(CERTIFY_TARGETS),$(CERT_OUT)/$(subst /,-,$(t))-*/results.json) || rc=1; \
 	exit $$rc
 
-## certify-baselines: rewrite the npm targets' baselines from a fresh run (review the diff!)
-certify-baselines: build
-	@for t in $(NPM_TARGETS); do for p in $(PROFILES); do \
-	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" --name $$t --profile $$p \
-	    $$(cat targets/$$t/certify.args) --write-baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/$$t-$$p >/dev/null 2>&1 || true; \
-	done; done
-	bin/mcaspec conformance --az-listen 127.0.0.1:0 --profile mca --write-baseline reference/baseline-mca.txt --out $(CERT_OUT)/reference-mca >/dev/null 2>&1 || true
+## certify-baselines: rewrite the targets' baselines from a fresh run (review the diff!);
+## CERTIFY_TARGETS="express-jwt express-jwt/hardened" for some only
+certify-baselines: build gojwt
+	@mkdir -p $(CERT_OUT); { for t in $(CERTIFY_TARGETS) reference; do for p in $(PROFILES); do echo "$$t $$p"; done; done; } \
+	  | CERTIFY_MODE=baseline xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT)
+
+## gojwt: vet, test and build the Go JWT libraries' target (targets/gojwt, its own module) as bin/gojwt
+gojwt:
+	cd targets/gojwt && $(GO) vet . && $(GO) test -count=1 . && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/gojwt .
 
 ## npm: install the npm strategy targets (targets/*, from their lockfiles)
 npm:
-	for t in $(NPM_TARGETS); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
+	for t in $(NPM_TARGETS) $(JWT_NPM); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
 
 ## npm-versions: install the version matrix's folders (targets/versions/*, from their lockfiles)
 npm-versions:
