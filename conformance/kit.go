@@ -41,6 +41,10 @@ type Kit struct {
 	Sink *Sink
 	// Attacker serves an attacker's key and counts fetches.
 	Attacker *Attacker
+	// Relaunch restarts a web target with MCA_CALLBACK_URL set to
+	// callbackURL (on the same address); nil when the harness cannot (a
+	// --target URL), and the cases that need it are SKIPPED.
+	Relaunch func(ctx context.Context, callbackURL string) error
 	// WedgeAfter: see DefaultWedgeAfter.
 	WedgeAfter int
 	// ProbeTimeout: see DefaultProbeTimeout.

@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -240,17 +241,18 @@ type handlerTarget struct {
 	server func(*http.Server) // tweaks the server (nil: none)
 	info   Info
 	ln     net.Listener
+	addr   string // where the first Start listened: a later Start listens there again
 }
 
 func (t *handlerTarget) Info() Info { return t.info }
 
 func (t *handlerTarget) listener() (net.Listener, error) {
 	if t.ln == nil {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := net.Listen("tcp", cmp.Or(t.addr, "127.0.0.1:0"))
 		if err != nil {
 			return nil, err
 		}
-		t.ln = ln
+		t.ln, t.addr = ln, ln.Addr().String()
 	}
 	return t.ln, nil
 }

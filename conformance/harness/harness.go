@@ -108,6 +108,9 @@ type Session struct {
 	// events and unresponsive go into the report.
 	events       []conformance.TargetEvent
 	unresponsive string
+	// relaunch restarts a web target with another MCA_CALLBACK_URL
+	// (conformance.Kit.Relaunch; nil for a target that is not Addressed).
+	relaunch func(ctx context.Context, callbackURL string) error
 	// keyWedged is the case after which the target was found wedged where
 	// it needs a key ("" while it is not; see afterKeyProbe).
 	keyWedged string
@@ -162,7 +165,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
 		},
-		Sink: sink, Attacker: att,
+		Sink: sink, Attacker: att, Relaunch: s.relaunch,
 	}}
 	if cfg.FixedAppID {
 		s.Runner.FixedAppID = cfg.AppID
@@ -296,6 +299,24 @@ func (s *Session) startTarget(ctx context.Context, t targets.Target, c contract.
 			}
 			s.running = r
 			return r.(targets.Process), nil
+		}
+	}
+	if web {
+		// An Addressed target starts again where it was: a web target can
+		// be relaunched with another callback URL (WEB-006), and a crash
+		// restart afterwards keeps that contract.
+		s.relaunch = func(rctx context.Context, cb string) error {
+			_ = s.running.Stop()
+			c = withCallback(c, cb)
+			r, err := t.Start(rctx, c)
+			if err != nil {
+				return err
+			}
+			s.running = r
+			if p, ok := r.(targets.Process); ok {
+				s.proc = p
+			}
+			return nil
 		}
 	}
 	return nil

@@ -42,6 +42,16 @@ func webContract(az *fakeaz.Server, c *contract.Contract, base string) error {
 	return nil
 }
 
+// withCallback is c with MCA_CALLBACK_URL set to cb.
+func withCallback(c contract.Contract, cb string) contract.Contract {
+	if c.Web != nil {
+		w := *c.Web
+		w.CallbackURL = cb
+		c.Web = &w
+	}
+	return c
+}
+
 // webDiagnosis explains a failed web calibration case.
 func (s *Session) webDiagnosis(x *conformance.Exchange) string {
 	authz, _ := s.AZ.WebEndpoints(s.Runner.HomeAppID)

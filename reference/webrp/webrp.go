@@ -120,6 +120,7 @@ type Config struct {
 	InsecureMalformedAs500       bool // the callback's values are decoded once more, strictly (as decodeURIComponent), and a value that does not decode, is not UTF-8 or is over 2 KiB is a 500
 	InsecureFirstParamWins       bool // a repeated state or code parameter is not refused: the first value is used
 	InsecureRedeemWithoutCode    bool // a callback without a code is still sent to the token endpoint (a client-authenticated request on anyone's say-so)
+	InsecureRawRedirectURI       bool // the callback URL is pasted into the authorization request as is, not encoded
 }
 
 // RP is the reference web relying party, an http.Handler.
@@ -340,6 +341,10 @@ func (rp *RP) protected(w http.ResponseWriter, r *http.Request) {
 		q.Set("code_challenge_method", "S256")
 	}
 	u.RawQuery = q.Encode()
+	if rp.cfg.InsecureRawRedirectURI {
+		q.Del("redirect_uri")
+		u.RawQuery = q.Encode() + "&redirect_uri=" + rp.cfg.CallbackURL
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
