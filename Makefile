@@ -13,19 +13,29 @@ ARGS    ?=
 # the whole catalogue once per mutant and is run on its own (without -race).
 RACE_PKGS = $$($(GO) list $(PKGS) | grep -v /conformance/mutants)
 NPM_TARGETS = bms-mca-resource bms-mca-backend bms-mca-service ibmcloud-appid bms-mca-website ibmcloud-appid-webapp
+# The web targets wired with a router mounted under /web/protected (MCA_WEB_WIRING=router;
+# the code and node_modules of the folder without -router).
+NPM_TARGETS += bms-mca-website-router ibmcloud-appid-webapp-router
 # The version matrix (make certify-versions): per package, the target folders
 # under targets/ of each version, oldest first. App ID's matrix starts with
 # bluemix-appid, its earlier name. CI passes the oldest and the newest only.
 VERSIONS_BMS   ?= versions/bms-mca-resource-2.0.3 bms-mca-resource
 VERSIONS_APPID ?= versions/bluemix-appid-3.0.6 versions/ibmcloud-appid-4.0.0 versions/ibmcloud-appid-4.2.1 \
   versions/ibmcloud-appid-5.0.0 versions/ibmcloud-appid-6.0.0 versions/ibmcloud-appid-6.3.1 ibmcloud-appid
+# App ID's web strategy (WebAppStrategy) of each release, passport 0.6, the
+# newest being ibmcloud-appid-webapp; and the newest release under each
+# passport major its sign-in works with (0.5 keeps the session id at sign-in).
+VERSIONS_APPID_WEB ?= versions/bluemix-appid-webapp-3.0.6 versions/ibmcloud-appid-webapp-4.0.0 versions/ibmcloud-appid-webapp-4.2.1 \
+  versions/ibmcloud-appid-webapp-5.0.0 versions/ibmcloud-appid-webapp-6.0.0 versions/ibmcloud-appid-webapp-6.3.1 ibmcloud-appid-webapp
+VERSIONS_PASSPORT_WEB ?= versions/ibmcloud-appid-webapp-passport-0.5 versions/ibmcloud-appid-webapp-passport-0.7
 VERSION_PROFILES ?= mca
 # pkgver prints the package under test of a target folder and its version (e.g. ibmcloud-appid@4.0.0).
-pkgver = node -p "const d=require('./targets/'+process.argv[1]+'/package.json').dependencies; ['bms-mca-token-validation-strategy','ibmcloud-appid','bluemix-appid'].filter(k=>d[k]).map(k=>k+'@'+d[k])[0]"
+pkgver = node -p "const d=require('./targets/'+process.argv[1]+'/package.json').dependencies; ['bms-mca-token-validation-strategy','ibmcloud-appid','bluemix-appid'].filter(k=>d[k]).map(k=>k+'@'+d[k])[0]+(process.argv[1].includes('webapp')?' web passport@'+d.passport:'')"
 
 all: lint test
 
 include build/docker.mk
+include build/dist.mk
 
 ## run: the main job (no arguments: the built-in reference target, report in out/)
 run:
@@ -33,7 +43,7 @@ run:
 
 ## build: the mcaspec binary in bin/
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/mcaspec ./cmd/mcaspec
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-X $(MODULE)/internal/buildinfo.version=$(VERSION) -X $(MODULE)/internal/buildinfo.revision=$(REVISION)' -o bin/mcaspec ./cmd/mcaspec
 
 ## test: everything CI checks: lint, the race-enabled tests, the mutant matrix
 test: lint unit mutants
@@ -98,14 +108,14 @@ npm:
 
 ## npm-versions: install the version matrix's folders (targets/versions/*, from their lockfiles)
 npm-versions:
-	for t in $(filter versions/%,$(VERSIONS_BMS) $(VERSIONS_APPID)); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
+	for t in $(filter versions/%,$(VERSIONS_BMS) $(VERSIONS_APPID) $(VERSIONS_APPID_WEB) $(VERSIONS_PASSPORT_WEB)); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
 
 ## certify-versions: several versions of each package, each against its baseline
 ## (targets/<folder>/baseline-<profile>.txt), and one version matrix per package:
 ## versions as columns, cases as rows ($(CERT_OUT)/versions-<package>.html). Needs make npm npm-versions.
 certify-versions: build
 	@mkdir -p $(CERT_OUT)/versions; rc=0; \
-	for t in $(VERSIONS_BMS) $(VERSIONS_APPID); do for p in $(VERSION_PROFILES); do \
+	for t in $(VERSIONS_BMS) $(VERSIONS_APPID) $(VERSIONS_APPID_WEB) $(VERSIONS_PASSPORT_WEB); do for p in $(VERSION_PROFILES); do \
 	  name=$$($(pkgver) $$t); o=$(CERT_OUT)/versions/$$(basename $$t)-$$p; \
 	  echo "== certify $$name ($$p, targets/$$t)"; \
 	  if ! bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" \
@@ -117,11 +127,13 @@ certify-versions: build
 	  $(foreach t,$(VERSIONS_BMS),$(foreach p,$(VERSION_PROFILES),$(CERT_OUT)/versions/$(notdir $(t))-$(p)/results.json)) || rc=1; \
 	bin/mcaspec report --html $(CERT_OUT)/versions-ibmcloud-appid.html \
 	  $(foreach t,$(VERSIONS_APPID),$(foreach p,$(VERSION_PROFILES),$(CERT_OUT)/versions/$(notdir $(t))-$(p)/results.json)) || rc=1; \
+	bin/mcaspec report --html $(CERT_OUT)/versions-ibmcloud-appid-web.html \
+	  $(foreach t,$(VERSIONS_APPID_WEB) $(VERSIONS_PASSPORT_WEB),$(foreach p,$(VERSION_PROFILES),$(CERT_OUT)/versions/$(notdir $(t))-$(p)/results.json)) || rc=1; \
 	exit $$rc
 
 ## certify-versions-baselines: rewrite the version folders' baselines from a fresh run (review the diff!)
 certify-versions-baselines: build
-	@mkdir -p $(CERT_OUT)/versions; for t in $(VERSIONS_BMS) $(VERSIONS_APPID); do for p in $(VERSION_PROFILES); do \
+	@mkdir -p $(CERT_OUT)/versions; for t in $(VERSIONS_BMS) $(VERSIONS_APPID) $(VERSIONS_APPID_WEB) $(VERSIONS_PASSPORT_WEB); do for p in $(VERSION_PROFILES); do \
 	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" --name "$$($(pkgver) $$t)" --profile $$p \
 	    $$(cat targets/$$t/certify.args) --write-baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/versions/$$(basename $$t)-$$p >/dev/null 2>&1 || true; \
 	done; done

@@ -1,19 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/reports"
 )
 
@@ -26,7 +25,8 @@ per-area tables and each case's evidence (exchanges, decoded tokens, facts).
 With several (e.g. the reference and an npm strategy, or the mca and strict
 profiles), --html writes a comparison: a matrix of targets × cases, each
 verdict linking to its evidence, and the MUST failures of each target.
---junit (one results file only) writes JUnit XML for CI test reporters.
+--junit (one results file only) writes JUnit XML for CI test reporters;
+--sarif and --summary-md (one file) the SARIF log and the job-page summary.
 A one-line summary of each file is printed. The exit code does not depend
 on the verdicts ('mcaspec run' decides pass/fail); it is 2 for a missing or
 invalid file.
@@ -39,6 +39,8 @@ Examples:
 		junitOut  = flags.String("junit", "", "write JUnit XML to this file (exactly one results file)")
 		nonStrict = flags.Bool("fail-on-nonstrict", false, "in JUnit, report NON-STRICT cases (a SHOULD missed) as failures")
 	)
+	var machine machineOutputs
+	machine.addFlags(flags)
 	files, err := parseInterspersed(flags, args)
 	if err != nil {
 		return err
@@ -48,6 +50,25 @@ Examples:
 	}
 	if *junitOut != "" && len(files) != 1 {
 		return fmt.Errorf("%w: --junit takes exactly one results file, got %d", errUsage, len(files))
+	}
+	if (machine.sarif != "" || machine.summaryMD != "") && len(files) != 1 {
+		return fmt.Errorf("%w: --sarif and --summary-md take exactly one results file, got %d", errUsage, len(files))
+	}
+	for _, out := range []string{*htmlOut, *junitOut, machine.sarif, machine.summaryMD} {
+		if out == "" {
+			continue
+		}
+		for _, f := range files {
+			if filepath.Clean(out) == filepath.Clean(f) || fileio.Same(out, f) {
+				return fmt.Errorf("%w: %s is one of the results files read: the report would overwrite its own input; write it to another file", errUsage, out)
+			}
+		}
+		if err := fileio.CheckDir(out); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if *htmlOut != "" && *htmlOut == *junitOut {
+		return fmt.Errorf("%w: --html and --junit name the same file %s", errUsage, *htmlOut)
 	}
 	reps := make([]*conformance.RunReport, len(files))
 	for i, f := range files {
@@ -74,8 +95,13 @@ Examples:
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *junitOut)
 	}
-	if *htmlOut == "" && *junitOut == "" {
-		fmt.Fprintln(stderr, "mcaspec report: no --html or --junit given; only the summary was printed")
+	if machine.sarif != "" || machine.summaryMD != "" {
+		if err := machine.write(reps[0], filepath.Dir(files[0]), *nonStrict); err != nil {
+			return err
+		}
+	}
+	if *htmlOut == "" && *junitOut == "" && machine.sarif == "" && machine.summaryMD == "" {
+		fmt.Fprintln(stderr, "mcaspec report: no --html, --junit, --sarif or --summary-md given; only the summary was printed")
 	}
 	return nil
 }
@@ -122,20 +148,8 @@ func summaryLine(file string, r *conformance.RunReport) string {
 	return s
 }
 
-// writeFileFrom renders into memory first, so a failed render leaves no
-// half-written file.
+// writeFileFrom writes path atomically (a failed render leaves the old
+// file, or none); its folder must exist.
 func writeFileFrom(path string, render func(io.Writer) error) error {
-	var b bytes.Buffer
-	if err := render(&b); err != nil {
-		return err
-	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return fileio.WriteWith(path, 0o644, render)
 }
