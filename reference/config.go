@@ -33,6 +33,16 @@ const (
 	// random app ids cannot make unbounded fetches.
 	DefaultNewAppFetchRate  = 50.0 // per second
 	DefaultNewAppFetchBurst = 50
+	// MaxRejectedCacheBytes bounds the memory of the rejected-token cache,
+	// which keeps each rejected token whole beside its hash (to rule out a
+	// hash collision): at most CacheSize entries and at most this many bytes
+	// (the tokens, app ids and messages, plus rejEntryOverhead an entry),
+	// the oldest evicted first. Without it the bound would be CacheSize
+	// entries of up to MaxHeaderBytes (16 KiB) each: 160 MiB at the default.
+	MaxRejectedCacheBytes = 32 << 20
+	// rejEntryOverhead is what a rejected entry costs beside its strings
+	// (the entry, the LRU's element and map slot), counted per entry.
+	rejEntryOverhead = 256
 )
 
 // Config configures a Validator. The zero value is safe: every check on,
