@@ -109,7 +109,7 @@ func (r *Runner) wedgeAfter() int64 {
 // noteAnswer records whether a request to the target got an answer.
 func (r *Runner) noteAnswer(x *Exchange) {
 	switch {
-	case x.TimedOut:
+	case x.TimedOut, x.refused: // no answer: too late, or nothing listens any more
 		r.timeouts.Add(1)
 	case x.Error == "":
 		r.timeouts.Store(0)
