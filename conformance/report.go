@@ -36,14 +36,19 @@ type TargetInfo struct {
 
 // RunReport is the results file of one run: JSON keyed by case ID in Results.
 type RunReport struct {
-	Version   int             `json:"version"`
-	Tool      string          `json:"tool"`
-	Profile   Profile         `json:"profile"`
-	Target    TargetInfo      `json:"target"`
-	StartedAt time.Time       `json:"startedAt"`
-	Duration  Duration        `json:"durationMs"`
-	Filters   []string        `json:"filters,omitempty"`
-	Summary   map[Verdict]int `json:"summary"`
+	Version int    `json:"version"`
+	Tool    string `json:"tool"`
+	// ToolVersion is the mcaspec that ran (version and commit, see
+	// internal/buildinfo); Catalogue the digest of the case list it ran
+	// from (CatalogueDigest). Both are empty in files written before them.
+	ToolVersion string          `json:"toolVersion,omitempty"`
+	Catalogue   string          `json:"catalogue,omitempty"`
+	Profile     Profile         `json:"profile"`
+	Target      TargetInfo      `json:"target"`
+	StartedAt   time.Time       `json:"startedAt"`
+	Duration    Duration        `json:"durationMs"`
+	Filters     []string        `json:"filters,omitempty"`
+	Summary     map[Verdict]int `json:"summary"`
 	// Results in run order.
 	Results []Result `json:"results"`
 	// Baseline outcome, when a baseline file was used.

@@ -64,6 +64,7 @@ type targetView struct {
 	Family     string
 	FixedAppID string
 	Tool       string
+	Catalogue  string
 	Started    string
 	Duration   string
 	Filters    string
@@ -194,8 +195,8 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 	t := &targetView{
 		Index: i, Anchor: fmt.Sprintf("t%d", i),
 		Name: r.Target.Name, Profile: string(r.Profile), URL: r.Target.URL, Mode: r.Target.Mode,
-		Command: r.Target.Command, Image: r.Target.Image, Family: string(r.Target.Family),
-		FixedAppID: r.Target.FixedAppID, Tool: r.Tool, Filters: strings.Join(r.Filters, ", "),
+		Command: r.Target.Command, Image: r.Target.Image, Family: r.Target.Family.Name(),
+		FixedAppID: r.Target.FixedAppID, Tool: toolLabel(r), Catalogue: r.Catalogue, Filters: strings.Join(r.Filters, ", "),
 		Versions: sortedKV(r.Target.Versions), Log: clip(r.Target.Log, 64<<10), Baseline: r.Baseline,
 		Events: r.Events, Unresponsive: r.UnresponsiveSince,
 		Total: len(r.Results),
@@ -406,4 +407,12 @@ func insertAfter(order []string, prev, id string) []string {
 	copy(order[at+1:], order[at:])
 	order[at] = id
 	return order
+}
+
+// toolLabel is the mcaspec that wrote r: its version when recorded.
+func toolLabel(r *conformance.RunReport) string {
+	if r.ToolVersion != "" {
+		return r.ToolVersion
+	}
+	return r.Tool
 }

@@ -186,9 +186,13 @@ func junitPropertyList(r *conformance.RunReport) []junitProperty {
 		{"target.url", r.Target.URL},
 		{"target.mode", r.Target.Mode},
 	}
-	if r.Target.Family != "" {
-		ps = append(ps, junitProperty{"target.family", string(r.Target.Family)})
+	if r.ToolVersion != "" {
+		ps = append(ps, junitProperty{"mcaspec.version", r.ToolVersion})
 	}
+	if r.Catalogue != "" {
+		ps = append(ps, junitProperty{"mcaspec.catalogue", r.Catalogue})
+	}
+	ps = append(ps, junitProperty{"target.family", r.Target.Family.Name()})
 	if r.Target.FixedAppID != "" {
 		ps = append(ps, junitProperty{"target.fixedAppId", r.Target.FixedAppID})
 	}

@@ -42,6 +42,7 @@ type conformanceRun struct {
 	force           bool // --force: replace an existing file that a partial run would not
 	failOnNonStrict bool
 	verbose         bool
+	machine         machineOutputs
 }
 
 func runConformanceCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -66,15 +67,15 @@ Examples:
   mcaspec conformance --focus HDR-001,SIG-014 --verbose`, stderr)
 	r := conformanceRun{}
 	h := &r.harness
-	var profile, family, focus string
+	var profile, family, generation, focus string
 	fs.StringVar(&h.TargetURL, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
 	fs.StringVar(&h.TargetCmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
 	fs.StringVar(&h.TargetDir, "target-dir", "", "working directory for --target-cmd")
 	fs.StringVar(&h.TargetImage, "target-image", "", "Docker image of the target (needs a Docker engine)")
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
 	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
-	fs.StringVar(&family, "family", string(conformance.FamilyMCA), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
-	fs.StringVar(&h.AppIDGeneration, "appid-generation", "", "App ID token generation (--family appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
+	fs.StringVar(&family, "family", conformance.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
+	fs.StringVar(&generation, "appid-generation", "", "App ID token generation (--family appid or web-appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
 	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
 	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "address of the harness's fake AZ (0.0.0.0:9080: every interface, with --az-public-url)")
 	fs.StringVar(&h.AZPublicURL, "az-public-url", "", "the AZ's serverUrl as the target reaches it (MCA_SERVER_URL and the tokens' iss), e.g. http://harness-host:9080/imf-authserver (default: from --az-listen)")
@@ -94,6 +95,7 @@ Examples:
 	fs.BoolVar(&r.force, "force", false, "let --write-baseline replace an existing file from a focused or filtered run, or a file that is not a baseline")
 	fs.BoolVar(&r.failOnNonStrict, "fail-on-nonstrict", false, "NON-STRICT verdicts fail the run too")
 	fs.BoolVar(&r.verbose, "verbose", false, "print every case as it runs")
+	r.machine.addFlags(fs)
 	versions := fs.String("versions", "", "versions of what is tested, for the report: name=version,name=version")
 	npmDir := fs.String("npm-versions", "", "read the installed versions of this npm target folder's dependencies, for the report")
 	list := fs.Bool("list", false, "list the cases the filters select, and exit")
@@ -106,19 +108,8 @@ Examples:
 		return fmt.Errorf("%w: --profile: %v", errUsage, err)
 	}
 	h.Profile = p
-	switch conformance.Family(family) {
-	case conformance.FamilyMCA, conformance.FamilyAppID, conformance.FamilyWeb, conformance.FamilyWebAppID:
-		h.Family = conformance.Family(family)
-	default:
-		return fmt.Errorf("%w: --family must be mca, appid, web or web-appid, not %q", errUsage, family)
-	}
-	if h.AppIDGeneration != "" {
-		if h.Family != conformance.FamilyAppID {
-			return fmt.Errorf("%w: --appid-generation is for App ID targets: add --family appid", errUsage)
-		}
-		if err := (fakeaz.App{Profile: fakeaz.ProfileAppID, Generation: h.AppIDGeneration}).Validate(); err != nil {
-			return fmt.Errorf("%w: --appid-generation: %v", errUsage, err)
-		}
+	if h.Family, err = conformance.ParseFamily(family, generation); err != nil {
+		return fmt.Errorf("%w: --family / --appid-generation: %w", errUsage, err)
 	}
 	if *versions != "" {
 		if h.Versions, err = parseVersions(*versions); err != nil {
@@ -285,6 +276,9 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 	}
 	fmt.Fprintln(stdout)
 	harness.WriteSummary(stdout, rep, out, false)
+	if werr := r.machine.write(rep, out, r.failOnNonStrict); werr != nil {
+		return rep, werr
+	}
 	return rep, err
 }
 
@@ -394,6 +388,15 @@ func contractOf(h harness.Config) launch.Contract {
 	}
 	if h.NoServiceCredentials {
 		c.ClientID, c.Secret = "", ""
+	}
+	if h.Family.IsWeb() {
+		authz, token := fakeaz.WebEndpointsAt(serverURL, c.AppID, h.Family.AppID())
+		base := strings.TrimRight(h.TargetURL, "/")
+		if base == "" {
+			base = "<the target's base URL>"
+		}
+		c.Web = &launch.Web{ClientID: harness.DefaultWebClientID, Secret: harness.DefaultWebSecret,
+			AuthorizationEndpoint: authz, TokenEndpoint: token, CallbackURL: base + harness.CallbackPath}
 	}
 	return c
 }

@@ -25,7 +25,8 @@ per-area tables and each case's evidence (exchanges, decoded tokens, facts).
 With several (e.g. the reference and an npm strategy, or the mca and strict
 profiles), --html writes a comparison: a matrix of targets × cases, each
 verdict linking to its evidence, and the MUST failures of each target.
---junit (one results file only) writes JUnit XML for CI test reporters.
+--junit (one results file only) writes JUnit XML for CI test reporters;
+--sarif and --summary-md (one file) the SARIF log and the job-page summary.
 A one-line summary of each file is printed. The exit code does not depend
 on the verdicts ('mcaspec run' decides pass/fail); it is 2 for a missing or
 invalid file.
@@ -38,6 +39,8 @@ Examples:
 		junitOut  = flags.String("junit", "", "write JUnit XML to this file (exactly one results file)")
 		nonStrict = flags.Bool("fail-on-nonstrict", false, "in JUnit, report NON-STRICT cases (a SHOULD missed) as failures")
 	)
+	var machine machineOutputs
+	machine.addFlags(flags)
 	files, err := parseInterspersed(flags, args)
 	if err != nil {
 		return err
@@ -48,7 +51,10 @@ Examples:
 	if *junitOut != "" && len(files) != 1 {
 		return fmt.Errorf("%w: --junit takes exactly one results file, got %d", errUsage, len(files))
 	}
-	for _, out := range []string{*htmlOut, *junitOut} {
+	if (machine.sarif != "" || machine.summaryMD != "") && len(files) != 1 {
+		return fmt.Errorf("%w: --sarif and --summary-md take exactly one results file, got %d", errUsage, len(files))
+	}
+	for _, out := range []string{*htmlOut, *junitOut, machine.sarif, machine.summaryMD} {
 		if out == "" {
 			continue
 		}
@@ -89,8 +95,13 @@ Examples:
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", *junitOut)
 	}
-	if *htmlOut == "" && *junitOut == "" {
-		fmt.Fprintln(stderr, "mcaspec report: no --html or --junit given; only the summary was printed")
+	if machine.sarif != "" || machine.summaryMD != "" {
+		if err := machine.write(reps[0], filepath.Dir(files[0]), *nonStrict); err != nil {
+			return err
+		}
+	}
+	if *htmlOut == "" && *junitOut == "" && machine.sarif == "" && machine.summaryMD == "" {
+		fmt.Fprintln(stderr, "mcaspec report: no --html, --junit, --sarif or --summary-md given; only the summary was printed")
 	}
 	return nil
 }

@@ -45,6 +45,8 @@ func commandTable() []command {
 		{name: "token", summary: "mint valid or deliberately broken MCA tokens", run: runToken},
 		{name: "reference", summary: "run the reference target (the reference validator behind the target contract)", run: runReference},
 		{name: "reference-web", summary: "run the reference web RP (authorization-code sign-in behind the web target contract)", run: runReferenceWeb},
+		{name: "version", summary: "print mcaspec's version, commit and catalogue digest (also: mcaspec --version)", run: runVersion},
+		{name: "help", summary: "list the commands (mcaspec <command> --help: a command's flags)", run: runHelp},
 	}
 }
 
@@ -74,13 +76,14 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := defaultCommand
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
-	} else if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-		usage(stdout)
-		return 0
-	}
-	if name == "help" {
-		usage(stdout)
-		return 0
+	} else if len(args) > 0 {
+		switch args[0] {
+		case "-h", "--help", "-help":
+			usage(stdout)
+			return 0
+		case "--version", "-version":
+			name, args = "version", args[1:]
+		}
 	}
 	c, ok := lookup(name)
 	if !ok {
@@ -89,8 +92,14 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	err := c.run(ctx, args, stdout, stderr)
+	var pc *printedConfig
 	switch {
 	case err == nil:
+		return 0
+	case errors.As(err, &pc):
+		if _, werr := stdout.Write(pc.yaml); werr != nil {
+			return 1
+		}
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
@@ -118,9 +127,10 @@ func usage(w io.Writer) {
 	fmt.Fprintf(w, "mcaspec: conformance, regression and load testing for MCA bearer-token validators.\n\n")
 	fmt.Fprintf(w, "Usage: mcaspec [command] [flags]   (no command: %q, the main job)\n\nCommands:\n", defaultCommand)
 	for _, c := range commandTable() {
-		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintf(w, "\nRun 'mcaspec <command> --help' for a command's flags.\n")
+	fmt.Fprintf(w, "\nRun 'mcaspec <command> --help' for a command's flags. conformance and bench also read\n")
+	fmt.Fprintf(w, "a run file (--config FILE) and MCASPEC_* environment variables (docs/examples/README.md).\n")
 }
 
 // newFlagSet returns a FlagSet that reports errors instead of exiting and
@@ -131,6 +141,9 @@ func newFlagSet(name, desc string, stderr io.Writer) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: mcaspec %s [flags]\n\n%s\n\nFlags:\n", name, desc)
 		fs.PrintDefaults()
+	}
+	if runFileCommands[name] {
+		addRunFileFlags(fs)
 	}
 	return fs
 }
@@ -146,6 +159,21 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (see --help)", errUsage, fs.Arg(0))
+	}
+	// Run files are for the commands that declared both flags (fakeaz's
+	// own --config is its JSON app list, not a run file).
+	if fs.Lookup(configFlag) == nil || fs.Lookup(printConfigFlag) == nil {
+		return nil
+	}
+	if err := applyRunFile(fs); err != nil {
+		return err
+	}
+	if fs.Lookup(printConfigFlag).Value.String() == "true" {
+		y, err := effectiveConfig(fs)
+		if err != nil {
+			return err
+		}
+		return &printedConfig{yaml: y}
 	}
 	return nil
 }

@@ -65,12 +65,9 @@ type Config struct {
 	TargetDir string
 	// TargetName labels the target in reports (default: derived).
 	TargetName string
-	// Family of the target's protocol (default MCA).
+	// Family of the target's protocol and the shape of its tokens, App ID
+	// generation included (conformance.ParseFamily; zero: MCA).
 	Family conformance.Family
-	// AppIDGeneration is the App ID token generation (FamilyAppID only):
-	// fakeaz.AppIDGenerationV4 (default), V3 (ibmcloud-appid 5.x) or V3Host
-	// (up to 4.2.1, and bluemix-appid).
-	AppIDGeneration string
 	// Versions of what is tested, for the report.
 	Versions map[string]string
 	// Backend starts the target in backend mode (MCA_MODE=backend) and runs in fixed-app-id mode.
@@ -140,6 +137,9 @@ type Session struct {
 	// events and unresponsive go into the report.
 	events       []conformance.TargetEvent
 	unresponsive string
+	// keyWedged is the case after which the target was found wedged where
+	// it needs a key ("" while it is not; see afterKeyProbe).
+	keyWedged string
 }
 
 // ErrTargetDown is wrapped when the target cannot be started or reached.
@@ -195,9 +195,6 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	def(&cfg.AppID, DefaultAppID)
 	def(&cfg.ClientID, DefaultClientID)
 	def(&cfg.Secret, DefaultSecret)
-	if cfg.Family == "" {
-		cfg.Family = conformance.FamilyMCA
-	}
 	if cfg.NoServiceCredentials {
 		cfg.ClientID, cfg.Secret = "", ""
 	}
@@ -231,10 +228,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	}
 	s.AZ = az
 	s.closers = append(s.closers, az.Close)
-	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec"}
-	if cfg.Family == conformance.FamilyAppID || cfg.Family == conformance.FamilyWebAppID {
-		home.Profile, home.Generation = fakeaz.ProfileAppID, cfg.AppIDGeneration
-	}
+	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec", Shape: cfg.Family.Shape()}
 	if cfg.ClientID != "" {
 		home.ServiceClients = []fakeaz.ServiceClient{{ClientID: cfg.ClientID, Secret: cfg.Secret}}
 	}
@@ -259,7 +253,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 
 	contract := launch.Contract{ServerURL: az.URL(), AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret, Backend: cfg.FixedAppID,
 		DownstreamHosts: DownstreamHosts(cfg)}
-	if cfg.Family != conformance.FamilyAppID {
+	if cfg.Family.IsWeb() || !cfg.Family.AppID() {
 		contract.Issuer = tokenfactory.MCAIssuer(az.URL()) // the exact iss of fakeaz's MCA tokens
 	}
 	info := conformance.TargetInfo{Family: cfg.Family, Versions: cfg.Versions, Name: cfg.TargetName}
@@ -341,7 +335,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	s.Target = info
 	s.Runner = &conformance.Runner{
 		Target: url, AZ: az, Profile: cfg.Profile, ResponseBound: cfg.ResponseBound,
-		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family, AppIDGeneration: cfg.AppIDGeneration,
+		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
 		HTTP: &http.Client{
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
@@ -498,8 +492,25 @@ func (s *Session) Run(ctx context.Context, c conformance.Case) conformance.Resul
 		return s.Runner.Skip(c, conformance.UnresponsiveReason+s.unresponsive+" (a request and the probes after it timed out)")
 	}
 	r := s.Runner.Run(ctx, c)
+	if s.keyWedged != "" && notSentForKeys(r) {
+		return s.Runner.Skip(c, fmt.Sprintf("the target is wedged where it needs a key since %s: a request with a token would wait out its timeout (not sent)", s.keyWedged))
+	}
 	s.AfterCase(ctx, &r)
 	return r
+}
+
+// notSentForKeys reports whether a case sent nothing to the target because
+// the target's key path is wedged (conformance.KeyPathNotSent).
+func notSentForKeys(r conformance.Result) bool {
+	if r.Observed == nil {
+		return false
+	}
+	for _, x := range r.Observed.Exchanges {
+		if strings.HasPrefix(x.Error, conformance.KeyPathNotSent) {
+			return true
+		}
+	}
+	return false
 }
 
 // UnresponsiveSince is the case after which the target stopped answering
@@ -535,6 +546,7 @@ func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 	}
 	wedged, n := s.Runner.CheckResponsive(ctx)
 	if !wedged {
+		s.afterKeyProbe(r)
 		return
 	}
 	what := fmt.Sprintf("the target stopped answering (%d requests in a row timed out, probes included)", n)
@@ -546,6 +558,24 @@ func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 	s.unresponsive = r.ID
 	r.Reason = strings.TrimSuffix(what+"; the remaining cases are SKIPPED; "+r.Reason, "; ")
 	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: what + "; the remaining cases were SKIPPED"})
+}
+
+// afterKeyProbe handles a target that answers, but not where it needs a key
+// (conformance.Runner.KeyPathWedged): a target the harness started is
+// restarted; for any other, the later cases that send a token are SKIPPED.
+func (s *Session) afterKeyProbe(r *conformance.Result) {
+	why := s.Runner.KeyPathWedged()
+	if why == "" || s.keyWedged != "" {
+		return
+	}
+	r.Observed.Fact("key path", "%s", why)
+	if s.proc != nil && s.restartTarget(r, why) {
+		r.Reason = strings.TrimSuffix(why+"; it was restarted for the next cases; "+r.Reason, "; ")
+		return
+	}
+	s.keyWedged = r.ID
+	r.Reason = strings.TrimSuffix(why+"; the remaining cases that send a token are SKIPPED; "+r.Reason, "; ")
+	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: why + "; the remaining cases that send a token were SKIPPED"})
 }
 
 // restartTarget stops and restarts a target the harness started, within

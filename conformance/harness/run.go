@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/buildinfo"
 )
 
 // Order returns the cases in run order: calibration first, then catalogue
@@ -76,6 +77,7 @@ func (s *Session) Report(started time.Time, filters []string, results []conforma
 	info.Log = s.LogTail()
 	return &conformance.RunReport{
 		Version: conformance.ReportVersion, Tool: "mcaspec", Profile: s.Runner.Profile, Target: info,
+		ToolVersion: buildinfo.Read().String(), Catalogue: conformance.CatalogueDigest(conformance.Catalogue()),
 		StartedAt: started.UTC(), Duration: conformance.Duration(time.Since(started)), Filters: filters,
 		Summary: conformance.Summarize(results), Results: results,
 		Events: append([]conformance.TargetEvent(nil), s.events...), UnresponsiveSince: s.unresponsive,
@@ -83,15 +85,11 @@ func (s *Session) Report(started time.Time, filters []string, results []conforma
 }
 
 // Cases returns the catalogue cases of a run configured by cfg, in run
-// order: those that apply to its protocol family (MCA when unset).
+// order: those that apply to its protocol family.
 func Cases(cfg Config) []conformance.Case {
-	family := cfg.Family
-	if family == "" {
-		family = conformance.FamilyMCA
-	}
 	var out []conformance.Case
 	for _, c := range Order(conformance.Catalogue(), cfg.FixedAppID) {
-		if c.AppliesTo(family) {
+		if c.AppliesTo(cfg.Family) {
 			out = append(out, c)
 		}
 	}
