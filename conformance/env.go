@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/excerpt"
@@ -228,6 +229,7 @@ func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.He
 	x.Latency = time.Since(start)
 	if err != nil {
 		x.Error, x.TimedOut = err.Error(), isTimeout(err)
+		x.refused = errors.Is(err, syscall.ECONNREFUSED)
 		return x
 	}
 	defer resp.Body.Close()
@@ -273,6 +275,7 @@ func (e *Env) transmitRaw(ctx context.Context, step, path string, headerLines ..
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		x.Error, x.TimedOut = err.Error(), isTimeout(err)
+		x.refused = errors.Is(err, syscall.ECONNREFUSED)
 		return x
 	}
 	defer conn.Close()

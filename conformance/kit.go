@@ -71,7 +71,7 @@ func (k *Kit) wedgeAfter() int64 {
 // noteAnswer records whether a request to the target got an answer.
 func (k *Kit) noteAnswer(x *Exchange) {
 	switch {
-	case x.TimedOut:
+	case x.TimedOut, x.refused: // no answer: too late, or nothing listens any more
 		k.timeouts.Add(1)
 	case x.Error == "":
 		k.timeouts.Store(0)
