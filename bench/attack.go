@@ -4,7 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-
+	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/tsenart/vegeta/v12/lib/plot"
 	"github.com/valyala/fastjson"
@@ -81,10 +83,12 @@ type Second struct {
 	RSSMB   float64 `json:"rssMB,omitempty"`
 }
 
-// collector checks results and feeds vegeta's metrics, encoder and plot.
+// collector checks results and feeds the attack's tally, vegeta's
+// metrics, encoder and plot, and the live metrics.
 type collector struct {
 	mu        sync.Mutex
 	att       *Attack
+	tally     *Tally
 	load      *load
 	validates bool
 	noAuth    bool // a no-auth ceiling: a 200 is all that is checked
@@ -92,6 +96,7 @@ type collector struct {
 	metrics   *vegeta.Metrics
 	enc       vegeta.Encoder
 	plot      *plot.Plot
+	live      *liveAttack
 	parser    fastjson.Parser // bodies of valid answers (add runs one at a time)
 	began     time.Time
 	ok, wrong atomic.Int64
@@ -101,25 +106,27 @@ type collector struct {
 
 const maxSamples = 10
 
+// verdictOf checks one result against its expectation.
+func (c *collector) verdictOf(r *vegeta.Result) (Verdict, string, *Expectation) {
+	idx, ok := expIndex(r.URL)
+	if !ok || idx < 0 || idx >= len(c.load.expect) {
+		return Failed, "bench: result without an expectation (" + r.URL + ")", nil
+	}
+	e := &c.load.expect[idx]
+	if c.noAuth {
+		v, why := checkStatus(r, e)
+		return v, why, e
+	}
+	v, why := check(&c.parser, r, e, c.validates)
+	return v, why, e
+}
+
 func (c *collector) add(r *vegeta.Result) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sent.Add(1)
 	a := c.att
-	var v Verdict
-	var why string
-	idx, ok := expIndex(r.URL)
-	var e *Expectation
-	if ok && idx >= 0 && idx < len(c.load.expect) {
-		e = &c.load.expect[idx]
-		if c.noAuth {
-			v, why = checkStatus(r, e)
-		} else {
-			v, why = check(&c.parser, r, e, c.validates)
-		}
-	} else {
-		v, why = Failed, "bench: result without an expectation ("+r.URL+")"
-	}
+	v, why, e := c.verdictOf(r)
 	if r.Latency > c.hang {
 		a.Hangs++
 		if v != Wrong {
@@ -129,37 +136,20 @@ func (c *collector) add(r *vegeta.Result) {
 	if c.load.observe != nil && e != nil {
 		c.load.observe(r, e, v)
 	}
+	corrected, late := c.tally.record(r, v, e != nil && e.Kind == ExpectValid, why)
 	switch v {
 	case Correct, CorrectUnavailable:
-		a.Correct++
-		if v == CorrectUnavailable {
-			a.Unavailable++
-		}
 		c.ok.Add(1)
 		r.Error = ""
 	case Wrong:
-		a.Wrong++
 		c.wrong.Add(1)
-		if len(a.WrongSamples) < maxSamples {
-			a.WrongSamples = append(a.WrongSamples, why)
-		}
 		r.Error = WrongPrefix + why
 	case Failed:
-		a.Errors++
 		c.errs.Add(1)
 		if why == "" {
 			why = "error"
 		}
-		if a.ErrorKinds == nil {
-			a.ErrorKinds = map[string]int{}
-		}
-		k := why
-		if len(k) > 80 {
-			k = k[:80]
-		}
-		if len(a.ErrorKinds) < 20 || a.ErrorKinds[k] > 0 {
-			a.ErrorKinds[k]++
-		}
+		c.errorKind(why)
 		r.Error = why
 	}
 	if e != nil {
@@ -167,6 +157,9 @@ func (c *collector) add(r *vegeta.Result) {
 			a.ByKind = map[string]int{}
 		}
 		a.ByKind[e.Kind.String()+"/"+v.String()]++
+	}
+	if c.live != nil {
+		c.live.observe(r, v, corrected, late)
 	}
 	// Keep the body of wrong answers only: the files stay small.
 	if v != Wrong {
@@ -184,21 +177,20 @@ func (c *collector) add(r *vegeta.Result) {
 			a.fileErr = err
 		}
 	}
-	sec := int(r.Timestamp.Sub(c.began) / time.Second)
-	if sec >= 0 && sec < 3600 {
-		for len(a.Timeline) <= sec {
-			a.Timeline = append(a.Timeline, Second{T: len(a.Timeline)})
-		}
-		s := &a.Timeline[sec]
-		s.Sent++
-		switch v {
-		case Correct, CorrectUnavailable:
-			s.Correct++
-		case Wrong:
-			s.Wrong++
-		default:
-			s.Errors++
-		}
+}
+
+// errorKind counts an error by its message (at most 20 kinds).
+func (c *collector) errorKind(why string) {
+	a := c.att
+	if a.ErrorKinds == nil {
+		a.ErrorKinds = map[string]int{}
+	}
+	k := why
+	if len(k) > 80 {
+		k = k[:80]
+	}
+	if len(a.ErrorKinds) < 20 || a.ErrorKinds[k] > 0 {
+		a.ErrorKinds[k]++
 	}
 }
 
@@ -226,16 +218,22 @@ func (p limitPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, boo
 	return p.Pacer.Pace(elapsed, hits)
 }
 
-// newCollector makes the collector of one attack, with its results file.
-func newCollector(a *Attack, l *load, t *running, o attackOpts, hang time.Duration) (*collector, func(), error) {
-	c := &collector{att: a, load: l, validates: !t.spec.Unchecked, noAuth: t.spec.NoAuth, hang: hang, metrics: &vegeta.Metrics{}, plot: o.plot}
+// newCollector makes the collector of one attack, with its results file
+// and, beside it, its histogram file (written when the returned close runs).
+func newCollector(a *Attack, l *load, t *running, o attackOpts, cfg *Config) (*collector, func(), error) {
+	c := &collector{att: a, load: l, validates: !t.spec.Unchecked, noAuth: t.spec.NoAuth, hang: cfg.HangThreshold, metrics: &vegeta.Metrics{}, plot: o.plot}
+	c.tally = newTally(a.Name, a.Target, a.Scenario)
+	c.tally.Shard, c.tally.Run, c.tally.Duration = cfg.Shard.String(), cfg.runID, o.duration
+	if cfg.Live != nil {
+		c.live = cfg.Live.attack(a)
+	}
 	if o.file == "" {
 		return c, func() {}, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(o.file), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("bench: %w", err)
 	}
-	f, err := os.Create(o.file)
+	f, err := fileio.Create(o.file, 0o644)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench: results file: %w", err)
 	}
@@ -243,15 +241,31 @@ func newCollector(a *Attack, l *load, t *running, o attackOpts, hang time.Durati
 	buf := bufio.NewWriterSize(f, 64<<10)
 	c.enc = vegeta.NewEncoder(buf)
 	a.ResultsFile = o.file
+	a.HistogramFile = TallyFileName(o.file)
 	return c, func() {
 		err := buf.Flush()
-		if cerr := f.Close(); err == nil {
-			err = cerr
+		if err == nil {
+			err = f.Commit()
+		}
+		f.Abort()
+		if err == nil {
+			err = fileio.WriteWith(a.HistogramFile, 0o644, func(w io.Writer) error { _, err := c.tally.WriteTo(w); return err })
 		}
 		if err != nil && a.fileErr == nil {
-			a.fileErr = err
+			a.fileErr = fmt.Errorf("bench: results of %s: %w", a.Name, err)
 		}
 	}, nil
+}
+
+// TallyFileName is the histogram file written beside a results file.
+func TallyFileName(results string) string {
+	return strings.TrimSuffix(results, filepath.Ext(results)) + TallyFileSuffix
+}
+
+// start marks the attack's start: intended send times count from it.
+func (c *collector) start(began time.Time, offered float64) {
+	c.began = began
+	c.tally.Began, c.tally.OfferedRate = began, offered
 }
 
 // processCPU is the CPU time (user + system) this process has used: the
@@ -273,13 +287,21 @@ type attackOpts struct {
 	plot     *plot.Plot
 }
 
-// attack runs one open-model vegeta attack of l against t and checks every answer.
+// attack runs one vegeta attack of l against t and checks every answer:
+// open-model at o.rate, or closed-model (MaxWorkers in flight) with
+// Config.RateMax.
 func (r *runner) attack(ctx context.Context, t *running, scenario string, l *load, o attackOpts) (*Attack, error) {
-	if err := checkRate("rate of "+o.name, o.rate); err != nil {
-		return nil, err
+	closed := r.cfg.RateMax
+	if !closed {
+		if err := checkRate("rate of "+o.name, o.rate); err != nil {
+			return nil, err
+		}
 	}
-	a := &Attack{Target: t.spec.Name, Scenario: scenario, Name: o.name, OfferedRate: o.rate, Duration: o.duration}
-	c, closeFile, err := newCollector(a, l, t, o, r.cfg.HangThreshold)
+	a := &Attack{Target: t.spec.Name, Scenario: scenario, Name: o.name, OfferedRate: o.rate, Duration: o.duration, Closed: closed}
+	if closed {
+		a.OfferedRate, a.InFlight = 0, r.cfg.MaxWorkers
+	}
+	c, closeFile, err := newCollector(a, l, t, o, r.cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -288,9 +310,13 @@ func (r *runner) attack(ctx context.Context, t *running, scenario string, l *loa
 	azBefore, azOK := r.env.stats(ctx)
 	sinkBefore := r.env.sinkHits()
 
+	workers := r.cfg.Workers
+	if closed {
+		workers = r.cfg.MaxWorkers
+	}
 	atk := vegeta.NewAttacker(
 		vegeta.Client(newClient(r.cfg.Connections, r.cfg.Timeout)),
-		vegeta.Workers(r.cfg.Workers), vegeta.MaxWorkers(r.cfg.MaxWorkers),
+		vegeta.Workers(workers), vegeta.MaxWorkers(r.cfg.MaxWorkers),
 		vegeta.Connections(r.cfg.Connections), vegeta.MaxConnections(r.cfg.Connections),
 		vegeta.MaxBody(DefaultMaxBody), vegeta.Timeout(r.cfg.Timeout), vegeta.KeepAlive(true),
 	)
@@ -299,47 +325,19 @@ func (r *runner) attack(ctx context.Context, t *running, scenario string, l *loa
 	}
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c.began = time.Now()
-	var pacer vegeta.Pacer = exactPacer{PerSecond: o.rate, Duration: o.duration}
+	var pacer vegeta.Pacer = exactPacer{PerSecond: a.OfferedRate, Duration: o.duration}
+	if closed {
+		pacer = closedPacer{Duration: o.duration}
+	}
 	if limit := r.cfg.MaxRequests; limit > 0 {
 		pacer = limitPacer{pacer, limit}
 	}
+	c.start(time.Now(), a.OfferedRate)
 	genBefore := processCPU()
 	results := atk.Attack(l.targeter(), pacer, o.duration, o.name)
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { // stop on cancellation, report progress once a second
-		defer wg.Done()
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		var last int64
-		for {
-			select {
-			case <-actx.Done():
-				atk.Stop()
-				return
-			case now := <-tick.C:
-				sent := c.sent.Load()
-				if t.pid > 0 {
-					if st, err := groupStats(t.pid); err == nil {
-						c.mu.Lock()
-						if sec := int(now.Sub(c.began)/time.Second) - 1; sec >= 0 && sec < len(a.Timeline) {
-							a.Timeline[sec].RSSMB = float64(st.RSS) / (1 << 20)
-						}
-						if st.RSS > a.maxRSS {
-							a.maxRSS = st.RSS
-						}
-						c.mu.Unlock()
-					}
-				}
-				if r.cfg.Progress != nil {
-					fmt.Fprintf(r.cfg.Progress, "  %-34s %5.1fs  rate %7.1f/s  correct %8d  wrong %d  errors %d\n",
-						o.name, now.Sub(c.began).Seconds(), float64(sent-last), c.ok.Load(), c.wrong.Load(), c.errs.Load())
-				}
-				last = sent
-			}
-		}
-	}()
+	go func() { defer wg.Done(); r.watch(actx, atk, c, t, o.name) }()
 	if l.during != nil {
 		wg.Add(1)
 		go func() { defer wg.Done(); l.during(actx, c.began, o.duration) }()
@@ -347,14 +345,16 @@ func (r *runner) attack(ctx context.Context, t *running, scenario string, l *loa
 	for res := range results {
 		c.add(res)
 	}
+	ended := time.Since(c.began)
 	if n := c.sent.Load(); n > 0 {
 		a.GeneratorCPUPerRequestUS = float64(processCPU()-genBefore) / float64(n) / 1e3
 		a.GeneratorShared = t.pid == 0 && t.spec.Kind != KindURL
 	}
 	cancel()
 	wg.Wait()
-	c.metrics.Close()
-	r.finish(a, c.metrics, t, before, procErr, fetchCount(azBefore, azOK), sinkBefore)
+	c.tally.Duration = min(o.duration, ended)
+	c.tally.Due = dueCount(a.OfferedRate, min(o.duration, ended), r.cfg.MaxRequests, c.tally.Requests)
+	r.finish(a, c, t, before, procErr, fetchCount(azBefore, azOK), sinkBefore)
 	if l.extra != nil {
 		l.extra(a)
 	}
@@ -362,6 +362,54 @@ func (r *runner) attack(ctx context.Context, t *running, scenario string, l *loa
 		return a, err
 	}
 	return a, a.fileErr
+}
+
+// dueCount is how many requests a pacer at rate made due in d (at most
+// limit when limit > 0); a closed model (rate 0) has none beyond those sent.
+func dueCount(rate float64, d time.Duration, limit uint64, sent int) int {
+	if rate <= 0 {
+		return sent
+	}
+	n := int(math.Ceil(rate*d.Seconds() - 1e-9))
+	if limit > 0 && uint64(n) > limit {
+		n = int(limit)
+	}
+	return max(n, 0)
+}
+
+// watch stops the attack when ctx ends, samples the target's memory and
+// reports progress once a second.
+func (r *runner) watch(ctx context.Context, atk *vegeta.Attacker, c *collector, t *running, name string) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			atk.Stop()
+			return
+		case now := <-tick.C:
+			sent := c.sent.Load()
+			if c.live != nil {
+				c.live.achieved(float64(sent - last))
+			}
+			if t.pid > 0 {
+				if st, err := groupStats(t.pid); err == nil {
+					c.mu.Lock()
+					if sec := int(now.Sub(c.began)/time.Second) - 1; sec >= 0 && sec < len(c.tally.Timeline) {
+						c.tally.Timeline[sec].RSSMB = float64(st.RSS) / (1 << 20)
+					}
+					c.att.maxRSS = max(c.att.maxRSS, st.RSS)
+					c.mu.Unlock()
+				}
+			}
+			if r.cfg.Progress != nil {
+				fmt.Fprintf(r.cfg.Progress, "  %-34s %5.1fs  rate %7.1f/s  correct %8d  wrong %d  errors %d\n",
+					name, now.Sub(c.began).Seconds(), float64(sent-last), c.ok.Load(), c.wrong.Load(), c.errs.Load())
+			}
+			last = sent
+		}
+	}
 }
 
 // fetchCount is the AZ's key fetches so far, -1 when unknown.
@@ -372,17 +420,19 @@ func fetchCount(st fakeaz.Stats, ok bool) int {
 	return st.Count(fakeaz.EndpointPublicKey, "")
 }
 
-// finish fills the figures derived from vegeta's metrics and the target process.
-func (r *runner) finish(a *Attack, m *vegeta.Metrics, t *running, before procStats, procErr error, fetchesBefore int, sinkBefore int64) {
+// finish fills the figures derived from the attack's tally, vegeta's
+// metrics and the target process.
+func (r *runner) finish(a *Attack, c *collector, t *running, before procStats, procErr error, fetchesBefore int, sinkBefore int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.metrics.Close()
+	m := c.metrics
 	a.Metrics = m
-	a.Requests = int(m.Requests)
-	a.AchievedRate = m.Rate
-	if span := (m.Duration + m.Wait).Seconds(); span > 0 {
-		a.Throughput = float64(a.Correct) / span
+	c.tally.Hangs = a.Hangs
+	if c.tally.Due == 0 {
+		c.tally.Due = c.tally.Requests
 	}
-	if a.OfferedRate > 0 && a.Throughput < DefaultMinAchieved*a.OfferedRate {
-		a.Saturated = true
-	}
+	a.fromTally(c.tally)
 	a.P50, a.P99, a.Max = ms(m.Latencies.P50), ms(m.Latencies.P99), ms(m.Latencies.Max)
 	for _, q := range percentiles {
 		a.Percentiles = append(a.Percentiles, [2]float64{q * 100, ms(m.Latencies.Quantile(q))})
@@ -402,9 +452,7 @@ func (r *runner) finish(a *Attack, m *vegeta.Metrics, t *running, before procSta
 				a.CPUPerRequestUS = a.TargetCPUSeconds / float64(a.Requests) * 1e6
 			}
 			a.PeakRSSMB = float64(after.PeakRSS) / (1 << 20)
-			if after.RSS > a.maxRSS {
-				a.maxRSS = after.RSS
-			}
+			a.maxRSS = max(a.maxRSS, after.RSS)
 			a.MaxRSSMB = float64(a.maxRSS) / (1 << 20)
 		}
 	}

@@ -187,7 +187,7 @@ func openRemote(ctx context.Context, cfg *RemoteAZ, admin AdminAPI, hc *http.Cli
 		r.adminErr = fmt.Errorf("admin API %s: %w", u, err)
 		return r, app, nil
 	}
-	if got.Profile == fakeaz.ProfileAppID {
+	if got.IsAppID() {
 		return nil, app, fmt.Errorf("%w: app %s has the App ID profile: the bench mints MCA tokens only", ErrConfig, cfg.AppID)
 	}
 	return r, got, nil

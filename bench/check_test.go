@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,34 +121,54 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-// TestShardsMerge runs two shards of hot and invalid-flood and merges their
-// results files: the merged figures add up, and the files are vegeta's.
+// TestShardsMerge runs two shards of hot and invalid-flood at once (one
+// start time) and merges their files: the histogram files and the vegeta
+// results files give the same counts, and the merged figures add up.
 func TestShardsMerge(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	var files []string
+	var files, tallies []string
 	total := 0
+	start := time.Now().Add(1500 * time.Millisecond)
+	reps := make([]*Report, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
 	for i := range 2 {
 		cfg := smokeConfig(t, "hot")
 		cfg.Scenarios = []string{"hot", "invalid-flood"}
-		cfg.Shard = Shard{i, 2}
+		cfg.Shard, cfg.StartAt = Shard{i, 2}, start
 		cfg.Duration = 500 * time.Millisecond
 		cfg.OutDir = filepath.Join(dir, "shard", string(rune('a'+i)))
-		rep, err := Run(context.Background(), cfg)
-		if err != nil {
-			t.Fatal(err)
+		wg.Add(1)
+		go func() { defer wg.Done(); reps[i], errs[i] = Run(context.Background(), cfg) }()
+	}
+	wg.Wait()
+	for i, rep := range reps {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
 		}
 		for _, a := range rep.Attacks {
-			if a.OfferedRate != cfg.Rate/2 {
-				t.Errorf("shard offered %v, want %v", a.OfferedRate, cfg.Rate/2)
+			if a.OfferedRate != smokeConfig(t, "hot").Rate/2 {
+				t.Errorf("shard offered %v, want half the rate", a.OfferedRate)
 			}
 			total += a.Requests
 			files = append(files, a.ResultsFile)
+			tallies = append(tallies, a.HistogramFile)
 		}
 	}
-	rep, err := Merge(context.Background(), files)
+	fromBin, err := Merge(context.Background(), files, MergeOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	rep, err := Merge(context.Background(), tallies, MergeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fromBin.Requests != rep.Requests || fromBin.Correct != rep.Correct {
+		t.Errorf("results files: %d requests, %d correct; histogram files: %d, %d", fromBin.Requests, fromBin.Correct, rep.Requests, rep.Correct)
+	}
+	if !fromBin.Attacks[0].CorrectedUnknown || rep.Attacks[0].CorrectedUnknown {
+		t.Errorf("corrected latency unknown: from results files %v, from histograms %v", fromBin.Attacks[0].CorrectedUnknown, rep.Attacks[0].CorrectedUnknown)
 	}
 	got := 0
 	for _, a := range rep.Attacks {

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	cryptorand "crypto/rand"
 	"crypto/rsa"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -199,6 +201,10 @@ type Config struct {
 	// Rate is the offered rate per target (req/s, split over the shards); Duration the attack length.
 	Rate     float64
 	Duration time.Duration
+	// RateMax replaces the paced (open-model) attack by a closed model:
+	// MaxWorkers requests in flight, each sent as soon as one is answered,
+	// for Duration (`--rate max`). Rate is then ignored; reports say so.
+	RateMax bool
 	// MaxRequests, when > 0, ends each attack after that many requests
 	// (Duration still bounds it in time).
 	MaxRequests uint64
@@ -268,6 +274,17 @@ type Config struct {
 	// from the listen address). A remote target must allow its host
 	// (MCA_DOWNSTREAM_HOSTS).
 	SinkListen, SinkURL string
+	// Bounds judge the run (Report.Judge): wrong answers, the success
+	// share, the send share and every threshold.
+	Bounds Bounds
+	// Live, when set, receives every result as it is checked (Prometheus
+	// metrics while the run goes on).
+	Live *Live
+	// PoolFileForce lets PoolFile replace an existing file that is not a
+	// pool file (no pool metadata beside it).
+	PoolFileForce bool
+
+	runID string
 }
 
 // ErrConfig is wrapped by configuration errors.
@@ -432,6 +449,20 @@ func (c *Config) defaults() error {
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+	if err := c.checkCold(); err != nil {
+		return err
+	}
+	if err := checkPoolFile(c.PoolFile, c.PoolFileForce); err != nil {
+		return err
+	}
+	if c.RateMax && c.FindMax != nil {
+		return fmt.Errorf("%w: rate max (a closed model) and find-max (paced steps): choose one", ErrConfig)
+	}
+	if c.runID == "" {
+		var b [8]byte
+		_, _ = cryptorand.Read(b[:])
+		c.runID = hex.EncodeToString(b[:])
+	}
 	if !c.StartAt.IsZero() {
 		switch now := c.Clock(); {
 		case c.StartAt.Before(now.Add(-DefaultStartLate)):
@@ -440,6 +471,30 @@ func (c *Config) defaults() error {
 		case c.StartAt.After(now.Add(MaxStartWait)):
 			return fmt.Errorf("%w: start time %s is more than %v away", ErrConfig, c.StartAt.Format(time.RFC3339), MaxStartWait)
 		}
+	}
+	return nil
+}
+
+// checkCold refuses a cold scenario whose pool would not be cold: no
+// target with a cache to size it by, or a factor that fits the pool in the
+// cache (or leaves it empty).
+func (c *Config) checkCold() error {
+	cold := false
+	for _, s := range c.Scenarios {
+		cold = cold || s == "cold"
+	}
+	if !cold {
+		return nil
+	}
+	n := 0
+	for _, t := range c.Targets {
+		n = max(n, t.cacheSize())
+	}
+	switch {
+	case n == 0:
+		return fmt.Errorf("%w: scenario cold: no target has a cache (baseline and bare have none) to size the cold pool by: measure cold with a validating target beside them (--compare reference), or give the target's cache size", ErrConfig)
+	case c.ColdFactor <= 1:
+		return fmt.Errorf("%w: scenario cold: cold factor %g: the pool (factor x the cache size %d) must be larger than the cache, or every request hits it (want a factor > 1, e.g. 1.2)", ErrConfig, c.ColdFactor, n)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -10,9 +11,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/internal/downstream"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -330,15 +332,7 @@ func (e *env) writePool(p []pooled) error {
 	for i := range p {
 		pairs[i] = p[i].Pair
 	}
-	f, err := os.Create(e.cfg.PoolFile)
-	if err != nil {
-		return err
-	}
-	if err := tokenfactory.WritePool(f, pairs); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	if err := fileio.WriteWith(e.cfg.PoolFile, 0o600, func(w io.Writer) error { return tokenfactory.WritePool(w, pairs) }); err != nil {
 		return err
 	}
 	der := x509.MarshalPKCS1PrivateKey(e.factory.Key())
@@ -349,11 +343,11 @@ func (e *env) writePool(p []pooled) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(e.cfg.PoolFile+".meta.json", b, 0o600)
+	return fileio.WriteFile(e.cfg.PoolFile+".meta.json", b, 0o600)
 }
 
 func readMeta(path string) (*poolMeta, *rsa.PrivateKey, error) {
-	b, err := os.ReadFile(path + ".meta.json")
+	b, err := fileio.ReadFile(path+".meta.json", maxPoolMeta)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -376,12 +370,11 @@ func readMeta(path string) (*poolMeta, *rsa.PrivateKey, error) {
 }
 
 func readPool(path string, now time.Time) ([]pooled, error) {
-	f, err := os.Open(path)
+	b, err := fileio.ReadFile(path, maxPoolFile)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	pairs, err := tokenfactory.ReadPool(f)
+	pairs, err := tokenfactory.ReadPool(bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}

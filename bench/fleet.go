@@ -26,7 +26,7 @@ func runFleet(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack
 	}
 	a := &Attack{Target: t.spec.Name, Scenario: "fleet", Name: o.name, Duration: o.duration}
 	l := &load{}
-	c, closeFile, err := newCollector(a, l, t, o, r.cfg.HangThreshold)
+	c, closeFile, err := newCollector(a, l, t, o, r.cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +42,7 @@ func runFleet(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack
 	sinkBefore := r.env.sinkHits()
 	ctx, cancel := context.WithTimeout(ctx, max(o.duration*6, 30*time.Second))
 	defer cancel()
-	c.began = time.Now()
+	c.start(time.Now(), 0)
 	conc := int(min(r.cfg.MaxWorkers, 64))
 	res, err := fakedevice.RunFleet(ctx, fakedevice.FleetConfig{
 		N: r.cfg.FleetSize, Concurrency: conc,
@@ -80,8 +80,8 @@ func runFleet(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack
 			return nil
 		},
 	})
-	c.metrics.Close()
-	r.finish(a, c.metrics, t, before, procErr, fetches, sinkBefore)
+	c.tally.Duration = time.Since(c.began)
+	r.finish(a, c, t, before, procErr, fetches, sinkBefore)
 	a.setExtra("devices", float64(res.N))
 	a.setExtra("devicesSucceeded", float64(res.Succeeded))
 	a.setExtra("devicesFailed", float64(res.Failed))

@@ -57,3 +57,16 @@ func checkRate(name string, r float64) error {
 	}
 	return nil
 }
+
+// closedPacer is the closed model of --rate max (Config.RateMax): every
+// request is due at once, so vegeta keeps MaxWorkers requests in flight,
+// each sent when one is answered, until Duration.
+type closedPacer struct{ Duration time.Duration }
+
+// Pace implements vegeta.Pacer.
+func (p closedPacer) Pace(elapsed time.Duration, _ uint64) (time.Duration, bool) {
+	return 0, p.Duration > 0 && elapsed >= p.Duration
+}
+
+// Rate implements vegeta.Pacer: unbounded.
+func (closedPacer) Rate(time.Duration) float64 { return math.Inf(1) }

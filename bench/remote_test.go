@@ -276,7 +276,7 @@ func TestRemoteShardsMerge(t *testing.T) {
 	if len(files) != wantFiles {
 		t.Fatalf("%d results files, want %d", len(files), wantFiles)
 	}
-	rep, err := Merge(context.Background(), files)
+	rep, err := Merge(context.Background(), files, MergeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -44,8 +42,10 @@ type Attack struct {
 	P50         float64      `json:"p50ms"`
 	P99         float64      `json:"p99ms"`
 	Max         float64      `json:"maxms"`
-	Percentiles [][2]float64 `json:"percentiles"` // [percentile, ms]
-	Timeline    []Second     `json:"timeline"`
+	Percentiles [][2]float64 `json:"percentiles"` // [percentile, ms]: service latency
+	// CorrectedPercentiles: the same from the intended send time.
+	CorrectedPercentiles [][2]float64 `json:"correctedPercentiles"`
+	Timeline             []Second     `json:"timeline"`
 	// Target process figures (launched targets only).
 	TargetCPUSeconds float64 `json:"targetCpuSeconds,omitempty"`
 	CPUPerRequestUS  float64 `json:"cpuPerRequestUs,omitempty"`
@@ -68,11 +68,80 @@ type Attack struct {
 	// Extra holds scenario figures (recovery time, fetches per app...).
 	Extra       map[string]float64 `json:"extra,omitempty"`
 	ResultsFile string             `json:"resultsFile,omitempty"`
+	// HistogramFile is the attack's Tally beside its results file (what
+	// --merge adds up).
+	HistogramFile string `json:"histogramFile,omitempty"`
+	// Closed: a closed-model attack (--rate max, Config.RateMax): InFlight
+	// requests at all times, each sent when one is answered; no intended
+	// send times, so latency is service latency.
+	Closed   bool   `json:"closedModel,omitempty"`
+	InFlight uint64 `json:"inFlight,omitempty"`
+	// Due is how many requests the pacer made due; Requests of them were
+	// sent (SendShare = Requests / Due: below DefaultMinSendShare the
+	// generator could not keep up).
+	Due       int     `json:"due"`
+	SendShare float64 `json:"sendShare"`
+	// ExpectSuccess counts requests that expected a success (a valid
+	// token); Succeeded those answered correctly (SuccessShare their ratio).
+	ExpectSuccess int     `json:"expectSuccess"`
+	Succeeded     int     `json:"succeeded"`
+	SuccessShare  float64 `json:"successShare"`
+	// Latency is the service latency (from when the request was sent) and
+	// Corrected the latency from the intended send time (start + k / rate:
+	// the queueing a stalled target causes is in it), both from the HDR
+	// histograms. CorrectedUnknown: results files without intended times.
+	Latency          Latency `json:"latency"`
+	Corrected        Latency `json:"correctedLatency"`
+	CorrectedUnknown bool    `json:"correctedUnknown,omitempty"`
+	// Late requests were sent more than DefaultLateBy after their intended
+	// time, the latest MaxLateMS late: the generator fell behind.
+	Late      int     `json:"late"`
+	MaxLateMS float64 `json:"maxLateMs"`
 	// Metrics is vegeta's own summary of the attack.
 	Metrics *vegeta.Metrics `json:"vegeta"`
 
 	fileErr error
 	maxRSS  int64
+}
+
+// fromTally fills the counters, rates and latencies from t.
+func (a *Attack) fromTally(t *Tally) {
+	a.Requests, a.Correct, a.Unavailable, a.Wrong, a.Errors, a.Hangs = t.Requests, t.Correct, t.Unavailable, t.Wrong, t.Errors, t.Hangs
+	a.WrongSamples, a.Timeline = t.WrongSamples, t.Timeline
+	a.Due, a.ExpectSuccess, a.Succeeded, a.Late = t.Due, t.ExpectSuccess, t.SucceededOK, t.Late
+	a.MaxLateMS = ms(t.MaxLate)
+	a.SendShare, a.SuccessShare = 1, 1
+	if t.Due > 0 {
+		a.SendShare = float64(t.Requests) / float64(t.Due)
+	}
+	if t.ExpectSuccess > 0 {
+		a.SuccessShare = float64(t.SucceededOK) / float64(t.ExpectSuccess)
+	}
+	span := t.Duration
+	if t.OfferedRate <= 0 || span <= 0 {
+		span = max(span, t.LastSent.Sub(t.Began))
+	}
+	if s := span.Seconds(); s > 0 {
+		a.Throughput = float64(a.Correct) / s
+		a.AchievedRate = float64(a.Requests) / s
+	}
+	if t.OfferedRate > 0 {
+		a.AchievedRate = t.OfferedRate * a.SendShare
+		if a.Throughput < DefaultMinAchieved*t.OfferedRate {
+			a.Saturated = true
+		}
+	}
+	a.Latency = summarise(t.Service)
+	a.Corrected = summarise(t.Corrected)
+	a.CorrectedUnknown = !t.CorrectedKnown
+	h := t.Corrected
+	if a.CorrectedUnknown {
+		a.Corrected, h = a.Latency, t.Service
+	}
+	a.CorrectedPercentiles = nil
+	for _, q := range percentiles {
+		a.CorrectedPercentiles = append(a.CorrectedPercentiles, [2]float64{q * 100, float64(h.ValueAtQuantile(q*100)) / 1000})
+	}
 }
 
 func (a *Attack) setExtra(k string, v float64) {
@@ -117,11 +186,14 @@ type Row struct {
 	NotMeasured bool    `json:"cpuRssNotMeasured,omitempty"`
 	P50         float64 `json:"p50ms"`
 	P99         float64 `json:"p99ms"`
-	CPUPerReq   float64 `json:"cpuPerRequestUs,omitempty"`
-	PeakRSSMB   float64 `json:"peakRssMB,omitempty"`
-	Wrong       int     `json:"wrongAnswers"`
-	Errors      int     `json:"errors"`
-	Saturated   bool    `json:"saturated"`
+	// CorrectedP50 and CorrectedP99: latency from the intended send time.
+	CorrectedP50 float64 `json:"correctedP50ms"`
+	CorrectedP99 float64 `json:"correctedP99ms"`
+	CPUPerReq    float64 `json:"cpuPerRequestUs,omitempty"`
+	PeakRSSMB    float64 `json:"peakRssMB,omitempty"`
+	Wrong        int     `json:"wrongAnswers"`
+	Errors       int     `json:"errors"`
+	Saturated    bool    `json:"saturated"`
 	// LowerBound: a find-max that ended before any step broke a bound:
 	// the sustainable rate is at least Rate.
 	LowerBound bool `json:"lowerBound,omitempty"`
@@ -159,8 +231,13 @@ type Report struct {
 	// as one; GeneratorShards lists the tags.
 	Generators      int      `json:"generators,omitempty"`
 	GeneratorShards []string `json:"generatorShards,omitempty"`
-	// Broken lists the bounds CheckBounds found broken.
+	// Checks lists every bound judged (CheckBounds), held or broken;
+	// Broken the broken ones, one line each.
+	Checks []Check  `json:"checks,omitempty"`
 	Broken []string `json:"brokenBounds,omitempty"`
+	// Interrupted: the run was stopped (SIGINT, SIGTERM) before its end:
+	// the figures are what was measured until then.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Machine describes where the run happened.
@@ -180,6 +257,8 @@ type Settings struct {
 	MaxWorkers  uint64   `json:"maxWorkers"`
 	Connections int      `json:"connections"`
 	FindMax     *FindMax `json:"findMax,omitempty"`
+	// Model says how the load was offered: open (paced) or closed (--rate max).
+	Model string `json:"model,omitempty"`
 }
 
 func (r *Report) table() {
@@ -196,6 +275,7 @@ func (r *Report) table() {
 			order = append(order, k)
 		}
 		row.Rate, row.P50, row.P99, row.CPUPerReq, row.Saturated, row.NotMeasured = rate, a.P50, a.P99, a.CPUPerRequestUS, sat, a.NotMeasured
+		row.CorrectedP50, row.CorrectedP99 = a.Corrected.P50, a.Corrected.P99
 		if a.PeakRSSMB > row.PeakRSSMB {
 			row.PeakRSSMB = a.PeakRSSMB
 		}
@@ -273,7 +353,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 // WriteText writes a human summary.
 func (r *Report) WriteText(w io.Writer) error {
 	status := "OK: no wrong answers"
+	if len(r.Checks) > 0 {
+		status = fmt.Sprintf("OK: every bound held (%d checks)", len(r.Checks))
+	}
 	switch {
+	case r.Interrupted:
+		status = "INTERRUPTED"
 	case !r.OK && r.WrongAnswers == 0 && len(r.Broken) > 0:
 		status = fmt.Sprintf("FAILED: %d bounds broken", len(r.Broken))
 	case !r.OK:
@@ -288,14 +373,21 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "merged results of %d load generators%s: %d requests, %d correct, %d wrong, %d errors\n\n", r.Generators, shards, r.Requests, r.Correct, r.WrongAnswers, r.Errors)
 	}
-	for _, b := range r.Broken {
-		fmt.Fprintf(w, "BOUND BROKEN: %s\n", b)
+	if r.Interrupted {
+		fmt.Fprintln(w, "INTERRUPTED: the run was stopped before its end; the figures are what was measured until then")
 	}
-	if len(r.Broken) > 0 {
+	for _, c := range r.Checks {
+		verdict := "pass"
+		if !c.OK {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "%s  %s\n", verdict, c)
+	}
+	if len(r.Checks) > 0 {
 		fmt.Fprintln(w)
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tvs bare\tp50 ms\tp99 ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
+	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tvs bare\tp50 ms\tp99 ms\tp50* ms\tp99* ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
 	for _, row := range r.Table {
 		sat := ""
 		if row.Saturated {
@@ -305,12 +397,13 @@ func (r *Report) WriteText(w io.Writer) error {
 		if row.NotMeasured {
 			cpu, rss = "—", "—"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f%s\t%s\t%s\t%.2f\t%.2f\t%s\t%s\t%d\t%d\t\n", row.Scenario, row.Target, row.Rate, sat, ratio(row.VsBaseline), ratio(row.VsBare),
-			row.P50, row.P99, cpu, rss, row.Wrong, row.Errors)
+		fmt.Fprintf(tw, "%s\t%s\t%.0f%s\t%s\t%s\t%.2f\t%.2f\t%.2f\t%.2f\t%s\t%s\t%d\t%d\t\n", row.Scenario, row.Target, row.Rate, sat, ratio(row.VsBaseline), ratio(row.VsBare),
+			row.P50, row.P99, row.CorrectedP50, row.CorrectedP99, cpu, rss, row.Wrong, row.Errors)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	fmt.Fprintln(w, "p50/p99: service latency (vegeta's, from when the request was sent); p50*/p99*: from the intended send time (start + k / rate), the queueing of a stalled target included")
 	for _, row := range r.Table {
 		if row.NotMeasured || row.CPUPerReq == 0 {
 			fmt.Fprintln(w, "—: not measured (CPU and memory: targets the bench starts as processes only)")
@@ -328,7 +421,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			if i < len(s.Outcomes) {
 				outcome = "  " + s.Outcomes[i]
 			}
-			fmt.Fprintf(w, "  offered %7.0f  achieved %7.0f  correct/s %7.0f  p99 %7.2f ms  wrong %d  errors %d%s\n", a.OfferedRate, a.AchievedRate, a.Throughput, a.P99, a.Wrong, a.Errors, outcome)
+			fmt.Fprintf(w, "  offered %7.0f  achieved %7.0f  correct/s %7.0f  p99 %7.2f ms  p99* %7.2f ms  wrong %d  errors %d%s\n", a.OfferedRate, a.AchievedRate, a.Throughput, a.P99, a.Corrected.P99, a.Wrong, a.Errors, outcome)
 		}
 	}
 	all := append([]*Attack{}, r.Attacks...)
@@ -398,27 +491,4 @@ func opt(v float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.1f", v)
-}
-
-// WriteReports writes report.json, report.txt and report.html into dir.
-func WriteReports(dir string, r *Report) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
-	for name, write := range map[string]func(io.Writer) error{
-		"report.json": r.WriteJSON, "report.txt": r.WriteText, "report.html": r.WriteHTML,
-	} {
-		f, err := os.Create(filepath.Join(dir, name))
-		if err != nil {
-			return fmt.Errorf("bench: %w", err)
-		}
-		err = write(f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("bench: writing %s: %w", name, err)
-		}
-	}
-	return nil
 }

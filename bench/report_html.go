@@ -200,6 +200,13 @@ func (r *Report) charts(colors map[string]string) []chartData {
 				}
 			}
 			pc.Series = append(pc.Series, chartSeries{Label: seriesLabel(a), Target: a.Target, Color: colors[a.Target], Unit: "ms", Values: vals})
+			cvals := make([]*float64, len(xs))
+			for _, p := range a.CorrectedPercentiles {
+				if i := slices.Index(xs, pctX(p[0])); i >= 0 && p[0] >= 50 {
+					cvals[i] = ptr(p[1])
+				}
+			}
+			pc.Series = append(pc.Series, chartSeries{Label: seriesLabel(a) + " · from intended send time", Color: colors[a.Target], Unit: "ms", Values: cvals})
 		}
 		out = append(out, pc)
 

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/downstream"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/tsenart/vegeta/v12/lib/plot"
 )
 
@@ -45,7 +47,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep := &Report{Started: cfg.Clock(), Shard: cfg.Shard.String(), Machine: machine(), Settings: Settings{
 		Scenarios: cfg.Scenarios, Rate: cfg.Rate, Duration: cfg.Duration.String(), MaxWorkers: cfg.MaxWorkers, Connections: cfg.Connections, FindMax: cfg.FindMax,
+		Model: "open: paced, latency from the intended send time",
 	}}
+	if cfg.RateMax {
+		rep.Settings.Rate = 0
+		rep.Settings.Model = fmt.Sprintf("closed (--rate max): %d requests in flight, each sent when one is answered; no intended send times, latency is service latency", cfg.MaxWorkers)
+		rep.Notes = append(rep.Notes, "rate max: "+rep.Settings.Model)
+	}
 	for _, t := range cfg.Targets {
 		rep.Settings.Targets = append(rep.Settings.Targets, t.Name)
 	}
@@ -147,13 +155,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	rep.finish(time.Since(t0))
+	judged := rep.CheckBounds(cfg.Bounds)
 	if runErr != nil {
+		rep.OK = false
+		if ctx.Err() != nil {
+			rep.Interrupted = true
+		}
 		return rep, runErr
 	}
-	if !rep.OK {
-		return rep, fmt.Errorf("%w: %d wrong answers, %d hangs where none is allowed", ErrWrongAnswers, rep.WrongAnswers, rep.hangs())
-	}
-	return rep, nil
+	return rep, judged
 }
 
 func (rep *Report) all() []*Attack {
@@ -196,6 +206,14 @@ func (rep *Report) finish(elapsed time.Duration) {
 	for _, a := range rep.Attacks {
 		if a.Saturated && a.OfferedRate > 0 {
 			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: correct throughput %.0f/s below %.0f%% of the offered %.0f/s: saturated (the load generator shares the machine's CPUs with the target)", a.Name, a.Throughput, DefaultMinAchieved*100, a.OfferedRate))
+		}
+	}
+	for _, a := range rep.all() {
+		if a.Late > 0 {
+			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: %d requests sent late by up to %.0f ms: raise --max-workers or add generators (the latency from the intended send time includes the delay)", a.Name, a.Late, a.MaxLateMS))
+		}
+		if a.CorrectedUnknown {
+			rep.Notes = appendOnce(rep.Notes, fmt.Sprintf("%s: read from results files without their histogram files: no intended send times, the latency is service latency", a.Name))
 		}
 	}
 	rep.OK = rep.WrongAnswers == 0 && rep.hangs() == 0
@@ -305,16 +323,11 @@ func writePlot(path string, p *plot.Plot) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("bench: %w", err)
-	}
 	p.Close()
-	if _, err := p.WriteTo(f); err != nil {
-		_ = f.Close()
+	if err := fileio.WriteWith(path, 0o644, func(w io.Writer) error { _, err := p.WriteTo(w); return err }); err != nil {
 		return fmt.Errorf("bench: plot %s: %w", path, err)
 	}
-	return f.Close()
+	return nil
 }
 
 func machine() Machine {

@@ -60,6 +60,9 @@ func smokeConfig(t *testing.T, scenario string, targets ...TargetSpec) Config {
 		Rate: 100, Duration: d, MaxWorkers: 8, Connections: 8,
 		KeyfetchApps: 3, KeyfetchPairs: 2, OutageApps: 6, FleetSize: 3, FleetCalls: 2, WarmSize: 8,
 		Keys: keys, DeviceKey: dk, Seed: 1,
+		// These runs check answers, not speed: on a loaded test machine the
+		// generator may fall behind (TestGeneratorFellBehind judges that).
+		Bounds: Bounds{MinSendShare: -1},
 	}
 }
 

@@ -8,9 +8,9 @@ import (
 )
 
 func audienceCases() []Case {
-	near := func(id, kind string) Case {
-		return Case{ID: id, Families: mcaOnly, Area: "audience", Title: "aud is a near miss of the app id (" + kind + ")",
-			Rule: "aud MUST equal the app id exactly: a near miss (" + kind + ") MUST be refused as invalid_token.",
+	near := func(id string, kind tf.AudNearMissKind) Case {
+		return Case{ID: id, Families: mcaOnly, Area: "audience", Title: "aud is a near miss of the app id (" + string(kind) + ")",
+			Rule: "aud MUST equal the app id exactly: a near miss (" + string(kind) + ") MUST be refused as invalid_token.",
 			Refs: []string{refRFC7519 + " aud", refSeedAud}, Expect: must401i, Recipe: Tokens{Access: muts(tf.AudNearMiss(kind))}}
 	}
 	return []Case{

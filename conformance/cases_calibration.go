@@ -1,8 +1,9 @@
 package conformance
 
-// CalibrationIDs are the cases that must pass before any other runs: if
-// the valid token is refused or garbage accepted, the run is invalid.
-var CalibrationIDs = []string{"CAL-001", "CAL-002", "CAL-003"}
+// CalibrationIDs returns the cases that must pass before any other runs
+// (a new slice on each call): if the valid token is refused or garbage
+// accepted, the run is invalid.
+func CalibrationIDs() []string { return []string{"CAL-001", "CAL-002", "CAL-003"} }
 
 func calibrationCases() []Case {
 	return []Case{

@@ -127,9 +127,9 @@ func sdkChallenges(ctx context.Context, e *Env) error {
 			continue
 		}
 		var stranded []string
-		for _, pf := range []string{fakedevice.PlatformAndroid, fakedevice.PlatformIOS} {
+		for _, pf := range []fakedevice.Platform{fakedevice.PlatformAndroid, fakedevice.PlatformIOS} {
 			if !fakedevice.IsAuthChallenge(pf, x.Status, ch) {
-				stranded = append(stranded, pf)
+				stranded = append(stranded, string(pf))
 			}
 		}
 		obs.Failf("%s: %d with WWW-Authenticate %q: not recognised as an authorization challenge by %s (401/403, Bearer, realm=\"imfAuthentication\" quoted)", x.Step, x.Status, ch, strings.Join(stranded, " and "))

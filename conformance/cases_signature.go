@@ -32,8 +32,8 @@ func signatureCases() []Case {
 		}
 		return c(id, fmt.Sprintf("alg %q with %s", spelling, v), algRule, []string{refRFC8725s2, "RFC 7518 §3.6"}, tf.AlgNone(spelling, keepSig))
 	}
-	hs256 := func(id, form string) Case {
-		return c(id, "HS256 keyed with the AZ public key as "+form, algRule+" HS256 keyed with the public key is the classic key-confusion forgery.", []string{refRFC8725s2, "CVE-2015-9235 (jsonwebtoken key confusion)"}, tf.HS256WithPublicKey(form))
+	hs256 := func(id string, form tf.KeyForm) Case {
+		return c(id, "HS256 keyed with the AZ public key as "+string(form), algRule+" HS256 keyed with the public key is the classic key-confusion forgery.", []string{refRFC8725s2, "CVE-2015-9235 (jsonwebtoken key confusion)"}, tf.HS256WithPublicKey(form))
 	}
 	out = append(out,
 		none("SIG-006", "none", false),
@@ -85,12 +85,12 @@ func signatureCases() []Case {
 	return out
 }
 
-func keyURLCase(id, param, name string) Case {
-	return Case{ID: id, Area: "signature", Title: "Attacker key behind " + param,
-		Rule:   "Key URLs in the token header (" + param + ") MUST NOT be fetched and the token MUST be refused as invalid_token.",
+func keyURLCase(id string, param tf.KeyURLParam, name string) Case {
+	return Case{ID: id, Area: "signature", Title: "Attacker key behind " + string(param),
+		Rule:   "Key URLs in the token header (" + string(param) + ") MUST NOT be fetched and the token MUST be refused as invalid_token.",
 		Refs:   []string{"RFC 8725 §3.10", "RFC 7515 §4.1.2, §4.1.5", refSeedInvalid},
 		Expect: must401i,
-		Recipe: Procedure{Doc: "access token signed by the attacker, header " + param + " pointing at the attacker's server (fetches counted)",
+		Recipe: Procedure{Doc: "access token signed by the attacker, header " + string(param) + " pointing at the attacker's server (fetches counted)",
 			Fn: func(ctx context.Context, e *Env) error {
 				u := e.Runner().Attacker.URLFor(strings.ToLower(e.caseID) + "/" + name)
 				app, p, err := freshPair(ctx, e, true, tf.KeyURL(param, u, e.AttackerKey()))
@@ -116,7 +116,7 @@ func bindAttacker(ms []tf.Mutation, e *Env) []tf.Mutation {
 		case m.Name == "signed-by-other-key":
 			out[i] = tf.SignedBy(e.AttackerKey())
 		case strings.HasPrefix(m.Name, "embedded-key/"):
-			out[i] = tf.EmbeddedKey(strings.TrimPrefix(m.Name, "embedded-key/"), e.AttackerKey())
+			out[i] = tf.EmbeddedKey(tf.EmbedParam(strings.TrimPrefix(m.Name, "embedded-key/")), e.AttackerKey())
 		default:
 			out[i] = m
 		}

@@ -39,12 +39,12 @@ const (
 	Strict Profile = "strict"
 )
 
-// Profiles lists every profile.
-var Profiles = []Profile{MCA, Strict}
+// Profiles lists every profile (a new slice on each call).
+func Profiles() []Profile { return []Profile{MCA, Strict} }
 
 // ParseProfile validates a profile name.
 func ParseProfile(s string) (Profile, error) {
-	for _, p := range Profiles {
+	for _, p := range Profiles() {
 		if string(p) == s {
 			return p, nil
 		}
@@ -52,49 +52,32 @@ func ParseProfile(s string) (Profile, error) {
 	return "", fmt.Errorf("unknown profile %q (want mca or strict)", s)
 }
 
-// Family is the protocol family a case applies to.
-type Family string
-
-// Families: MCA tokens (publickey endpoint, jpk header, string aud) and App ID
-// tokens (JWKS by kid, aud array, tenant, ver) for bearer targets; FamilyWeb
-// for web sign-in targets (the authorization-code flow, cases_web.go).
-const (
-	FamilyMCA   Family = "mca"
-	FamilyAppID Family = "appid"
-	FamilyWeb   Family = "web"
-	// FamilyWebAppID is the web family against an App ID tenant (the
-	// endpoints under the oauthServerUrl, JWKS by kid, aud the client id):
-	// App ID's WebAppStrategy.
-	FamilyWebAppID Family = "web-appid"
-)
-
-// IsWeb reports whether f is a web sign-in family.
-func (f Family) IsWeb() bool { return f == FamilyWeb || f == FamilyWebAppID }
-
 // Area groups cases; its Prefix starts every case ID of the area.
 type Area struct {
 	Key, Prefix, Title string
 }
 
-// Areas, in run order.
-var Areas = []Area{
-	{"calibration", "CAL", "Calibration"},
-	{"header", "HDR", "Header syntax"},
-	{"structure", "STR", "Token structure"},
-	{"signature", "SIG", "Signature and algorithm"},
-	{"time", "TIM", "Time claims"},
-	{"audience", "AUD", "Audience and issuer"},
-	{"idtoken", "IDT", "Id token pairing and security context"},
-	{"cache", "CCH", "Caching"},
-	{"keys", "KEY", "Keys: retrieval, caching, rotation"},
-	{"propagation", "PRP", "Propagation and service tokens"},
-	{"resilience", "RES", "Resilience"},
-	{"web", "WEB", "Web sign-in (authorization code, sessions, redirects)"},
+// Areas lists the areas in run order (a new slice on each call).
+func Areas() []Area {
+	return []Area{
+		{"calibration", "CAL", "Calibration"},
+		{"header", "HDR", "Header syntax"},
+		{"structure", "STR", "Token structure"},
+		{"signature", "SIG", "Signature and algorithm"},
+		{"time", "TIM", "Time claims"},
+		{"audience", "AUD", "Audience and issuer"},
+		{"idtoken", "IDT", "Id token pairing and security context"},
+		{"cache", "CCH", "Caching"},
+		{"keys", "KEY", "Keys: retrieval, caching, rotation"},
+		{"propagation", "PRP", "Propagation and service tokens"},
+		{"resilience", "RES", "Resilience"},
+		{"web", "WEB", "Web sign-in (authorization code, sessions, redirects)"},
+	}
 }
 
 // AreaByKey returns the area with that key.
 func AreaByKey(key string) (Area, bool) {
-	for _, a := range Areas {
+	for _, a := range Areas() {
 		if a.Key == key {
 			return a, true
 		}
@@ -166,8 +149,8 @@ type Case struct {
 	Refs   []string
 	Expect map[Profile]Expect
 	Needs  []Need
-	// Families the case applies to (default: every bearer family, i.e.
-	// every family but FamilyWeb).
+	// Families the case applies to (default: every bearer family); a case
+	// listing an App ID family applies to every App ID generation.
 	Families []Family
 	Recipe   Recipe
 }
@@ -184,13 +167,24 @@ func (c *Case) NeedsAny(ns ...Need) bool {
 	return false
 }
 
+// DocFamilies returns a copy of the families the case lists for its
+// documentation: Families, or [FamilyMCA] for a case that lists none (it
+// applies to every bearer family; the docs name MCA, the family the
+// catalogue was written for).
+func (c *Case) DocFamilies() []Family {
+	if len(c.Families) == 0 {
+		return []Family{FamilyMCA}
+	}
+	return append([]Family{}, c.Families...)
+}
+
 // AppliesTo reports whether the case applies to a protocol family.
 func (c *Case) AppliesTo(f Family) bool {
 	if len(c.Families) == 0 {
 		return !f.IsWeb()
 	}
 	for _, x := range c.Families {
-		if x == f {
+		if x.Kind() == f.Kind() {
 			return true
 		}
 	}
@@ -233,7 +227,7 @@ func Validate(cases []Case) error {
 		if c.Recipe == nil {
 			errs = append(errs, c.ID+": no recipe")
 		}
-		for _, p := range Profiles {
+		for _, p := range Profiles() {
 			e, ok := c.Expect[p]
 			if !ok || len(e.Outcomes) == 0 {
 				errs = append(errs, fmt.Sprintf("%s: no expectation for profile %s", c.ID, p))

@@ -22,20 +22,20 @@ func TestCatalogueIsValid(t *testing.T) {
 	for _, c := range cs {
 		perArea[c.Area]++
 	}
-	for _, a := range conformance.Areas {
+	for _, a := range conformance.Areas() {
 		if perArea[a.Key] == 0 {
 			t.Errorf("area %s (%s) has no case", a.Key, a.Title)
 		}
 	}
 	// Calibration runs first.
-	for i, id := range conformance.CalibrationIDs {
+	for i, id := range conformance.CalibrationIDs() {
 		if cs[i].ID != id {
 			t.Errorf("case %d is %s, want calibration case %s first", i, cs[i].ID, id)
 		}
 	}
 	labelSafe := regexp.MustCompile(`^[a-z]+:[A-Za-z0-9-]+$`)
 	for _, c := range cs {
-		for _, p := range conformance.Profiles {
+		for _, p := range conformance.Profiles() {
 			for _, l := range c.Labels(p) {
 				if !labelSafe.MatchString(l) {
 					t.Errorf("%s: label %q is not label-safe", c.ID, l)

@@ -72,7 +72,7 @@ type App struct {
 func (e *Env) NewApp(ctx context.Context) (*App, error) {
 	id := e.r.FixedAppID
 	if id == "" {
-		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Profile: e.r.profileOfApps(), Generation: e.r.AppIDGeneration})
+		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Shape: e.r.Family.Shape()})
 		if err != nil {
 			return nil, fmt.Errorf("%w: add app: %v", ErrSetup, err)
 		}
@@ -84,13 +84,6 @@ func (e *Env) NewApp(ctx context.Context) (*App, error) {
 		return nil, fmt.Errorf("%w: token factory for %s: %v", ErrSetup, id, err)
 	}
 	return &App{ID: id, Factory: f, env: e}, nil
-}
-
-func (r *Runner) profileOfApps() string {
-	if r.Family == FamilyAppID {
-		return fakeaz.ProfileAppID
-	}
-	return fakeaz.ProfileMCA
 }
 
 // AccessToken mints an access token with the app's key (the factory has the

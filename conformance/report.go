@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/fileio"
 )
 
 // ReportVersion is the version of the results file format.
@@ -59,6 +60,10 @@ type RunReport struct {
 	// answering and could not be restarted: the later cases are SKIPPED
 	// and the run is invalid.
 	UnresponsiveSince string `json:"unresponsiveSince,omitempty"`
+	// Interrupted says the run was stopped (SIGINT, SIGTERM) before it
+	// finished: the case in flight is SKIPPED with InterruptedReason and
+	// the cases after it are not listed.
+	Interrupted string `json:"interrupted,omitempty"`
 }
 
 // TargetEvent is something that happened to the target during a run.
@@ -126,6 +131,10 @@ func (r *RunReport) Errored() []string {
 // target stopped answering.
 const UnresponsiveReason = "target unresponsive since "
 
+// InterruptedReason starts the reason of the case SKIPPED because the run
+// was interrupted while it ran: not a verdict on the target.
+const InterruptedReason = "interrupted: "
+
 // Exit codes of a conformance run (the mcaspec CLI exits with them).
 const (
 	// ExitPassed: every case ran and no MUST failed.
@@ -137,6 +146,10 @@ const (
 	// case matched, the target was unavailable or unresponsive, or a case
 	// ERRORed (the harness could not run it).
 	ExitInvalid = 3
+	// ExitInterrupted: the run was stopped by SIGINT or SIGTERM (128+2, as
+	// a shell reports a process Ctrl-C ended); the reports hold the cases
+	// done.
+	ExitInterrupted = 130
 )
 
 // Outcome decides a finished run's exit code and says why in one line
@@ -177,9 +190,13 @@ func (r *RunReport) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// ReadReport reads a results file.
+// MaxReportBytes caps a results file read by ReadReport (a whole run with
+// its evidence is a few MiB).
+const MaxReportBytes = 64 << 20
+
+// ReadReport reads a results file of at most MaxReportBytes.
 func ReadReport(path string) (*RunReport, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, MaxReportBytes)
 	if err != nil {
 		return nil, err
 	}

@@ -72,12 +72,8 @@ type Runner struct {
 	// ServiceClientID is the target's service client id (MCA_CLIENT_ID).
 	ServiceClientID string
 	// Family is the protocol family of the target: apps are registered and
-	// tokens minted in that shape (default MCA).
+	// tokens minted in its shape, App ID generation included (zero: MCA).
 	Family Family
-	// AppIDGeneration is the App ID token generation of the apps the run
-	// registers (fakeaz.AppIDGenerationV4, the default, V3 or V3Host), for
-	// targets built on an older App ID SDK; empty outside the App ID family.
-	AppIDGeneration string
 	// ResponseBound: see DefaultResponseBound.
 	ResponseBound time.Duration
 	// HTTP is the client for the target (no redirects followed).
@@ -273,8 +269,8 @@ func (r *Runner) execute(ctx context.Context, c Case) (obs *Observation, err err
 }
 
 func (r *Runner) skipReason(c *Case) string {
-	if f := cmpOr(r.Family, FamilyMCA); !c.AppliesTo(f) {
-		return fmt.Sprintf("applies to the %v family only; this run tests the %s family", c.Families, f)
+	if f := r.Family; !c.AppliesTo(f) {
+		return fmt.Sprintf("applies to the %v family only; this run tests the %s family", c.Families, f.Name())
 	}
 	if r.FixedAppID != "" && c.NeedsAny(NeedSecondApp) {
 		return "needs a second app id, but the target serves one fixed app id (--fixed-app-id)"
@@ -342,11 +338,4 @@ func (r *Runner) bound() time.Duration {
 		return r.ResponseBound
 	}
 	return DefaultResponseBound
-}
-
-func cmpOr(f, def Family) Family {
-	if f == "" {
-		return def
-	}
-	return f
 }

@@ -43,9 +43,9 @@ func unquotedRealm(t *testing.T, targetURL string) string {
 // applies (fakedevice.IsAuthChallengeForAll) fails the unquoted answer.
 func TestUnquotedRealmStrandsDevices(t *testing.T) {
 	t.Parallel()
-	for _, platform := range []string{fakedevice.PlatformAndroid, fakedevice.PlatformIOS} {
+	for _, platform := range []fakedevice.Platform{fakedevice.PlatformAndroid, fakedevice.PlatformIOS} {
 		for _, quoted := range []bool{true, false} {
-			name := platform + map[bool]string{true: "/quoted realm", false: "/unquoted realm"}[quoted]
+			name := string(platform) + map[bool]string{true: "/quoted realm", false: "/unquoted realm"}[quoted]
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
 				ctx := ctxT(t)

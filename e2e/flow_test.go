@@ -16,7 +16,7 @@ import (
 // chainCase is one way of logging in: the realm of the app and the device's answers.
 type chainCase struct {
 	name     string
-	platform string
+	platform fakedevice.Platform
 	// setup starts the IdP the realm needs and returns the realm, the
 	// device's challenge handlers, and the imf.user the id token must carry
 	// (nil: anonymous).
@@ -27,13 +27,13 @@ type wantUser struct {
 	id, authBy, displayName, email string
 }
 
-func anonymousCase(platform string) chainCase {
-	return chainCase{"anonymous/" + platform, platform, func(*testing.T) (fakeaz.Realm, map[string]fakedevice.Handler, *wantUser) {
+func anonymousCase(platform fakedevice.Platform) chainCase {
+	return chainCase{"anonymous/" + string(platform), platform, func(*testing.T) (fakeaz.Realm, map[string]fakedevice.Handler, *wantUser) {
 		return fakeaz.Realm{}, nil, nil
 	}}
 }
 
-func customCase(name, platform, user, password, pin string, want wantUser) chainCase {
+func customCase(name string, platform fakedevice.Platform, user, password, pin string, want wantUser) chainCase {
 	return chainCase{name, platform, func(t *testing.T) (fakeaz.Realm, map[string]fakedevice.Handler, *wantUser) {
 		idp := startCustomIdP(t)
 		return customRealm(idp), map[string]fakedevice.Handler{
@@ -42,8 +42,8 @@ func customCase(name, platform, user, password, pin string, want wantUser) chain
 	}}
 }
 
-func facebookCase(platform string) chainCase {
-	return chainCase{"facebook/" + platform, platform, func(t *testing.T) (fakeaz.Realm, map[string]fakedevice.Handler, *wantUser) {
+func facebookCase(platform fakedevice.Platform) chainCase {
+	return chainCase{"facebook/" + string(platform), platform, func(t *testing.T) (fakeaz.Realm, map[string]fakedevice.Handler, *wantUser) {
 		fb := startFacebook(t)
 		tok := fb.IssueToken(fbAppID, facebook.User{ID: "10001", Name: "Alice Facebook", Email: "alice@fb.example"}, time.Hour)
 		return facebookRealm(fb), map[string]fakedevice.Handler{
@@ -53,8 +53,8 @@ func facebookCase(platform string) chainCase {
 }
 
 // googleCase: iOS answers {"idToken": <JWT>}, Android {"accessToken": "ya29..."}.
-func googleCase(platform string) chainCase {
-	return chainCase{"google/" + platform, platform, func(t *testing.T) (fakeaz.Realm, map[string]fakedevice.Handler, *wantUser) {
+func googleCase(platform fakedevice.Platform) chainCase {
+	return chainCase{"google/" + string(platform), platform, func(t *testing.T) (fakeaz.Realm, map[string]fakedevice.Handler, *wantUser) {
 		g := startGoogle(t)
 		u := google.User{Sub: "1101", Email: "alice@gmail.example", Name: "Alice Google"}
 		issue := g.IssueIDToken
@@ -80,9 +80,9 @@ func googleCase(platform string) chainCase {
 var chainCases = []chainCase{
 	anonymousCase(fakedevice.PlatformIOS),
 	anonymousCase(fakedevice.PlatformAndroid),
-	customCase("custom/one step/"+fakedevice.PlatformIOS, fakedevice.PlatformIOS, "alice", "alice123", "",
+	customCase("custom/one step/"+string(fakedevice.PlatformIOS), fakedevice.PlatformIOS, "alice", "alice123", "",
 		wantUser{"alice", custom.DefaultRealm, "Alice Example", "alice@example.com"}),
-	customCase("custom/password then PIN/"+fakedevice.PlatformAndroid, fakedevice.PlatformAndroid, "bob", "bob123", "4321",
+	customCase("custom/password then PIN/"+string(fakedevice.PlatformAndroid), fakedevice.PlatformAndroid, "bob", "bob123", "4321",
 		wantUser{"bob", custom.DefaultRealm, "Bob Example", "bob@example.com"}),
 	facebookCase(fakedevice.PlatformIOS),
 	facebookCase(fakedevice.PlatformAndroid),
@@ -133,7 +133,7 @@ func TestChain(t *testing.T) {
 				t.Errorf("imf.device %+v imf.application %+v, want device %s app %s %s",
 					c.Device, c.Application, d.DeviceID(), bundleID, fakedevice.DefaultAppVersion)
 			}
-			if wantOS := map[string]string{fakedevice.PlatformIOS: "iOS", fakedevice.PlatformAndroid: "Android"}[tc.platform]; c.Device.Platform != wantOS {
+			if wantOS := map[fakedevice.Platform]string{fakedevice.PlatformIOS: "iOS", fakedevice.PlatformAndroid: "Android"}[tc.platform]; c.Device.Platform != wantOS {
 				t.Errorf("imf.device.platform %q, want %q", c.Device.Platform, wantOS)
 			}
 			want := wantContext(t, d)

@@ -271,7 +271,7 @@ func TestProviderTokenRejected(t *testing.T) {
 		return facebookRealm(fb), map[string]fakedevice.Handler{
 			fakedevice.RealmFacebook: fakedevice.Facebook(providerToken(t, fbAppID, func() (string, error) { return tok, nil }))}
 	}
-	googleRevoked := func(platform string) setup {
+	googleRevoked := func(platform fakedevice.Platform) setup {
 		return func(t *testing.T) (fakeaz.Realm, map[string]fakedevice.Handler) {
 			g := startGoogle(t)
 			issue := g.IssueIDToken
@@ -291,7 +291,7 @@ func TestProviderTokenRejected(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		platform string
+		platform fakedevice.Platform
 		setup    setup
 		desc     string
 	}{

@@ -1,6 +1,7 @@
 package fakeaz
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -243,9 +244,7 @@ func (s *Server) adminKeys(w http.ResponseWriter, appID string) {
 }
 
 func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeOneObject(http.MaxBytesReader(w, r.Body, 1<<20), v); err != nil {
 		msg := "request body must be one JSON object"
 		if errors.Is(err, io.EOF) {
 			msg += " (the body is empty)"
@@ -256,6 +255,34 @@ func decodeAdmin(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	return true
+}
+
+// decodeOneObject decodes exactly one JSON object from r into v, unknown
+// fields refused: "null", "[]", "{}{}" and trailing data are errors, not an
+// empty object (a registration body of "null" must not create an app).
+func decodeOneObject(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return fmt.Errorf("the body is %s, not a JSON object", excerptJSON(raw))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("more follows the JSON object: send one object")
+	}
+	inner := json.NewDecoder(bytes.NewReader(raw))
+	inner.DisallowUnknownFields()
+	return inner.Decode(v)
+}
+
+func excerptJSON(raw []byte) string {
+	if len(raw) > 20 {
+		return string(raw[:20]) + "..."
+	}
+	return string(raw)
 }
 
 func adminErr(w http.ResponseWriter, err error) {

@@ -1,6 +1,7 @@
 package fakeaz
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
@@ -11,52 +12,47 @@ import (
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
-// Token profiles of an App (App.Profile).
+// Token profiles of an App: the "profile" of its JSON form (App.Shape
+// is what the Go API sets).
 const (
 	// ProfileMCA is the default: MCA tokens (aud string, prn, jpk header) and
 	// the endpoints under AppsPath.
 	ProfileMCA = "mca"
 	// ProfileAppID makes the app an IBM Cloud App ID tenant as the npm
 	// ibmcloud-appid APIStrategy expects it: tokens with a kid header, tenant,
-	// scope and amr, in the shape of the app's Generation; keys served as a
+	// scope and amr, in the shape of the app's "generation"; keys served as a
 	// JWKS at {OAuthServerURL}/publickeys.
 	ProfileAppID = "appid"
 )
 
-// App ID token generations (App.Generation, ProfileAppID only): which
-// tokenfactory shape the app's tokens have, after the ibmcloud-appid
-// versions that read them.
+// App ID token generations (the "generation" of an App's JSON form,
+// ProfileAppID only), after the ibmcloud-appid versions that read them;
+// tokenfactory.AppIDShape maps each to its shape.
 const (
 	// AppIDGenerationV4 is the default: "ver": 4 header, aud an array, iss
 	// the oauthServerUrl (tokenfactory.ShapeAppIDV4; ibmcloud-appid 6.0.0 and later).
-	AppIDGenerationV4 = "v4"
+	AppIDGenerationV4 = tokenfactory.AppIDGenerationV4
 	// AppIDGenerationV3 is the v3 token with the well-known issuer: aud a
 	// string, iss the oauthServerUrl (the discovery document's issuer), no
 	// "ver" (tokenfactory.ShapeAppIDV3; ibmcloud-appid 5.x).
-	AppIDGenerationV3 = "v3"
+	AppIDGenerationV3 = tokenfactory.AppIDGenerationV3
 	// AppIDGenerationV3Host is the v3 token whose iss is the host[:port] of
 	// the oauthServerUrl, aud a string, no "ver"
 	// (tokenfactory.ShapeAppIDV3Host; ibmcloud-appid up to 4.2.1).
-	AppIDGenerationV3Host = "v3-host"
+	AppIDGenerationV3Host = tokenfactory.AppIDGenerationV3Host
 )
 
-// appIDShapes maps App.Generation to the token shape ("" is the default).
-var appIDShapes = map[string]tokenfactory.Shape{
-	"":                    tokenfactory.ShapeAppIDV4,
-	AppIDGenerationV4:     tokenfactory.ShapeAppIDV4,
-	AppIDGenerationV3:     tokenfactory.ShapeAppIDV3,
-	AppIDGenerationV3Host: tokenfactory.ShapeAppIDV3Host,
-}
-
-// TokenShape returns the shape of the tokens the AZ mints for the app:
-// tokenfactory.ShapeMCA for ProfileMCA, else the App ID shape of its
-// Generation. The app must be valid (Validate).
+// TokenShape returns the shape of the tokens the AZ mints for the app
+// (App.Shape; tokenfactory.ShapeMCA when empty).
 func (a App) TokenShape() tokenfactory.Shape {
-	if a.Profile != ProfileAppID {
+	if a.Shape == "" {
 		return tokenfactory.ShapeMCA
 	}
-	return appIDShapes[a.Generation]
+	return a.Shape
 }
+
+// IsAppID reports whether the app is an App ID tenant (an App ID shape).
+func (a App) IsAppID() bool { return a.Shape.AppID() }
 
 // App ID profile constants.
 const (
@@ -131,7 +127,7 @@ func (s *Server) appIDApp(w http.ResponseWriter, appID string) (App, bool) {
 		writeErr(w, http.StatusNotFound, "unknown_app", fmt.Sprintf("app id %q is not registered at this AZ", appID))
 		return App{}, false
 	}
-	if a.Profile != ProfileAppID {
+	if !a.IsAppID() {
 		setOutcome(w, "not_appid")
 		writeErr(w, http.StatusNotFound, "unknown_app", fmt.Sprintf("app %s has the MCA profile: its key is at %s/%s; register it with \"profile\": %q to get App ID endpoints", appID, s.AppURL(appID), EndpointPublicKey, ProfileAppID))
 		return App{}, false
@@ -224,4 +220,60 @@ func (s *Server) handleAppIDToken(w http.ResponseWriter, r *http.Request, a App)
 	_, ttl := s.lifetimes()
 	setOutcome(w, "service_token")
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": int64(ttl.Seconds()), "scope": AppIDDefaultScope})
+}
+
+// appFields is App without its methods (no MarshalJSON recursion).
+type appFields App
+
+// appWire is the JSON form of an App: its fields, with the shape written as
+// "profile" and "generation".
+type appWire struct {
+	*appFields
+	Profile    string `json:"profile,omitempty"`
+	Generation string `json:"generation,omitempty"`
+}
+
+// MarshalJSON writes the app with its shape as "profile": "appid" and
+// "generation" (App ID shapes other than the default v4); an MCA app has
+// neither.
+func (a App) MarshalJSON() ([]byte, error) {
+	w := appWire{appFields: (*appFields)(&a)}
+	if a.IsAppID() {
+		w.Profile = ProfileAppID
+		if g := a.Shape.Generation(); g != AppIDGenerationV4 {
+			w.Generation = g
+		}
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads the JSON form MarshalJSON writes, rejecting unknown
+// fields: "profile" "mca" (the default, also absent) or "appid", and for
+// "appid" a "generation" (tokenfactory.AppIDShape). A bad profile or
+// generation is an error wrapping ErrInvalidApp.
+func (a *App) UnmarshalJSON(b []byte) error {
+	var f appFields
+	w := appWire{appFields: &f}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return err
+	}
+	switch w.Profile {
+	case "", ProfileMCA:
+		if w.Generation != "" {
+			return fmt.Errorf("%w: app %q: generation %q is an App ID token generation: set \"profile\": %q too, or leave generation empty", ErrInvalidApp, f.ID, w.Generation, ProfileAppID)
+		}
+		f.Shape = ""
+	case ProfileAppID:
+		sh, err := tokenfactory.AppIDShape(w.Generation)
+		if err != nil {
+			return fmt.Errorf("%w: app %q: %w", ErrInvalidApp, f.ID, err)
+		}
+		f.Shape = sh
+	default:
+		return fmt.Errorf("%w: app %q: profile %q: use %q (App ID style tokens) or empty for MCA", ErrInvalidApp, f.ID, w.Profile, ProfileAppID)
+	}
+	*a = App(f)
+	return nil
 }

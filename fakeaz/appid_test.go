@@ -17,7 +17,7 @@ import (
 func newAppIDEnv(t *testing.T) (*env, fakeaz.App) {
 	t.Helper()
 	e := newEnv(t)
-	a, err := e.s.AddApp(fakeaz.App{Profile: fakeaz.ProfileAppID,
+	a, err := e.s.AddApp(fakeaz.App{Shape: tokenfactory.ShapeAppIDV4,
 		ServiceClients: []fakeaz.ServiceClient{{ClientID: "svc", Secret: "s3cret"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -44,18 +44,23 @@ func TestAppIDProfileValidation(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		profile string
+		want    tokenfactory.Shape
 		ok      bool
 	}{
-		{"", true}, {fakeaz.ProfileMCA, true}, {fakeaz.ProfileAppID, true}, {"AppID", false}, {"oidc", false},
+		{"", tokenfactory.ShapeMCA, true}, {fakeaz.ProfileMCA, tokenfactory.ShapeMCA, true},
+		{fakeaz.ProfileAppID, tokenfactory.ShapeAppIDV4, true}, {"AppID", "", false}, {"oidc", "", false},
 	} {
-		err := fakeaz.App{Profile: tc.profile}.Validate()
-		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, fakeaz.ErrInvalidApp)) {
-			t.Errorf("profile %q: Validate() = %v, want ok=%v", tc.profile, err, tc.ok)
+		c, err := fakeaz.ParseConfig([]byte(`{"apps":[{"appId":"0b5b5a8c-6a7d-4c36-9a3e-2f0e4b8a1c11","profile":"` + tc.profile + `"}]}`))
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, fakeaz.ErrInvalidConfig)) {
+			t.Errorf("profile %q: ParseConfig() = %v, want ok=%v", tc.profile, err, tc.ok)
+			continue
+		}
+		if err == nil && c.Apps[0].TokenShape() != tc.want {
+			t.Errorf("profile %q: shape %s, want %s", tc.profile, c.Apps[0].TokenShape(), tc.want)
 		}
 	}
-	c, err := fakeaz.ParseConfig([]byte(`{"apps":[{"appId":"0b5b5a8c-6a7d-4c36-9a3e-2f0e4b8a1c11","profile":"appid"}]}`))
-	if err != nil || c.Apps[0].Profile != fakeaz.ProfileAppID {
-		t.Fatalf("config with profile: %+v, %v", c, err)
+	if err := (fakeaz.App{Shape: "appid-v9"}).Validate(); !errors.Is(err, fakeaz.ErrInvalidApp) {
+		t.Errorf("Validate of an unknown shape = %v, want ErrInvalidApp", err)
 	}
 }
 
@@ -322,9 +327,19 @@ func TestAppIDGenerationValidation(t *testing.T) {
 		{"", fakeaz.AppIDGenerationV3, false},
 		{fakeaz.ProfileMCA, fakeaz.AppIDGenerationV4, false},
 	} {
-		err := fakeaz.App{Profile: tc.profile, Generation: tc.generation}.Validate()
+		var a fakeaz.App
+		err := json.Unmarshal([]byte(`{"profile":"`+tc.profile+`","generation":"`+tc.generation+`"}`), &a)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, fakeaz.ErrInvalidApp)) {
-			t.Errorf("profile %q generation %q: Validate() = %v, want ok=%v", tc.profile, tc.generation, err, tc.ok)
+			t.Errorf("profile %q generation %q: Unmarshal = %v, want ok=%v", tc.profile, tc.generation, err, tc.ok)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		b, err := json.Marshal(a)
+		var back fakeaz.App
+		if err != nil || json.Unmarshal(b, &back) != nil || back.TokenShape() != a.TokenShape() {
+			t.Errorf("profile %q generation %q: %s does not read back as %s", tc.profile, tc.generation, b, a.TokenShape())
 		}
 	}
 	c, err := fakeaz.ParseConfig([]byte(`{"apps":[{"appId":"0b5b5a8c-6a7d-4c36-9a3e-2f0e4b8a1c11","profile":"appid","generation":"v3-host"}]}`))
@@ -355,7 +370,7 @@ func TestAppIDGenerations(t *testing.T) {
 	for _, tc := range tests {
 		t.Run("generation "+tc.generation, func(t *testing.T) {
 			t.Parallel()
-			a, err := e.s.AddApp(fakeaz.App{Profile: fakeaz.ProfileAppID, Generation: tc.generation,
+			a, err := e.s.AddApp(fakeaz.App{Shape: tc.shape,
 				ServiceClients: []fakeaz.ServiceClient{{ClientID: "svc", Secret: "s3cret"}}})
 			if err != nil {
 				t.Fatal(err)

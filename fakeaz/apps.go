@@ -1,6 +1,7 @@
 package fakeaz
 
 import (
+	"bytes"
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -9,13 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -105,13 +106,12 @@ type App struct {
 	Realm Realm `json:"realm"`
 	// ServiceClients may use the client_credentials grant.
 	ServiceClients []ServiceClient `json:"serviceClients,omitempty"`
-	// Profile is the token family: ProfileMCA (the default, also "") or ProfileAppID
-	// (IBM Cloud App ID tokens and endpoints, see appid.go).
-	Profile string `json:"profile,omitempty"`
-	// Generation is the App ID token generation of a ProfileAppID app:
-	// AppIDGenerationV4 (the default, also ""), AppIDGenerationV3 or
-	// AppIDGenerationV3Host. TokenShape maps it to the tokenfactory shape.
-	Generation string `json:"generation,omitempty"`
+	// Shape is the shape of the app's tokens: tokenfactory.ShapeMCA (the
+	// default, also "") or an App ID shape, which makes the app an IBM Cloud
+	// App ID tenant (tokens and endpoints, see appid.go). Its JSON form is
+	// "profile" (ProfileMCA or ProfileAppID) and, for App ID, "generation"
+	// (AppIDGenerationV4, the default, V3 or V3Host); see MarshalJSON.
+	Shape tokenfactory.Shape `json:"-"`
 }
 
 // Client is a registered device instance.
@@ -155,16 +155,10 @@ func (a App) Validate() error {
 	if a.ID != "" && !guidRE.MatchString(a.ID) {
 		return bad("app id must be a GUID like 0b5b5a8c-6a7d-4c36-9a3e-2f0e4b8a1c11 (or empty to generate one)")
 	}
-	switch a.Profile {
-	case "", ProfileMCA, ProfileAppID:
-	default:
-		return bad("profile %q: use %q (App ID style tokens) or empty for MCA", a.Profile, ProfileAppID)
-	}
-	if _, ok := appIDShapes[a.Generation]; !ok {
-		return bad("generation %q: use %q (ibmcloud-appid 6 and later, the default), %q (5.x) or %q (up to 4.2.1)", a.Generation, AppIDGenerationV4, AppIDGenerationV3, AppIDGenerationV3Host)
-	}
-	if a.Generation != "" && a.Profile != ProfileAppID {
-		return bad("generation %q is an App ID token generation: set \"profile\": %q too, or leave generation empty", a.Generation, ProfileAppID)
+	if a.Shape != "" {
+		if _, err := tokenfactory.ParseShape(string(a.Shape)); err != nil {
+			return bad("%v", err)
+		}
 	}
 	switch a.Platform {
 	case PlatformAny, PlatformIOS, PlatformAndroid:
@@ -492,10 +486,13 @@ type Config struct {
 	TokenLifetime Duration    `json:"tokenLifetime,omitempty"`
 }
 
+// MaxConfigBytes caps a configuration file read by LoadConfig.
+const MaxConfigBytes = 16 << 20
+
 // LoadConfig reads and validates a JSON configuration file. Unknown fields
 // are refused so that typos do not pass silently.
 func LoadConfig(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, MaxConfigBytes)
 	if err != nil {
 		return nil, fmt.Errorf("fakeaz: reading config: %w", err)
 	}
@@ -509,9 +506,7 @@ func LoadConfig(path string) (*Config, error) {
 // ParseConfig parses and validates a JSON configuration.
 func ParseConfig(b []byte) (*Config, error) {
 	var c Config
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
+	if err := decodeOneObject(bytes.NewReader(b), &c); err != nil {
 		return nil, fmt.Errorf("%w: not a valid config JSON object: %v", ErrInvalidConfig, err)
 	}
 	seen := map[string]bool{}

@@ -23,9 +23,9 @@
 // fakeaz/adminclient drives it from Go. WithSigningKey shares one signing key
 // between processes.
 //
-// An app with Profile ProfileAppID is also an IBM Cloud App ID tenant
-// (OAuthServerURL); its Generation picks the App ID token generation, and
-// Factory mints in that tokenfactory.Shape (App.TokenShape). One
+// An app whose Shape is an App ID tokenfactory.Shape (JSON: "profile":
+// "appid" and a "generation") is also an IBM Cloud App ID tenant
+// (OAuthServerURL), and Factory mints in that shape (App.TokenShape). One
 // http.ServeMux routes every request, through one middleware that logs,
 // counts, applies faults and limits bodies.
 //

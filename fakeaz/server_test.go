@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 func TestNewRefusesInvalidApps(t *testing.T) {
@@ -34,7 +35,7 @@ func TestRouting(t *testing.T) {
 	t.Parallel()
 	var logBuf syncBuffer
 	e := newEnv(t, fakeaz.WithLogger(slog.New(slog.NewTextHandler(&logBuf, nil))))
-	appid, err := e.s.AddApp(fakeaz.App{Profile: fakeaz.ProfileAppID})
+	appid, err := e.s.AddApp(fakeaz.App{Shape: tokenfactory.ShapeAppIDV4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -55,10 +55,13 @@ func (s *Server) firstSigningKey() (*signingKey, error) {
 	return &signingKey{priv: s.fixedKey, kid: hex.EncodeToString(sum[:8]), created: s.now()}, nil
 }
 
+// maxKeyFile caps a PEM key file read by LoadKey.
+const maxKeyFile = 1 << 20
+
 // LoadKey reads an RSA private key (at least MinSigningKeyBits) from a PEM file: PKCS#1
 // ("RSA PRIVATE KEY") or PKCS#8 ("PRIVATE KEY"), as openssl and WriteKey write them.
 func LoadKey(path string) (*rsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrSigningKey, err)
 	}
@@ -113,16 +116,8 @@ func WriteKey(path string) (*rsa.PrivateKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := fileio.CreateExclusive(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return nil, fmt.Errorf("write key: %w", err)
-	}
-	if err := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write key %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("write key %s: %w", path, err)
 	}
 	return key, nil
 }

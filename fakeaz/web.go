@@ -276,7 +276,7 @@ func (s *Server) WebTokenURL(appID string) string { return s.AppURL(appID) + "/"
 // MCA app; {OAuthServerURL}/authorization and {OAuthServerURL}/token for a
 // ProfileAppID app (what App ID's WebAppStrategy builds from its oauthServerUrl).
 func (s *Server) WebEndpoints(appID string) (authorization, token string) {
-	if a, err := s.App(appID); err == nil && a.Profile == ProfileAppID {
+	if a, err := s.App(appID); err == nil && a.IsAppID() {
 		base := s.OAuthServerURL(appID)
 		return base + "/authorization", base + "/" + AppIDToken
 	}
@@ -311,7 +311,7 @@ func (s *Server) webRoutes(endpoint func(method, path, name, suffix string, h ht
 // app's web clients trade codes at: EndpointWebToken, or EndpointToken for a
 // ProfileAppID app (the App ID token endpoint serves both grants).
 func (s *Server) WebTokenEndpoint(appID string) string {
-	if a, err := s.App(appID); err == nil && a.Profile == ProfileAppID {
+	if a, err := s.App(appID); err == nil && a.IsAppID() {
 		return EndpointToken
 	}
 	return EndpointWebToken

@@ -357,7 +357,7 @@ func TestWebClientValidationAndAdmin(t *testing.T) {
 func TestWebAppIDFlavour(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	app, err := e.s.AddApp(fakeaz.App{Profile: fakeaz.ProfileAppID})
+	app, err := e.s.AddApp(fakeaz.App{Shape: tokenfactory.ShapeAppIDV4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestCallReauthorizesLikeTheSDK(t *testing.T) {
 	const a, i = fakedevice.PlatformAndroid, fakedevice.PlatformIOS
 	for _, tc := range []struct {
 		name       string
-		platform   string
+		platform   fakedevice.Platform
 		reject     int32
 		status     int
 		www        []string
@@ -44,7 +44,7 @@ func TestCallReauthorizesLikeTheSDK(t *testing.T) {
 		{"500 naming imfAuthentication: no retry", a, 1, 500, imf, "", 500, 1, 1},
 		{"POST body replayed on retry", a, 1, 401, imf, "hello body", 200, 2, 2},
 	} {
-		t.Run(tc.platform+"/"+tc.name, func(t *testing.T) {
+		t.Run(string(tc.platform)+"/"+tc.name, func(t *testing.T) {
 			t.Parallel()
 			az := newAZ(t, anonymous)
 			cfg := az.config()
@@ -94,8 +94,8 @@ func TestCallReauthorizesLikeTheSDK(t *testing.T) {
 // SDKs do (no cached header), and registers on the challenge.
 func TestFirstCallWithoutTokens(t *testing.T) {
 	t.Parallel()
-	for _, platform := range []string{fakedevice.PlatformAndroid, fakedevice.PlatformIOS} {
-		t.Run(platform, func(t *testing.T) {
+	for _, platform := range []fakedevice.Platform{fakedevice.PlatformAndroid, fakedevice.PlatformIOS} {
+		t.Run(string(platform), func(t *testing.T) {
 			t.Parallel()
 			az := newAZ(t, anonymous)
 			cfg := az.config()

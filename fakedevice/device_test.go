@@ -35,8 +35,8 @@ func newDevice(t *testing.T, cfg fakedevice.Config) *fakedevice.Device {
 
 func TestAnonymousFlow(t *testing.T) {
 	t.Parallel()
-	for _, platform := range []string{fakedevice.PlatformIOS, fakedevice.PlatformAndroid} {
-		t.Run(platform, func(t *testing.T) {
+	for _, platform := range []fakedevice.Platform{fakedevice.PlatformIOS, fakedevice.PlatformAndroid} {
+		t.Run(string(platform), func(t *testing.T) {
 			t.Parallel()
 			az := newAZ(t, anonymous)
 			cfg := az.config()
@@ -66,7 +66,7 @@ func TestAnonymousFlow(t *testing.T) {
 			if c.Sub != "::"+d.ClientID() || c.User != nil || c.Aud != testAppID || c.Iss != az.url {
 				t.Errorf("claims %+v", c)
 			}
-			if c.Device.ID != d.DeviceID() || c.Device.Platform != platform || c.Application.ID != testBundle {
+			if c.Device.ID != d.DeviceID() || c.Device.Platform != string(platform) || c.Application.ID != testBundle {
 				t.Errorf("device/app claims %+v %+v", c.Device, c.Application)
 			}
 			az.mu.Lock()
@@ -74,16 +74,16 @@ func TestAnonymousFlow(t *testing.T) {
 			az.mu.Unlock()
 			// What the SDKs send: deviceOs "android" (BaseDeviceIdentity.java line 48) or
 			// "iOS" (UIDevice.systemName), model "iPhone" (UIDevice.model).
-			want := map[string]map[string]string{
+			want := map[fakedevice.Platform]map[string]string{
 				fakedevice.PlatformAndroid: {"deviceOs": "android", "deviceModel": "Android SDK built for x86_64"},
 				fakedevice.PlatformIOS:     {"deviceOs": "iOS", "deviceModel": "iPhone"},
 			}[platform]
-			if csr["environment"] != platform || csr["deviceId"] != d.DeviceID() || csr["deviceOs"] != want["deviceOs"] || csr["deviceModel"] != want["deviceModel"] {
+			if csr["environment"] != string(platform) || csr["deviceId"] != d.DeviceID() || csr["deviceOs"] != want["deviceOs"] || csr["deviceModel"] != want["deviceModel"] {
 				t.Errorf("CSR payload %v", csr)
 			}
 			// Android: UUID.nameUUIDFromBytes (v3, lower case), as the genuine token's
 			// d7bf265d-55ae-3787-...; iOS: identifierForVendor (v4, upper case).
-			shape := map[string]*regexp.Regexp{
+			shape := map[fakedevice.Platform]*regexp.Regexp{
 				fakedevice.PlatformAndroid: regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-3[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`),
 				fakedevice.PlatformIOS:     regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`),
 			}[platform]
@@ -228,7 +228,7 @@ func TestChallenges(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name       string
-		platform   string
+		platform   fakedevice.Platform
 		handlers   map[string]fakedevice.Handler
 		challenges []map[string]any
 		answers    []string

@@ -64,7 +64,7 @@ func TestFakeAZAnonymous(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name     string
-		platform string
+		platform fakedevice.Platform
 		quirks   *fakedevice.Quirks
 	}{
 		{"ios well-behaved", fakedevice.PlatformIOS, &fakedevice.Quirks{}},

@@ -135,11 +135,8 @@ func Facebook(tokenFunc TokenFunc) Handler {
 // Google answers realm wl_googleRealm, token coming from tokenFunc with the
 // challenge's gClientId: {"idToken": token} on iOS (PlatformIOS) and
 // {"accessToken": token} on Android, as the two SDKs did.
-func Google(tokenFunc TokenFunc, platform string) Handler {
-	field := "idToken"
-	if platform == PlatformAndroid {
-		field = "accessToken"
-	}
+func Google(tokenFunc TokenFunc, platform Platform) Handler {
+	field := sdkOf(platform).googleField
 	return HandlerFunc(func(ctx context.Context, _ string, challenge json.RawMessage) (json.RawMessage, error) {
 		var c struct {
 			GClientID string `json:"gClientId"`

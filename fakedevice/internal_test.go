@@ -16,8 +16,9 @@ func TestTakeCode(t *testing.T) {
 	t.Parallel()
 	const a, i = PlatformAndroid, PlatformIOS
 	for _, tc := range []struct {
-		platform, loc, code, wl string
-		err                     error
+		platform      Platform
+		loc, code, wl string
+		err           error
 	}{
 		{a, "http://localhost?code=abc_-9", "abc_-9", "", nil},
 		{i, "http://localhost?code=abc_-9", "abc_-9", "", nil},
@@ -54,7 +55,7 @@ func TestTakeCode(t *testing.T) {
 		{a, "http://localhost", "", "", ErrBadResponse},
 		{i, "http://localhost?error=access_denied", "", "", ErrBadResponse},
 	} {
-		d := &Device{cfg: Config{Platform: tc.platform}}
+		d := &Device{cfg: Config{Platform: tc.platform}, sdk: sdkOf(tc.platform)}
 		var locs []string
 		if tc.loc != "" {
 			locs = []string{tc.loc}
@@ -71,10 +72,10 @@ func TestIsRedirect(t *testing.T) {
 	for status := 200; status < 600; status++ {
 		wantA := strings.Contains(" 300 301 302 303 307 308 ", " "+itoa(status)+" ")
 		wantI := status >= 300 && status <= 398
-		if got := isRedirect(PlatformAndroid, status); got != wantA {
+		if got := androidSDK.isRedirect(status); got != wantA {
 			t.Errorf("android %d: %v", status, got)
 		}
-		if got := isRedirect(PlatformIOS, status); got != wantI {
+		if got := iosSDK.isRedirect(status); got != wantI {
 			t.Errorf("ios %d: %v", status, got)
 		}
 	}
@@ -101,10 +102,10 @@ func TestIsCompositeChallenge(t *testing.T) {
 		{200, []string{"WL-Composite-Challenge"}, false, false},
 		{401, nil, false, false},
 	} {
-		if got := isCompositeChallenge(PlatformAndroid, tc.status, tc.www); got != tc.android {
+		if got := androidSDK.isCompositeChallenge(tc.status, tc.www); got != tc.android {
 			t.Errorf("android %d %q: %v", tc.status, tc.www, got)
 		}
-		if got := isCompositeChallenge(PlatformIOS, tc.status, tc.www); got != tc.ios {
+		if got := iosSDK.isCompositeChallenge(tc.status, tc.www); got != tc.ios {
 			t.Errorf("ios %d %q: %v", tc.status, tc.www, got)
 		}
 	}
@@ -157,7 +158,7 @@ func FuzzTakeCode(f *testing.F) {
 		if android {
 			p = PlatformAndroid
 		}
-		d := &Device{cfg: Config{Platform: p}}
+		d := &Device{cfg: Config{Platform: p}, sdk: sdkOf(p)}
 		err := d.takeCode(context.Background(), []string{loc})
 		if err != nil && !errors.Is(err, ErrBadResponse) && !errors.Is(err, ErrAuthFailure) {
 			t.Fatalf("error %v wraps neither ErrBadResponse nor ErrAuthFailure", err)

@@ -55,15 +55,7 @@ type Quirks struct {
 //     (testdata/sdk-vectors.json).
 //
 // Both decode the id token with their own decoder (SDKIDTokenDecoding).
-func SDKQuirks(platform string) Quirks {
-	q := Quirks{PaddedBase64: true, LeadingZeroModulus: true, EscapeSlashes: true, SDKIDTokenDecoding: true}
-	if platform == PlatformAndroid {
-		q.PaddedJPK = true
-	} else {
-		q.StdAlphabetJPK = true
-	}
-	return q
-}
+func SDKQuirks(platform Platform) Quirks { return sdkOf(platform).quirks }
 
 // RealSDKQuirks returns the iOS SDK's quirks (SDKQuirks(PlatformIOS)).
 //

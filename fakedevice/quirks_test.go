@@ -171,7 +171,7 @@ func TestSDKIDTokenDecoding(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name        string
-		platform    string
+		platform    fakedevice.Platform
 		displayName string
 		wellBehaved bool
 		wantDash    bool // precondition: the payload's base64url has '-' or '_'

@@ -19,7 +19,7 @@ import (
 func TestAuthorization400(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		platform  string
+		platform  fakedevice.Platform
 		times     int32
 		wantErr   error
 		wantRegs  int
@@ -30,7 +30,7 @@ func TestAuthorization400(t *testing.T) {
 		{fakedevice.PlatformIOS, 2, fakedevice.ErrNoCallback, 2, true, true},
 		{fakedevice.PlatformAndroid, 1, nil, 1, true, false},
 	} {
-		t.Run(tc.platform, func(t *testing.T) {
+		t.Run(string(tc.platform), func(t *testing.T) {
 			t.Parallel()
 			az := newAZ(t, anonymous)
 			cfg := az.config()
@@ -65,10 +65,12 @@ func TestWLResultHandlers(t *testing.T) {
 	t.Parallel()
 	enc := func(v string) string { return url.QueryEscape(v) }
 	for _, tc := range []struct {
-		name, platform, wl string
-		wantErr            error
-		wantSuccess        string
-		wantFailure        string
+		name        string
+		platform    fakedevice.Platform
+		wl          string
+		wantErr     error
+		wantSuccess string
+		wantFailure string
 	}{
 		{"success", fakedevice.PlatformAndroid, `{"WL-Authentication-Success":{"r":{"userId":"u1"}}}`, nil, `{"userId":"u1"}`, ""},
 		{"success", fakedevice.PlatformIOS, `{"WL-Authentication-Success":{"r":{"userId":"u1"}}}`, nil, `{"userId":"u1"}`, ""},
@@ -77,7 +79,7 @@ func TestWLResultHandlers(t *testing.T) {
 		{"key in another case", fakedevice.PlatformAndroid, `{"wl-authentication-success":{"r":{}}}`, nil, "", ""},
 		{"key in another case", fakedevice.PlatformIOS, `{"wl-authentication-success":{"r":{}}}`, nil, `{}`, ""},
 	} {
-		t.Run(tc.platform+"/"+tc.name, func(t *testing.T) {
+		t.Run(string(tc.platform)+"/"+tc.name, func(t *testing.T) {
 			t.Parallel()
 			az := newAZ(t, anonymous)
 			az.location = func(code string) string { return "http://localhost?code=" + code + "&wl_result=" + enc(tc.wl) }
@@ -111,7 +113,7 @@ func TestWLResultHandlers(t *testing.T) {
 func TestRedirectStatus(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		platform string
+		platform fakedevice.Platform
 		status   int
 		ok       bool
 	}{
@@ -122,7 +124,7 @@ func TestRedirectStatus(t *testing.T) {
 		{fakedevice.PlatformIOS, 304, true},
 		{fakedevice.PlatformIOS, 399, false},
 	} {
-		t.Run(tc.platform+"/"+http.StatusText(tc.status), func(t *testing.T) {
+		t.Run(string(tc.platform)+"/"+http.StatusText(tc.status), func(t *testing.T) {
 			t.Parallel()
 			az := newAZ(t, anonymous)
 			cfg := az.config()

@@ -53,19 +53,31 @@ const (
 // by neither, `Basic realm="x", Bearer realm="imfAuthentication"` in one
 // value by iOS only, and a Bearer challenge that is not the first
 // WWW-Authenticate header by iOS only.
-func IsAuthChallenge(platform string, status int, wwwAuthenticate []string) bool {
-	if status != http.StatusUnauthorized && status != http.StatusForbidden || len(wwwAuthenticate) == 0 {
+func IsAuthChallenge(platform Platform, status int, wwwAuthenticate []string) bool {
+	if platform != PlatformIOS && platform != PlatformAndroid {
 		return false
 	}
-	switch platform {
-	case PlatformAndroid:
-		v := strings.ToLower(wwwAuthenticate[0])
-		return strings.HasPrefix(v, "bearer") && strings.Contains(v, authRealmQuoted)
-	case PlatformIOS:
-		v := strings.ToLower(strings.Join(wwwAuthenticate, ", "))
-		return strings.Contains(v, "bearer") && strings.Contains(v, authRealmQuoted)
+	return sdkOf(platform).isAuthChallenge(status, wwwAuthenticate)
+}
+
+func isChallengeStatus(status int, wwwAuthenticate []string) bool {
+	return (status == http.StatusUnauthorized || status == http.StatusForbidden) && len(wwwAuthenticate) > 0
+}
+
+func androidAuthChallenge(status int, wwwAuthenticate []string) bool {
+	if !isChallengeStatus(status, wwwAuthenticate) {
+		return false
 	}
-	return false
+	v := strings.ToLower(wwwAuthenticate[0])
+	return strings.HasPrefix(v, "bearer") && strings.Contains(v, authRealmQuoted)
+}
+
+func iosAuthChallenge(status int, wwwAuthenticate []string) bool {
+	if !isChallengeStatus(status, wwwAuthenticate) {
+		return false
+	}
+	v := strings.ToLower(strings.Join(wwwAuthenticate, ", "))
+	return strings.Contains(v, "bearer") && strings.Contains(v, authRealmQuoted)
 }
 
 // IsAuthChallengeForAll reports whether every real SDK (Android and iOS)
@@ -81,14 +93,9 @@ func IsAuthChallengeForAll(status int, wwwAuthenticate []string) bool {
 // (bms-clientsdk-swift-core BMSURLSessionUtility.swift lines 60-75 and
 // 169-191: the request is resent on a plain URLSession whose answer goes
 // straight to the app).
-func MaxReauthorizations(platform string) int {
-	if platform == PlatformAndroid {
-		return 2
-	}
-	return 1
-}
+func MaxReauthorizations(platform Platform) int { return sdkOf(platform).maxReauthorizations }
 
-// isCompositeChallenge reports whether an answer of the authorization
+// androidCompositeChallenge and iosCompositeChallenge report whether an answer of the authorization
 // endpoint is a challenge the platform's SDK answers. Android
 // (security/mca/internal/AuthorizationRequestManager.java lines 439-450):
 // status 401 and the first WWW-Authenticate value equal to
@@ -96,31 +103,26 @@ func MaxReauthorizations(platform string) int {
 // (Source/mca/internal/AuthorizationRequestManager.swift lines 98-105 and
 // 150-172): any non-2xx, non-3xx answer whose WWW-Authenticate (joined) is
 // exactly "WL-Composite-Challenge".
-func isCompositeChallenge(platform string, status int, values []string) bool {
-	if len(values) == 0 {
-		return false
-	}
-	if platform == PlatformAndroid {
-		return status == http.StatusUnauthorized && strings.EqualFold(values[0], compositeChallenge)
-	}
-	return (status < 200 || status > 399) && strings.Join(values, ", ") == compositeChallenge
+func androidCompositeChallenge(status int, values []string) bool {
+	return len(values) > 0 && status == http.StatusUnauthorized && strings.EqualFold(values[0], compositeChallenge)
 }
 
-// isRedirect reports whether the platform's SDK reads the answer of the
+func iosCompositeChallenge(status int, values []string) bool {
+	return len(values) > 0 && (status < 200 || status > 399) && strings.Join(values, ", ") == compositeChallenge
+}
+
+// androidRedirect reports whether the Android SDK reads (iOS: sdk.isRedirect) the answer of the
 // authorization endpoint as the redirect carrying the code. Android:
 // okhttp3 Response.isRedirect (core/internal/ResponseImpl.java lines 189-193):
 // 300, 301, 302, 303, 307, 308. iOS: `300..<399 ~= statusCode`
 // (Source/mca/internal/AuthorizationRequestManager.swift lines 130-132):
 // 300 to 398.
-func isRedirect(platform string, status int) bool {
-	if platform == PlatformAndroid {
-		switch status {
-		case 300, 301, 302, 303, 307, 308:
-			return true
-		}
-		return false
+func androidRedirect(status int) bool {
+	switch status {
+	case 300, 301, 302, 303, 307, 308:
+		return true
 	}
-	return status >= 300 && status < 399
+	return false
 }
 
 // javaSplit splits s like Java's String.split with a literal one-character
@@ -136,7 +138,7 @@ func javaSplit(s, sep string) []string {
 // errQueryDecode is the error of an SDK's URL decoder on a malformed escape.
 var errQueryDecode = errors.New("malformed percent-encoding in the redirect query")
 
-// queryParam returns a parameter of a redirect's raw query as the
+// androidQueryParam and iosQueryParam return a parameter of a redirect's raw query as the
 // platform's SDK extracts it, and whether it was found.
 //
 // Android (security/mca/internal/Utils.java lines 48-68): the query is
@@ -151,30 +153,33 @@ var errQueryDecode = errors.New("malformed percent-encoding in the redirect quer
 // part is skipped, or the value is missing); the code and wl_result keys are
 // compared ignoring case (AuthorizationProcessManager.swift line 287,
 // AuthorizationRequestManager.swift line 374).
-func queryParam(platform, rawQuery, name string) (string, bool, error) {
+func androidQueryParam(rawQuery, name string) (string, bool, error) {
 	for _, part := range strings.Split(rawQuery, "&") {
-		var kv []string
-		if platform == PlatformAndroid {
-			kv = javaSplit(part, "=")
-		} else {
-			kv = strings.Split(part, "=")
-		}
+		kv := javaSplit(part, "=")
 		if len(kv) != 2 {
 			continue
 		}
-		if platform == PlatformAndroid {
-			k, err := url.QueryUnescape(kv[0])
-			if err != nil {
-				return "", false, errQueryDecode
-			}
-			if k != name {
-				continue
-			}
-			v, err := url.QueryUnescape(kv[1])
-			if err != nil {
-				return "", false, errQueryDecode
-			}
-			return v, true, nil
+		k, err := url.QueryUnescape(kv[0])
+		if err != nil {
+			return "", false, errQueryDecode
+		}
+		if k != name {
+			continue
+		}
+		v, err := url.QueryUnescape(kv[1])
+		if err != nil {
+			return "", false, errQueryDecode
+		}
+		return v, true, nil
+	}
+	return "", false, nil
+}
+
+func iosQueryParam(rawQuery, name string) (string, bool, error) {
+	for _, part := range strings.Split(rawQuery, "&") {
+		kv := strings.Split(part, "=")
+		if len(kv) != 2 {
+			continue
 		}
 		k, err := url.PathUnescape(kv[0])
 		if err != nil || !strings.EqualFold(k, name) {

@@ -130,9 +130,9 @@ func TestSDKTestCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, platform := range []string{PlatformAndroid, PlatformIOS} {
+	for _, platform := range []Platform{PlatformAndroid, PlatformIOS} {
 		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-		d := &Device{cfg: Config{Platform: platform, Clock: func() time.Time { return now }}}
+		d := &Device{cfg: Config{Platform: platform, Clock: func() time.Time { return now }}, sdk: sdkOf(platform)}
 		if err := d.checkCertificate(cert, &key.PublicKey); err != nil {
 			t.Errorf("%s: SDK test certificate refused: %v", platform, err)
 		}

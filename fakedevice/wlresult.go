@@ -84,18 +84,18 @@ func (d *Device) AuthResult() *WLResult {
 // anywhere but yields no parameter fails too (new JSONObject(null)).
 func (d *Device) readWLResult(ctx context.Context, query string) (*WLResult, error) {
 	present := strings.Contains(query, WLResultParam)
-	if d.cfg.Platform == PlatformIOS {
+	if d.sdk.wlResultAnyCase {
 		present = strings.Contains(strings.ToLower(query), WLResultParam)
 	}
 	if !present {
 		return nil, nil
 	}
-	v, ok, err := queryParam(d.cfg.Platform, query, WLResultParam)
+	v, ok, err := d.sdk.queryParam(query, WLResultParam)
 	if err != nil {
 		return nil, fmt.Errorf("%w: wl_result: %w", ErrBadResponse, err)
 	}
 	if !ok {
-		if d.cfg.Platform == PlatformAndroid {
+		if d.sdk.wlResultMentionFails {
 			return nil, fmt.Errorf("%w: the redirect query mentions wl_result but holds no wl_result=<value> the Android SDK extracts: %q", ErrBadResponse, query)
 		}
 		return nil, nil
@@ -112,9 +112,9 @@ func (d *Device) readWLResult(ctx context.Context, query string) (*WLResult, err
 		}
 		switch {
 		// Android reads the keys exactly (optJSONObject), iOS ignoring case.
-		case k == WLResultFailure || d.cfg.Platform == PlatformIOS && strings.EqualFold(k, WLResultFailure):
+		case k == WLResultFailure || d.sdk.wlResultAnyCase && strings.EqualFold(k, WLResultFailure):
 			res.Failure = realms
-		case k == WLResultSuccess || d.cfg.Platform == PlatformIOS && strings.EqualFold(k, WLResultSuccess):
+		case k == WLResultSuccess || d.sdk.wlResultAnyCase && strings.EqualFold(k, WLResultSuccess):
 			res.Success = realms
 		}
 	}
@@ -124,7 +124,7 @@ func (d *Device) readWLResult(ctx context.Context, query string) (*WLResult, err
 			h.HandleFailure(ctx, realm, data)
 		}
 	}
-	if res.Failure != nil && d.cfg.Platform == PlatformAndroid {
+	if res.Failure != nil && d.sdk.failureStops {
 		return res, nil
 	}
 	for realm, data := range res.Success {

@@ -192,6 +192,10 @@ type VCAP struct {
 	TenantID  string // credentials.tenantId (the app id)
 	ClientID  string // credentials.clientId
 	Secret    string // credentials.secret
+	// AuthorizationEndpoint and TokenEndpoint are the web client's AZ
+	// endpoints (credentials.authorizationEndpoint, tokenEndpoint), as
+	// MCAWebSiteStrategy reads them.
+	AuthorizationEndpoint, TokenEndpoint string
 	// ApplicationID is VCAP_APPLICATION's application_id.
 	ApplicationID string
 }
@@ -222,6 +226,8 @@ func ParseVCAP(vcapServices, vcapApplication string) (VCAP, error) {
 				TenantID  string `json:"tenantId"`
 				ClientID  string `json:"clientId"`
 				Secret    string `json:"secret"`
+				AuthzEP   string `json:"authorizationEndpoint"`
+				TokenEP   string `json:"tokenEndpoint"`
 			} `json:"credentials"`
 		}
 		if err := json.Unmarshal([]byte(vcapServices), &services); err != nil {
@@ -242,6 +248,7 @@ func ParseVCAP(vcapServices, vcapApplication string) (VCAP, error) {
 			}
 			c := services[name][0].Credentials
 			v.ServerURL, v.TenantID, v.ClientID, v.Secret = c.ServerURL, c.TenantID, c.ClientID, c.Secret
+			v.AuthorizationEndpoint, v.TokenEndpoint = c.AuthzEP, c.TokenEP
 			found = true
 			break
 		}

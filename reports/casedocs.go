@@ -26,21 +26,18 @@ type CaseDoc struct {
 }
 
 // CaseDocs turns cases into their documentation, ordered by area
-// (conformance.Areas order, unknown areas after, by key) and, within an
-// area, in the order given. Families defaults to [mca] as Case.AppliesTo
-// does; empty lists are [] rather than null.
+// (conformance.Areas() order, unknown areas after, by key) and, within an
+// area, in the order given. Families is Case.DocFamilies; empty lists are
+// [] rather than null.
 func CaseDocs(cases []conformance.Case) []CaseDoc {
 	out := make([]CaseDoc, 0, len(cases))
 	for _, c := range orderCases(cases) {
 		d := CaseDoc{
 			ID: c.ID, Area: c.Area, Title: c.Title, Rule: c.Rule,
 			Refs: append([]string{}, c.Refs...), Needs: append([]conformance.Need{}, c.Needs...),
-			Families: append([]conformance.Family{}, c.Families...),
+			Families: c.DocFamilies(),
 			Levels:   map[conformance.Profile]conformance.Level{},
 			Outcomes: map[conformance.Profile][]conformance.Outcome{},
-		}
-		if len(d.Families) == 0 {
-			d.Families = []conformance.Family{conformance.FamilyMCA}
 		}
 		for _, p := range profilesOf(c) {
 			e := c.Expect[p]
@@ -57,11 +54,11 @@ func CaseDocs(cases []conformance.Case) []CaseDoc {
 
 // profilesOf lists the known profiles, then any other the case has, sorted.
 func profilesOf(c conformance.Case) []conformance.Profile {
-	ps := append([]conformance.Profile{}, conformance.Profiles...)
+	ps := conformance.Profiles()
 	var extra []conformance.Profile
 	for p := range c.Expect {
 		known := false
-		for _, q := range conformance.Profiles {
+		for _, q := range conformance.Profiles() {
 			known = known || p == q
 		}
 		if !known {
@@ -75,7 +72,7 @@ func profilesOf(c conformance.Case) []conformance.Profile {
 // orderCases sorts stably by area order.
 func orderCases(cases []conformance.Case) []conformance.Case {
 	rank := map[string]int{}
-	for i, a := range conformance.Areas {
+	for i, a := range conformance.Areas() {
 		rank[a.Key] = i
 	}
 	out := append([]conformance.Case{}, cases...)
@@ -161,7 +158,7 @@ func WriteCasesMarkdown(w io.Writer, cases []conformance.Case) error {
 				extra = append(extra, "needs "+joinAny(d.Needs))
 			}
 			if len(d.Families) != 1 || d.Families[0] != conformance.FamilyMCA {
-				extra = append(extra, "families "+joinAny(d.Families))
+				extra = append(extra, "families "+joinFamilies(d.Families))
 			}
 			if len(extra) > 0 {
 				ew.printf(" _(%s)_", mdCell(strings.Join(extra, "; ")))
@@ -219,7 +216,7 @@ func mdAnchor(a conformance.Area) string {
 
 func levelCell(d CaseDoc) string {
 	var vs []string
-	for _, p := range conformance.Profiles {
+	for _, p := range conformance.Profiles() {
 		vs = append(vs, string(d.Levels[p]))
 	}
 	return perProfile(vs)
@@ -227,7 +224,7 @@ func levelCell(d CaseDoc) string {
 
 func outcomeCell(d CaseDoc) string {
 	var vs []string
-	for _, p := range conformance.Profiles {
+	for _, p := range conformance.Profiles() {
 		os := d.Outcomes[p]
 		s := make([]string, len(os))
 		for i, o := range os {
@@ -246,6 +243,14 @@ func perProfile(vs []string) string {
 		}
 	}
 	return vs[0]
+}
+
+func joinFamilies(fs []conformance.Family) string {
+	s := make([]string, len(fs))
+	for i, f := range fs {
+		s[i] = f.Name()
+	}
+	return strings.Join(s, ", ")
 }
 
 func joinAny[T ~string](xs []T) string {

@@ -76,6 +76,7 @@ func ExampleWriteJUnit() {
 	//       <property name="target.name" value="npm"></property>
 	//       <property name="target.url" value="http://127.0.0.1:8080"></property>
 	//       <property name="target.mode" value="url"></property>
+	//       <property name="target.family" value="mca"></property>
 	//     </properties>
 	//     <testcase name="HDR-004 Three parts after Bearer" classname="mcaspec.mca.header" time="0.004">
 	//       <failure message="request: got 500 in 3ms; expected 400" type="MUST"><![CDATA[HDR-004 Three parts after Bearer: FAIL

@@ -195,7 +195,7 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 	t := &targetView{
 		Index: i, Anchor: fmt.Sprintf("t%d", i),
 		Name: r.Target.Name, Profile: string(r.Profile), URL: r.Target.URL, Mode: r.Target.Mode,
-		Command: r.Target.Command, Image: r.Target.Image, Family: string(r.Target.Family),
+		Command: r.Target.Command, Image: r.Target.Image, Family: r.Target.Family.Name(),
 		FixedAppID: r.Target.FixedAppID, Tool: toolLabel(r), Catalogue: r.Catalogue, Filters: strings.Join(r.Filters, ", "),
 		Versions: sortedKV(r.Target.Versions), Log: clip(r.Target.Log, 64<<10), Baseline: r.Baseline,
 		Events: r.Events, Unresponsive: r.UnresponsiveSince,

@@ -192,9 +192,7 @@ func junitPropertyList(r *conformance.RunReport) []junitProperty {
 	if r.Catalogue != "" {
 		ps = append(ps, junitProperty{"mcaspec.catalogue", r.Catalogue})
 	}
-	if r.Target.Family != "" {
-		ps = append(ps, junitProperty{"target.family", string(r.Target.Family)})
-	}
+	ps = append(ps, junitProperty{"target.family", r.Target.Family.Name()})
 	if r.Target.FixedAppID != "" {
 		ps = append(ps, junitProperty{"target.fixedAppId", r.Target.FixedAppID})
 	}

@@ -61,12 +61,12 @@ type areaGroup struct {
 	Results []*conformance.Result
 }
 
-// groupByArea groups results by area: known areas in conformance.Areas
+// groupByArea groups results by area: known areas in conformance.Areas()
 // order, then unknown areas in order of first appearance.
 func groupByArea(rs []conformance.Result) []areaGroup {
 	idx := map[string]int{}
 	var groups []areaGroup
-	for _, a := range conformance.Areas {
+	for _, a := range conformance.Areas() {
 		idx[a.Key] = len(groups)
 		groups = append(groups, areaGroup{Area: a})
 	}

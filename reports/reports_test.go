@@ -561,7 +561,7 @@ func TestCasesDocsCatalogue(t *testing.T) {
 		t.Fatalf("%d docs for %d cases", len(docs), len(cases))
 	}
 	rank := map[string]int{}
-	for i, a := range conformance.Areas {
+	for i, a := range conformance.Areas() {
 		rank[a.Key] = i
 	}
 	for i, d := range docs {

@@ -46,7 +46,7 @@ func WriteSummaryMarkdown(w io.Writer, r *conformance.RunReport, opt SummaryOpti
 	if why != "" {
 		ew.printf("%s\n\n", mdCell(why))
 	}
-	ew.printf("Target `%s` (%s, family %s)", strings.ReplaceAll(r.Target.URL, "`", "'"), mdCell(r.Target.Mode), mdCell(string(r.Target.Family)))
+	ew.printf("Target `%s` (%s, family %s)", strings.ReplaceAll(r.Target.URL, "`", "'"), mdCell(r.Target.Mode), mdCell(r.Target.Family.Name()))
 	if r.ToolVersion != "" {
 		ew.printf(" · %s", mdCell(r.ToolVersion))
 	}

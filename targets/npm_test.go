@@ -124,7 +124,7 @@ func newFixture(t *testing.T) *fixture {
 	svc := []fakeaz.ServiceClient{{ClientID: "svc", Secret: "s3cret"}}
 	f := &fixture{az: az, svc: svc, apps: map[string]fakeaz.App{}, attacker: keys[3], sink: newSink(t)}
 	var err error
-	if f.appid, err = az.AddApp(fakeaz.App{Profile: fakeaz.ProfileAppID, ServiceClients: svc}); err != nil {
+	if f.appid, err = az.AddApp(fakeaz.App{Shape: tokenfactory.ShapeAppIDV4, ServiceClients: svc}); err != nil {
 		t.Fatal(err)
 	}
 	if f.other, err = az.AddApp(fakeaz.App{}); err != nil {

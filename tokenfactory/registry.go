@@ -76,17 +76,17 @@ func All(p Params) ([]Mutation, error) {
 		// KeyID is left out: a kid names nothing in an MCA token (the app's
 		// one key is used), so it breaks only App ID tokens.
 	}
-	for _, k := range AudNearMisses {
+	for _, k := range AudNearMisses() {
 		ms = append(ms, AudNearMiss(k))
 	}
-	for _, s := range AlgNoneSpellings {
+	for _, s := range AlgNoneSpellings() {
 		ms = append(ms, AlgNone(s, false), AlgNone(s, true))
 	}
-	for _, f := range KeyForms {
+	for _, f := range KeyForms() {
 		ms = append(ms, HS256WithPublicKey(f))
 	}
-	for _, seg := range []int{SegHeader, SegPayload} {
-		for _, k := range NotJSONKinds {
+	for _, seg := range []Segment{SegHeader, SegPayload} {
+		for _, k := range NotJSONKinds() {
 			ms = append(ms, NotJSONObject(seg, k))
 		}
 	}

@@ -87,6 +87,54 @@ func ParseShape(s string) (Shape, error) {
 	return "", fmt.Errorf("%w %q: use one of %s", ErrShape, s, strings.Join(names, ", "))
 }
 
+// App ID token generations: the names of the App ID shapes where a user
+// picks one (fakeaz's "generation", mcaspec's --appid-generation).
+const (
+	// AppIDGenerationV4 names ShapeAppIDV4, the default App ID generation.
+	AppIDGenerationV4 = "v4"
+	// AppIDGenerationV3 names ShapeAppIDV3.
+	AppIDGenerationV3 = "v3"
+	// AppIDGenerationV3Host names ShapeAppIDV3Host.
+	AppIDGenerationV3Host = "v3-host"
+)
+
+// appIDGenerations pairs each App ID generation with its shape, the default first.
+var appIDGenerations = [...]struct {
+	name  string
+	shape Shape
+}{
+	{AppIDGenerationV4, ShapeAppIDV4},
+	{AppIDGenerationV3, ShapeAppIDV3},
+	{AppIDGenerationV3Host, ShapeAppIDV3Host},
+}
+
+// AppIDShape returns the App ID shape of a generation name: "v4"
+// (ShapeAppIDV4, also ""), "v3" (ShapeAppIDV3) or "v3-host"
+// (ShapeAppIDV3Host). Another name is an error wrapping ErrShape.
+func AppIDShape(generation string) (Shape, error) {
+	if generation == "" {
+		return appIDGenerations[0].shape, nil
+	}
+	for _, g := range appIDGenerations {
+		if g.name == generation {
+			return g.shape, nil
+		}
+	}
+	return "", fmt.Errorf("%w: App ID generation %q: use %q (ibmcloud-appid 6 and later, the default), %q (5.x) or %q (up to 4.2.1)",
+		ErrShape, generation, AppIDGenerationV4, AppIDGenerationV3, AppIDGenerationV3Host)
+}
+
+// Generation returns the App ID generation name of an App ID shape (see
+// AppIDShape), "" for another shape.
+func (s Shape) Generation() string {
+	for _, g := range appIDGenerations {
+		if g.shape == s {
+			return g.name
+		}
+	}
+	return ""
+}
+
 // AppID reports whether s is one of the App ID shapes.
 func (s Shape) AppID() bool {
 	return s == ShapeAppIDV4 || s == ShapeAppIDV3 || s == ShapeAppIDV3Host

@@ -27,26 +27,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/contract"
 	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/reference"
-	"github.com/mcaspec/mcaspec/reference/target"
 )
 
-// Defaults of a Config.
+// Defaults of a Config (the contract server's).
 const (
-	DefaultDownstreamTimeout = 10 * time.Second
+	DefaultDownstreamTimeout = contract.DefaultDownstreamTimeout
 	// MaxExcerpt is how much of a downstream body is echoed (as the reference target).
-	MaxExcerpt = 4 << 10
+	MaxExcerpt = contract.MaxExcerpt
 	// MaxHeaderBytes bounds the request headers.
-	MaxHeaderBytes = 128 << 10
+	MaxHeaderBytes = contract.DefaultMaxHeaderBytes
 )
 
 // BareBody is what a bare server answers on /protected, whatever the request.
 const BareBody = `{"imf.sub":"bare","imf.user":{},"imf.device":{},"imf.application":{}}` + "\n"
 
-// ErrConfig is wrapped by configuration errors (the same value as target.ErrConfig).
-var ErrConfig = target.ErrConfig
+// ErrConfig is wrapped by configuration errors (contract.ErrConfig).
+var ErrConfig = contract.ErrConfig
 
 // Config configures the baseline target. ServerURL, AppID, ClientID and
 // Secret matter only for /service-call.
@@ -65,39 +65,37 @@ type Config struct {
 	Listen string
 }
 
-// ConfigFromEnv reads the target contract's environment as the reference
-// target does (target.ConfigFromEnv): HOST and PORT into Listen,
-// MCA_SERVER_URL, MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET (or VCAP_*) and
-// MCA_DOWNSTREAM_HOSTS. Unlike the reference, no MCA_SERVER_URL is fine (then
-// /service-call answers 502). A bad value is an error wrapping ErrConfig.
+// ConfigFromEnv reads the target contract's environment (contract.FromEnv
+// and contract.ListenFromEnv): HOST and PORT into Listen, MCA_SERVER_URL,
+// MCA_APP_ID, MCA_CLIENT_ID, MCA_SECRET (or VCAP_*) and
+// MCA_DOWNSTREAM_HOSTS. Unlike the reference, no MCA_SERVER_URL is fine
+// (then /service-call answers 502). A bad value is an error wrapping
+// ErrConfig.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
-	tc, err := target.ConfigFromEnv(getenv)
-	if err != nil && !errors.Is(err, target.ErrNoServerURL) {
+	c, err := contract.FromEnv(getenv)
+	if err != nil && !errors.Is(err, contract.ErrNoServerURL) {
 		return Config{}, err
 	}
-	return Config{ServerURL: tc.ServerURL, AppID: tc.AppID, ClientID: tc.ClientID, Secret: tc.Secret,
-		Downstream: tc.Downstream, Listen: tc.Listen}, nil
+	cfg := Config{ServerURL: c.ServerURL, AppID: c.AppID, ClientID: c.ClientID, Secret: c.Secret}
+	if cfg.Downstream, err = c.AllowList(); err != nil {
+		return Config{}, err
+	}
+	if cfg.Listen, err = contract.ListenFromEnv(getenv); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
 }
 
-// Server is the baseline target, an http.Handler.
-type Server struct {
-	cfg    Config
-	client *http.Client
-	mux    *http.ServeMux
-
-	srv    listen.Server
-	tokens *reference.ServiceTokenSource // nil without service credentials
-}
+// Server is the baseline target: the contract server with an
+// authenticator that decodes the tokens without verifying them (decode).
+type Server struct{ *contract.Server }
 
 // New returns a baseline target (a bare one with Config.Bare).
 func New(cfg Config) *Server {
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	sc := contract.ServerConfig{Auth: contract.AuthenticatorFunc(authenticate), Downstream: cfg.Downstream,
+		DownstreamTimeout: cfg.DownstreamTimeout, Listen: cfg.Listen}
 	if cfg.Bare {
-		s.mux.HandleFunc("GET /v1/apps/{appId}/protected", bare)
-		return s
+		sc = contract.ServerConfig{Bare: []byte(BareBody), Listen: cfg.Listen}
 	}
 	if cfg.DownstreamTimeout <= 0 {
 		cfg.DownstreamTimeout = DefaultDownstreamTimeout
@@ -105,45 +103,39 @@ func New(cfg Config) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s.cfg, s.client = cfg, cfg.Downstream.Client(cfg.DownstreamTimeout)
-	if cfg.ServerURL != "" && cfg.AppID != "" && cfg.ClientID != "" && cfg.Secret != "" {
+	if !cfg.Bare && cfg.ServerURL != "" && cfg.AppID != "" && cfg.ClientID != "" && cfg.Secret != "" {
 		// The reference's service token source: the same client-credentials
 		// request and reuse (until a minute before expiry) as the target's,
 		// from the configured AZ (which the downstream allow-list does not restrict).
-		s.tokens, _ = reference.NewServiceTokenSource(reference.ServiceConfig{
+		if ts, err := reference.NewServiceTokenSource(reference.ServiceConfig{
 			ServerURL: cfg.ServerURL, AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret,
 			HTTPClient: &http.Client{Timeout: cfg.DownstreamTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 			Clock:      cfg.Clock,
-		})
+		}); err == nil {
+			sc.Service = ts
+		}
 	}
-	s.mux.HandleFunc("GET /v1/apps/{appId}/protected", s.protected)
-	s.mux.HandleFunc("GET /v1/apps/{appId}/propagate", s.propagate)
-	s.mux.HandleFunc("GET /v1/apps/{appId}/service-call", s.serviceCall)
-	return s
-}
-
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
-
-// bare answers BareBody: no token work at all.
-func bare(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, BareBody)
-}
-
-// context is the security context JSON of the contract.
-type secContext struct {
-	Sub         string          `json:"imf.sub"`
-	User        json.RawMessage `json:"imf.user"`
-	Device      json.RawMessage `json:"imf.device"`
-	Application json.RawMessage `json:"imf.application"`
+	s, _ := contract.NewServer(sc) // sc has an Authenticator or a Bare body: no error
+	return &Server{s}
 }
 
 var emptyObject = json.RawMessage("{}")
 
-// decode reads the security context out of the header without verifying.
-func decode(h string) (*secContext, bool) {
+// authenticate refuses a header it cannot decode (401), else answers its
+// security context, unverified (decode).
+func authenticate(w http.ResponseWriter, r *http.Request) (*contract.SecurityContext, bool) {
+	sc, ok := decode(r.Header.Get("Authorization"))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="imfAuthentication", error="invalid_token"`)
+		contract.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "undecodable token"})
+	}
+	return sc, ok
+}
+
+// decode reads the security context out of an Authorization header
+// without verifying anything: the id token's sub and imf.* objects, or the
+// access token's prn without an id token.
+func decode(h string) (*contract.SecurityContext, bool) {
 	f := strings.Fields(h)
 	if len(f) < 2 || len(f) > 3 || !strings.EqualFold(f[0], "Bearer") {
 		return nil, false
@@ -179,101 +171,14 @@ func decode(h string) (*secContext, bool) {
 		if m == nil {
 			return nil, false
 		}
-		return &secContext{Sub: str(m, "sub"), User: obj(m, "imf.user"), Device: obj(m, "imf.device"), Application: obj(m, "imf.application")}, true
+		return &contract.SecurityContext{Sub: str(m, "sub"), User: obj(m, "imf.user"), Device: obj(m, "imf.device"), Application: obj(m, "imf.application")}, true
 	}
 	m := payload(f[1])
 	if m == nil {
 		return nil, false
 	}
-	return &secContext{Sub: str(m, "prn"), User: emptyObject, Device: emptyObject, Application: emptyObject}, true
+	return &contract.SecurityContext{Sub: str(m, "prn"), User: emptyObject, Device: emptyObject, Application: emptyObject}, true
 }
-
-func refuse(w http.ResponseWriter) {
-	w.Header().Set("WWW-Authenticate", `Bearer realm="imfAuthentication", error="invalid_token"`)
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "undecodable token"})
-}
-
-func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
-	sc, ok := decode(r.Header.Get("Authorization"))
-	if !ok {
-		refuse(w)
-		return
-	}
-	writeJSON(w, http.StatusOK, sc)
-}
-
-func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
-	h := r.Header.Get("Authorization")
-	if _, ok := decode(h); !ok {
-		refuse(w)
-		return
-	}
-	s.forward(w, r, h)
-}
-
-func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
-	if _, ok := decode(r.Header.Get("Authorization")); !ok {
-		refuse(w)
-		return
-	}
-	if s.tokens == nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": "baseline: no service credentials (ServerURL, AppID, ClientID, Secret)"})
-		return
-	}
-	h, err := s.tokens.AuthorizationHeader(r.Context())
-	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "service_token", "error_description": err.Error()})
-		return
-	}
-	s.forward(w, r, h)
-}
-
-func (s *Server) forward(w http.ResponseWriter, r *http.Request, authorization string) {
-	to, err := s.cfg.Downstream.Check(r.URL.Query().Get("to"))
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
-		return
-	}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, to, nil)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})
-		return
-	}
-	req.Header["Authorization"] = []string{authorization}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "downstream", "error_description": err.Error()})
-		return
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxExcerpt))
-	writeJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// Start listens on addr (Config.Listen, else 127.0.0.1:0, when "") and
-// serves in the background until Close.
-func (s *Server) Start(addr string) error {
-	if addr == "" {
-		addr = s.cfg.Listen
-	}
-	if err := s.srv.Start(addr, &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 60 * time.Second, MaxHeaderBytes: MaxHeaderBytes}); err != nil {
-		return fmt.Errorf("baseline: %w", err)
-	}
-	return nil
-}
-
-// URL returns http://host:port once started: the address a client on this
-// machine dials (127.0.0.1 when listening on 0.0.0.0).
-func (s *Server) URL() string { return s.srv.URL() }
-
-// Addr returns the address listened on once started (e.g. 0.0.0.0:9000), else "".
-func (s *Server) Addr() string { return s.srv.Addr() }
 
 // ServeFromEnv runs the baseline (bare: the bare server) from the target
 // contract's environment (ConfigFromEnv) as `mcaspec reference` runs the
@@ -302,6 +207,3 @@ func ServeFromEnv(ctx context.Context, getenv func(string) string, bare bool, st
 	<-ctx.Done()
 	return s.Close()
 }
-
-// Close stops the server, waiting up to 5 s for requests in flight.
-func (s *Server) Close() error { return s.srv.Close() }

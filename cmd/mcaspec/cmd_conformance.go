@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/targets/launch"
 )
 
@@ -37,6 +39,7 @@ type conformanceRun struct {
 	out             string
 	baseline        string
 	writeBaseline   string
+	force           bool // --force: replace an existing file that a partial run would not
 	failOnNonStrict bool
 	verbose         bool
 	machine         machineOutputs
@@ -64,15 +67,15 @@ Examples:
   mcaspec conformance --focus HDR-001,SIG-014 --verbose`, stderr)
 	r := conformanceRun{}
 	h := &r.harness
-	var profile, family, focus string
+	var profile, family, generation, focus string
 	fs.StringVar(&h.TargetURL, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
 	fs.StringVar(&h.TargetCmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
 	fs.StringVar(&h.TargetDir, "target-dir", "", "working directory for --target-cmd")
 	fs.StringVar(&h.TargetImage, "target-image", "", "Docker image of the target (needs a Docker engine)")
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
 	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
-	fs.StringVar(&family, "family", string(conformance.FamilyMCA), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
-	fs.StringVar(&h.AppIDGeneration, "appid-generation", "", "App ID token generation (--family appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
+	fs.StringVar(&family, "family", conformance.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
+	fs.StringVar(&generation, "appid-generation", "", "App ID token generation (--family appid or web-appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
 	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
 	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "address of the harness's fake AZ (0.0.0.0:9080: every interface, with --az-public-url)")
 	fs.StringVar(&h.AZPublicURL, "az-public-url", "", "the AZ's serverUrl as the target reaches it (MCA_SERVER_URL and the tokens' iss), e.g. http://harness-host:9080/imf-authserver (default: from --az-listen)")
@@ -88,7 +91,8 @@ Examples:
 	fs.StringVar(&focus, "focus", "", "comma-separated case IDs to run (e.g. HDR-001,SIG-014)")
 	fs.StringVar(&r.out, "out", "", "output folder (default out/conformance/<name>-<profile>)")
 	fs.StringVar(&r.baseline, "baseline", "", "baseline file of expected FAIL / NON-STRICT verdicts (see docs/BASELINE.md)")
-	fs.StringVar(&r.writeBaseline, "write-baseline", "", "write this run's FAIL / NON-STRICT verdicts as a baseline file")
+	fs.StringVar(&r.writeBaseline, "write-baseline", "", "write this run's FAIL / NON-STRICT verdicts as a baseline file (a focused or filtered run replaces an existing one only with --force; an interrupted run writes none)")
+	fs.BoolVar(&r.force, "force", false, "let --write-baseline replace an existing file from a focused or filtered run, or a file that is not a baseline")
 	fs.BoolVar(&r.failOnNonStrict, "fail-on-nonstrict", false, "NON-STRICT verdicts fail the run too")
 	fs.BoolVar(&r.verbose, "verbose", false, "print every case as it runs")
 	r.machine.addFlags(fs)
@@ -104,19 +108,8 @@ Examples:
 		return fmt.Errorf("%w: --profile: %v", errUsage, err)
 	}
 	h.Profile = p
-	switch conformance.Family(family) {
-	case conformance.FamilyMCA, conformance.FamilyAppID, conformance.FamilyWeb, conformance.FamilyWebAppID:
-		h.Family = conformance.Family(family)
-	default:
-		return fmt.Errorf("%w: --family must be mca, appid, web or web-appid, not %q", errUsage, family)
-	}
-	if h.AppIDGeneration != "" {
-		if h.Family != conformance.FamilyAppID {
-			return fmt.Errorf("%w: --appid-generation is for App ID targets: add --family appid", errUsage)
-		}
-		if err := (fakeaz.App{Profile: fakeaz.ProfileAppID, Generation: h.AppIDGeneration}).Validate(); err != nil {
-			return fmt.Errorf("%w: --appid-generation: %v", errUsage, err)
-		}
+	if h.Family, err = conformance.ParseFamily(family, generation); err != nil {
+		return fmt.Errorf("%w: --family / --appid-generation: %w", errUsage, err)
 	}
 	if *versions != "" {
 		if h.Versions, err = parseVersions(*versions); err != nil {
@@ -140,6 +133,9 @@ Examples:
 			return err
 		}
 	}
+	if err := r.check(); err != nil {
+		return err
+	}
 	if h.TargetURL != "" {
 		if err := harness.CheckTargetURL(h.TargetURL); err != nil {
 			return fmt.Errorf("%w: --target: %v", errUsage, err)
@@ -157,6 +153,9 @@ Examples:
 	}
 	if h.TargetImage != "" {
 		h.StartImage = imageStarter()
+	}
+	if err := r.prepareOut(stderr); err != nil {
+		return err
 	}
 	_, err = r.run(ctx, stdout, stderr)
 	return err
@@ -239,9 +238,9 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 	}
 	rc.Filters = append([]string(nil), r.focus...)
 	if r.labelFilter != "" {
-		filter, err := types.ParseLabelFilter(r.labelFilter)
+		filter, err := parseLabelFilter(r.labelFilter)
 		if err != nil {
-			return nil, fmt.Errorf("%w: --label-filter: %v", errUsage, err)
+			return nil, err
 		}
 		p := r.harness.Profile
 		rc.Select = func(c conformance.Case) bool { return filter(c.Labels(p)) }
@@ -269,7 +268,9 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 		return nil, err
 	}
 	if r.writeBaseline != "" {
-		if werr := writeFileFrom(r.writeBaseline, func(w io.Writer) error { return harness.WriteBaseline(w, rep) }); werr != nil {
+		if rep.Interrupted != "" || rep.UnresponsiveSince != "" || len(rep.Results) == 0 {
+			fmt.Fprintf(stderr, "mcaspec: the run did not finish: %s not written (a baseline is written from a whole run)\n", r.writeBaseline)
+		} else if werr := fileio.WriteWith(r.writeBaseline, 0o644, func(w io.Writer) error { return harness.WriteBaseline(w, rep) }); werr != nil {
 			return rep, werr
 		}
 	}
@@ -285,6 +286,84 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 func matchesLabels(filter string, labels []string) bool {
 	f, err := types.ParseLabelFilter(filter)
 	return err == nil && f(labels)
+}
+
+// parseLabelFilter parses --label-filter with Ginkgo's parser; its error is
+// a usage error (Ginkgo's colour codes are dropped when printed).
+func parseLabelFilter(filter string) (types.LabelFilter, error) {
+	f, err := types.ParseLabelFilter(filter)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --label-filter %q: %v", errUsage, filter, err)
+	}
+	return f, nil
+}
+
+// check refuses, before anything starts, flag combinations that cannot
+// work: two targets, negative durations, a label filter Ginkgo cannot
+// parse, and a --write-baseline that would lose a file.
+func (r conformanceRun) check() error {
+	h := r.harness
+	n := 0
+	for _, v := range []string{h.TargetURL, h.TargetCmd, h.TargetImage} {
+		if v != "" {
+			n++
+		}
+	}
+	if n > 1 {
+		return fmt.Errorf("%w: give one of --target, --target-cmd and --target-image, not several", errUsage)
+	}
+	if h.ResponseBound < 0 || h.ReadyTimeout < 0 {
+		return fmt.Errorf("%w: --response-bound and --ready-timeout must not be negative (got %v and %v)", errUsage, h.ResponseBound, h.ReadyTimeout)
+	}
+	if r.labelFilter != "" {
+		if _, err := parseLabelFilter(r.labelFilter); err != nil {
+			return err
+		}
+	}
+	if r.writeBaseline != "" {
+		return r.checkWriteBaseline()
+	}
+	return nil
+}
+
+// checkWriteBaseline: the folder must exist (never created silently), the
+// baseline being read is not written over, and an existing file is
+// replaced only by a whole run's baseline when it is one (else --force).
+func (r conformanceRun) checkWriteBaseline() error {
+	path := r.writeBaseline
+	if err := fileio.CheckDir(path); err != nil {
+		return fmt.Errorf("%w: --write-baseline: %v", errUsage, err)
+	}
+	if _, err := os.Lstat(path); err != nil || r.force {
+		return nil
+	}
+	if r.baseline != "" && fileio.Same(r.baseline, path) {
+		return fmt.Errorf("%w: --write-baseline %s is the --baseline this run reads: write to another file and compare, or add --force", errUsage, path)
+	}
+	if len(r.focus) > 0 || r.labelFilter != "" {
+		return fmt.Errorf("%w: --write-baseline %s exists and this run is focused or filtered: its baseline would drop every case it does not run; run the whole catalogue, or add --force", errUsage, path)
+	}
+	if _, err := harness.ReadBaseline(path); err != nil {
+		return fmt.Errorf("%w: --write-baseline %s exists and is not a baseline (%v): add --force to replace it", errUsage, path, err)
+	}
+	return nil
+}
+
+// prepareOut moves an earlier run in --out aside (to <out>.1, ...) before
+// anything starts, and refuses a folder that holds other files or cannot
+// be written.
+func (r conformanceRun) prepareOut(stderr io.Writer) error {
+	if r.out == "" {
+		return nil
+	}
+	moved, err := harness.PrepareOut(r.out)
+	if err != nil {
+		return fmt.Errorf("%w: --out: %v", errUsage, err)
+	}
+	if moved != "" {
+		fmt.Fprintf(stderr, "mcaspec: %s held an earlier run: moved it to %s\n", r.out, moved)
+	}
+	return nil
 }
 
 // contractOf is the contract a target gets in a run configured by h.

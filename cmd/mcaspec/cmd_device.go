@@ -35,7 +35,7 @@ Examples:
 		appID     = fs.String("app-id", "", "MCA app id (tenant id) (required)")
 		bundleID  = fs.String("bundle-id", "", "bundle id / package name sent in the CSR (required)")
 		version   = fs.String("version", fakedevice.DefaultAppVersion, "application version sent in the CSR")
-		platform  = fs.String("platform", fakedevice.DefaultPlatform, "iOSnative or android")
+		platform  = fs.String("platform", string(fakedevice.DefaultPlatform), "iOSnative or android")
 		deviceID  = fs.String("device-id", "", "device id (default: random, shaped for the platform)")
 		model     = fs.String("model", "", "device model (default: one for the platform)")
 		osVersion = fs.String("os-version", "", "OS version (default: one for the platform)")
@@ -70,7 +70,8 @@ Examples:
 			return fmt.Errorf("%w: --call: %v", errUsage, err)
 		}
 	}
-	if *platform != fakedevice.PlatformIOS && *platform != fakedevice.PlatformAndroid {
+	pf := fakedevice.Platform(*platform)
+	if pf != fakedevice.PlatformIOS && pf != fakedevice.PlatformAndroid {
 		return fmt.Errorf("%w: --platform %q: want %s or %s", errUsage, *platform, fakedevice.PlatformIOS, fakedevice.PlatformAndroid)
 	}
 	if *fleet < 0 || *conc < 0 || *timeout <= 0 {
@@ -85,14 +86,14 @@ Examples:
 		handlers[fakedevice.RealmFacebook] = fakedevice.Facebook(staticToken(*fbToken))
 	}
 	if *gToken != "" {
-		handlers[fakedevice.RealmGoogle] = fakedevice.Google(staticToken(*gToken), *platform)
+		handlers[fakedevice.RealmGoogle] = fakedevice.Google(staticToken(*gToken), pf)
 	}
 	var fallback fakedevice.Handler
 	if *username != "" || *password != "" || *pin != "" {
 		fallback = fakedevice.CustomCredentials(*username, *password).WithPIN(*pin)
 	}
 	base := fakedevice.Config{
-		ServerURL: *serverURL, AppID: *appID, BundleID: *bundleID, AppVersion: *version, Platform: *platform,
+		ServerURL: *serverURL, AppID: *appID, BundleID: *bundleID, AppVersion: *version, Platform: pf,
 		DeviceID: *deviceID, DeviceModel: *model, OSVersion: *osVersion, KeyBits: *keyBits,
 		Handlers: handlers, Fallback: fallback, MaxChallengeRounds: *maxRounds, Quirks: q,
 		LegacyAndroidDeviceOS: *legacyOS, ProactiveRefresh: *proactive,

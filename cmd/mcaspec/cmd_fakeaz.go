@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
@@ -36,9 +37,12 @@ func (f adminTokenFlags) resolve() (string, error) {
 	case *f.token != "" && *f.file != "":
 		return "", fmt.Errorf("%w: give --admin-token or --admin-token-file, not both", errUsage)
 	case *f.token != "":
+		if err := presentable(*f.token); err != nil {
+			return "", fmt.Errorf("%w: --admin-token: %v", errUsage, err)
+		}
 		return *f.token, nil
 	case *f.file != "":
-		b, err := os.ReadFile(*f.file)
+		b, err := fileio.ReadFile(*f.file, maxAdminTokenFile)
 		if err != nil {
 			return "", fmt.Errorf("%w: --admin-token-file: %v", errUsage, err)
 		}
@@ -49,6 +53,25 @@ func (f adminTokenFlags) resolve() (string, error) {
 		return tok, nil
 	}
 	return strings.TrimSpace(os.Getenv(adminTokenEnv)), nil
+}
+
+// maxAdminTokenFile caps --admin-token-file (a secret is a line).
+const maxAdminTokenFile = 64 << 10
+
+// presentable refuses an admin token a client can never send back: HTTP
+// trims the spaces around a header value, and a header cannot carry
+// control characters. The token is refused rather than trimmed, so that
+// the secret in force is exactly the one the user typed.
+func presentable(tok string) error {
+	if strings.TrimSpace(tok) != tok {
+		return fmt.Errorf("the secret %q starts or ends with white space, which HTTP drops from the Authorization header: no client could present it; remove the spaces", tok)
+	}
+	for _, r := range tok {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("the secret holds a control character (%q), which an HTTP header cannot carry", r)
+		}
+	}
+	return nil
 }
 
 func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) error {

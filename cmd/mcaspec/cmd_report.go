@@ -1,19 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/reports"
 )
 
@@ -51,6 +50,22 @@ Examples:
 	}
 	if *junitOut != "" && len(files) != 1 {
 		return fmt.Errorf("%w: --junit takes exactly one results file, got %d", errUsage, len(files))
+	}
+	for _, out := range []string{*htmlOut, *junitOut, machine.sarif, machine.summaryMD} {
+		if out == "" {
+			continue
+		}
+		for _, f := range files {
+			if filepath.Clean(out) == filepath.Clean(f) || fileio.Same(out, f) {
+				return fmt.Errorf("%w: %s is one of the results files read: the report would overwrite its own input; write it to another file", errUsage, out)
+			}
+		}
+		if err := fileio.CheckDir(out); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	if *htmlOut != "" && *htmlOut == *junitOut {
+		return fmt.Errorf("%w: --html and --junit name the same file %s", errUsage, *htmlOut)
 	}
 	if (machine.sarif != "" || machine.summaryMD != "") && len(files) != 1 {
 		return fmt.Errorf("%w: --sarif and --summary-md take exactly one results file, got %d", errUsage, len(files))
@@ -133,20 +148,8 @@ func summaryLine(file string, r *conformance.RunReport) string {
 	return s
 }
 
-// writeFileFrom renders into memory first, so a failed render leaves no
-// half-written file.
+// writeFileFrom writes path atomically (a failed render leaves the old
+// file, or none); its folder must exist.
 func writeFileFrom(path string, render func(io.Writer) error) error {
-	var b bytes.Buffer
-	if err := render(&b); err != nil {
-		return err
-	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-	}
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return fileio.WriteWith(path, 0o644, render)
 }

@@ -49,6 +49,9 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 		out:     filepath.Join(*out, "conformance"),
 		verbose: *verbose,
 	}
+	if err := r.prepareOut(stderr); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "mcaspec run: the conformance catalogue, then a short benchmark, against the built-in reference targets\n")
 	rep, cerr := r.run(ctx, stdout, stderr)
 	if cerr != nil && rep == nil {
@@ -58,6 +61,9 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 		web := r
 		web.harness.Family = conformance.FamilyWeb
 		web.out = filepath.Join(*out, "conformance-web")
+		if err := web.prepareOut(stderr); err != nil {
+			return err
+		}
 		wrep, werr := web.run(ctx, stdout, stderr)
 		if werr != nil && wrep == nil {
 			return werr

@@ -6,11 +6,13 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -30,7 +32,8 @@ Examples:
   mcaspec token --list`, stderr)
 	var (
 		keyFile     = fs.String("key", "", "PEM RSA private key to sign with (PKCS#1 or PKCS#8); default: a fresh key")
-		writeKey    = fs.String("write-key", "", "write the signing key (PKCS#1 PEM) to this file, to reuse with --key")
+		writeKey    = fs.String("write-key", "", "write the signing key (PKCS#1 PEM, mode 0600) to this new file, to reuse with --key (an existing file is kept unless --force)")
+		force       = fs.Bool("force", false, "let --write-key replace an existing file")
 		appID       = fs.String("app-id", "", "app id (the aud claim); required unless --list")
 		clientID    = fs.String("client-id", "mcaspec-client", "client id (prn, and the end of sub)")
 		issuer      = fs.String("issuer", tokenfactory.DefaultIssuer, "iss claim (fakeaz uses its serverUrl)")
@@ -48,6 +51,11 @@ Examples:
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *writeKey != "" {
+		if err := checkNewKeyFile(*writeKey, *keyFile, *force); err != nil {
+			return err
+		}
+	}
 	var key *rsa.PrivateKey
 	var err error
 	if *keyFile != "" {
@@ -59,7 +67,14 @@ Examples:
 	}
 	if *writeKey != "" {
 		b := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-		if err := os.WriteFile(*writeKey, b, 0o600); err != nil {
+		write := fileio.CreateExclusive
+		if *force {
+			write = fileio.WriteFile // atomic rename: replaces a symlink, never writes through it
+		}
+		if err := write(*writeKey, b, 0o600); err != nil {
+			if errors.Is(err, fileio.ErrExists) {
+				return fmt.Errorf("%w: --write-key %s exists (or is a link): it is kept; add --force to replace it", errUsage, *writeKey)
+			}
 			return fmt.Errorf("write key: %w", err)
 		}
 	}
@@ -158,10 +173,29 @@ func decodeToken(tok string) string {
 	return string(b)
 }
 
+// maxKeyFile caps a PEM key file read (an RSA-16384 key is under 13 KiB).
+const maxKeyFile = 1 << 20
+
+// checkNewKeyFile refuses, before a key is made, a --write-key that would
+// replace an existing file (without --force), that is the --key being
+// read, or whose folder does not exist.
+func checkNewKeyFile(path, readFrom string, force bool) error {
+	if err := fileio.CheckDir(path); err != nil {
+		return fmt.Errorf("%w: --write-key: %v", errUsage, err)
+	}
+	if readFrom != "" && fileio.Same(path, readFrom) {
+		return fmt.Errorf("%w: --write-key %s is the --key being read: it already holds the key", errUsage, path)
+	}
+	if _, err := os.Lstat(path); err == nil && !force {
+		return fmt.Errorf("%w: --write-key %s exists: it is kept; add --force to replace it", errUsage, path)
+	}
+	return nil
+}
+
 func readPrivateKey(path string) (*rsa.PrivateKey, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, maxKeyFile)
 	if err != nil {
-		return nil, fmt.Errorf("%w: read key: %v", errUsage, err)
+		return nil, fmt.Errorf("%w: read key: %w", errUsage, err)
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil {

@@ -13,8 +13,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/mcaspec/mcaspec/internal/fileio"
 )
 
 // command is one subcommand. Each lives in a file of its own
@@ -99,10 +104,17 @@ func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "mcaspec %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "mcaspec %s: %s\n", name, plain(stderr, err.Error()))
+		return 2
+	case errors.Is(err, syscall.EADDRINUSE):
+		// the same exit code in every command: the user picked the address
+		fmt.Fprintf(stderr, "mcaspec %s: %s (pick another port, or 0 for a free one)\n", name, plain(stderr, err.Error()))
+		return 2
+	case errors.Is(err, fileio.ErrTooLarge):
+		fmt.Fprintf(stderr, "mcaspec %s: %s\n", name, plain(stderr, err.Error()))
 		return 2
 	default:
-		fmt.Fprintf(stderr, "mcaspec %s: %v\n", name, err)
+		fmt.Fprintf(stderr, "mcaspec %s: %s\n", name, plain(stderr, err.Error()))
 		var ec interface{ ExitCode() int }
 		if errors.As(err, &ec) {
 			return ec.ExitCode()
@@ -148,7 +160,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (see --help)", errUsage, fs.Arg(0))
 	}
-	if fs.Lookup(configFlag) == nil {
+	if !runFileCommands[strings.TrimPrefix(fs.Name(), "mcaspec ")] {
 		return nil
 	}
 	if err := applyRunFile(fs); err != nil {
@@ -162,4 +174,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return &printedConfig{yaml: y}
 	}
 	return nil
+}
+
+// ansi matches terminal colour and style sequences (Ginkgo's parse errors
+// carry them).
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+
+// plain drops colour codes from msg unless w is a terminal: logs, pipes and
+// CI get plain text.
+func plain(w io.Writer, msg string) string {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return msg
+	}
+	return ansi.ReplaceAllString(msg, "")
 }

@@ -3,9 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mcaspec/mcaspec/internal/fileio"
 )
 
 // parseVersions reads "name=version,name=version".
@@ -26,11 +27,14 @@ func parseVersions(s string) (map[string]string, error) {
 
 // npmVersions returns the installed versions of the dependencies listed in
 // dir/package.json (from dir/node_modules/<dep>/package.json), plus node's.
+// maxPackageJSON caps a package.json read.
+const maxPackageJSON = 16 << 20
+
 func npmVersions(dir string) (map[string]string, error) {
 	var pkg struct {
 		Dependencies map[string]string `json:"dependencies"`
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	b, err := fileio.ReadFile(filepath.Join(dir, "package.json"), maxPackageJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +46,7 @@ func npmVersions(dir string) (map[string]string, error) {
 		var m struct {
 			Version string `json:"version"`
 		}
-		b, err := os.ReadFile(filepath.Join(dir, "node_modules", dep, "package.json"))
+		b, err := fileio.ReadFile(filepath.Join(dir, "node_modules", dep, "package.json"), maxPackageJSON)
 		if err != nil {
 			return nil, fmt.Errorf("%s is not installed in %s (run npm ci --prefix %s): %w", dep, dir, dir, err)
 		}

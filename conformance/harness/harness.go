@@ -65,12 +65,9 @@ type Config struct {
 	TargetDir string
 	// TargetName labels the target in reports (default: derived).
 	TargetName string
-	// Family of the target's protocol (default MCA).
+	// Family of the target's protocol and the shape of its tokens, App ID
+	// generation included (conformance.ParseFamily; zero: MCA).
 	Family conformance.Family
-	// AppIDGeneration is the App ID token generation (FamilyAppID only):
-	// fakeaz.AppIDGenerationV4 (default), V3 (ibmcloud-appid 5.x) or V3Host
-	// (up to 4.2.1, and bluemix-appid).
-	AppIDGeneration string
 	// Versions of what is tested, for the report.
 	Versions map[string]string
 	// Backend starts the target in backend mode (MCA_MODE=backend) and runs in fixed-app-id mode.
@@ -195,9 +192,6 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	def(&cfg.AppID, DefaultAppID)
 	def(&cfg.ClientID, DefaultClientID)
 	def(&cfg.Secret, DefaultSecret)
-	if cfg.Family == "" {
-		cfg.Family = conformance.FamilyMCA
-	}
 	if cfg.NoServiceCredentials {
 		cfg.ClientID, cfg.Secret = "", ""
 	}
@@ -231,10 +225,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	}
 	s.AZ = az
 	s.closers = append(s.closers, az.Close)
-	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec"}
-	if cfg.Family == conformance.FamilyAppID || cfg.Family == conformance.FamilyWebAppID {
-		home.Profile, home.Generation = fakeaz.ProfileAppID, cfg.AppIDGeneration
-	}
+	home := fakeaz.App{ID: cfg.AppID, BundleID: "com.example.mcaspec", Shape: cfg.Family.Shape()}
 	if cfg.ClientID != "" {
 		home.ServiceClients = []fakeaz.ServiceClient{{ClientID: cfg.ClientID, Secret: cfg.Secret}}
 	}
@@ -259,7 +250,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 
 	contract := launch.Contract{ServerURL: az.URL(), AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret, Backend: cfg.FixedAppID,
 		DownstreamHosts: DownstreamHosts(cfg)}
-	if cfg.Family != conformance.FamilyAppID {
+	if cfg.Family.IsWeb() || !cfg.Family.AppID() {
 		contract.Issuer = tokenfactory.MCAIssuer(az.URL()) // the exact iss of fakeaz's MCA tokens
 	}
 	info := conformance.TargetInfo{Family: cfg.Family, Versions: cfg.Versions, Name: cfg.TargetName}
@@ -341,7 +332,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	s.Target = info
 	s.Runner = &conformance.Runner{
 		Target: url, AZ: az, Profile: cfg.Profile, ResponseBound: cfg.ResponseBound,
-		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family, AppIDGeneration: cfg.AppIDGeneration,
+		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
 		HTTP: &http.Client{
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
@@ -379,6 +370,11 @@ func CheckNetwork(cfg Config) error {
 	if cfg.AZPublicURL != "" {
 		if _, err := fakeaz.ParsePublicURL(cfg.AZPublicURL); err != nil {
 			return fmt.Errorf("%w: %v", ErrNetwork, err)
+		}
+	}
+	if cfg.ServersListen != "" {
+		if _, err := listen.Addr(net.JoinHostPort(cfg.ServersListen, "0")); err != nil || strings.ContainsAny(cfg.ServersListen, " \t/") {
+			return fmt.Errorf("%w: --servers-listen %q is not a host (want an IP address or name, e.g. 127.0.0.1 or 0.0.0.0)", ErrNetwork, cfg.ServersListen)
 		}
 	}
 	if unspecified(cfg.ServersListen) && cfg.ServersListen != "" && cfg.ServersHost == "" {

@@ -85,15 +85,11 @@ func (s *Session) Report(started time.Time, filters []string, results []conforma
 }
 
 // Cases returns the catalogue cases of a run configured by cfg, in run
-// order: those that apply to its protocol family (MCA when unset).
+// order: those that apply to its protocol family.
 func Cases(cfg Config) []conformance.Case {
-	family := cfg.Family
-	if family == "" {
-		family = conformance.FamilyMCA
-	}
 	var out []conformance.Case
 	for _, c := range Order(conformance.Catalogue(), cfg.FixedAppID) {
-		if c.AppliesTo(family) {
+		if c.AppliesTo(cfg.Family) {
 			out = append(out, c)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/reports"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -103,6 +104,9 @@ func RunSuite(ctx context.Context, cfg RunConfig) (*conformance.RunReport, error
 	if cfg.Out == "" {
 		cfg.Out = DefaultOut(sess.Target.Name, cfg.Profile)
 	}
+	if _, err := PrepareOut(cfg.Out); err != nil {
+		return nil, err
+	}
 	if cfg.Starting != nil {
 		cfg.Starting(sess.Target, len(cases), cfg.Out)
 	}
@@ -122,6 +126,9 @@ func RunSuite(ctx context.Context, cfg RunConfig) (*conformance.RunReport, error
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		r := sess.Run(cctx, c)
 		cancel()
+		if ctx.Err() != nil {
+			r = interrupted(r, ctx)
+		}
 		results = append(results, r)
 		if cfg.Done != nil {
 			cfg.Done(r)
@@ -136,6 +143,9 @@ func RunSuite(ctx context.Context, cfg RunConfig) (*conformance.RunReport, error
 		}
 	}
 	rep := sess.Report(started, cfg.Filters, results)
+	if ctx.Err() != nil {
+		rep.Interrupted = fmt.Sprintf("after %d of %d case(s): %v", len(results), len(cases), context.Cause(ctx))
+	}
 	if cfg.Baseline != nil {
 		rep.Baseline = cfg.Baseline.Compare(cfg.BaselineFile, results)
 	}
@@ -146,6 +156,28 @@ func RunSuite(ctx context.Context, cfg RunConfig) (*conformance.RunReport, error
 		return rep, err
 	}
 	return rep, Decide(rep, aborted, ctx.Err(), cfg.FailOnNonStrict)
+}
+
+// interrupted is the result of a case the run's interruption cut short:
+// SKIPPED (not run to its end), never a FAIL of the target, whatever the
+// cut-short case observed. Its evidence is kept.
+func interrupted(r conformance.Result, ctx context.Context) conformance.Result {
+	r.Verdict = conformance.Skipped
+	r.Reason = conformance.InterruptedReason + fmt.Sprintf("the run was stopped (%v) while this case ran; it says nothing about the target", context.Cause(ctx))
+	return r
+}
+
+// OutMarks are the names whose presence in a folder shows it holds an
+// earlier run's output (PrepareOut moves such a folder aside).
+var outMarks = []string{"results.json", "junit.xml", "report.html", KeysDir, "results"}
+
+// PrepareOut makes dir ready for a run's reports before the run starts:
+// created when missing, an earlier run in it moved aside to dir.1 (dir.2,
+// ...) so that old and new results never mix, a folder holding other
+// files refused, a folder that cannot be written named in the error. It
+// returns where an earlier run went ("" when none).
+func PrepareOut(dir string) (string, error) {
+	return fileio.PrepareRunDir(dir, outMarks...)
 }
 
 // DefaultOut is the output folder of a run: out/conformance/<name>-<profile>,
@@ -168,7 +200,7 @@ func Decide(rep *conformance.RunReport, aborted string, interrupted error, failO
 	case aborted != "":
 		return &ExitError{conformance.ExitInvalid, "calibration failed, the run is invalid:\n" + aborted}
 	case interrupted != nil:
-		return &ExitError{conformance.ExitInvalid, fmt.Sprintf("the run was interrupted after %d case(s): %v", len(rep.Results), interrupted)}
+		return &ExitError{conformance.ExitInterrupted, fmt.Sprintf("the run was interrupted after %d case(s) (%v); the reports hold the cases done, the case in flight is SKIPPED", len(rep.Results), interrupted)}
 	case len(rep.Results) == 0:
 		return &ExitError{conformance.ExitInvalid, "no case matched the filters: nothing was tested"}
 	}
@@ -195,15 +227,7 @@ func writeFile(path string, write func(io.Writer) error) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
+	return fileio.WriteWith(path, 0o644, write)
 }
 
 // keyRecorder is fakeaz's key generator for a run: it keeps every key it
@@ -247,7 +271,11 @@ func (k *keyRecorder) write(dir string) error {
 			return err
 		}
 		path := filepath.Join(dir, KeyID(&key.PublicKey)+".pem")
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		err = fileio.CreateExclusive(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+		if errors.Is(err, fileio.ErrExists) {
+			continue // the same kid: the same key, already saved
+		}
+		if err != nil {
 			return fmt.Errorf("write the AZ key %s: %w", path, err)
 		}
 	}

@@ -25,7 +25,7 @@ func TestReferenceWebRPPassesTheWebFamily(t *testing.T) {
 			t.Errorf("%s: families %v in the web family", c.ID, c.Families)
 		}
 	}
-	for _, p := range conformance.Profiles {
+	for _, p := range conformance.Profiles() {
 		t.Run(string(p), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()

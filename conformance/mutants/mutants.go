@@ -388,11 +388,7 @@ func Run(ctx context.Context, ms []Mutant, profile conformance.Profile, parallel
 	var cases []conformance.Case
 	seen := map[conformance.Family]bool{}
 	for _, m := range ms {
-		f := m.Family
-		if f == "" {
-			f = conformance.FamilyMCA
-		}
-		if !seen[f] {
+		if f := m.Family; !seen[f] {
 			seen[f] = true
 			cases = append(cases, harness.Cases(harness.Config{Family: f})...)
 		}
@@ -445,12 +441,8 @@ func runOne(ctx context.Context, m Mutant, profile conformance.Profile, cases []
 		return o
 	}
 	defer sess.Close()
-	family := m.Family
-	if family == "" {
-		family = conformance.FamilyMCA
-	}
 	for _, c := range cases {
-		if !c.AppliesTo(family) {
+		if !c.AppliesTo(m.Family) {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)

@@ -60,7 +60,7 @@ func TestMutantsNameRealCases(t *testing.T) {
 	for _, c := range conformance.Catalogue() {
 		known[c.ID] = true
 	}
-	for _, a := range conformance.Areas {
+	for _, a := range conformance.Areas() {
 		known[a.Key] = true
 	}
 	seen := map[string]bool{}

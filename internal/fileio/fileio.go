@@ -178,3 +178,89 @@ func syncDir(dir string) {
 		d.Close()
 	}
 }
+
+// ErrNotARun is returned (wrapped) by PrepareRunDir for a folder that holds
+// files but no earlier run: it is not the command's own, so it is neither
+// written into nor moved.
+var ErrNotARun = errors.New("folder holds files that are not an earlier run")
+
+// PrepareRunDir makes dir ready for a new run's output: a missing dir is
+// created, an empty one is used as it is, and one that holds an earlier run
+// (any of the names in marks exists in it) is renamed to the first free
+// dir.1, dir.2, ... so that old results never mix with new ones. It returns
+// where the earlier run went ("" when nothing moved). A folder holding
+// other files is refused (ErrNotARun), and so is one that cannot be
+// written (the error names it).
+func PrepareRunDir(dir string, marks ...string) (movedTo string, err error) {
+	ents, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", mkdirWritable(dir)
+	case err != nil:
+		return "", fmt.Errorf("output folder %s: %w", dir, err)
+	case len(ents) == 0:
+		return "", mkdirWritable(dir)
+	}
+	isRun := false
+	for _, m := range marks {
+		if _, err := os.Lstat(filepath.Join(dir, m)); err == nil {
+			isRun = true
+			break
+		}
+	}
+	if !isRun {
+		return "", fmt.Errorf("output folder %s: %w (want an empty folder, a new one, or an earlier run's)", dir, ErrNotARun)
+	}
+	clean := filepath.Clean(dir)
+	for i := 1; i < 1000; i++ {
+		to := fmt.Sprintf("%s.%d", clean, i)
+		if _, err := os.Lstat(to); err == nil {
+			continue
+		}
+		if err := os.Rename(clean, to); err != nil {
+			return "", fmt.Errorf("output folder %s holds an earlier run that could not be moved aside to %s: %w", dir, to, err)
+		}
+		return to, mkdirWritable(dir)
+	}
+	return "", fmt.Errorf("output folder %s: %s.1 to %s.999 all exist: remove earlier runs", dir, clean, clean)
+}
+
+// mkdirWritable creates dir (and its parents: an output folder is asked for
+// by name) and checks a file can be created in it, so that a run learns of
+// a read-only folder before it starts rather than after its cases.
+func mkdirWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output folder %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("output folder %s is not writable: %w", dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// CheckDir checks that the folder path would be written into exists: a
+// file's folder is never created silently.
+func CheckDir(path string) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("write %s: folder %s does not exist (create it first)", path, dir)
+	case err != nil:
+		return fmt.Errorf("write %s: %w", path, err)
+	case !st.IsDir():
+		return fmt.Errorf("write %s: %s is not a folder", path, dir)
+	}
+	return nil
+}
+
+// Same reports whether paths a and b name the same existing file (through
+// links, or spelled differently).
+func Same(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}

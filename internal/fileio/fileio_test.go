@@ -104,3 +104,61 @@ func TestReadFileIsBounded(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+func TestPrepareRunDirMovesAnEarlierRunAside(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	if moved, err := PrepareRunDir(dir, "results.json"); err != nil || moved != "" {
+		t.Fatalf("new folder: moved %q, err %v", moved, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{dir + ".1", dir + ".2"} {
+		moved, err := PrepareRunDir(dir, "results.json")
+		if err != nil || moved != want {
+			t.Fatalf("run %d: moved to %q (err %v), want %q", i, moved, err, want)
+		}
+		if b, _ := os.ReadFile(filepath.Join(want, "results.json")); string(b) != "old" {
+			t.Errorf("the earlier run was not kept in %s", want)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("the new run's folder is not empty: %v", ents)
+		}
+		os.WriteFile(filepath.Join(dir, "results.json"), []byte("old"), 0o644)
+	}
+}
+
+func TestPrepareRunDirRefusesAFolderThatIsNotARun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "thesis.tex"), []byte("mine"), 0o644)
+	if _, err := PrepareRunDir(dir, "results.json"); !errors.Is(err, ErrNotARun) {
+		t.Fatalf("err = %v, want ErrNotARun", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "thesis.tex")); string(b) != "mine" {
+		t.Error("the user's file was touched")
+	}
+}
+
+func TestPrepareRunDirNamesAReadOnlyFolder(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() == 0 {
+		t.Skip("root writes into read-only folders")
+	}
+	dir := t.TempDir()
+	os.Chmod(dir, 0o555)
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	_, err := PrepareRunDir(filepath.Join(dir, "out"), "results.json")
+	if err == nil || !strings.Contains(err.Error(), "output folder") {
+		t.Fatalf("err = %v, want one naming the output folder", err)
+	}
+}
+
+func TestCheckDirRefusesAMissingFolder(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "new", "dir", "baseline.txt")
+	if err := CheckDir(p); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -30,6 +30,36 @@ var ErrStarted = errors.New("already started")
 // ShutdownGrace is how long Close waits for requests in flight.
 const ShutdownGrace = 5 * time.Second
 
+// Limits every server gets where its http.Server leaves them zero, so that
+// a slow client, a slow body or an idle keep-alive never holds a
+// connection forever. ReadTimeout bounds reading the request only: a handler
+// that holds a request on purpose (fakeaz's hang faults) still answers
+// after it. WriteTimeout is left to each server: one that holds requests
+// on purpose must not have its answer cut.
+const (
+	DefaultReadHeaderTimeout = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second // the whole request, body included
+	DefaultIdleTimeout       = 60 * time.Second // an idle keep-alive connection
+	DefaultMaxHeaderBytes    = 1 << 20          // 1 MiB: request line and headers
+)
+
+// WithDefaults fills hs's zero limits with the Default* values above.
+func WithDefaults(hs *http.Server) *http.Server {
+	if hs.ReadHeaderTimeout == 0 {
+		hs.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if hs.ReadTimeout == 0 {
+		hs.ReadTimeout = DefaultReadTimeout
+	}
+	if hs.IdleTimeout == 0 {
+		hs.IdleTimeout = DefaultIdleTimeout
+	}
+	if hs.MaxHeaderBytes == 0 {
+		hs.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	return hs
+}
+
 // Addr resolves addr: "" means DefaultAddr, host "localhost" means
 // 127.0.0.1, an empty host (":8080") means every interface. It refuses what
 // is not host:port with a numeric port.
@@ -87,8 +117,11 @@ type Server struct {
 }
 
 // Start listens on addr (resolved with Addr) and serves hs in the background.
-// hs carries the handler and the timeouts.
+// hs carries the handler and the timeouts; its zero limits get the
+// Default* values (WithDefaults). A port in use is an error wrapping
+// syscall.EADDRINUSE.
 func (s *Server) Start(addr string, hs *http.Server) error {
+	WithDefaults(hs)
 	addr, err := Addr(addr)
 	if err != nil {
 		return err

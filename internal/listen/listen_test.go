@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,4 +98,63 @@ func TestServerOnEveryInterface(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+}
+
+func TestStartSetsTheLimitsLeftZero(t *testing.T) {
+	t.Parallel()
+	var s listen.Server
+	hs := &http.Server{Handler: http.NotFoundHandler(), ReadTimeout: time.Second}
+	if err := s.Start("127.0.0.1:0", hs); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if hs.ReadTimeout != time.Second {
+		t.Errorf("ReadTimeout = %v: a limit the server set was replaced", hs.ReadTimeout)
+	}
+	if hs.ReadHeaderTimeout != listen.DefaultReadHeaderTimeout || hs.IdleTimeout != listen.DefaultIdleTimeout || hs.MaxHeaderBytes != listen.DefaultMaxHeaderBytes {
+		t.Errorf("limits = %v %v %d, want the defaults", hs.ReadHeaderTimeout, hs.IdleTimeout, hs.MaxHeaderBytes)
+	}
+	if hs.WriteTimeout != 0 {
+		t.Errorf("WriteTimeout = %v, want it left to the server", hs.WriteTimeout)
+	}
+}
+
+func TestStartOnAPortInUseWrapsEADDRINUSE(t *testing.T) {
+	t.Parallel()
+	var a, b listen.Server
+	if err := a.Start("127.0.0.1:0", &http.Server{Handler: http.NotFoundHandler()}); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	err := b.Start(a.Addr(), &http.Server{Handler: http.NotFoundHandler()})
+	if !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("err = %v, want EADDRINUSE", err)
+	}
+}
+
+// A request a handler holds on purpose (a hang fault) outlives the
+// server's ReadTimeout: the default limits are safe for fakeaz's faults.
+func TestAHeldRequestOutlivesReadTimeout(t *testing.T) {
+	t.Parallel()
+	var s listen.Server
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(400 * time.Millisecond):
+			io.WriteString(w, "held")
+		case <-r.Context().Done():
+		}
+	})
+	if err := s.Start("127.0.0.1:0", &http.Server{Handler: h, ReadTimeout: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	resp, err := http.Get(s.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "held" {
+		t.Errorf("body %q: the ReadTimeout cut a held request", b)
+	}
 }

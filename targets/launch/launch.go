@@ -6,7 +6,6 @@ package launch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/mcaspec/mcaspec/contract"
 )
 
 // Defaults.
@@ -32,100 +33,13 @@ const (
 )
 
 // DefaultHost is the HOST a target is given when Contract.Host is empty.
-const DefaultHost = "127.0.0.1"
+const DefaultHost = contract.DefaultHost
 
-// Contract is what the harness gives a target.
-type Contract struct {
-	ServerURL string // MCA_SERVER_URL: the AZ serverUrl
-	// Issuer is MCA_ISSUER, the exact iss of the AZ's tokens
-	// ("{serverUrl}/authorization/" for fakeaz); "" = not passed.
-	Issuer   string
-	AppID    string // MCA_APP_ID (also VCAP tenantId and application_id)
-	ClientID string // MCA_CLIENT_ID: the target's service client (optional)
-	Secret   string // MCA_SECRET (optional)
-	Backend  bool   // MCA_MODE=backend: the app id comes from the env only
-	// Host is HOST, the address the target listens on; "" = DefaultHost.
-	// 0.0.0.0 makes it reachable from the network (a container on a bridge).
-	Host string
-	// DownstreamHosts is MCA_DOWNSTREAM_HOSTS, the hosts /propagate and
-	// /service-call may call (comma-separated host[:port]); "" = not passed,
-	// loopback only.
-	DownstreamHosts string
-	// Web is the web sign-in part of the contract (nil: a bearer target).
-	Web   *Web
-	Extra map[string]string // more environment, e.g. LOG_LEVEL
-}
+// Contract is what the harness gives a target (contract.Contract).
+type Contract = contract.Contract
 
-// Web is what a web sign-in target (a website using the authorization-code
-// flow, e.g. MCAWebSiteStrategy) is given beside the bearer contract.
-type Web struct {
-	ClientID              string // MCA_WEB_CLIENT_ID (VCAP clientId)
-	Secret                string // MCA_WEB_SECRET (VCAP secret)
-	AuthorizationEndpoint string // MCA_AUTHORIZATION_ENDPOINT: an absolute URL at the AZ
-	TokenEndpoint         string // MCA_TOKEN_ENDPOINT: an absolute URL at the AZ
-	// CallbackURL is MCA_CALLBACK_URL, the target's own /web/callback URL
-	// as the browser reaches it (computed by the harness).
-	CallbackURL string
-}
-
-// Env returns the contract's environment for a target listening on port
-// (HOST is always set, DefaultHost when Contract.Host is empty).
-func (c Contract) Env(port int) []string {
-	creds := map[string]string{"serverUrl": c.ServerURL, "tenantId": c.AppID, "clientId": c.ClientID, "secret": c.Secret}
-	if c.Web != nil {
-		// What MCAWebSiteStrategy reads: the web client replaces the service client.
-		creds["clientId"], creds["secret"] = c.Web.ClientID, c.Web.Secret
-		creds["authorizationEndpoint"], creds["tokenEndpoint"] = c.Web.AuthorizationEndpoint, c.Web.TokenEndpoint
-	}
-	vs, _ := json.Marshal(map[string]any{"AdvancedMobileAccess": []any{map[string]any{
-		"name": "AdvancedMobileAccess-mcaspec", "label": "AdvancedMobileAccess", "credentials": creds}}})
-	va, _ := json.Marshal(map[string]string{"application_id": c.AppID})
-	host := c.Host
-	if host == "" {
-		host = DefaultHost
-	}
-	env := []string{
-		"HOST=" + host,
-		"PORT=" + strconv.Itoa(port),
-		"MCA_SERVER_URL=" + c.ServerURL,
-		"MCA_APP_ID=" + c.AppID,
-		"MCA_CLIENT_ID=" + c.ClientID,
-		"MCA_SECRET=" + c.Secret,
-		"VCAP_SERVICES=" + string(vs),
-		"VCAP_APPLICATION=" + string(va),
-	}
-	if c.Issuer != "" {
-		env = append(env, "MCA_ISSUER="+c.Issuer)
-	}
-	if c.Backend {
-		env = append(env, "MCA_MODE=backend")
-	}
-	if c.DownstreamHosts != "" {
-		env = append(env, "MCA_DOWNSTREAM_HOSTS="+c.DownstreamHosts)
-	}
-	if w := c.Web; w != nil {
-		env = append(env,
-			"MCA_WEB_CLIENT_ID="+w.ClientID,
-			"MCA_WEB_SECRET="+w.Secret,
-			"MCA_AUTHORIZATION_ENDPOINT="+w.AuthorizationEndpoint,
-			"MCA_TOKEN_ENDPOINT="+w.TokenEndpoint,
-			"MCA_CALLBACK_URL="+w.CallbackURL)
-	}
-	for k, v := range c.Extra {
-		env = append(env, k+"="+v)
-	}
-	return env
-}
-
-// EnvMap is Env as a map.
-func (c Contract) EnvMap(port int) map[string]string {
-	m := map[string]string{}
-	for _, kv := range c.Env(port) {
-		k, v, _ := strings.Cut(kv, "=")
-		m[k] = v
-	}
-	return m
-}
+// Web is the web sign-in part of a Contract (contract.Web).
+type Web = contract.Web
 
 // Options tune Start.
 type Options struct {

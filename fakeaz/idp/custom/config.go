@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/fileio"
 )
 
 // Defaults of the custom IdP simulator.
@@ -81,7 +82,7 @@ func ParseConfig(data []byte) (Config, error) {
 
 // LoadConfig reads and validates a JSON config file.
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, 16<<20)
 	if err != nil {
 		return Config{}, fmt.Errorf("custom idp config: %w", err)
 	}

@@ -1,0 +1,53 @@
+package fakedevice
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+func (d *Device) addTime(kind *time.Duration, since time.Time) {
+	el := time.Since(since)
+	d.mu.Lock()
+	*kind += el
+	d.mu.Unlock()
+}
+
+// send sends req with X-WL-Session, reads at most maxBody of the body and
+// accounts the wait.
+func (d *Device) send(c *http.Client, req *http.Request) (*http.Response, []byte, error) {
+	req.Header.Set("X-WL-Session", d.session)
+	start := time.Now()
+	d.mu.Lock()
+	d.timings.Requests++
+	d.mu.Unlock()
+	defer d.addTime(&d.timings.Wait, start)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s %s: reading body: %w", req.Method, req.URL, err)
+	}
+	return resp, body, nil
+}
+
+func httpError(req *http.Request, resp *http.Response, body []byte) *HTTPError {
+	return &HTTPError{Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode,
+		WWWAuthenticate: resp.Header.Get("WWW-Authenticate"), Body: excerpt(body)}
+}
+
+func postForm(ctx context.Context, u string, form url.Values) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req, nil
+}
