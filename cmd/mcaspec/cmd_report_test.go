@@ -57,6 +57,11 @@ func TestReportCommand(t *testing.T) {
 	ref := writeResults(t, dir, "reference", conformance.MCA, "")
 	npm := writeResults(t, dir, "npm", conformance.MCA, "TIM-003")
 	strict := writeResults(t, dir, "reference", conformance.Strict, "")
+	// The report's folder must exist: mcaspec report writes files, it
+	// does not create directory trees (TestUsageErrors has the refusal).
+	if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	bad := filepath.Join(dir, "bad.json")
 	if err := os.WriteFile(bad, []byte(`{"version": 99, "tool": "other"}`), 0o600); err != nil {
 		t.Fatal(err)
