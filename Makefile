@@ -7,21 +7,30 @@ PKGS    ?= ./...
 # Extra flags for the main job, e.g. make run ARGS="--help"
 ARGS    ?=
 
-.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
+.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines gojwt certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
 
 # Packages for the race-enabled run: all but the mutant matrix, which runs
 # the whole catalogue once per mutant and is run on its own (without -race).
 RACE_PKGS = $$($(GO) list $(PKGS) | grep -v /conformance/mutants)
 NPM_TARGETS = bms-mca-resource bms-mca-backend bms-mca-service ibmcloud-appid bms-mca-website ibmcloud-appid-webapp
+# The web targets wired with a router mounted under /web/protected (MCA_WEB_WIRING=router;
+# the code and node_modules of the folder without -router).
+NPM_TARGETS += bms-mca-website-router ibmcloud-appid-webapp-router
 # The version matrix (make certify-versions): per package, the target folders
 # under targets/ of each version, oldest first. App ID's matrix starts with
 # bluemix-appid, its earlier name. CI passes the oldest and the newest only.
 VERSIONS_BMS   ?= versions/bms-mca-resource-2.0.3 bms-mca-resource
 VERSIONS_APPID ?= versions/bluemix-appid-3.0.6 versions/ibmcloud-appid-4.0.0 versions/ibmcloud-appid-4.2.1 \
   versions/ibmcloud-appid-5.0.0 versions/ibmcloud-appid-6.0.0 versions/ibmcloud-appid-6.3.1 ibmcloud-appid
+# App ID's web strategy (WebAppStrategy) of each release, passport 0.6, the
+# newest being ibmcloud-appid-webapp; and the newest release under each
+# passport major its sign-in works with (0.5 keeps the session id at sign-in).
+VERSIONS_APPID_WEB ?= versions/bluemix-appid-webapp-3.0.6 versions/ibmcloud-appid-webapp-4.0.0 versions/ibmcloud-appid-webapp-4.2.1 \
+  versions/ibmcloud-appid-webapp-5.0.0 versions/ibmcloud-appid-webapp-6.0.0 versions/ibmcloud-appid-webapp-6.3.1 ibmcloud-appid-webapp
+VERSIONS_PASSPORT_WEB ?= versions/ibmcloud-appid-webapp-passport-0.5 versions/ibmcloud-appid-webapp-passport-0.7
 VERSION_PROFILES ?= mca
 # pkgver prints the package under test of a target folder and its version (e.g. ibmcloud-appid@4.0.0).
-pkgver = node -p "const d=require('./targets/'+process.argv[1]+'/package.json').dependencies; ['bms-mca-token-validation-strategy','ibmcloud-appid','bluemix-appid'].filter(k=>d[k]).map(k=>k+'@'+d[k])[0]"
+pkgver = node -p "const d=require('./targets/'+process.argv[1]+'/package.json').dependencies; ['bms-mca-token-validation-strategy','ibmcloud-appid','bluemix-appid'].filter(k=>d[k]).map(k=>k+'@'+d[k])[0]+(process.argv[1].includes('webapp')?' web passport@'+d.passport:'')"
 
 all: lint test
 
@@ -60,53 +69,53 @@ conformance-image:
 	TESTCONTAINERS_RYUK_DISABLED=true $(GO) run ./cmd/mcaspec conformance --az-listen 127.0.0.1:0 \
 	  --target-image $(REFERENCE_IMAGE) --name reference-image --out $(OUT)/conformance/reference-image
 
-## certify: every npm strategy (targets/*) in both profiles, each against its baseline
-## (targets/<t>/baseline-<profile>.txt), beside the reference; one side-by-side report
+## certify: every target (the npm strategies, the generic JWT libraries as documented and
+## hardened) in both profiles, each against its baseline (targets/<t>/baseline-<profile>.txt),
+## beside the reference; CERTIFY_JOBS runs at once (build/certify-run.sh: one run, its log in
+## $(CERT_OUT)/<t>-<profile>.log); one side-by-side report at the end
 CERT_OUT ?= $(OUT)/certification
 PROFILES  = mca strict
-certify: build
-	@mkdir -p $(CERT_OUT); rc=0; \
-	for t in $(NPM_TARGETS); do for p in $(PROFILES); do \
-	  echo "== certify $$t ($$p)"; \
-	  if ! bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" \
-	      --name $$t --profile $$p --npm-versions targets/$$t $$(cat targets/$$t/certify.args) \
-	      --baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/$$t-$$p >$(CERT_OUT)/$$t-$$p.log; then \
-	    rc=1; tail -25 $(CERT_OUT)/$$t-$$p.log; else grep -A20 '^mcaspec conformance:' $(CERT_OUT)/$$t-$$p.log | grep -v '^  [A-Z][A-Z][A-Z] '; fi; \
-	done; done; \
-	for p in $(PROFILES); do \
-	  echo "== reference ($$p)"; \
-	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --name reference --profile $$p $$( [ $$p = mca ] && echo --baseline reference/baseline-mca.txt ) \
-	    --out $(CERT_OUT)/reference-$$p >$(CERT_OUT)/reference-$$p.log 2>&1 || { rc=1; tail -25 $(CERT_OUT)/reference-$$p.log; }; \
-	  echo "== reference-web ($$p)"; \
-	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --family web --profile $$p \
-	    --out $(CERT_OUT)/reference-web-$$p >$(CERT_OUT)/reference-web-$$p.log 2>&1 || { rc=1; tail -25 $(CERT_OUT)/reference-web-$$p.log; }; \
-	done; \
+CERTIFY_JOBS ?= 3
+# The generic JWT libraries (targets/README.md): npm folders, each certified as its README
+# configures it (server.js) and hardened (hardened/server.js); jose also against MCA tokens.
+JWT_NPM = express-jwt passport-jwt jose express-oauth2-jwt-bearer
+# The Go libraries: one module of their own (targets/gojwt), one binary, bin/gojwt <library>.
+JWT_GO = gojwt/golang-jwt gojwt/go-oidc gojwt/jwx
+JWT_TARGETS = $(foreach t,$(JWT_NPM) $(JWT_GO),$(t) $(t)/hardened) jose/mca
+CERTIFY_TARGETS = $(NPM_TARGETS) $(JWT_TARGETS)
+certify: build gojwt
+	@mkdir -p $(CERT_OUT); rc=0; t0=$$SECONDS; \
+	{ for t in $(CERTIFY_TARGETS) reference reference-web; do for p in $(PROFILES); do echo "$$t $$p"; done; done; } \
+	  | xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT) || rc=1; \
+	echo "== $(words $(CERTIFY_TARGETS)) targets and the references, $(CERTIFY_JOBS) runs at once: $$((SECONDS - t0)) s"; \
 	bin/mcaspec report --html $(CERT_OUT)/report.html $(CERT_OUT)/reference-*/results.json \
-	  $(foreach t,$(NPM_TARGETS),$(CERT_OUT)/$(t)-*/results.json); \
+	  $(foreach t,$(CERTIFY_TARGETS),$(CERT_OUT)/$(subst /,-,$(t))-*/results.json) || rc=1; \
 	exit $$rc
 
-## certify-baselines: rewrite the npm targets' baselines from a fresh run (review the diff!)
-certify-baselines: build
-	@for t in $(NPM_TARGETS); do for p in $(PROFILES); do \
-	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" --name $$t --profile $$p \
-	    $$(cat targets/$$t/certify.args) --write-baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/$$t-$$p >/dev/null 2>&1 || true; \
-	done; done
-	bin/mcaspec conformance --az-listen 127.0.0.1:0 --profile mca --write-baseline reference/baseline-mca.txt --out $(CERT_OUT)/reference-mca >/dev/null 2>&1 || true
+## certify-baselines: rewrite the targets' baselines from a fresh run (review the diff!);
+## CERTIFY_TARGETS="express-jwt express-jwt/hardened" for some only
+certify-baselines: build gojwt
+	@mkdir -p $(CERT_OUT); { for t in $(CERTIFY_TARGETS) reference; do for p in $(PROFILES); do echo "$$t $$p"; done; done; } \
+	  | CERTIFY_MODE=baseline xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT)
+
+## gojwt: vet, test and build the Go JWT libraries' target (targets/gojwt, its own module) as bin/gojwt
+gojwt:
+	cd targets/gojwt && $(GO) vet . && $(GO) test -count=1 . && CGO_ENABLED=0 $(GO) build -trimpath -o ../../bin/gojwt .
 
 ## npm: install the npm strategy targets (targets/*, from their lockfiles)
 npm:
-	for t in $(NPM_TARGETS); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
+	for t in $(NPM_TARGETS) $(JWT_NPM); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
 
 ## npm-versions: install the version matrix's folders (targets/versions/*, from their lockfiles)
 npm-versions:
-	for t in $(filter versions/%,$(VERSIONS_BMS) $(VERSIONS_APPID)); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
+	for t in $(filter versions/%,$(VERSIONS_BMS) $(VERSIONS_APPID) $(VERSIONS_APPID_WEB) $(VERSIONS_PASSPORT_WEB)); do npm ci --no-audit --no-fund --prefix targets/$$t || exit 1; done
 
 ## certify-versions: several versions of each package, each against its baseline
 ## (targets/<folder>/baseline-<profile>.txt), and one version matrix per package:
 ## versions as columns, cases as rows ($(CERT_OUT)/versions-<package>.html). Needs make npm npm-versions.
 certify-versions: build
 	@mkdir -p $(CERT_OUT)/versions; rc=0; \
-	for t in $(VERSIONS_BMS) $(VERSIONS_APPID); do for p in $(VERSION_PROFILES); do \
+	for t in $(VERSIONS_BMS) $(VERSIONS_APPID) $(VERSIONS_APPID_WEB) $(VERSIONS_PASSPORT_WEB); do for p in $(VERSION_PROFILES); do \
 	  name=$$($(pkgver) $$t); o=$(CERT_OUT)/versions/$$(basename $$t)-$$p; \
 	  echo "== certify $$name ($$p, targets/$$t)"; \
 	  if ! bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" \
@@ -118,11 +127,13 @@ certify-versions: build
 	  $(foreach t,$(VERSIONS_BMS),$(foreach p,$(VERSION_PROFILES),$(CERT_OUT)/versions/$(notdir $(t))-$(p)/results.json)) || rc=1; \
 	bin/mcaspec report --html $(CERT_OUT)/versions-ibmcloud-appid.html \
 	  $(foreach t,$(VERSIONS_APPID),$(foreach p,$(VERSION_PROFILES),$(CERT_OUT)/versions/$(notdir $(t))-$(p)/results.json)) || rc=1; \
+	bin/mcaspec report --html $(CERT_OUT)/versions-ibmcloud-appid-web.html \
+	  $(foreach t,$(VERSIONS_APPID_WEB) $(VERSIONS_PASSPORT_WEB),$(foreach p,$(VERSION_PROFILES),$(CERT_OUT)/versions/$(notdir $(t))-$(p)/results.json)) || rc=1; \
 	exit $$rc
 
 ## certify-versions-baselines: rewrite the version folders' baselines from a fresh run (review the diff!)
 certify-versions-baselines: build
-	@mkdir -p $(CERT_OUT)/versions; for t in $(VERSIONS_BMS) $(VERSIONS_APPID); do for p in $(VERSION_PROFILES); do \
+	@mkdir -p $(CERT_OUT)/versions; for t in $(VERSIONS_BMS) $(VERSIONS_APPID) $(VERSIONS_APPID_WEB) $(VERSIONS_PASSPORT_WEB); do for p in $(VERSION_PROFILES); do \
 	  bin/mcaspec conformance --az-listen 127.0.0.1:0 --target-cmd "node targets/$$t/server.js" --name "$$($(pkgver) $$t)" --profile $$p \
 	    $$(cat targets/$$t/certify.args) --write-baseline targets/$$t/baseline-$$p.txt --out $(CERT_OUT)/versions/$$(basename $$t)-$$p >/dev/null 2>&1 || true; \
 	done; done

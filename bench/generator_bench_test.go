@@ -27,8 +27,10 @@ import (
 //	go test -run '^$' -bench GeneratorOverhead -benchtime 3x ./bench/
 //
 // GENERATOR_RATE (default 3000/s) and GENERATOR_SECONDS (default 5) shape
-// each attack. The bench side is what `mcaspec bench` does: every answer
-// checked, the latency plot, the results file.
+// each attack; GENERATOR_PROMETHEUS=1 adds the live metrics
+// (--prometheus-addr). The bench side is what `mcaspec bench` does: every
+// answer checked, the HDR histograms, the latency plot, the results and
+// histogram files.
 func BenchmarkGeneratorOverhead(b *testing.B) {
 	rate, secs := envInt(b, "GENERATOR_RATE", 3000), envInt(b, "GENERATOR_SECONDS", 5)
 	d := time.Duration(secs) * time.Second
@@ -42,6 +44,13 @@ func BenchmarkGeneratorOverhead(b *testing.B) {
 	cfg := Config{Scenarios: []string{"hot"}, Targets: []TargetSpec{tg}, Rate: float64(rate), Duration: d, Keys: keys}
 	if err := cfg.defaults(); err != nil {
 		b.Fatal(err)
+	}
+	if os.Getenv("GENERATOR_PROMETHEUS") != "" { // the bench side also feeds the live metrics
+		live, err := NewLive()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg.Live = live
 	}
 	client := newClient(cfg.Connections, cfg.Timeout)
 	e, err := newEnv(ctx, &cfg, client)

@@ -355,18 +355,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // WriteText writes a human summary.
 func (r *Report) WriteText(w io.Writer) error {
-	status := "OK: no wrong answers"
-	if len(r.Checks) > 0 {
-		status = fmt.Sprintf("OK: every bound held (%d checks)", len(r.Checks))
-	}
-	switch {
-	case r.Interrupted:
-		status = "INTERRUPTED"
-	case !r.OK && r.WrongAnswers == 0 && len(r.Broken) > 0:
-		status = fmt.Sprintf("FAILED: %d bounds broken", len(r.Broken))
-	case !r.OK:
-		status = fmt.Sprintf("FAILED: %d wrong answers", r.WrongAnswers)
-	}
+	status := r.status()
 	fmt.Fprintf(w, "mcaspec bench — %s (shard %s, %d CPUs, %s, load %s)\n%s; %d errors; %s\n\n",
 		r.Started.Format(time.RFC3339), r.Shard, r.Machine.CPUs, r.Machine.GoVersion, r.Machine.LoadAvg, status, r.Errors, r.Elapsed.Round(time.Millisecond))
 	if r.Machine.Tool != "" {
@@ -379,19 +368,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "merged results of %d load generators%s: %d requests, %d correct, %d wrong, %d errors\n\n", r.Generators, shards, r.Requests, r.Correct, r.WrongAnswers, r.Errors)
 	}
-	if r.Interrupted {
-		fmt.Fprintln(w, "INTERRUPTED: the run was stopped before its end; the figures are what was measured until then")
-	}
-	for _, c := range r.Checks {
-		verdict := "pass"
-		if !c.OK {
-			verdict = "FAIL"
-		}
-		fmt.Fprintf(w, "%s  %s\n", verdict, c)
-	}
-	if len(r.Checks) > 0 {
-		fmt.Fprintln(w)
-	}
+	r.writeChecks(w)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tvs bare\tp50 ms\tp99 ms\tp50* ms\tp99* ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
 	for _, row := range r.Table {
@@ -473,6 +450,38 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// status is the first line's verdict.
+func (r *Report) status() string {
+	switch {
+	case r.Interrupted:
+		return "INTERRUPTED"
+	case !r.OK && r.WrongAnswers == 0 && len(r.Broken) > 0:
+		return fmt.Sprintf("FAILED: %d bounds broken", len(r.Broken))
+	case !r.OK:
+		return fmt.Sprintf("FAILED: %d wrong answers", r.WrongAnswers)
+	case len(r.Checks) > 0:
+		return fmt.Sprintf("OK: every bound held (%d checks)", len(r.Checks))
+	}
+	return "OK: no wrong answers"
+}
+
+// writeChecks lists every check with pass or FAIL.
+func (r *Report) writeChecks(w io.Writer) {
+	if r.Interrupted {
+		fmt.Fprintln(w, "INTERRUPTED: the run was stopped before its end; the figures are what was measured until then")
+	}
+	for _, c := range r.Checks {
+		verdict := "pass"
+		if !c.OK {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "%s  %s\n", verdict, c)
+	}
+	if len(r.Checks) > 0 {
+		fmt.Fprintln(w)
+	}
 }
 
 func sortedKeys(m map[string]float64) []string {

@@ -46,18 +46,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	rep := &Report{Started: cfg.Clock(), Shard: cfg.Shard.String(), Machine: machine(), Settings: Settings{
-		Scenarios: cfg.Scenarios, Rate: cfg.Rate, Duration: cfg.Duration.String(), MaxWorkers: cfg.MaxWorkers, Connections: cfg.Connections, FindMax: cfg.FindMax,
-		Model: "open: paced, latency from the intended send time",
-	}}
-	if cfg.RateMax {
-		rep.Settings.Rate = 0
-		rep.Settings.Model = fmt.Sprintf("closed (--rate max): %d requests in flight, each sent when one is answered; no intended send times, latency is service latency", cfg.MaxWorkers)
-		rep.Notes = append(rep.Notes, "rate max: "+rep.Settings.Model)
-	}
-	for _, t := range cfg.Targets {
-		rep.Settings.Targets = append(rep.Settings.Targets, t.Name)
-	}
+	rep := newReport(&cfg)
 	t0 := time.Now()
 	if cfg.MeasureVerify {
 		if cfg.Progress != nil {
@@ -165,6 +154,23 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, runErr
 	}
 	return rep, judged
+}
+
+// newReport starts the report of a run, echoing its settings.
+func newReport(cfg *Config) *Report {
+	rep := &Report{Started: cfg.Clock(), Shard: cfg.Shard.String(), Machine: machine(), Settings: Settings{
+		Scenarios: cfg.Scenarios, Rate: cfg.Rate, Duration: cfg.Duration.String(), MaxWorkers: cfg.MaxWorkers, Connections: cfg.Connections, FindMax: cfg.FindMax,
+		Model: "open: paced, latency from the intended send time",
+	}}
+	if cfg.RateMax {
+		rep.Settings.Rate = 0
+		rep.Settings.Model = fmt.Sprintf("closed (--rate max): %d requests in flight, each sent when one is answered; no intended send times, latency is service latency", cfg.MaxWorkers)
+		rep.Notes = append(rep.Notes, "rate max: "+rep.Settings.Model)
+	}
+	for _, t := range cfg.Targets {
+		rep.Settings.Targets = append(rep.Settings.Targets, t.Name)
+	}
+	return rep
 }
 
 func (rep *Report) all() []*Attack {

@@ -162,7 +162,10 @@ func Location(x Exchange) (*url.URL, bool) {
 // read as one (//host, /\host, \\host: the WHATWG URL parser treats '\' as
 // '/' and ignores extra slashes).
 func (b *Browser) OffSite(x Exchange) bool {
-	loc := strings.TrimLeft(x.Header.Get("Location"), " \t")
+	// As a browser reads a URL (WHATWG URL: tabs and newlines anywhere are
+	// removed, leading spaces and controls trimmed, "\" is "/").
+	loc := strings.TrimLeftFunc(strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(x.Header.Get("Location")),
+		func(r rune) bool { return r <= ' ' })
 	if loc == "" {
 		return false
 	}

@@ -207,6 +207,10 @@ func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.He
 		x.Error = why
 		return x
 	}
+	if why := e.r.KeyPathWedged(); why != "" && e.caseID != "probe" && sendsToken(h) {
+		x.Error = KeyPathNotSent + why
+		return x
+	}
 	ctx, cancel := context.WithTimeout(ctx, e.r.bound()+2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -92,7 +92,10 @@ type Runner struct {
 	// answer resets it. Once it reaches WedgeAfter, requests are no longer
 	// sent (they fail at once) until ResetTimeouts.
 	timeouts atomic.Int64
-	probing  sync.Mutex
+	// keyTimeouts counts key-path probes in a row that got no answer in time
+	// (see CheckResponsive); any answer resets it.
+	keyTimeouts atomic.Int64
+	probing     sync.Mutex
 }
 
 func (r *Runner) wedgeAfter() int64 {
@@ -116,7 +119,58 @@ func (r *Runner) noteAnswer(x *Exchange) {
 func (r *Runner) Timeouts() int { return int(r.timeouts.Load()) }
 
 // ResetTimeouts forgets the timeouts (after the target was restarted).
-func (r *Runner) ResetTimeouts() { r.timeouts.Store(0) }
+func (r *Runner) ResetTimeouts() { r.timeouts.Store(0); r.keyTimeouts.Store(0) }
+
+// KeyPathWedged says why the target counts as wedged where it needs a key
+// ("" while it is not): it answers requests that need no key, but WedgeAfter
+// key-path probes in a row timed out. Requests carrying a token are then no
+// longer sent (they fail at once with KeyPathNotSent) until ResetTimeouts.
+func (r *Runner) KeyPathWedged() string {
+	if n := r.keyTimeouts.Load(); n >= r.wedgeAfter() {
+		return fmt.Sprintf("the target answers requests that need no key, but %d requests in a row with a valid token for its own app timed out: it is wedged where it needs a key", n)
+	}
+	return ""
+}
+
+// KeyPathNotSent starts the error of a request not sent to a target wedged
+// where it needs a key.
+const KeyPathNotSent = "not sent: the key path is wedged: "
+
+// probeKeyPath sends, up to WedgeAfter times while each times out, a request
+// that needs the key path: a valid token pair for the target's own app.
+func (r *Runner) probeKeyPath(ctx context.Context, timeout time.Duration) {
+	e := &Env{r: r, caseID: "probe"}
+	f, err := r.AZ.Factory(r.probeApp())
+	if err != nil {
+		return // no such app at the AZ: nothing to probe with
+	}
+	p, err := (&App{ID: r.probeApp(), Factory: f, env: e}).Mint(true, nil, nil)
+	if err != nil {
+		return
+	}
+	h := http.Header{"Authorization": {p.Header()}}
+	for r.keyTimeouts.Load() < r.wedgeAfter() && ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		x := e.transmit(pctx, "key probe", "/v1/apps/"+r.probeApp()+"/protected", h)
+		cancel()
+		if !x.TimedOut {
+			r.keyTimeouts.Store(0)
+			return
+		}
+		r.keyTimeouts.Add(1)
+	}
+}
+
+// sendsToken reports whether a request's headers carry a JWS-looking token
+// (a request a target wedged on its key path would hang on).
+func sendsToken(h http.Header) bool {
+	for _, v := range h.Values("Authorization") {
+		if strings.Contains(v, ".") {
+			return true
+		}
+	}
+	return false
+}
 
 // unresponsive says why a request is not sent ("" to send it).
 func (r *Runner) unresponsive() string {
@@ -139,12 +193,17 @@ func (r *Runner) CheckResponsive(ctx context.Context) (bool, int) {
 		if probe <= 0 {
 			probe = DefaultProbeTimeout
 		}
+		triggered := r.timeouts.Load() > 0
 		for r.timeouts.Load() > 0 && r.timeouts.Load() < r.wedgeAfter() && ctx.Err() == nil {
 			pctx, cancel := context.WithTimeout(ctx, probe)
 			e := &Env{r: r, caseID: "probe"}
 			x := e.transmit(pctx, "probe", "/v1/apps/"+r.probeApp()+"/protected", nil)
 			cancel()
 			r.noteAnswer(&x)
+		}
+		// It answers without a key: does it still answer where it needs one?
+		if triggered && r.timeouts.Load() == 0 && !r.Family.IsWeb() && r.AZ != nil && r.KeyPathWedged() == "" {
+			r.probeKeyPath(ctx, probe)
 		}
 		r.probing.Unlock()
 	}

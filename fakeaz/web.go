@@ -276,11 +276,20 @@ func (s *Server) WebTokenURL(appID string) string { return s.AppURL(appID) + "/"
 // MCA app; {OAuthServerURL}/authorization and {OAuthServerURL}/token for a
 // ProfileAppID app (what App ID's WebAppStrategy builds from its oauthServerUrl).
 func (s *Server) WebEndpoints(appID string) (authorization, token string) {
-	if a, err := s.App(appID); err == nil && a.IsAppID() {
-		base := s.OAuthServerURL(appID)
+	a, err := s.App(appID)
+	return WebEndpointsAt(s.URL(), appID, err == nil && a.IsAppID())
+}
+
+// WebEndpointsAt returns what WebEndpoints would for an app of a server at
+// serverURL (its serverUrl, BasePath included), without the server: for
+// an App ID app when appID is true.
+func WebEndpointsAt(serverURL, appID string, appIDProfile bool) (authorization, token string) {
+	if appIDProfile {
+		base := oauthServerURL(serverURL, appID)
 		return base + "/authorization", base + "/" + AppIDToken
 	}
-	return s.WebAuthorizationURL(appID), s.WebTokenURL(appID)
+	base := origin(serverURL) + AppsPath + appID
+	return base + "/" + EndpointWebAuthorization, base + "/" + EndpointWebToken
 }
 
 // webClient returns a copy of a web client and its scenario.
@@ -561,8 +570,16 @@ func (s *Server) webTokens(ctx context.Context, c WebClient, sc WebScenario, cod
 	}
 	var muts []tokenfactory.Mutation
 	if shape.AppID() {
-		// App ID tokens of a web client name the client in aud (WebAppStrategy checks it).
-		muts = append(muts, tokenfactory.WithClaim("aud", []string{c.ClientID}))
+		// App ID tokens of a web client name the client in aud, as the
+		// genuine WebAppStrategy of each generation compares it: an array
+		// holding it (v4: 6.0.0 and later), the client id itself before
+		// (4.x and 5.x: aud === clientId). iss is the factory's (the host of
+		// the oauthServerUrl for ShapeAppIDV3Host, as 4.x compares it).
+		var aud any = []string{c.ClientID}
+		if shape != tokenfactory.ShapeAppIDV4 {
+			aud = c.ClientID
+		}
+		muts = append(muts, tokenfactory.WithClaim("aud", aud))
 	}
 	at, err := f.AccessToken(tokenfactory.Access{AppID: c.AppID, ClientID: c.ClientID}, muts...)
 	if err != nil {

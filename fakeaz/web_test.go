@@ -356,8 +356,22 @@ func TestWebClientValidationAndAdmin(t *testing.T) {
 // the client id, the key in the JWKS by kid.
 func TestWebAppIDFlavour(t *testing.T) {
 	t.Parallel()
+	for _, shape := range []tokenfactory.Shape{tokenfactory.ShapeAppIDV4, tokenfactory.ShapeAppIDV3, tokenfactory.ShapeAppIDV3Host} {
+		t.Run(string(shape), func(t *testing.T) {
+			t.Parallel()
+			testWebAppIDShape(t, shape)
+		})
+	}
+}
+
+// testWebAppIDShape checks the id token of an App ID web sign-in has
+// what the genuine WebAppStrategy of that generation compares: aud an array
+// holding the client id (v4: 6.0.0 and later), the client id as a string
+// (5.x and 4.x compare aud === clientId), iss the oauthServerUrl, or its host
+// (4.x compares iss === the host of oauthServerUrl).
+func testWebAppIDShape(t *testing.T, shape tokenfactory.Shape) {
 	e := newEnv(t)
-	app, err := e.s.AddApp(fakeaz.App{Shape: tokenfactory.ShapeAppIDV4})
+	app, err := e.s.AddApp(fakeaz.App{Shape: shape})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,8 +405,18 @@ func TestWebAppIDFlavour(t *testing.T) {
 	keys, _ := e.s.JWKS(app.ID)
 	pub, _ := e.s.PublicKey(app.ID)
 	c := verifyToken(t, tr.IDToken, pub)
-	if aud, _ := c["aud"].([]any); len(aud) != 1 || aud[0] != "web" || c["iss"] != e.s.OAuthServerURL(app.ID) || c["nonce"] != "n-1" {
-		t.Errorf("App ID id token claims %v (kid %s)", c, keys[0].Kid)
+	wantIss := e.s.OAuthServerURL(app.ID)
+	if shape == tokenfactory.ShapeAppIDV3Host {
+		u, _ := url.Parse(wantIss)
+		wantIss = u.Host
+	}
+	aud, _ := c["aud"].([]any)
+	audOK := len(aud) == 1 && aud[0] == "web"
+	if shape != tokenfactory.ShapeAppIDV4 {
+		audOK = c["aud"] == "web"
+	}
+	if !audOK || c["iss"] != wantIss || c["nonce"] != "n-1" {
+		t.Errorf("%s id token claims %v (kid %s), want aud the client id and iss %s", shape, c, keys[0].Kid, wantIss)
 	}
 	// client_credentials still works there.
 	resp, body = postForm(t, e.hc, token, url.Values{"grant_type": {"client_credentials"}}, map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("web:x"))})

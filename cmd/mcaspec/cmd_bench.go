@@ -112,7 +112,7 @@ func declareBenchFlags(fs *flag.FlagSet, short bench.Config) *benchFlags {
 	f.shard = fs.String("shard", "0/1", "i/n: this load generator's share of the rate, with token pools disjoint from the other shards'")
 	f.out = fs.String("out", bench.DefaultOut, "output directory (report.json, report.txt, report.html, results/*.bin and *.hdr.json, *-latency.html); an earlier run there is moved to OUT/run.N")
 	fs.Var(&f.merge, "merge", "merge histogram files (*.hdr.json) or vegeta results files (*.bin), globs, repeatable, from shards or earlier runs into one judged report instead of attacking")
-	f.allowMissing = fs.Bool("allow-missing-shards", false, "--merge: merge a split with shards missing (a note names them) instead of failing")
+	f.allowMissing = fs.Bool("allow-missing-shards", false, "with --merge: merge a split with shards missing (a note names them) instead of failing")
 	f.promAddr = fs.String("prometheus-addr", "", "HOST:PORT: serve Prometheus metrics at /metrics while the bench runs (vegeta's and mcaspec_*: answers by verdict, offered and achieved rate, latency from the intended send time)")
 	f.quiet = fs.Bool("quiet", false, "no progress lines")
 	f.verify = fs.Bool("measure-verify", true, "measure the raw RSA-2048 verify cost (for the cold CPU ratio)")

@@ -389,5 +389,14 @@ func contractOf(h harness.Config) launch.Contract {
 	if h.NoServiceCredentials {
 		c.ClientID, c.Secret = "", ""
 	}
+	if h.Family.IsWeb() {
+		authz, token := fakeaz.WebEndpointsAt(serverURL, c.AppID, h.Family.AppID())
+		base := strings.TrimRight(h.TargetURL, "/")
+		if base == "" {
+			base = "<the target's base URL>"
+		}
+		c.Web = &launch.Web{ClientID: harness.DefaultWebClientID, Secret: harness.DefaultWebSecret,
+			AuthorizationEndpoint: authz, TokenEndpoint: token, CallbackURL: base + harness.CallbackPath}
+	}
 	return c
 }

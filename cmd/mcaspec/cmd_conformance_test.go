@@ -108,3 +108,34 @@ func TestConformanceHarnessErrorExits3(t *testing.T) {
 		t.Errorf("text summary does not show the ERRORs:\n%s", stdout.String())
 	}
 }
+
+// --print-contract prints the web variables for the web families: the App ID
+// endpoints for web-appid, and the callback under --target's URL.
+func TestPrintContractWeb(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		family string
+		want   []string
+	}{
+		{"mca", nil},
+		{"web", []string{"MCA_WEB_CLIENT_ID=" + harness.DefaultWebClientID, "MCA_WEB_SECRET=", "/web/authorization\n", "/web/token\n",
+			"MCA_CALLBACK_URL=http://127.0.0.1:3000/web/callback\n"}},
+		{"web-appid", []string{"MCA_AUTHORIZATION_ENDPOINT=http://127.0.0.1:9080/imf-authserver/oauth/v4/", "/authorization\n", "/token\n",
+			"MCA_CALLBACK_URL=http://127.0.0.1:3000/web/callback\n"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := []string{"conformance", "--family", tc.family, "--target", "http://127.0.0.1:3000/", "--print-contract"}
+		if code := runMain(context.Background(), args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%s: exit %d: %s", tc.family, code, stderr.String())
+		}
+		out := stdout.String()
+		if tc.want == nil && strings.Contains(out, "MCA_WEB_") {
+			t.Errorf("%s: web variables printed for a bearer family:\n%s", tc.family, out)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: the contract does not say %q:\n%s", tc.family, w, out)
+			}
+		}
+	}
+}

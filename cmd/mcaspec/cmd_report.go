@@ -51,6 +51,9 @@ Examples:
 	if *junitOut != "" && len(files) != 1 {
 		return fmt.Errorf("%w: --junit takes exactly one results file, got %d", errUsage, len(files))
 	}
+	if (machine.sarif != "" || machine.summaryMD != "") && len(files) != 1 {
+		return fmt.Errorf("%w: --sarif and --summary-md take exactly one results file, got %d", errUsage, len(files))
+	}
 	for _, out := range []string{*htmlOut, *junitOut, machine.sarif, machine.summaryMD} {
 		if out == "" {
 			continue
@@ -66,9 +69,6 @@ Examples:
 	}
 	if *htmlOut != "" && *htmlOut == *junitOut {
 		return fmt.Errorf("%w: --html and --junit name the same file %s", errUsage, *htmlOut)
-	}
-	if (machine.sarif != "" || machine.summaryMD != "") && len(files) != 1 {
-		return fmt.Errorf("%w: --sarif and --summary-md take exactly one results file, got %d", errUsage, len(files))
 	}
 	reps := make([]*conformance.RunReport, len(files))
 	for i, f := range files {

@@ -160,7 +160,9 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q (see --help)", errUsage, fs.Arg(0))
 	}
-	if !runFileCommands[strings.TrimPrefix(fs.Name(), "mcaspec ")] {
+	// Run files are for the commands that declared both flags (fakeaz's
+	// own --config is its JSON app list, not a run file).
+	if fs.Lookup(configFlag) == nil || fs.Lookup(printConfigFlag) == nil {
 		return nil
 	}
 	if err := applyRunFile(fs); err != nil {

@@ -137,6 +137,9 @@ type Session struct {
 	// events and unresponsive go into the report.
 	events       []conformance.TargetEvent
 	unresponsive string
+	// keyWedged is the case after which the target was found wedged where
+	// it needs a key ("" while it is not; see afterKeyProbe).
+	keyWedged string
 }
 
 // ErrTargetDown is wrapped when the target cannot be started or reached.
@@ -489,8 +492,25 @@ func (s *Session) Run(ctx context.Context, c conformance.Case) conformance.Resul
 		return s.Runner.Skip(c, conformance.UnresponsiveReason+s.unresponsive+" (a request and the probes after it timed out)")
 	}
 	r := s.Runner.Run(ctx, c)
+	if s.keyWedged != "" && notSentForKeys(r) {
+		return s.Runner.Skip(c, fmt.Sprintf("the target is wedged where it needs a key since %s: a request with a token would wait out its timeout (not sent)", s.keyWedged))
+	}
 	s.AfterCase(ctx, &r)
 	return r
+}
+
+// notSentForKeys reports whether a case sent nothing to the target because
+// the target's key path is wedged (conformance.KeyPathNotSent).
+func notSentForKeys(r conformance.Result) bool {
+	if r.Observed == nil {
+		return false
+	}
+	for _, x := range r.Observed.Exchanges {
+		if strings.HasPrefix(x.Error, conformance.KeyPathNotSent) {
+			return true
+		}
+	}
+	return false
 }
 
 // UnresponsiveSince is the case after which the target stopped answering
@@ -526,6 +546,7 @@ func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 	}
 	wedged, n := s.Runner.CheckResponsive(ctx)
 	if !wedged {
+		s.afterKeyProbe(r)
 		return
 	}
 	what := fmt.Sprintf("the target stopped answering (%d requests in a row timed out, probes included)", n)
@@ -537,6 +558,24 @@ func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 	s.unresponsive = r.ID
 	r.Reason = strings.TrimSuffix(what+"; the remaining cases are SKIPPED; "+r.Reason, "; ")
 	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: what + "; the remaining cases were SKIPPED"})
+}
+
+// afterKeyProbe handles a target that answers, but not where it needs a key
+// (conformance.Runner.KeyPathWedged): a target the harness started is
+// restarted; for any other, the later cases that send a token are SKIPPED.
+func (s *Session) afterKeyProbe(r *conformance.Result) {
+	why := s.Runner.KeyPathWedged()
+	if why == "" || s.keyWedged != "" {
+		return
+	}
+	r.Observed.Fact("key path", "%s", why)
+	if s.proc != nil && s.restartTarget(r, why) {
+		r.Reason = strings.TrimSuffix(why+"; it was restarted for the next cases; "+r.Reason, "; ")
+		return
+	}
+	s.keyWedged = r.ID
+	r.Reason = strings.TrimSuffix(why+"; the remaining cases that send a token are SKIPPED; "+r.Reason, "; ")
+	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: why + "; the remaining cases that send a token were SKIPPED"})
 }
 
 // restartTarget stops and restarts a target the harness started, within

@@ -199,3 +199,98 @@ func TestWedgedCmdTargetIsRestarted(t *testing.T) {
 		t.Errorf("report: unresponsive %q, events %+v; want one restart event", rep.UnresponsiveSince, rep.Events)
 	}
 }
+
+// wedgeKeyPathAfterOutage answers normally until the target first fails
+// closed (503: the AZ key could not be had); from then on every request that
+// carries a token (the ones that need the key: its key-fetch lock is never
+// released) hangs, while requests without one are answered at once.
+func wedgeKeyPathAfterOutage(h http.Handler) http.Handler {
+	var wedged atomic.Bool
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wedged.Load() && strings.Contains(r.Header.Get("Authorization"), ".") {
+			<-r.Context().Done()
+			return
+		}
+		h.ServeHTTP(&statusWatch{ResponseWriter: w, wedged: &wedged}, r)
+	})
+}
+
+// A running target (--target URL) that wedges only where it needs a key
+// after an outage: the harness's key-path probe notices it, the cases after
+// it that send a token are SKIPPED with the reason, those that send none
+// still run, and the strict suite ends in under two minutes.
+func TestKeyPathWedgedURLTargetSkipsTokenCases(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("runs the suite against a target wedged after its first outage")
+	}
+	port, err := launch.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	azListen := fmt.Sprintf("127.0.0.1:%d", port)
+	contract := launch.Contract{ServerURL: "http://" + azListen + "/imf-authserver", AppID: harness.DefaultAppID,
+		ClientID: harness.DefaultClientID, Secret: harness.DefaultSecret}
+	env := map[string]string{}
+	for _, kv := range contract.Env(0) {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	tc, err := target.ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := target.New(tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: wedgeKeyPathAfterOutage(srv), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	t.Cleanup(func() { _ = hs.Close() })
+
+	start := time.Now()
+	cfg := harness.Config{Profile: conformance.Strict, TargetURL: "http://" + ln.Addr().String(), AZListen: azListen}
+	sess, err := harness.Prepare(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	var results []conformance.Result
+	for _, c := range harness.Cases(cfg) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		results = append(results, sess.Run(ctx, c))
+		cancel()
+	}
+	rep := sess.Report(start, nil, results)
+	took := time.Since(start)
+	t.Logf("strict suite against a target wedged on its key path after its first outage: %s, %v, events %+v", took.Round(time.Millisecond), rep.Summary, rep.Events)
+	if took > 2*time.Minute {
+		t.Errorf("the suite took %s against a target wedged on its key path, want under 2 minutes", took)
+	}
+	if len(rep.Events) != 1 || !strings.Contains(rep.Events[0].What, "wedged where it needs a key") {
+		t.Fatalf("events %+v, want one saying the target is wedged where it needs a key", rep.Events)
+	}
+	since := rep.Events[0].After
+	after, skipped, ran := false, 0, 0
+	for _, r := range results {
+		switch {
+		case r.ID == since:
+			after = true
+			if !strings.Contains(r.Reason, "wedged where it needs a key") {
+				t.Errorf("%s reason %q does not say the key path is wedged", r.ID, r.Reason)
+			}
+		case after && r.Verdict == conformance.Skipped && strings.Contains(r.Reason, "wedged where it needs a key since "+since):
+			skipped++
+		case after:
+			ran++
+		}
+	}
+	if skipped == 0 {
+		t.Error("no case that sends a token was skipped after the key path wedged")
+	}
+	t.Logf("after %s: %d cases SKIPPED (they send a token), %d ran", since, skipped, ran)
+}

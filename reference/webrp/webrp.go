@@ -35,6 +35,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
@@ -113,6 +114,11 @@ type Config struct {
 	InsecureWeakState            bool // the state has 32 bits of randomness
 	InsecureNoState              bool // no state is sent (use with InsecureSkipState)
 	InsecureOptionalClaims       bool // an id token without sub or iat is accepted
+	InsecureMountedReturnPath    bool // the page to return to is the decoded path seen by a router mounted at /web/protected/ (the mount point cut with its slash)
+	InsecureForgetReturnPath     bool // after the sign-in the browser is always sent to /web/protected, whatever page it asked for
+	InsecureMalformedAs500       bool // the callback's values are decoded once more, strictly (as decodeURIComponent), and a value that does not decode, is not UTF-8 or is over 2 KiB is a 500
+	InsecureFirstParamWins       bool // a repeated state or code parameter is not refused: the first value is used
+	InsecureRedeemWithoutCode    bool // a callback without a code is still sent to the token endpoint (a client-authenticated request on anyone's say-so)
 }
 
 // RP is the reference web relying party, an http.Handler.
@@ -348,6 +354,21 @@ func (rp *RP) returnTo(r *http.Request) string {
 		}
 		return rest
 	}
+	if rp.cfg.InsecureMountedReturnPath {
+		// A router mounted at /web/protected/ cuts the mount point with its
+		// slash and puts one back if none is left: /web/protected///x is //x.
+		rest := strings.TrimPrefix(r.URL.Path, ProtectedPath+"/")
+		if !strings.HasPrefix(rest, "/") {
+			rest = "/" + rest
+		}
+		if r.URL.RawQuery != "" {
+			rest += "?" + r.URL.RawQuery
+		}
+		return rest
+	}
+	if rp.cfg.InsecureForgetReturnPath {
+		return ProtectedPath
+	}
 	p := r.URL.EscapedPath()
 	if strings.Contains(p, "//") || strings.ContainsAny(p, `\`) || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") ||
 		strings.Contains(strings.ToLower(p), "%2f") || strings.Contains(strings.ToLower(p), "%5c") ||
@@ -365,7 +386,11 @@ func (rp *RP) returnTo(r *http.Request) string {
 
 // callback completes a sign-in.
 func (rp *RP) callback(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, status, err := rp.callbackParams(r)
+	if err != nil {
+		writeErr(w, status, "invalid_request", err.Error())
+		return
+	}
 	state := q.Get("state")
 	rp.mu.Lock()
 	s, oldID := rp.sessionOfLocked(r)
@@ -397,7 +422,7 @@ func (rp *RP) callback(w http.ResponseWriter, r *http.Request) {
 	case q.Get("error") != "":
 		writeErr(w, http.StatusForbidden, "access_denied", fmt.Sprintf("the AZ refused the sign-in: %.200s", q.Get("error")))
 		return
-	case q.Get("code") == "":
+	case q.Get("code") == "" && !rp.cfg.InsecureRedeemWithoutCode:
 		writeErr(w, http.StatusBadRequest, "invalid_request", "the callback has no code")
 		return
 	}
@@ -427,13 +452,50 @@ func (rp *RP) callback(w http.ResponseWriter, r *http.Request) {
 	rp.mu.Unlock()
 	rp.setCookie(w, id, 0)
 	w.Header().Set("Cache-Control", "no-store")
-	if rp.cfg.InsecureOpenRedirect {
+	if rp.cfg.InsecureOpenRedirect || rp.cfg.InsecureMountedReturnPath {
 		// As Express's res.redirect does: the Location is sent as is.
 		w.Header().Set("Location", f.returnTo)
 		w.WriteHeader(http.StatusFound)
 		return
 	}
 	http.Redirect(w, r, f.returnTo, http.StatusFound)
+}
+
+// maxCallbackValue bounds state and code (InsecureMalformedAs500 only).
+const maxCallbackValue = 2048
+
+// callbackParams reads the callback's query. A parameter given more than once
+// is refused (RFC 6749 §3.1: parameters MUST NOT be repeated; a second code or
+// state is parameter pollution). A pair that is not valid percent-encoding
+// is dropped, so the callback is refused as one without it.
+func (rp *RP) callbackParams(r *http.Request) (url.Values, int, error) {
+	if rp.cfg.InsecureMalformedAs500 {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return nil, http.StatusInternalServerError, fmt.Errorf("URI malformed: %w", err)
+		}
+		for _, k := range []string{"state", "code"} {
+			v, err := url.PathUnescape(q.Get(k))
+			switch {
+			case err != nil:
+				return nil, http.StatusInternalServerError, fmt.Errorf("URI malformed: %w", err)
+			case !utf8.ValidString(v):
+				return nil, http.StatusInternalServerError, fmt.Errorf("%s is not UTF-8", k)
+			case len(v) > maxCallbackValue:
+				return nil, http.StatusInternalServerError, fmt.Errorf("%s does not fit in %d bytes", k, maxCallbackValue)
+			}
+		}
+		return q, 0, nil
+	}
+	q := r.URL.Query()
+	if !rp.cfg.InsecureFirstParamWins {
+		for _, k := range []string{"state", "code", "error"} {
+			if len(q[k]) > 1 {
+				return nil, http.StatusBadRequest, fmt.Errorf("the callback has %d %s parameters: each must come once (RFC 6749 §3.1)", len(q[k]), k)
+			}
+		}
+	}
+	return q, 0, nil
 }
 
 // tokenResponse is the token endpoint's answer.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -96,6 +97,46 @@ func TestCallbackRefusals(t *testing.T) {
 			t.Errorf("callback%s: %d, want 400", q, resp.StatusCode)
 		}
 	}
+}
+
+// A malformed or repeated callback parameter is a 400 of the RP (never a
+// 500), and a callback without a code makes no token request.
+func TestMalformedCallbacks(t *testing.T) {
+	t.Parallel()
+	az, _, base := setup(t, nil)
+	b := browser(t)
+	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, q := range []string{"state=%25E0%25A4%25A&code=x", "state=a&code=%E0%A4%A", "state=%FF%FE&code=x", "state=a&x=1",
+		"state=" + strings.Repeat("S", 3000) + "&code=" + strings.Repeat("C", 3000), "state=a&state=b&code=x", "state=a&code=x&code=y"} {
+		// a pending sign-in, so the browser has a session
+		resp, err := b.Get(base + "/web/protected")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		state := mustLocation(t, resp).Query().Get("state")
+		q = strings.Replace(q, "state=a&", "state="+state+"&", 1)
+		before := az.Stats().Count(fakeaz.EndpointWebToken, "")
+		if resp, err = b.Get(base + "/web/callback?" + q); err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("callback?%.60s: %d, want 400", q, resp.StatusCode)
+		}
+		if n := az.Stats().Count(fakeaz.EndpointWebToken, "") - before; n != 0 {
+			t.Errorf("callback?%.60s: %d token requests, want none", q, n)
+		}
+	}
+}
+
+func mustLocation(t *testing.T, resp *http.Response) *url.URL {
+	t.Helper()
+	u, err := resp.Location()
+	if err != nil {
+		t.Fatalf("%d without a Location: %v", resp.StatusCode, err)
+	}
+	return u
 }
 
 func TestConfig(t *testing.T) {

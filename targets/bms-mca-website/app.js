@@ -38,8 +38,7 @@ module.exports = function main(req) {
   app.get('/healthz', (r, res) => contract.sendJSON(res, 200, { status: 'ok' }));
   const protect = passport.authenticate(MCAWebSiteStrategy.NAME);
   const show = (r, res) => contract.sendJSON(res, 200, { user: r.user });
-  app.get('/web/protected', protect, show);
-  app.get('/web/protected/*', protect, show);
+  contract.protectWeb(app, express, protect, show);
   // On failure passport answers 401 (no failureRedirect); on success, back to
   // the page the strategy remembered.
   app.get('/web/callback', passport.authenticate(MCAWebSiteStrategy.NAME, { isOAuthCallback: true }), (r, res) => {

@@ -415,7 +415,30 @@ function listen(app, cfg, name) {
   return server;
 }
 
+// WEB_WIRINGS are the two ways a website protects an area (MCA_WEB_WIRING,
+// docs/TARGET-CONTRACT.md "Wirings"): a route per path, or a router mounted
+// under the prefix, where Express cuts /web/protected from req.url before
+// the strategy sees it.
+const WEB_WIRINGS = ['route', 'router'];
+
+// protectWeb wires GET /web/protected and every path below it: protect (the
+// strategy's middleware), then show.
+function protectWeb(app, express, protect, show) {
+  const wiring = (process.env.MCA_WEB_WIRING || '').trim() || 'route';
+  if (!WEB_WIRINGS.includes(wiring)) {
+    throw new Error(`MCA_WEB_WIRING=${JSON.stringify(wiring)}: want one of ${WEB_WIRINGS.join(', ')}`);
+  }
+  if (wiring === 'route') {
+    app.get('/web/protected', protect, show);
+    app.get('/web/protected/*', protect, show);
+    return;
+  }
+  const router = express.Router();
+  router.get('*', show);
+  app.use('/web/protected', protect, router);
+}
+
 module.exports = {
-  config, appIdFromPath, checkTo, parseAllowList, mount, listen, tokenCache, oauthSDK, errorText, withTimeout, sendError, sendJSON,
+  protectWeb, config, appIdFromPath, checkTo, parseAllowList, mount, listen, tokenCache, oauthSDK, errorText, withTimeout, sendError, sendJSON,
   TOKEN_TIMEOUT_MS, DOWNSTREAM_TIMEOUT_MS, DEFAULT_HOST,
 };

@@ -7,7 +7,9 @@
 const crypto = require('crypto');
 const contract = require('../common/contract');
 
-module.exports = function main(req) {
+// pkg is the package name: ibmcloud-appid, or bluemix-appid (its earlier name)
+// for the version matrix's oldest folder.
+module.exports = function main(req, pkg = 'ibmcloud-appid') {
   const cfg = contract.config();
   try {
     req('log4js').configure({
@@ -21,7 +23,7 @@ module.exports = function main(req) {
   const express = req('express');
   const session = req('express-session');
   const passport = req('passport');
-  const { WebAppStrategy } = req('ibmcloud-appid');
+  const { WebAppStrategy } = req(pkg);
 
   const env = (k) => (process.env[k] || '').trim();
   const oauthServerUrl = (env('APPID_OAUTH_SERVER_URL') || `${cfg.serverUrl}/oauth/v4/${cfg.appId}`).replace(/\/+$/, '');
@@ -54,19 +56,24 @@ module.exports = function main(req) {
   // without keepSessionInfo here too, the next request finds an empty session.
   const protect = passport.authenticate(WebAppStrategy.STRATEGY_NAME, { keepSessionInfo: true });
   const show = (r, res) => contract.sendJSON(res, 200, { user: r.user });
-  app.get('/web/protected', protect, show);
-  app.get('/web/protected/*', protect, show);
+  contract.protectWeb(app, express, protect, show);
   // passport 0.6 regenerates the session at sign-in; without keepSessionInfo
   // it drops the session's returnTo and the strategy's state with it, and the
   // sign-in loops (App ID's own samples add it).
   app.get('/web/callback', passport.authenticate(WebAppStrategy.STRATEGY_NAME, { keepSessionInfo: true, failWithError: true }));
   // WebAppStrategy.logout(req) calls req.logout() without the callback
-  // passport 0.6 requires (it throws): what it does, by hand.
+  // passport 0.6 requires (it throws): what it does, by hand. Before 0.6
+  // req.logout() is synchronous and takes no callback.
   app.get('/web/logout', (r, res, next) => {
-    for (const k of ['returnTo', WebAppStrategy.AUTH_CONTEXT, WebAppStrategy.STATE_PARAMETER]) delete r.session[k];
-    r.logout((err) => (err ? next(err) : r.session.destroy(() => contract.sendJSON(res, 200, { status: 'signed out' }))));
+    for (const k of ['returnTo', WebAppStrategy.AUTH_CONTEXT, WebAppStrategy.STATE_PARAMETER]) if (k) delete r.session[k];
+    const done = (err) => (err ? next(err) : r.session.destroy(() => contract.sendJSON(res, 200, { status: 'signed out' })));
+    if (r.logout.length > 0) r.logout(done);
+    else { r.logout(); done(); }
   });
-  // failWithError: a refused sign-in is a 401 with a JSON body, not a redirect to "/".
+  // failWithError changes nothing for a refused sign-in: WebAppStrategy sets
+  // failureRedirect to "/" when none is given, so passport redirects there
+  // (a 302, never the 401 failWithError would give). This handler answers what
+  // is thrown or passed to next(err) (a 500 unless the error names a 4xx).
   app.use((err, r, res, next) => {
     if (res.headersSent) return next(err);
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;

@@ -1,0 +1,225 @@
+package conformance
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"github.com/mcaspec/mcaspec/fakeaz"
+)
+
+// The web family's callback (WEB-1xx): what the target does with the AZ's
+// redirect back, genuine, tampered with or replayed.
+func webCallbackCases() []Case {
+	return []Case{
+		{ID: "WEB-101", Area: "web", Title: "A callback without state is refused",
+			Rule: "A callback without state MUST NOT sign the browser in.",
+			Refs: []string{refCSRF, refBCPCSRF}, Expect: webRefused, Families: webFamily,
+			Recipe: Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its state parameter", Fn: tamperedCallback(func(q url.Values) { q.Del("state") })}},
+		{ID: "WEB-102", Area: "web", Title: "A callback with a forged state is refused",
+			Rule: "A callback whose state is not the one this browser's sign-in was started with MUST NOT sign the browser in.",
+			Refs: []string{refCSRF, refBCPCSRF}, Expect: webRefused, Families: webFamily,
+			Recipe: Procedure{Doc: "the browser signs in, but the state of the AZ's redirect back is replaced by a random one (the code is genuine)", Fn: tamperedCallback(func(q url.Values) { q.Set("state", randomToken()) })}},
+		{ID: "WEB-103", Area: "web", Title: "A state is single-use",
+			Rule: "A state MUST be accepted once: a second callback with a state already used MUST be refused.",
+			Refs: []string{refBCPCSRF}, Expect: webRefused, Families: webFamily,
+			Recipe: Procedure{Doc: "a browser signs in (state A), signs out, starts a new sign-in (state B) and comes back with B's code and A's state", Fn: stateReplayed}},
+		{ID: "WEB-104", Area: "web", Title: "Login CSRF: an attacker's callback does not sign the victim in",
+			Rule: "A callback carrying an attacker's code and state, opened in the victim's browser, MUST NOT sign the victim in as the attacker.",
+			Refs: []string{refCSRF, refBCPCSRF, "RFC 6819 §4.4.1.8 (CSRF attack against redirect-uri)"}, Expect: webRefused, Families: webFamily,
+			Recipe: Procedure{Doc: "the attacker's browser (AZ user mallory) gets a callback URL from the AZ and stops; the victim's browser (AZ user victim), with a sign-in of its own pending, opens that URL", Fn: loginCSRF}},
+		{ID: "WEB-105", Area: "web", Title: "A callback without code is refused",
+			Rule: "A callback with the right state but no code (and no error) MUST NOT sign the browser in, and MUST be answered without a 5xx in strict.",
+			Refs: []string{"RFC 6749 §4.1.2 (the authorization response carries code)", refWebRoutes}, Expect: webRefused, Families: webFamily,
+			Recipe: Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its code parameter", Fn: tamperedCallback(func(q url.Values) { q.Del("code") })}},
+		{ID: "WEB-106", Area: "web", Title: "access_denied is a refused sign-in",
+			Rule: "A callback with error=access_denied MUST NOT sign the browser in, and MUST be answered without a 5xx in strict.",
+			Refs: []string{refAuthzError, refWebRoutes}, Expect: webRefused, Families: webFamily,
+			Recipe: Procedure{Doc: "the AZ answers the authorization request with error=access_denied (and the state)", Fn: scenarioSignIn(fakeaz.WebScenario{Deny: "access_denied"}, nil)}},
+		{ID: "WEB-107", Area: "web", Title: "A used code is refused without a crash",
+			Rule: "A callback with a code that was already redeemed MUST NOT sign the browser in: the AZ refuses the code (invalid_grant) and the target MUST answer that as a refused sign-in.",
+			Refs: []string{refCodeOnce, refTokenFault}, Expect: webRefused, Families: webFamily,
+			Recipe: Procedure{Doc: "the victim signs in; a second browser starts a sign-in and comes back with the victim's (used) code and its own state", Fn: codeReplayed}},
+		{ID: "WEB-108", Area: "web", Title: "A state that is a bad percent-encoding once decoded is refused without a 5xx",
+			Rule: "A callback whose state, once decoded, is not valid percent-encoding (%E0%A4%A) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
+			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Recipe: malformedCallback("the state is replaced by %25E0%25A4%25A (the value %E0%A4%A, which decodeURIComponent cannot read); the code is genuine",
+				func(_, code string) string { return "state=%25E0%25A4%25A&code=" + url.QueryEscape(code) })},
+		{ID: "WEB-109", Area: "web", Title: "A callback query that is not valid percent-encoding is refused without a 5xx",
+			Rule: "A callback whose query string is not valid percent-encoding (code=%E0%A4%A) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
+			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Recipe: malformedCallback("the state is genuine; the code is replaced by the raw bytes %E0%A4%A (a truncated escape)",
+				func(state, _ string) string { return "state=" + url.QueryEscape(state) + "&code=%E0%A4%A" })},
+		{ID: "WEB-110", Area: "web", Title: "An overlong state and code are refused without a 5xx",
+			Rule: "A callback whose state and code are each 3,000 characters long MUST NOT sign the browser in, and MUST be answered as a refused sign-in (a 4xx such as 400 or 414), never a 5xx or a crash.",
+			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Recipe: malformedCallback("the state and the code are replaced by 3,000 characters each",
+				func(string, string) string {
+					return "state=" + strings.Repeat("S", overlong) + "&code=" + strings.Repeat("C", overlong)
+				})},
+		{ID: "WEB-111", Area: "web", Title: "A state that is not UTF-8 is refused without a 5xx",
+			Rule: "A callback whose state decodes to bytes that are not UTF-8 (%FF%FE%C3%28) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
+			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Recipe: malformedCallback("the state is replaced by %FF%FE%C3%28 (not UTF-8); the code is genuine",
+				func(_, code string) string { return "state=%FF%FE%C3%28&code=" + url.QueryEscape(code) })},
+		{ID: "WEB-112", Area: "web", Title: "A callback with a repeated code is refused",
+			Rule: "A callback that carries the code parameter twice (the genuine code, then another) MUST NOT sign the browser in: authorization response parameters MUST NOT be repeated, and a second value is parameter pollution.",
+			Refs: []string{"RFC 6749 §3.1 (parameters MUST NOT be included more than once)", refWebRoutes}, Expect: split(exp(Should, NotOK), exp(Must, Rejected)), Families: webFamily,
+			Recipe: malformedCallback("the genuine state and code, then a second code parameter with a random value",
+				func(state, code string) string {
+					return "state=" + url.QueryEscape(state) + "&code=" + url.QueryEscape(code) + "&code=" + randomToken()
+				})},
+	}
+}
+
+// overlong is the length of WEB-110's state and code: far beyond any real
+// state or code, and within the header limits of common servers (16 KiB).
+const overlong = 3000
+
+func malformedRefs() []string {
+	return []string{"RFC 3986 §2.1 (percent-encoding)", "RFC 6749 §4.1.2 (the authorization response)", refWebRoutes}
+}
+
+// malformedCallback signs a browser in up to the AZ's redirect back, then
+// opens the callback with the query query(state, code) made of the genuine
+// state and code. The answer must be a refused sign-in, never a 5xx or no
+// answer at all.
+func malformedCallback(what string, query func(state, code string) string) Procedure {
+	return Procedure{
+		Doc: "the browser signs in, but the AZ's redirect back is edited: " + what + "; the callback must be refused without a 5xx and the browser not signed in",
+		Fn: func(ctx context.Context, e *Env) error {
+			b, err := e.NewBrowser("victim", "victim")
+			if err != nil {
+				return err
+			}
+			st, ok := b.StartSignIn(ctx, "/web/protected")
+			if !ok {
+				return nil
+			}
+			if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
+				return err
+			}
+			u := *st.Callback
+			u.RawQuery = query(u.Query().Get("state"), u.Query().Get("code"))
+			b.Complete(ctx, &st, u.String())
+			markJudged(e, st.Done)
+			switch {
+			case st.Done.Status >= 500:
+				e.obs.Failf("a malformed callback got %s: a client's mistake is a refused sign-in (4xx), never a 5xx", st.Done.Brief())
+			case st.Done.Error != "":
+				e.obs.Failf("a malformed callback got no answer (%s): the target may have crashed", st.Done.Error)
+			}
+			notSignedIn(ctx, e, b, "")
+			return nil
+		},
+	}
+}
+
+func stateReplayed(ctx context.Context, e *Env) error {
+	b, err := e.NewBrowser("victim", "victim")
+	if err != nil {
+		return err
+	}
+	first, err := webSignedIn(ctx, e, b, "/web/protected")
+	if err != nil || first.Callback == nil || len(e.obs.Failures) > 0 {
+		return err
+	}
+	b.Visit(ctx, "logout", b.Target("/web/logout"))
+	st, ok := b.StartSignIn(ctx, "/web/protected")
+	if !ok {
+		return nil
+	}
+	if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
+		return err
+	}
+	q := st.Callback.Query()
+	q.Set("state", first.Callback.Query().Get("state"))
+	u := *st.Callback
+	u.RawQuery = q.Encode()
+	var replay SignInSteps
+	b.Complete(ctx, &replay, u.String())
+	notSignedIn(ctx, e, b, "")
+	return nil
+}
+
+func loginCSRF(ctx context.Context, e *Env) error {
+	wc, err := e.WebClient()
+	if err != nil {
+		return err
+	}
+	att, err := e.NewBrowser("attacker", "mallory")
+	if err != nil {
+		return err
+	}
+	vic, err := e.NewBrowser("victim", "victim")
+	if err != nil {
+		return err
+	}
+	ast, ok := att.StartSignIn(ctx, "/web/protected")
+	if !ok {
+		return nil
+	}
+	if err := att.Authorize(ctx, &ast); err != nil || ast.Callback == nil {
+		return err
+	}
+	if _, ok := vic.StartSignIn(ctx, "/web/protected"); !ok {
+		return nil
+	}
+	var st SignInSteps
+	vic.Complete(ctx, &st, ast.Callback.String())
+	notSignedIn(ctx, e, vic, fakeaz.WebSubject(wc.ClientID, "mallory"))
+	return nil
+}
+
+func codeReplayed(ctx context.Context, e *Env) error {
+	vic, err := e.NewBrowser("victim", "victim")
+	if err != nil {
+		return err
+	}
+	st, err := webSignedIn(ctx, e, vic, "/web/protected")
+	if err != nil || st.Callback == nil || len(e.obs.Failures) > 0 {
+		return err
+	}
+	other, err := e.NewBrowser("other", "other")
+	if err != nil {
+		return err
+	}
+	ost, ok := other.StartSignIn(ctx, "/web/protected")
+	if !ok {
+		return nil
+	}
+	u := *st.Callback
+	q := u.Query()
+	q.Set("state", ost.AuthRequest.Query().Get("state"))
+	u.RawQuery = q.Encode()
+	var replay SignInSteps
+	other.Complete(ctx, &replay, u.String())
+	notSignedIn(ctx, e, other, "")
+	return nil
+}
+
+// tamperedCallback signs a browser in but edits the AZ's redirect back
+// before the browser follows it.
+func tamperedCallback(edit func(url.Values)) func(context.Context, *Env) error {
+	return func(ctx context.Context, e *Env) error {
+		b, err := e.NewBrowser("victim", "victim")
+		if err != nil {
+			return err
+		}
+		st, ok := b.StartSignIn(ctx, "/web/protected")
+		if !ok {
+			return nil
+		}
+		if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
+			return err
+		}
+		u := *st.Callback
+		q := u.Query()
+		edit(q)
+		u.RawQuery = q.Encode()
+		b.Complete(ctx, &st, u.String())
+		markJudged(e, st.Done)
+		notSignedIn(ctx, e, b, "")
+		return nil
+	}
+}

@@ -1,0 +1,154 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+)
+
+// The web family's authorization request (WEB-0xx): what the target sends
+// the browser to the AZ with.
+func webRequestCases() []Case {
+	return []Case{
+		{ID: "WEB-001", Area: "web", Title: "The authorization request carries a state",
+			Rule: "The redirect to the authorization endpoint MUST carry a state parameter bound to the browser (or the sign-in is open to login CSRF).",
+			Refs: []string{refCSRF, refBCPCSRF}, Expect: same(Must, NotOK), Families: webFamily,
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request must have a non-empty state", Fn: requestHasState}},
+		{ID: "WEB-002", Area: "web", Title: "The state is unguessable and fresh per sign-in",
+			Rule: "The state MUST hold at least 128 bits of randomness and MUST differ between sign-ins.",
+			Refs: []string{refEntropy, refCSRF}, Expect: same(Must, NotOK), Families: webFamily,
+			Recipe: Procedure{Doc: "two browsers open /web/protected; the two states must differ and each be at least 128 bits by its alphabet and length", Fn: stateIsFresh}},
+		{ID: "WEB-003", Area: "web", Title: "The authorization request carries a nonce",
+			Rule: "The authorization request SHOULD carry a nonce, which the id token must echo (replay of an id token).",
+			Refs: []string{refNonce}, Expect: split(exp(Info, Observed), exp(Should, NotOK)), Families: webFamily,
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request should have a nonce", Fn: requestHasNonce}},
+		{ID: "WEB-004", Area: "web", Title: "The authorization request uses PKCE with S256",
+			Rule: "The authorization request SHOULD carry a code_challenge with code_challenge_method=S256.",
+			Refs: []string{refBCPPKCE, refPKCE}, Expect: split(exp(Info, Observed), exp(Should, NotOK)), Families: webFamily,
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request should have code_challenge and code_challenge_method=S256", Fn: requestHasPKCE}},
+		{ID: "WEB-005", Area: "web", Title: "The authorization request names the client and the callback exactly",
+			Rule: "The authorization request MUST have response_type=code, the web client's client_id and redirect_uri equal to MCA_CALLBACK_URL, byte for byte once decoded.",
+			Refs: []string{refRedirectURI, refWebContract}, Expect: same(Must, NotOK), Families: webFamily,
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; response_type, client_id and redirect_uri are compared with the contract", Fn: requestNamesClient}},
+	}
+}
+
+func requestHasState(ctx context.Context, e *Env) error {
+	b, err := e.NewBrowser("victim", "victim")
+	if err != nil {
+		return err
+	}
+	st, ok := b.StartSignIn(ctx, "/web/protected")
+	markJudged(e, st.Start)
+	if ok && st.AuthRequest.Query().Get("state") == "" {
+		e.obs.Failf("the authorization request has no state: %s", st.AuthRequest)
+	}
+	return nil
+}
+
+func stateIsFresh(ctx context.Context, e *Env) error {
+	var states []string
+	for _, n := range []string{"victim", "other"} {
+		b, err := e.NewBrowser(n, n)
+		if err != nil {
+			return err
+		}
+		st, ok := b.StartSignIn(ctx, "/web/protected")
+		if !ok {
+			return nil
+		}
+		states = append(states, st.AuthRequest.Query().Get("state"))
+	}
+	e.obs.Judge()
+	for _, s := range states {
+		bits := entropyBits(s)
+		e.obs.Fact("state bits", "%.0f", bits)
+		if bits < 128 {
+			e.obs.Failf("state %q holds at most %.0f bits (want 128)", s, bits)
+		}
+	}
+	if states[0] == states[1] {
+		e.obs.Failf("two sign-ins got the same state %q", states[0])
+	}
+	return nil
+}
+
+func requestHasNonce(ctx context.Context, e *Env) error {
+	return authRequestCheck(ctx, e, func(q url.Values) string {
+		if q.Get("nonce") == "" {
+			return "the authorization request has no nonce"
+		}
+		return ""
+	})
+}
+
+func requestHasPKCE(ctx context.Context, e *Env) error {
+	return authRequestCheck(ctx, e, func(q url.Values) string {
+		switch {
+		case q.Get("code_challenge") == "":
+			return "the authorization request has no code_challenge (no PKCE)"
+		case q.Get("code_challenge_method") != "S256":
+			return fmt.Sprintf("code_challenge_method is %q, not S256", q.Get("code_challenge_method"))
+		}
+		return ""
+	})
+}
+
+func requestNamesClient(ctx context.Context, e *Env) error {
+	wc, err := e.WebClient()
+	if err != nil {
+		return err
+	}
+	return authRequestCheck(ctx, e, func(q url.Values) string {
+		var bad []string
+		if q.Get("response_type") != "code" {
+			bad = append(bad, fmt.Sprintf("response_type %q (want code)", q.Get("response_type")))
+		}
+		if q.Get("client_id") != wc.ClientID {
+			bad = append(bad, fmt.Sprintf("client_id %q (want %q)", q.Get("client_id"), wc.ClientID))
+		}
+		if q.Get("redirect_uri") != wc.RedirectURIs[0] {
+			bad = append(bad, fmt.Sprintf("redirect_uri %q (want %q)", q.Get("redirect_uri"), wc.RedirectURIs[0]))
+		}
+		return strings.Join(bad, "; ")
+	})
+}
+
+// entropyBits bounds the randomness of s by its length and the smallest
+// usual alphabet holding all its characters.
+func entropyBits(s string) float64 {
+	alpha := 10.0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9':
+		case c >= 'a' && c <= 'f' && alpha <= 16:
+			alpha = 16
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			alpha = max(alpha, 62)
+		default:
+			alpha = 64
+		}
+	}
+	return float64(len(s)) * math.Log2(alpha)
+}
+
+// authRequestCheck starts a sign-in and checks its authorization request;
+// the target's redirect is the judged exchange.
+func authRequestCheck(ctx context.Context, e *Env, check func(url.Values) string) error {
+	b, err := e.NewBrowser("victim", "victim")
+	if err != nil {
+		return err
+	}
+	st, ok := b.StartSignIn(ctx, "/web/protected")
+	markJudged(e, st.Start)
+	if !ok {
+		return nil
+	}
+	e.obs.Fact("authorization request", "%s", st.AuthRequest)
+	if why := check(st.AuthRequest.Query()); why != "" {
+		e.obs.Failf("%s", why)
+	}
+	return nil
+}

@@ -1,0 +1,5 @@
+// Not Go code. This go.mod keeps node_modules (some npm packages ship .go
+// files) out of the main module's ./... patterns.
+module github.com/mcaspec/mcaspec/targets/versions/bluemix-appid-webapp-3.0.6
+
+go 1.26

@@ -1,0 +1,4 @@
+'use strict';
+// mcaspec web target: bluemix-appid 3.0.6, WebAppStrategy, with passport 0.6.0: the code of
+// ../../ibmcloud-appid-webapp/app.js on this folder's node_modules.
+require('../../ibmcloud-appid-webapp/app')(require, 'bluemix-appid');

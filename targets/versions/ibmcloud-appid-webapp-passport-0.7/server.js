@@ -1,0 +1,4 @@
+'use strict';
+// mcaspec web target: ibmcloud-appid 7.0.0, WebAppStrategy, with passport 0.7.0: the code of
+// ../../ibmcloud-appid-webapp/app.js on this folder's node_modules.
+require('../../ibmcloud-appid-webapp/app')(require);
