@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/buildinfo"
 	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/tsenart/vegeta/v12/lib/plot"
@@ -337,7 +338,7 @@ func writePlot(path string, p *plot.Plot) error {
 }
 
 func machine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	m := Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Tool: buildinfo.Read().String()}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		f := strings.Fields(string(b))
 		if len(f) >= 3 {

@@ -61,6 +61,9 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 		web := r
 		web.harness.Family = conformance.FamilyWeb
 		web.out = filepath.Join(*out, "conformance-web")
+		if err := web.prepareOut(stderr); err != nil {
+			return err
+		}
 		wrep, werr := web.run(ctx, stdout, stderr)
 		if werr != nil && wrep == nil {
 			return werr
