@@ -90,7 +90,7 @@ func keyRotationFollowed(ctx context.Context, e *Env) error {
 		return err
 	}
 	if err := e.AZ().RotateKey(e.k.HomeAppID, 0); err != nil {
-		return fmt.Errorf("%w: rotate the key: %v", ErrSetup, err)
+		return fmt.Errorf("%w: rotate the key: %w", ErrSetup, err)
 	}
 	second, err := e.NewBrowser("second", "victim")
 	if err != nil {

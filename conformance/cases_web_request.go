@@ -92,11 +92,11 @@ func callbackWithQuery(ctx context.Context, e *Env) error {
 // registerCallbacks sets the redirect URIs of the target's web client.
 func registerCallbacks(e *Env, wc fakeaz.WebClient, uris ...string) error {
 	if err := e.AZ().RemoveWebClient(wc.ClientID); err != nil {
-		return fmt.Errorf("%w: web client: %v", ErrSetup, err)
+		return fmt.Errorf("%w: web client: %w", ErrSetup, err)
 	}
 	wc.RedirectURIs = uris
 	if _, err := e.AZ().AddWebClient(wc); err != nil {
-		return fmt.Errorf("%w: web client: %v", ErrSetup, err)
+		return fmt.Errorf("%w: web client: %w", ErrSetup, err)
 	}
 	return nil
 }
