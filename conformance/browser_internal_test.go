@@ -9,7 +9,7 @@ import (
 // newlines anywhere are dropped, "\" is "/", a leading "//" names a host.
 func TestOffSiteReadsLikeABrowser(t *testing.T) {
 	t.Parallel()
-	b := &Browser{env: &Env{r: &Runner{Target: "http://127.0.0.1:8080"}}}
+	b := &Browser{env: &Env{k: &Kit{Target: "http://127.0.0.1:8080"}}}
 	for _, tc := range []struct {
 		loc string
 		off bool

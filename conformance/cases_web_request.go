@@ -48,7 +48,7 @@ func webRequestCases() []Case {
 const callbackQuery = "?tenant=a%2Bb&x=1"
 
 func callbackWithQuery(ctx context.Context, e *Env) error {
-	if e.r.Relaunch == nil {
+	if e.k.Relaunch == nil {
 		return Skip("the harness cannot restart this target with another MCA_CALLBACK_URL (a --target URL): run it with --target-cmd")
 	}
 	wc, err := e.WebClient()
@@ -61,10 +61,10 @@ func callbackWithQuery(ctx context.Context, e *Env) error {
 		return err
 	}
 	e.Defer(func() { _ = registerCallbacks(e, wc, orig) })
-	if err := e.r.Relaunch(ctx, cb); err != nil {
-		return fmt.Errorf("%w: restart the target with MCA_CALLBACK_URL=%s: %v", ErrSetup, cb, err)
+	if err := e.k.Relaunch(ctx, cb); err != nil {
+		return fmt.Errorf("%w: restart the target with MCA_CALLBACK_URL=%s: %w", ErrSetup, cb, err)
 	}
-	e.Defer(func() { _ = e.r.Relaunch(context.Background(), orig) })
+	e.Defer(func() { _ = e.k.Relaunch(context.Background(), orig) })
 	b, err := e.NewBrowser("victim", "victim")
 	if err != nil {
 		return err

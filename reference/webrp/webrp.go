@@ -37,6 +37,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
@@ -198,7 +199,7 @@ func New(cfg Config) (*RP, error) {
 	rp.keys = newKeySource(cfg.ServerURL+"/authorization/v1/apps/"+url.PathEscape(cfg.AppID)+"/publickey", hc, cfg.Clock, !cfg.InsecureNoKeyRefresh)
 	rp.mux = http.NewServeMux()
 	rp.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	rp.mux.HandleFunc("GET "+CallbackPath, rp.callback)
 	rp.mux.HandleFunc("GET "+LogoutPath, rp.logout)
@@ -290,7 +291,7 @@ func (rp *RP) protected(w http.ResponseWriter, r *http.Request) {
 		user := s.user
 		rp.mu.Unlock()
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, map[string]any{"user": user})
+		httpjson.Write(w, http.StatusOK, map[string]any{"user": user})
 		return
 	}
 	now := rp.now()
@@ -575,7 +576,7 @@ func (rp *RP) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rp.setCookie(w, "", -1)
-	writeJSON(w, http.StatusOK, map[string]string{"status": "signed out"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "signed out"})
 }
 
 // Sessions returns how many sessions are kept.
@@ -599,14 +600,7 @@ func (rp *RP) URL() string { return rp.srv.URL() }
 // Close stops the listener.
 func (rp *RP) Close() error { return rp.srv.Close() }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
 func writeErr(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	httpjson.Write(w, status, map[string]string{"error": code, "error_description": desc})
 }
