@@ -268,10 +268,9 @@ func TestKeyPathWedgedURLTargetSkipsTokenCases(t *testing.T) {
 	}
 	rep := sess.Report(start, nil, results)
 	took := time.Since(start)
+	// The wall-clock figure is logged (it is load-dependent: quote it, do not
+	// assert it); what is asserted is that no later case waits out a timeout.
 	t.Logf("strict suite against a target wedged on its key path after its first outage: %s, %v, events %+v", took.Round(time.Millisecond), rep.Summary, rep.Events)
-	if took > 2*time.Minute {
-		t.Errorf("the suite took %s against a target wedged on its key path, want under 2 minutes", took)
-	}
 	if len(rep.Events) != 1 || !strings.Contains(rep.Events[0].What, "wedged where it needs a key") {
 		t.Fatalf("events %+v, want one saying the target is wedged where it needs a key", rep.Events)
 	}
@@ -288,6 +287,9 @@ func TestKeyPathWedgedURLTargetSkipsTokenCases(t *testing.T) {
 			skipped++
 		case after:
 			ran++
+			if d := time.Duration(r.Duration); d >= conformance.DefaultResponseBound {
+				t.Errorf("%s after the key path wedged took %s: it waited out a timeout", r.ID, d)
+			}
 		}
 	}
 	if skipped == 0 {
