@@ -81,7 +81,7 @@ CERTIFY_JOBS ?= 3
 JWT_NPM = express-jwt passport-jwt jose express-oauth2-jwt-bearer
 # The Go libraries: one module of their own (targets/gojwt), one binary, bin/gojwt <library>.
 JWT_GO = gojwt/golang-jwt gojwt/go-oidc gojwt/jwx
-JWT_TARGETS = $(foreach t,$(JWT_NPM) $(JWT_GO),$(t) $(t)/hardened) jose/mca
+JWT_TARGETS = $(foreach t,$(JWT_NPM) $(JWT_GO),$(t) $(t)/hardened) jose/mca-tokens
 CERTIFY_TARGETS = $(NPM_TARGETS) $(JWT_TARGETS)
 certify: build gojwt
 	@mkdir -p $(CERT_OUT); rc=0; t0=$$SECONDS; \
@@ -89,7 +89,7 @@ certify: build gojwt
 	  | xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT) || rc=1; \
 	echo "== $(words $(CERTIFY_TARGETS)) targets and the references, $(CERTIFY_JOBS) runs at once: $$((SECONDS - t0)) s"; \
 	bin/mcaspec report --html $(CERT_OUT)/report.html $(CERT_OUT)/reference-*/results.json \
-	  $(foreach t,$(CERTIFY_TARGETS),$(CERT_OUT)/$(subst /,-,$(t))-*/results.json) || rc=1; \
+	  $(foreach t,$(CERTIFY_TARGETS),$(foreach p,$(PROFILES),$(CERT_OUT)/$(subst /,-,$(t))-$(p)/results.json)) || rc=1; \
 	exit $$rc
 
 ## certify-baselines: rewrite the targets' baselines from a fresh run (review the diff!);

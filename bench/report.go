@@ -246,6 +246,9 @@ type Machine struct {
 	GOMAXPROCS int    `json:"gomaxprocs"`
 	GoVersion  string `json:"goVersion"`
 	LoadAvg    string `json:"loadavg,omitempty"`
+	// Tool is the mcaspec that ran or merged (version and commit,
+	// internal/buildinfo): every report records it.
+	Tool string `json:"tool,omitempty"`
 }
 
 // Settings echo the configuration.
@@ -355,6 +358,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	status := r.status()
 	fmt.Fprintf(w, "mcaspec bench — %s (shard %s, %d CPUs, %s, load %s)\n%s; %d errors; %s\n\n",
 		r.Started.Format(time.RFC3339), r.Shard, r.Machine.CPUs, r.Machine.GoVersion, r.Machine.LoadAvg, status, r.Errors, r.Elapsed.Round(time.Millisecond))
+	if r.Machine.Tool != "" {
+		fmt.Fprintf(w, "Tool: %s\n\n", r.Machine.Tool)
+	}
 	if r.Generators > 0 {
 		shards := ""
 		if len(r.GeneratorShards) > 0 {

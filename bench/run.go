@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/buildinfo"
 	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/tsenart/vegeta/v12/lib/plot"
@@ -337,7 +338,7 @@ func writePlot(path string, p *plot.Plot) error {
 }
 
 func machine() Machine {
-	m := Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version()}
+	m := Machine{CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(), Tool: buildinfo.Read().String()}
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		f := strings.Fields(string(b))
 		if len(f) >= 3 {
@@ -463,7 +464,7 @@ func (e *env) canRun(scenarios []string) error {
 		sc, _ := Lookup(name)
 		if sc.needs == needControl && e.az != nil {
 			if err := e.az.controlled(); err != nil {
-				return fmt.Errorf("%w: scenario %s needs to register apps at the AZ and drive its faults: %s (%v)", ErrConfig, name, needAZControl, err)
+				return fmt.Errorf("%w: scenario %s needs to register apps at the AZ and drive its faults: %s (%w)", ErrConfig, name, needAZControl, err)
 			}
 		}
 		if name == "propagation" && e.svcClient == "" {

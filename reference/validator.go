@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/httpjson"
+
 	lru "github.com/hashicorp/golang-lru/v2"
 )
 
@@ -495,13 +497,10 @@ func WriteError(w http.ResponseWriter, err error) {
 	if e.Status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", "1")
 	}
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	code := e.Code
 	if code == "" {
 		code = "unauthorized"
 	}
-	body, _ := json.Marshal(map[string]string{"error": code, "error_description": e.Description})
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(append(body, '\n'))
+	httpjson.Write(w, e.Status, map[string]string{"error": code, "error_description": e.Description})
 }

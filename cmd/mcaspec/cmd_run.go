@@ -42,7 +42,7 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 	}
 	p, err := conformance.ParseProfile(*profile)
 	if err != nil {
-		return fmt.Errorf("%w: --profile: %v", errUsage, err)
+		return fmt.Errorf("%w: --profile: %w", errUsage, err)
 	}
 	r := conformanceRun{
 		harness: harness.Config{Profile: p, AZListen: "127.0.0.1:0"},
@@ -61,6 +61,9 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 		web := r
 		web.harness.Family = conformance.FamilyWeb
 		web.out = filepath.Join(*out, "conformance-web")
+		if err := web.prepareOut(stderr); err != nil {
+			return err
+		}
 		wrep, werr := web.run(ctx, stdout, stderr)
 		if werr != nil && wrep == nil {
 			return werr

@@ -136,7 +136,7 @@ func freeAddr(t *testing.T) string {
 func startFaultyTarget(t *testing.T, h http.Handler, azAddr string) string {
 	t.Helper()
 	if h == nil {
-		cfg, err := target.ConfigFromEnv(harness.Getenv(contractOf(harness.Config{AZListen: azAddr})))
+		cfg, err := target.ConfigFromEnv(harness.Getenv(contractOf(harness.Config{AZListen: azAddr}, "")))
 		if err != nil {
 			t.Fatal(err)
 		}

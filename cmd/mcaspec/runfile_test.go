@@ -105,7 +105,7 @@ func TestEveryFlagHasARunFileKey(t *testing.T) {
 		runMain(context.Background(), []string{cmd, "--help"}, &help, &help)
 		for _, line := range strings.Split(help.String(), "\n") {
 			f := strings.Fields(line)
-			if len(f) == 0 || !strings.HasPrefix(f[0], "-") || f[0] == "-config" || f[0] == "-print-config" {
+			if !strings.HasPrefix(line, "  -") || len(f) == 0 || f[0] == "-config" || f[0] == "-print-config" {
 				continue
 			}
 			if !strings.Contains(out, "\n"+strings.TrimPrefix(f[0], "-")+":") && !strings.HasPrefix(out, strings.TrimPrefix(f[0], "-")+":") {

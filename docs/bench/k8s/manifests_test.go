@@ -21,6 +21,9 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -149,29 +152,36 @@ func (m *manifests) pods() []podSpec {
 	return ps
 }
 
-// load decodes every *.yaml of dir and the objects README.md tells the user to create.
-func load(t *testing.T, dir string) *manifests {
+// render builds the kustomization in dir with kustomize's own library (what kubectl apply -k
+// applies) and returns the YAML stream.
+func render(t *testing.T, dir string) []byte {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	abs, err := filepath.Abs(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) == 0 {
-		t.Fatalf("no *.yaml in %s", dir)
+	rm, err := k.Run(filesys.MakeFsOnDisk(), abs)
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v", dir, err)
 	}
-	m := &manifests{services: map[string]*corev1.Service{}, configMaps: map[string]source{},
+	b, err := rm.AsYaml()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// load renders the kustomization of dir, decodes every object strictly, and adds the objects
+// README.md tells the user to create.
+func load(t *testing.T, dir string) *manifests {
+	t.Helper()
+	objs, err := decodeFile("kustomize build", bytes.NewReader(render(t, dir)))
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	m := &manifests{objs: objs, services: map[string]*corev1.Service{}, configMaps: map[string]source{},
 		secrets: map[string]source{}, claims: map[string]*corev1.PersistentVolumeClaim{}}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		objs, err := decodeFile(filepath.Base(f), bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("decode: %v", err)
-		}
-		m.objs = append(m.objs, objs...)
-	}
 	for _, o := range m.objs {
 		switch v := o.obj.(type) {
 		case *corev1.Namespace:
@@ -284,6 +294,22 @@ func envValue(c corev1.Container, name string) (string, bool) {
 
 func TestManifestsDecodeStrictly(t *testing.T) {
 	t.Parallel()
+	files, err := filepath.Glob("*.yaml")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("manifests: %v (%d files)", err, len(files))
+	}
+	for _, f := range files {
+		if f == "kustomization.yaml" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeFile(f, bytes.NewReader(b)); err != nil {
+			t.Errorf("decode: %v", err)
+		}
+	}
 	m := load(t, ".")
 	if m.namespace == "" {
 		t.Fatal("no Namespace object: the URLs name the namespace, so the recipe creates it")
@@ -508,7 +534,8 @@ func (m *manifests) checkServicePort(svc *corev1.Service, port int32, pods []pod
 	sel := labels.SelectorFromSet(svc.Spec.Selector)
 	selected := 0
 	for _, p := range pods {
-		if p.job != nil || !sel.Matches(labels.Set(p.labels)) {
+		headless := svc.Spec.ClusterIP == corev1.ClusterIPNone
+		if (p.job != nil && !headless) || !sel.Matches(labels.Set(p.labels)) {
 			continue
 		}
 		selected++
@@ -617,12 +644,19 @@ func TestOneAZ(t *testing.T) {
 		t.Fatalf("%v: no app in the ConfigMap of --config=%s", azPod.owner, cfgPath)
 	}
 
-	// The targets: every container with MCA_SERVER_URL.
+	// The targets: every container with MCA_SERVER_URL, but those of the conformance Job (they
+	// trust the harness's own AZ, its --az-public-url).
+	harnessAZ := map[string]bool{}
+	for _, c := range m.argsOf("conformance") {
+		if u, ok := flag(c.Args, "az-public-url"); ok {
+			harnessAZ[u] = true
+		}
+	}
 	targets := 0
 	for _, p := range m.pods() {
 		for _, c := range p.spec.Containers {
 			su, ok := envValue(c, "MCA_SERVER_URL")
-			if !ok {
+			if !ok || harnessAZ[su] {
 				continue
 			}
 			targets++
@@ -678,7 +712,37 @@ func TestOneAZ(t *testing.T) {
 	}
 }
 
-var shardRE = regexp.MustCompile(`^\$\(JOB_COMPLETION_INDEX\)/([0-9]+)$`)
+var shardRE = regexp.MustCompile(`^\$\(JOB_COMPLETION_INDEX\)/(?:([0-9]+)|\$\(([A-Z_]+)\))$`)
+
+// envFromConfigMap resolves an environment variable of c that reads a ConfigMap key.
+func (m *manifests) envFromConfigMap(c corev1.Container, name string) (string, bool) {
+	for _, e := range c.Env {
+		if e.Name != name || e.ValueFrom == nil || e.ValueFrom.ConfigMapKeyRef == nil {
+			continue
+		}
+		ref := e.ValueFrom.ConfigMapKeyRef
+		for _, o := range m.objs {
+			if cm, ok := o.obj.(*corev1.ConfigMap); ok && cm.Name == ref.Name {
+				v, ok := cm.Data[ref.Key]
+				return v, ok
+			}
+		}
+	}
+	return "", false
+}
+
+// argsOf returns the containers whose first argument is cmd.
+func (m *manifests) argsOf(cmd string) []corev1.Container {
+	var cs []corev1.Container
+	for _, p := range m.pods() {
+		for _, c := range p.spec.Containers {
+			if len(c.Args) > 0 && c.Args[0] == cmd {
+				cs = append(cs, c)
+			}
+		}
+	}
+	return cs
+}
 
 // The generators' Job is Indexed, N = completions = parallelism = the N of --shard, its volume
 // can be written from N nodes, and the merge Job's glob finds what every shard writes (and not
@@ -701,9 +765,20 @@ func TestShardsAndMerge(t *testing.T) {
 	shard, _ := flag(c.Args, "shard")
 	sm := shardRE.FindStringSubmatch(shard)
 	if sm == nil {
-		t.Fatalf("%v: --shard=%q, want $(JOB_COMPLETION_INDEX)/N", gen.owner, shard)
+		t.Fatalf("%v: --shard=%q, want $(JOB_COMPLETION_INDEX)/N or $(JOB_COMPLETION_INDEX)/$(VAR)", gen.owner, shard)
 	}
-	n, _ := strconv.Atoi(sm[1])
+	nStr := sm[1]
+	if sm[2] != "" {
+		v, ok := m.envFromConfigMap(c, sm[2])
+		if !ok {
+			t.Fatalf("%v: --shard=%s: $(%s) is not read from a ConfigMap of the manifests", gen.owner, shard, sm[2])
+		}
+		nStr = v
+	}
+	n, err := strconv.Atoi(nStr)
+	if err != nil {
+		t.Fatalf("%v: --shard=%s: N = %q is not a number", gen.owner, shard, nStr)
+	}
 	if job.Spec.Completions == nil || int(*job.Spec.Completions) != n {
 		t.Errorf("%v: --shard=%s but completions=%v: set completions, parallelism and the N of --shard together", gen.owner, shard, ptrString(job.Spec.Completions))
 	}
