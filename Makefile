@@ -7,7 +7,7 @@ PKGS    ?= ./...
 # Extra flags for the main job, e.g. make run ARGS="--help"
 ARGS    ?=
 
-.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines gojwt certify-versions certify-versions-baselines npm npm-versions bench fuzz generate build clean
+.PHONY: all run test lint vet staticcheck unit mutants conformance conformance-web conformance-image certify certify-baselines gojwt certify-versions certify-versions-baselines npm npm-versions bench fuzz fuzz-long generate build clean
 
 # Packages for the race-enabled run: all but the mutant matrix, which runs
 # the whole catalogue once per mutant and is run on its own (without -race).
@@ -81,7 +81,7 @@ CERTIFY_JOBS ?= 3
 JWT_NPM = express-jwt passport-jwt jose express-oauth2-jwt-bearer
 # The Go libraries: one module of their own (targets/gojwt), one binary, bin/gojwt <library>.
 JWT_GO = gojwt/golang-jwt gojwt/go-oidc gojwt/jwx
-JWT_TARGETS = $(foreach t,$(JWT_NPM) $(JWT_GO),$(t) $(t)/hardened) jose/mca
+JWT_TARGETS = $(foreach t,$(JWT_NPM) $(JWT_GO),$(t) $(t)/hardened) jose/mca-tokens
 CERTIFY_TARGETS = $(NPM_TARGETS) $(JWT_TARGETS)
 certify: build gojwt
 	@mkdir -p $(CERT_OUT); rc=0; t0=$$SECONDS; \
@@ -89,7 +89,7 @@ certify: build gojwt
 	  | xargs -P $(CERTIFY_JOBS) -L1 bash build/certify-run.sh $(CERT_OUT) || rc=1; \
 	echo "== $(words $(CERTIFY_TARGETS)) targets and the references, $(CERTIFY_JOBS) runs at once: $$((SECONDS - t0)) s"; \
 	bin/mcaspec report --html $(CERT_OUT)/report.html $(CERT_OUT)/reference-*/results.json \
-	  $(foreach t,$(CERTIFY_TARGETS),$(CERT_OUT)/$(subst /,-,$(t))-*/results.json) || rc=1; \
+	  $(foreach t,$(CERTIFY_TARGETS),$(foreach p,$(PROFILES),$(CERT_OUT)/$(subst /,-,$(t))-$(p)/results.json)) || rc=1; \
 	exit $$rc
 
 ## certify-baselines: rewrite the targets' baselines from a fresh run (review the diff!);
@@ -158,6 +158,23 @@ fuzz:
 	@for p in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
 	    echo "== $$p $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+	  done; \
+	done
+
+## fuzz-long: every fuzz target for FUZZLONG_EXECS executions or FUZZLONG_TIME,
+## whichever comes first (not in CI: CI keeps 'make fuzz'); logs and a
+## summary (execs per target) in $(OUT)/fuzz-long/. See docs/ROBUSTNESS.md.
+FUZZLONG_EXECS ?= 1000000x
+FUZZLONG_TIME  ?= 10m
+fuzz-long:
+	@mkdir -p $(OUT)/fuzz-long; : > $(OUT)/fuzz-long/summary.txt; \
+	for p in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+	    log=$(OUT)/fuzz-long/$$(basename $$p)-$$f.log; echo "== $$p $$f"; \
+	    rc=0; timeout -s INT $(FUZZLONG_TIME) $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZLONG_EXECS) $$p >$$log 2>&1 || rc=$$?; \
+	    last=$$(grep -o 'elapsed: [^,]*, execs: [0-9]*' $$log | tail -1 || true); \
+	    echo "$$p $$f: $$last (exit $$rc)" | tee -a $(OUT)/fuzz-long/summary.txt; \
+	    if [ $$rc != 0 ] && [ $$rc != 124 ]; then tail -30 $$log; exit 1; fi; \
 	  done; \
 	done
 

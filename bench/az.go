@@ -210,7 +210,7 @@ func checkPublicKey(ctx context.Context, hc *http.Client, serverURL, appID strin
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%w: the AZ's public key endpoint %s answered %d (is %s the app the targets serve, and the URL the AZ's serverUrl?): %s",
-			ErrConfig, u, resp.StatusCode, appID, excerpt(body))
+			ErrConfig, u, resp.StatusCode, appID, oneLine(body))
 	}
 	pub, err := tokenfactory.ParsePublicKeyJSON(body)
 	if err != nil {

@@ -237,19 +237,8 @@ func subOf(p tokenfactory.Pair) string {
 	if p.ID == "" {
 		return p.ClientID
 	}
-	parts := strings.Split(p.ID, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return ""
-	}
-	var c struct {
-		Sub string `json:"sub"`
-	}
-	_ = json.Unmarshal(b, &c)
-	return c.Sub
+	sub, _ := tokenfactory.Inspect(p.ID).StringClaim("sub")
+	return sub
 }
 
 // pool returns (minting once) a named pool of the main app.

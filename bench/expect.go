@@ -2,13 +2,14 @@ package bench
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/internal/excerpt"
+	"github.com/mcaspec/mcaspec/tokenfactory"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 	"github.com/valyala/fastjson"
 )
@@ -99,7 +100,7 @@ func checkStatus(res *vegeta.Result, e *Expectation) (Verdict, string) {
 	if res.Code == 0 {
 		return Failed, res.Error
 	}
-	return Failed, fmt.Sprintf("status %d (%s): %s", res.Code, e.Label, excerpt(res.Body))
+	return Failed, fmt.Sprintf("status %d (%s): %s", res.Code, e.Label, oneLine(res.Body))
 }
 
 // check judges res against e. validates false (a baseline) turns accepted
@@ -115,7 +116,7 @@ func check(p *fastjson.Parser, res *vegeta.Result, e *Expectation, validates boo
 	case code == http.StatusServiceUnavailable && e.AllowUnavailable:
 		return CorrectUnavailable, ""
 	case code >= 500:
-		return Failed, fmt.Sprintf("status %d (%s): %s", code, e.Label, excerpt(res.Body))
+		return Failed, fmt.Sprintf("status %d (%s): %s", code, e.Label, oneLine(res.Body))
 	}
 	if e.Kind == ExpectRefused {
 		if code >= 400 && code < 500 {
@@ -124,16 +125,16 @@ func check(p *fastjson.Parser, res *vegeta.Result, e *Expectation, validates boo
 		if !validates {
 			return Correct, ""
 		}
-		return Wrong, fmt.Sprintf("broken token %s got %d, want 4xx: %s", e.Label, code, excerpt(res.Body))
+		return Wrong, fmt.Sprintf("broken token %s got %d, want 4xx: %s", e.Label, code, oneLine(res.Body))
 	}
 	if code != http.StatusOK {
-		return Wrong, fmt.Sprintf("valid token %s got %d, want 200: %s", e.Label, code, excerpt(res.Body))
+		return Wrong, fmt.Sprintf("valid token %s got %d, want 200: %s", e.Label, code, oneLine(res.Body))
 	}
 	switch e.Kind {
 	case ExpectValid:
 		sub, ok := contextSub(p, res.Body)
 		if !ok {
-			return Wrong, fmt.Sprintf("valid token %s: body is not a security context (a JSON object with one string imf.sub): %s", e.Label, excerpt(res.Body))
+			return Wrong, fmt.Sprintf("valid token %s: body is not a security context (a JSON object with one string imf.sub): %s", e.Label, oneLine(res.Body))
 		}
 		if string(sub) != e.Sub {
 			return Wrong, fmt.Sprintf("valid token %s: imf.sub %q, want %q", e.Label, sub, e.Sub)
@@ -145,11 +146,11 @@ func check(p *fastjson.Parser, res *vegeta.Result, e *Expectation, validates boo
 			Body   string `json:"body"`
 		}
 		if err := json.Unmarshal(res.Body, &out); err != nil {
-			return Wrong, fmt.Sprintf("%s %s: body is not {downstream_status, body}: %s", e.Kind, e.Label, excerpt(res.Body))
+			return Wrong, fmt.Sprintf("%s %s: body is not {downstream_status, body}: %s", e.Kind, e.Label, oneLine(res.Body))
 		}
 		var seen sinkEcho
 		if err := json.Unmarshal([]byte(out.Body), &seen); err != nil || out.Status != http.StatusOK {
-			return Wrong, fmt.Sprintf("%s %s: downstream %d %s", e.Kind, e.Label, out.Status, excerpt([]byte(out.Body)))
+			return Wrong, fmt.Sprintf("%s %s: downstream %d %s", e.Kind, e.Label, out.Status, oneLine([]byte(out.Body)))
 		}
 		if seen.Injected {
 			return Wrong, fmt.Sprintf("%s %s: the target forwarded the client's %s header", e.Kind, e.Label, injectHeader)
@@ -193,13 +194,9 @@ func contextSub(p *fastjson.Parser, body []byte) ([]byte, bool) {
 	return sub, n == 1 && err == nil
 }
 
-func excerpt(b []byte) string {
-	const n = 200
-	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "?")), " ")
-	if len(s) > n {
-		s = s[:n] + "…"
-	}
-	return s
+// oneLine is an excerpt of b with its whitespace runs folded to one space.
+func oneLine(b []byte) string {
+	return excerpt.String(strings.Join(strings.Fields(string(b)), " "), 200)
 }
 
 // prnOf decodes (without verifying) the prn of the first token of a bearer header.
@@ -208,17 +205,6 @@ func prnOf(h string) (string, bool) {
 	if len(f) < 2 || !strings.EqualFold(f[0], "Bearer") {
 		return "", false
 	}
-	parts := strings.Split(f[1], ".")
-	if len(parts) != 3 {
-		return "", true
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return "", true
-	}
-	var c struct {
-		Prn string `json:"prn"`
-	}
-	_ = json.Unmarshal(b, &c)
-	return c.Prn, true
+	prn, _ := tokenfactory.Inspect(f[1]).StringClaim("prn")
+	return prn, true
 }

@@ -96,7 +96,7 @@ func checkPoolFile(path string, force bool) error {
 		return nil
 	}
 	if _, _, err := readMeta(path); err != nil {
-		return fmt.Errorf("%w: pool file %s exists and is not a pool file (%v): give another path, or --force to replace it", ErrConfig, path, err)
+		return fmt.Errorf("%w: pool file %s exists and is not a pool file (%w): give another path, or --force to replace it", ErrConfig, path, err)
 	}
 	return nil
 }

@@ -464,7 +464,7 @@ func (e *env) canRun(scenarios []string) error {
 		sc, _ := Lookup(name)
 		if sc.needs == needControl && e.az != nil {
 			if err := e.az.controlled(); err != nil {
-				return fmt.Errorf("%w: scenario %s needs to register apps at the AZ and drive its faults: %s (%v)", ErrConfig, name, needAZControl, err)
+				return fmt.Errorf("%w: scenario %s needs to register apps at the AZ and drive its faults: %s (%w)", ErrConfig, name, needAZControl, err)
 			}
 		}
 		if name == "propagation" && e.svcClient == "" {

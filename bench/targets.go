@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/bench/baseline"
-	"github.com/mcaspec/mcaspec/internal/downstream"
-	"github.com/mcaspec/mcaspec/reference/target"
+	"github.com/mcaspec/mcaspec/contract"
+	"github.com/mcaspec/mcaspec/reference"
+	"github.com/mcaspec/mcaspec/targets"
 	"github.com/mcaspec/mcaspec/targets/launch"
 )
 
@@ -34,37 +35,44 @@ type running struct {
 const clkTck = 100
 
 func (e *env) startTarget(ctx context.Context, t TargetSpec) (*running, error) {
-	switch t.Kind {
-	case KindURL:
-		return &running{spec: t, url: strings.TrimRight(t.URL, "/"), stop: func() error { return nil }, log: func() string { return "" }}, nil
-	case KindBare:
-		s := baseline.New(baseline.Config{Bare: true})
-		if err := s.Start("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
-		}
-		return &running{spec: t, url: s.URL(), stop: s.Close, log: func() string { return "" }}, nil
-	case KindReference:
-		vc := t.Reference
-		s, err := target.New(target.Config{ServerURL: e.serverURL(), AppID: e.app.ID, ClientID: e.svcClient, Secret: e.secret, Validator: vc, Downstream: e.downstream})
-		if err != nil {
-			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
-		}
-		if err := s.Start("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
-		}
-		return &running{spec: t, url: s.URL(), stop: s.Close, log: func() string { return "" }}, nil
-	case KindBaseline:
-		s := baseline.New(baseline.Config{ServerURL: e.serverURL(), AppID: e.app.ID, ClientID: e.svcClient, Secret: e.secret, Downstream: e.downstream})
-		if err := s.Start("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
-		}
-		return &running{spec: t, url: s.URL(), stop: s.Close, log: func() string { return "" }}, nil
-	case KindCommand:
-		p, err := launch.Start(ctx, t.Command, launch.Contract{ServerURL: e.serverURL(), AppID: e.app.ID, ClientID: e.svcClient, Secret: e.secret, Extra: e.downstreamEnv()}, launch.Options{Dir: t.Dir})
-		if err != nil {
+	tg, err := t.target()
+	if err != nil {
+		return nil, err
+	}
+	c := contract.Contract{ServerURL: e.serverURL(), AppID: e.app.ID, ClientID: e.svcClient, Secret: e.secret, DownstreamHosts: e.sinkHosts()}
+	r, err := tg.Start(ctx, c)
+	if err != nil {
+		if t.Kind == KindCommand {
 			return nil, fmt.Errorf("bench: target %s (%s): %w", t.Name, t.Command, err)
 		}
-		return &running{spec: t, url: p.URL(), pid: p.PID(), stop: p.Stop, log: p.LogTail}, nil
+		return nil, fmt.Errorf("bench: target %s: %w", t.Name, err)
+	}
+	rt := &running{spec: t, url: r.URL(), stop: r.Stop, log: r.Log}
+	if p, ok := r.(targets.Process); ok {
+		rt.pid = p.PID()
+	}
+	return rt, nil
+}
+
+// target is how the spec's target starts (targets.Target).
+func (t TargetSpec) target() (targets.Target, error) {
+	switch t.Kind {
+	case KindURL:
+		return targets.URL(t.URL, -1), nil // the bench does not wait for a running target's /healthz
+	case KindBare:
+		return targets.Served(t.Name, func(contract.Contract) (targets.Listener, error) {
+			return baseline.New(baseline.Config{Bare: true}), nil
+		}), nil
+	case KindReference:
+		vc := t.Reference
+		return targets.Reference(t.Name, targets.ReferenceOptions{Validator: func(c *reference.Config) { *c = vc }}), nil
+	case KindBaseline:
+		return targets.Served(t.Name, func(c contract.Contract) (targets.Listener, error) {
+			a, err := c.AllowList()
+			return baseline.New(baseline.Config{ServerURL: c.ServerURL, AppID: c.AppID, ClientID: c.ClientID, Secret: c.Secret, Downstream: a}), err
+		}), nil
+	case KindCommand:
+		return targets.Command(t.Command, launch.Options{Dir: t.Dir}), nil
 	}
 	return nil, fmt.Errorf("%w: target %q: kind %q", ErrConfig, t.Name, t.Kind)
 }
@@ -180,11 +188,4 @@ func (e *env) sinkHosts() string {
 		return ""
 	}
 	return "loopback," + u.Host
-}
-
-func (e *env) downstreamEnv() map[string]string {
-	if h := e.sinkHosts(); h != "" {
-		return map[string]string{downstream.Env: h}
-	}
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 // Browser is a simulated browser of the web family: a cookie jar of its own
@@ -32,9 +33,9 @@ type Browser struct {
 // WebClient is the target's web client at the AZ (the one the harness
 // registered for the home app).
 func (e *Env) WebClient() (fakeaz.WebClient, error) {
-	cs := e.r.AZ.WebClients(e.r.HomeAppID)
+	cs := e.k.AZ.WebClients(e.k.HomeAppID)
 	if len(cs) == 0 {
-		return fakeaz.WebClient{}, fmt.Errorf("%w: no web client is registered for the home app %s (run with the web family)", ErrSetup, e.r.HomeAppID)
+		return fakeaz.WebClient{}, fmt.Errorf("%w: no web client is registered for the home app %s (run with the web family)", ErrSetup, e.k.HomeAppID)
 	}
 	return cs[0], nil
 }
@@ -43,11 +44,11 @@ func (e *Env) WebClient() (fakeaz.WebClient, error) {
 func (e *Env) NewBrowser(name, user string) (*Browser, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cookie jar: %v", ErrSetup, err)
+		return nil, fmt.Errorf("%w: cookie jar: %w", ErrSetup, err)
 	}
-	az, err := url.Parse(e.r.AZ.URL())
+	az, err := url.Parse(e.k.AZ.URL())
 	if err != nil {
-		return nil, fmt.Errorf("%w: AZ URL: %v", ErrSetup, err)
+		return nil, fmt.Errorf("%w: AZ URL: %w", ErrSetup, err)
 	}
 	jar.SetCookies(az, []*http.Cookie{{Name: fakeaz.WebUserCookie, Value: user, Path: "/"}})
 	// A connection per request: Go's transport silently retries a GET whose
@@ -62,13 +63,13 @@ func (e *Env) NewBrowser(name, user string) (*Browser, error) {
 
 // Cookies returns the browser's cookies for the target.
 func (b *Browser) Cookies() []*http.Cookie {
-	u, _ := url.Parse(b.env.r.Target)
+	u, _ := url.Parse(b.env.k.Target)
 	return b.jar.Cookies(u)
 }
 
 // Plant puts cookies for the target into the browser's jar.
 func (b *Browser) Plant(cs []*http.Cookie) {
-	u, _ := url.Parse(b.env.r.Target)
+	u, _ := url.Parse(b.env.k.Target)
 	var out []*http.Cookie
 	for _, c := range cs {
 		if c.Name == fakeaz.WebUserCookie {
@@ -81,13 +82,13 @@ func (b *Browser) Plant(cs []*http.Cookie) {
 
 // onTarget reports whether u is on the target's origin.
 func (b *Browser) onTarget(u *url.URL) bool {
-	t, err := url.Parse(b.env.r.Target)
+	t, err := url.Parse(b.env.k.Target)
 	return err == nil && strings.EqualFold(u.Host, t.Host) && u.Scheme == t.Scheme
 }
 
 // Target returns the absolute URL of a path on the target.
 func (b *Browser) Target(pathAndQuery string) string {
-	return strings.TrimRight(b.env.r.Target, "/") + pathAndQuery
+	return strings.TrimRight(b.env.k.Target, "/") + pathAndQuery
 }
 
 // Visit sends one GET (no redirect followed) and records it; requests to the
@@ -102,12 +103,12 @@ func (b *Browser) Visit(ctx context.Context, step, rawURL string) Exchange {
 	}
 	target := b.onTarget(u)
 	if target {
-		if why := b.env.r.unresponsive(); why != "" {
+		if why := b.env.k.unresponsive(); why != "" {
 			x.Error = why
 			return b.env.record(x)
 		}
 	}
-	rctx, cancel := context.WithTimeout(ctx, b.env.r.bound()+2*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, b.env.k.bound()+2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -126,7 +127,7 @@ func (b *Browser) Visit(ctx context.Context, step, rawURL string) Exchange {
 	} else {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		x.Status, x.body, x.Body = resp.StatusCode, body, excerpt(body, DefaultBodyExcerpt)
+		x.Status, x.body, x.Body = resp.StatusCode, body, excerpt.Of(body, DefaultBodyExcerpt)
 		x.Header = http.Header{}
 		for _, k := range []string{"Location", "Content-Type", "Set-Cookie", "WWW-Authenticate"} {
 			if v := resp.Header.Values(k); len(v) > 0 {
@@ -225,7 +226,7 @@ func (b *Browser) StartSignIn(ctx context.Context, pathAndQuery string) (SignInS
 		st.Start = b.Visit(ctx, "follow", u.String())
 	}
 	u, ok := Location(st.Start)
-	authz, _ := b.env.r.AZ.WebEndpoints(b.env.r.HomeAppID)
+	authz, _ := b.env.k.AZ.WebEndpoints(b.env.k.HomeAppID)
 	if !ok || !strings.HasPrefix(u.String(), authz) {
 		b.env.obs.Failf("precondition: %s while signed out should redirect to the authorization endpoint %s, got %s (Location %q)",
 			pathAndQuery, authz, st.Start.Brief(), st.Start.Header.Get("Location"))

@@ -138,17 +138,17 @@ func weakKey(exponentOne bool) func(ctx context.Context, e *Env) error {
 		} else {
 			k, kerr := tf.GenerateKey(512, nil)
 			if kerr != nil {
-				return fmt.Errorf("%w: a 512-bit key (GODEBUG rsa1024min=0): %v", ErrSetup, kerr)
+				return fmt.Errorf("%w: a 512-bit key (GODEBUG rsa1024min=0): %w", ErrSetup, kerr)
 			}
 			f, ferr := tf.New(k, tf.WithIssuer(app.Factory.Issuer()), tf.WithShape(app.Factory.Shape()))
 			if ferr != nil {
-				return fmt.Errorf("%w: %v", ErrSetup, ferr)
+				return fmt.Errorf("%w: %w", ErrSetup, ferr)
 			}
 			signer = &App{ID: app.ID, Factory: f, env: e}
 			body, err = json.Marshal(tf.NewPublicKeyJSON(&k.PublicKey))
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrSetup, err)
+			return fmt.Errorf("%w: %w", ErrSetup, err)
 		}
 		if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200, Body: string(body)}); err != nil {
 			return err
@@ -229,7 +229,7 @@ func keyFetches(s fakeaz.Stats, app string) int {
 func (e *Env) fault(appID string, f fakeaz.FaultSpec) error {
 	f.AppID = appID
 	if err := e.AZ().SetFault(f); err != nil {
-		return fmt.Errorf("%w: set fault: %v", ErrSetup, err)
+		return fmt.Errorf("%w: set fault: %w", ErrSetup, err)
 	}
 	e.Defer(e.AZ().ClearFaults)
 	return nil
@@ -252,7 +252,7 @@ func concurrentDuringHang(ctx context.Context, e *Env) error {
 	}
 	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
 	obs := e.Observation()
-	bound := e.r.bound()
+	bound := e.k.bound()
 	var slowest time.Duration
 	for i := range xs {
 		slowest = max(slowest, xs[i].Latency)
@@ -277,7 +277,7 @@ func retry(ctx context.Context, e *Env, obs *Observation, step string, appID str
 		if x.Status == http.StatusOK {
 			return time.Since(start), true, nil
 		}
-		if time.Since(start) > within || e.r.Unresponsive() {
+		if time.Since(start) > within || e.k.Unresponsive() {
 			return time.Since(start), false, nil
 		}
 		if err := sleepUntil(ctx, time.Now().Add(250*time.Millisecond)); err != nil {
@@ -326,16 +326,16 @@ func rotateAndWait(ctx context.Context, e *Env, obs *Observation, retire bool) (
 		return app, 0, false, true, nil
 	}
 	if err := e.AZ().RotateKey(app.ID, 0); err != nil {
-		return nil, 0, false, false, fmt.Errorf("%w: rotate: %v", ErrSetup, err)
+		return nil, 0, false, false, fmt.Errorf("%w: rotate: %w", ErrSetup, err)
 	}
 	if retire {
 		if err := e.AZ().RetireOldKeys(app.ID); err != nil {
-			return nil, 0, false, false, fmt.Errorf("%w: retire: %v", ErrSetup, err)
+			return nil, 0, false, false, fmt.Errorf("%w: retire: %w", ErrSetup, err)
 		}
 	}
 	nf, err := e.AZ().Factory(app.ID)
 	if err != nil {
-		return nil, 0, false, false, fmt.Errorf("%w: %v", ErrSetup, err)
+		return nil, 0, false, false, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	newApp := &App{ID: app.ID, Factory: nf, env: e}
 	took, ok, err = retry(ctx, e, obs, "new key", app.ID, 15*time.Second, func() (Pair, error) { return newApp.Mint(true, nil, nil) })

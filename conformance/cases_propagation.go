@@ -106,7 +106,7 @@ func propagateInvalid(route string) Recipe {
 }
 
 func badSecret(ctx context.Context, e *Env) error {
-	if err := e.fault(e.r.HomeAppID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointToken, Status: 401, Body: `{"error":"invalid_client","error_description":"bad client secret"}`}); err != nil {
+	if err := e.fault(e.k.HomeAppID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointToken, Status: 401, Body: `{"error":"invalid_client","error_description":"bad client secret"}`}); err != nil {
 		return err
 	}
 	app, p, err := freshPair(ctx, e, true)
@@ -156,22 +156,22 @@ func serviceToken(ctx context.Context, e *Env) error {
 		return err
 	}
 	obs.Token("service", tok)
-	pub, err := e.AZ().PublicKey(e.r.HomeAppID)
+	pub, err := e.AZ().PublicKey(e.k.HomeAppID)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrSetup, err)
+		return fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	i := strings.LastIndexByte(tok, '.')
 	sig, err := tf.B64.DecodeString(tok[i+1:])
 	if err != nil || jwsbb.Verify(pub, tf.RS256, []byte(tok[:i]), sig) != nil {
-		obs.Failf("the service token does not verify with the AZ key of app %s", e.r.HomeAppID)
+		obs.Failf("the service token does not verify with the AZ key of app %s", e.k.HomeAppID)
 		return nil
 	}
 	c, err := Claims(tok)
 	if err != nil {
 		return err
 	}
-	if c["aud"] != e.r.HomeAppID || (e.r.ServiceClientID != "" && c["prn"] != e.r.ServiceClientID) {
-		obs.Failf("service token aud=%v prn=%v, want aud=%s prn=%s", c["aud"], c["prn"], e.r.HomeAppID, e.r.ServiceClientID)
+	if c["aud"] != e.k.HomeAppID || (e.k.ServiceClientID != "" && c["prn"] != e.k.ServiceClientID) {
+		obs.Failf("service token aud=%v prn=%v, want aud=%s prn=%s", c["aud"], c["prn"], e.k.HomeAppID, e.k.ServiceClientID)
 	}
 	return nil
 }
@@ -189,19 +189,19 @@ func serviceTokenAccepted(ctx context.Context, e *Env) error {
 	}
 	sub, _ := c["prn"].(string)
 	obs.Want = &SecurityContext{Sub: sub, User: map[string]any{}, Device: map[string]any{}, Application: map[string]any{}}
-	e.Protected(ctx, "service token to the protected route", e.r.HomeAppID, "Bearer "+tok)
+	e.Protected(ctx, "service token to the protected route", e.k.HomeAppID, "Bearer "+tok)
 	return nil
 }
 
 func serviceTokenReuse(ctx context.Context, e *Env) error {
 	obs := e.Observation()
-	before := e.AZ().Stats().Count(fakeaz.EndpointToken, e.r.HomeAppID)
+	before := e.AZ().Stats().Count(fakeaz.EndpointToken, e.k.HomeAppID)
 	for range 3 {
 		if _, err := serviceCall(ctx, e, obs); err != nil {
 			return err
 		}
 	}
-	n := e.AZ().Stats().Count(fakeaz.EndpointToken, e.r.HomeAppID) - before
+	n := e.AZ().Stats().Count(fakeaz.EndpointToken, e.k.HomeAppID) - before
 	obs.Fact("token requests", "%d for 3 service calls", n)
 	if n > 1 {
 		obs.Failf("%d token requests for 3 service calls (want at most 1)", n)

@@ -40,7 +40,7 @@ func resilienceCases() []Case {
 }
 
 func slowLoris(ctx context.Context, e *Env) error {
-	u, err := url.Parse(e.r.Target)
+	u, err := url.Parse(e.k.Target)
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func outageBurst(ctx context.Context, e *Env) error {
 			mu.Lock()
 			defer mu.Unlock()
 			slowest = max(slowest, x.Latency)
-			if !ok || x.Latency > e.r.bound() {
+			if !ok || x.Latency > e.k.bound() {
 				wrong[j.want]++
 			}
 			return nil

@@ -92,7 +92,7 @@ func keyURLCase(id string, param tf.KeyURLParam, name string) Case {
 		Expect: must401i,
 		Recipe: Procedure{Doc: "access token signed by the attacker, header " + string(param) + " pointing at the attacker's server (fetches counted)",
 			Fn: func(ctx context.Context, e *Env) error {
-				u := e.Runner().Attacker.URLFor(strings.ToLower(e.caseID) + "/" + name)
+				u := e.k.Attacker.URLFor(strings.ToLower(e.caseID) + "/" + name)
 				app, p, err := freshPair(ctx, e, true, tf.KeyURL(param, u, e.AttackerKey()))
 				if err != nil {
 					return err
@@ -100,7 +100,7 @@ func keyURLCase(id string, param tf.KeyURLParam, name string) Case {
 				obs := e.Observation()
 				obs.Token("access", p.Access)
 				e.Protected(ctx, "request", app.ID, p.Header())
-				if n := e.Runner().Attacker.Fetches(u); n > 0 {
+				if n := e.k.Attacker.Fetches(u); n > 0 {
 					obs.Failf("the target fetched the %s URL %s %d time(s)", param, u, n)
 				}
 				return nil
@@ -112,13 +112,9 @@ func keyURLCase(id string, param tf.KeyURLParam, name string) Case {
 func bindAttacker(ms []tf.Mutation, e *Env) []tf.Mutation {
 	out := make([]tf.Mutation, len(ms))
 	for i, m := range ms {
-		switch {
-		case m.Name == "signed-by-other-key":
-			out[i] = tf.SignedBy(e.AttackerKey())
-		case strings.HasPrefix(m.Name, "embedded-key/"):
-			out[i] = tf.EmbeddedKey(tf.EmbedParam(strings.TrimPrefix(m.Name, "embedded-key/")), e.AttackerKey())
-		default:
-			out[i] = m
+		out[i] = m
+		if m.WithKey != nil {
+			out[i] = m.WithKey(e.AttackerKey())
 		}
 	}
 	return out

@@ -107,7 +107,7 @@ func cachedExpiryRecipe() Recipe {
 func claimTime(tok, name string) (time.Time, error) {
 	c, err := Claims(tok)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: %v", ErrSetup, err)
+		return time.Time{}, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	v, ok := c[name].(float64)
 	if !ok {

@@ -124,7 +124,7 @@ func notSignedIn(ctx context.Context, e *Env, b *Browser, forbidden string) {
 
 func setScenario(e *Env, wc fakeaz.WebClient, sc fakeaz.WebScenario) error {
 	if err := e.AZ().SetWebScenario(wc.ClientID, sc); err != nil {
-		return fmt.Errorf("%w: web scenario: %v", ErrSetup, err)
+		return fmt.Errorf("%w: web scenario: %w", ErrSetup, err)
 	}
 	e.Defer(func() { _ = e.AZ().SetWebScenario(wc.ClientID, fakeaz.WebScenario{}) })
 	return nil

@@ -89,7 +89,7 @@ func keyRotationFollowed(ctx context.Context, e *Env) error {
 	if _, err := webSignedIn(ctx, e, first, "/web/protected"); err != nil || len(e.obs.Failures) > 0 {
 		return err
 	}
-	if err := e.AZ().RotateKey(e.r.HomeAppID, 0); err != nil {
+	if err := e.AZ().RotateKey(e.k.HomeAppID, 0); err != nil {
 		return fmt.Errorf("%w: rotate the key: %v", ErrSetup, err)
 	}
 	second, err := e.NewBrowser("second", "victim")

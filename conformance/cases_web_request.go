@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/url"
 	"strings"
+
+	"github.com/mcaspec/mcaspec/fakeaz"
 )
 
 // The web family's authorization request (WEB-0xx): what the target sends
@@ -32,7 +34,71 @@ func webRequestCases() []Case {
 			Rule: "The authorization request MUST have response_type=code, the web client's client_id and redirect_uri equal to MCA_CALLBACK_URL, byte for byte once decoded.",
 			Refs: []string{refRedirectURI, refWebContract}, Expect: same(Must, NotOK), Families: webFamily,
 			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; response_type, client_id and redirect_uri are compared with the contract", Fn: requestNamesClient}},
+		{ID: "WEB-006", Area: "web", Title: "A callback URL with a query string of its own is sent exactly",
+			Rule:   "When MCA_CALLBACK_URL carries a query string with characters that need encoding (" + callbackQuery + "), the authorization request's redirect_uri MUST equal it byte for byte once decoded, and the sign-in MUST work.",
+			Refs:   []string{refRedirectURI, "RFC 6749 §3.1.2 (the redirection endpoint URI MAY include a query component, which MUST be retained)", "RFC 9700 §4.1.3 (exact redirect URI matching)", refWebContract},
+			Expect: same(Must, Observed), Families: webFamily,
+			Recipe: Procedure{Doc: "the harness registers the callback URL with " + callbackQuery + " appended at the AZ and restarts the target with it as MCA_CALLBACK_URL (SKIPPED for --target URL); a browser signs in; the redirect_uri must be that URL and the browser signed in", Fn: callbackWithQuery}},
 	}
+}
+
+// callbackQuery is the query string WEB-006 gives the callback URL: a "&"
+// that a URL pasted raw into the authorization request splits, and a "%2B"
+// that encodeURI turns into "%252B".
+const callbackQuery = "?tenant=a%2Bb&x=1"
+
+func callbackWithQuery(ctx context.Context, e *Env) error {
+	if e.k.Relaunch == nil {
+		return Skip("the harness cannot restart this target with another MCA_CALLBACK_URL (a --target URL): run it with --target-cmd")
+	}
+	wc, err := e.WebClient()
+	if err != nil {
+		return err
+	}
+	orig := wc.RedirectURIs[0]
+	cb := orig + callbackQuery
+	if err := registerCallbacks(e, wc, orig, cb); err != nil {
+		return err
+	}
+	e.Defer(func() { _ = registerCallbacks(e, wc, orig) })
+	if err := e.k.Relaunch(ctx, cb); err != nil {
+		return fmt.Errorf("%w: restart the target with MCA_CALLBACK_URL=%s: %w", ErrSetup, cb, err)
+	}
+	e.Defer(func() { _ = e.k.Relaunch(context.Background(), orig) })
+	b, err := e.NewBrowser("victim", "victim")
+	if err != nil {
+		return err
+	}
+	st, ok := b.StartSignIn(ctx, "/web/protected")
+	markJudged(e, st.Start)
+	if !ok {
+		return nil
+	}
+	if got := st.AuthRequest.Query().Get("redirect_uri"); got != cb {
+		e.obs.Failf("redirect_uri %q, want MCA_CALLBACK_URL %q byte for byte (the AZ refuses any other)", got, cb)
+		return nil
+	}
+	if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
+		return err
+	}
+	b.Complete(ctx, &st, st.Callback.String())
+	if sub, x := b.WhoAmI(ctx, "signed in?"); sub == "" {
+		markJudged(e, x)
+		e.obs.Failf("with a callback URL that has a query string, the sign-in did not work: the callback got %s", st.Done.Brief())
+	}
+	return nil
+}
+
+// registerCallbacks sets the redirect URIs of the target's web client.
+func registerCallbacks(e *Env, wc fakeaz.WebClient, uris ...string) error {
+	if err := e.AZ().RemoveWebClient(wc.ClientID); err != nil {
+		return fmt.Errorf("%w: web client: %v", ErrSetup, err)
+	}
+	wc.RedirectURIs = uris
+	if _, err := e.AZ().AddWebClient(wc); err != nil {
+		return fmt.Errorf("%w: web client: %v", ErrSetup, err)
+	}
+	return nil
 }
 
 func requestHasState(ctx context.Context, e *Env) error {

@@ -71,7 +71,7 @@ func sessionOutlivesTokens(ctx context.Context, e *Env) error {
 		return err
 	}
 	if err := sleepUntil(ctx, start.Add(5*time.Second)); err != nil {
-		return fmt.Errorf("%w: %v", ErrSetup, err)
+		return fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	stillSignedIn(ctx, e, b, "5 s after the sign-in, though its tokens expired after 3 s")
 	e.obs.Judge()

@@ -36,12 +36,12 @@ func webTokenCases() []Case {
 }
 
 func noTokenRequestWithoutCode(ctx context.Context, e *Env) error {
-	endpoint := e.AZ().WebTokenEndpoint(e.r.HomeAppID)
-	before := e.AZ().Stats().Count(endpoint, e.r.HomeAppID)
+	endpoint := e.AZ().WebTokenEndpoint(e.k.HomeAppID)
+	before := e.AZ().Stats().Count(endpoint, e.k.HomeAppID)
 	if err := tamperedCallback(func(q url.Values) { q.Del("code") })(ctx, e); err != nil {
 		return err
 	}
-	n := e.AZ().Stats().Count(endpoint, e.r.HomeAppID) - before
+	n := e.AZ().Stats().Count(endpoint, e.k.HomeAppID) - before
 	e.obs.Fact("token requests", "%d", n)
 	if n > 0 {
 		e.obs.Failf("the callback without a code made %d request(s) to the token endpoint (client-authenticated, on the say-so of whoever sent the browser there)", n)
@@ -73,9 +73,9 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 		}
 		if fault != nil {
 			f := *fault
-			f.Endpoint, f.AppID = e.AZ().WebTokenEndpoint(e.r.HomeAppID), e.r.HomeAppID
+			f.Endpoint, f.AppID = e.AZ().WebTokenEndpoint(e.k.HomeAppID), e.k.HomeAppID
 			if err := e.AZ().SetFault(f); err != nil {
-				return fmt.Errorf("%w: fault: %v", ErrSetup, err)
+				return fmt.Errorf("%w: fault: %w", ErrSetup, err)
 			}
 			e.Defer(e.AZ().ClearFaults)
 		}

@@ -12,7 +12,10 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 
 	"golang.org/x/sync/errgroup"
 
@@ -28,7 +31,7 @@ import (
 type Env struct {
 	obs      *Observation
 	mu       sync.Mutex
-	r        *Runner
+	k        *Kit
 	caseID   string
 	cleanups []func()
 }
@@ -45,11 +48,11 @@ func (e *Env) record(x Exchange) Exchange {
 	return x
 }
 
-// Runner returns the runner (target URL, AZ, sink, attacker).
-func (e *Env) Runner() *Runner { return e.r }
+// Kit returns what the case acts with (target URL, AZ, sink, attacker).
+func (e *Env) Kit() *Kit { return e.k }
 
 // AZ returns the fake authorization server.
-func (e *Env) AZ() *fakeaz.Server { return e.r.AZ }
+func (e *Env) AZ() *fakeaz.Server { return e.k.AZ }
 
 // Defer registers a cleanup that runs when the case ends (e.g. ClearFaults).
 func (e *Env) Defer(f func()) { e.cleanups = append(e.cleanups, f) }
@@ -70,18 +73,18 @@ type App struct {
 // NewApp returns a fresh app registered at the AZ (or the fixed app in
 // fixed-app-id mode). Its tokens are signed by the AZ's key for the app.
 func (e *Env) NewApp(ctx context.Context) (*App, error) {
-	id := e.r.FixedAppID
+	id := e.k.FixedAppID
 	if id == "" {
-		a, err := e.r.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Shape: e.r.Family.Shape()})
+		a, err := e.k.AZ.AddApp(fakeaz.App{BundleID: "com.example.mcaspec", Shape: e.k.Family.Shape()})
 		if err != nil {
-			return nil, fmt.Errorf("%w: add app: %v", ErrSetup, err)
+			return nil, fmt.Errorf("%w: add app: %w", ErrSetup, err)
 		}
 		id = a.ID
-		e.Defer(func() { _ = e.r.AZ.RemoveApp(id) })
+		e.Defer(func() { _ = e.k.AZ.RemoveApp(id) })
 	}
-	f, err := e.r.AZ.Factory(id)
+	f, err := e.k.AZ.Factory(id)
 	if err != nil {
-		return nil, fmt.Errorf("%w: token factory for %s: %v", ErrSetup, id, err)
+		return nil, fmt.Errorf("%w: token factory for %s: %w", ErrSetup, id, err)
 	}
 	return &App{ID: id, Factory: f, env: e}, nil
 }
@@ -99,7 +102,7 @@ func (a *App) IDToken(spec tokenfactory.ID, muts ...tokenfactory.Mutation) (stri
 
 // ClientID returns a client id unique within the run, so no two cases share tokens.
 func (e *Env) ClientID() string {
-	return fmt.Sprintf("conformance-%s-%d", strings.ToLower(e.caseID), e.r.seq.Add(1))
+	return fmt.Sprintf("conformance-%s-%d", strings.ToLower(e.caseID), e.k.seq.Add(1))
 }
 
 // Pair is a minted token pair and the security context a target must produce for it.
@@ -128,7 +131,7 @@ func (a *App) Mint(withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pai
 func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
 	acc, err := a.AccessToken(tokenfactory.Access{AppID: a.ID, ClientID: client}, accessMuts...)
 	if err != nil {
-		return Pair{}, fmt.Errorf("%w: mint access token: %v", ErrSetup, err)
+		return Pair{}, fmt.Errorf("%w: mint access token: %w", ErrSetup, err)
 	}
 	p := Pair{Access: acc, Want: &SecurityContext{Sub: client, User: map[string]any{}, Device: map[string]any{}, Application: map[string]any{}}}
 	if !withID {
@@ -136,7 +139,7 @@ func (a *App) MintFor(client string, withID bool, accessMuts, idMuts []tokenfact
 	}
 	spec := DefaultIDSpec(a.ID, client)
 	if p.ID, err = a.IDToken(spec, idMuts...); err != nil {
-		return Pair{}, fmt.Errorf("%w: mint id token: %v", ErrSetup, err)
+		return Pair{}, fmt.Errorf("%w: mint id token: %w", ErrSetup, err)
 	}
 	p.Want = WantContext(spec)
 	return p, nil
@@ -181,9 +184,9 @@ func (e *Env) send(ctx context.Context, step, pathAndQuery string, h http.Header
 }
 
 func (e *Env) noted(ctx context.Context, x Exchange) Exchange {
-	e.r.noteAnswer(&x)
-	if x.TimedOut && (e.r.AZ == nil || len(e.r.AZ.Faults()) == 0) {
-		e.r.CheckResponsive(ctx)
+	e.k.noteAnswer(&x)
+	if x.TimedOut && (e.k.AZ == nil || len(e.k.AZ.Faults()) == 0) {
+		e.k.CheckResponsive(ctx)
 	}
 	return x
 }
@@ -201,17 +204,17 @@ func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.He
 	if size > RawAbove {
 		return e.transmitRaw(ctx, step, pathAndQuery, lines...)
 	}
-	u := strings.TrimRight(e.r.Target, "/") + pathAndQuery
+	u := strings.TrimRight(e.k.Target, "/") + pathAndQuery
 	x := Exchange{Step: step, Method: http.MethodGet, URL: u, RequestHeader: h}
-	if why := e.r.unresponsive(); why != "" {
+	if why := e.k.unresponsive(); why != "" {
 		x.Error = why
 		return x
 	}
-	if why := e.r.KeyPathWedged(); why != "" && e.caseID != "probe" && sendsToken(h) {
+	if why := e.k.KeyPathWedged(); why != "" && e.caseID != "probe" && sendsToken(h) {
 		x.Error = KeyPathNotSent + why
 		return x
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.r.bound()+2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, e.k.bound()+2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -222,10 +225,11 @@ func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.He
 		req.Header[k] = vs
 	}
 	start := time.Now()
-	resp, err := e.r.HTTP.Do(req)
+	resp, err := e.k.HTTP.Do(req)
 	x.Latency = time.Since(start)
 	if err != nil {
 		x.Error, x.TimedOut = err.Error(), isTimeout(err)
+		x.refused = errors.Is(err, syscall.ECONNREFUSED)
 		return x
 	}
 	defer resp.Body.Close()
@@ -238,7 +242,7 @@ func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.He
 		}
 	}
 	x.body = body
-	x.Body = excerpt(body, DefaultBodyExcerpt)
+	x.Body = excerpt.Of(body, DefaultBodyExcerpt)
 	return x
 }
 
@@ -257,24 +261,25 @@ func (e *Env) sendRaw(ctx context.Context, step, path string, headerLines ...str
 
 // transmitRaw sends one hand-written GET and reports what came back.
 func (e *Env) transmitRaw(ctx context.Context, step, path string, headerLines ...string) Exchange {
-	u, err := url.Parse(e.r.Target)
-	x := Exchange{Step: step, Method: http.MethodGet, URL: strings.TrimRight(e.r.Target, "/") + path}
+	u, err := url.Parse(e.k.Target)
+	x := Exchange{Step: step, Method: http.MethodGet, URL: strings.TrimRight(e.k.Target, "/") + path}
 	if err != nil {
 		x.Error = err.Error()
 		return x
 	}
-	if why := e.r.unresponsive(); why != "" {
+	if why := e.k.unresponsive(); why != "" {
 		x.Error = why
 		return x
 	}
-	d := net.Dialer{Timeout: e.r.bound()}
+	d := net.Dialer{Timeout: e.k.bound()}
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		x.Error, x.TimedOut = err.Error(), isTimeout(err)
+		x.refused = errors.Is(err, syscall.ECONNREFUSED)
 		return x
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(e.r.bound() + 2*time.Second))
+	_ = conn.SetDeadline(time.Now().Add(e.k.bound() + 2*time.Second))
 	var b strings.Builder
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", path, u.Host)
 	for _, l := range headerLines {
@@ -303,7 +308,7 @@ func (e *Env) transmitRaw(ctx context.Context, step, path string, headerLines ..
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	x.Status, x.body, x.Body = resp.StatusCode, body, excerpt(body, DefaultBodyExcerpt)
+	x.Status, x.body, x.Body = resp.StatusCode, body, excerpt.Of(body, DefaultBodyExcerpt)
 	x.Header = http.Header{}
 	for _, k := range []string{"WWW-Authenticate", "Content-Type"} {
 		if v := resp.Header.Values(k); len(v) > 0 {
@@ -338,24 +343,17 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
-func excerpt(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "…"
-	}
-	return string(b)
-}
-
 // AttackerKey returns the attacker's private key.
-func (e *Env) AttackerKey() *rsa.PrivateKey { return e.r.Attacker.Key }
+func (e *Env) AttackerKey() *rsa.PrivateKey { return e.k.Attacker.Key }
 
 // SinkURL returns a fresh URL at the sink for this case; Downstream(u)
 // returns what arrived there.
 func (e *Env) SinkURL() string {
-	return e.r.Sink.URL() + "/case/" + url.PathEscape(e.caseID) + fmt.Sprintf("/%d", e.r.seq.Add(1))
+	return e.k.Sink.URL() + "/case/" + url.PathEscape(e.caseID) + fmt.Sprintf("/%d", e.k.seq.Add(1))
 }
 
 // Downstream returns the requests the sink received at u.
-func (e *Env) Downstream(u string) []SinkRequest { return e.r.Sink.Received(u) }
+func (e *Env) Downstream(u string) []SinkRequest { return e.k.Sink.Received(u) }
 
 func freshPair(ctx context.Context, e *Env, withID bool, accessMuts ...tokenfactory.Mutation) (*App, Pair, error) {
 	app, err := e.NewApp(ctx)

@@ -1,11 +1,11 @@
 package conformance
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -34,9 +34,9 @@ func (r *Result) Explain() string {
 			}
 			continue
 		}
-		fmt.Fprintf(&b, "  Actual:   [%s] %s %s -> %s\n", x.Step, x.Method, shorten(x.URL, 100), x.Brief())
+		fmt.Fprintf(&b, "  Actual:   [%s] %s %s -> %s\n", x.Step, x.Method, excerpt.String(x.URL, 100), x.Brief())
 		if x.Body != "" {
-			fmt.Fprintf(&b, "            body: %s\n", shorten(strings.ReplaceAll(x.Body, "\n", " "), 200))
+			fmt.Fprintf(&b, "            body: %s\n", excerpt.String(strings.ReplaceAll(x.Body, "\n", " "), 200))
 		}
 	}
 	keys := make([]string, 0, len(o.Facts))
@@ -55,46 +55,23 @@ func (r *Result) Explain() string {
 	return b.String()
 }
 
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}
-
 // Claims decodes the payload of a compact JWS (its second segment,
-// base64url with or without padding) as a JSON object. It is the one
-// payload decoder of the harness and its reports; it verifies nothing.
-func Claims(tok string) (map[string]any, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) < 2 {
-		return nil, fmt.Errorf("a compact JWS has 3 segments, this has %d", len(parts))
-	}
-	raw, err := tokenfactory.DecodeLenient(parts[1])
-	if err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, fmt.Errorf("payload: %w", err)
-	}
-	return c, nil
-}
+// base64url with or without padding) as a JSON object, verifying nothing
+// (tokenfactory.Inspect).
+func Claims(tok string) (map[string]any, error) { return tokenfactory.Inspect(tok).Claims() }
 
 // DecodeForHumans shows a token's header and payload (as far as they decode) on one line.
 func DecodeForHumans(tok string) string {
-	parts := strings.Split(tok, ".")
+	in := tokenfactory.Inspect(tok)
 	var out []string
-	for i, p := range parts {
-		if i > 1 {
-			break
-		}
-		raw, err := tokenfactory.DecodeLenient(p)
-		if err != nil {
+	for _, p := range []tokenfactory.Part{in.Header, in.Payload} {
+		switch {
+		case !p.Present():
+		case p.Err != nil:
 			out = append(out, "<not base64url>")
-			continue
+		default:
+			out = append(out, excerpt.String(string(p.Bytes), 300))
 		}
-		out = append(out, shorten(string(raw), 300))
 	}
-	return fmt.Sprintf("%d segments, %d bytes: %s", len(parts), len(tok), strings.Join(out, " . "))
+	return fmt.Sprintf("%d segments, %d bytes: %s", in.Segments, len(tok), strings.Join(out, " . "))
 }

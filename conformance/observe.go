@@ -25,6 +25,9 @@ type Exchange struct {
 	// TimedOut: no answer came within the bound (the target may be wedged).
 	TimedOut bool `json:"timedOut,omitempty"`
 	body     []byte
+	// refused: nothing listened at the target's address (its process is
+	// gone): counted as no answer, like a timeout.
+	refused bool
 }
 
 // Brief is a one-line summary: status, challenge, latency.

@@ -64,6 +64,10 @@ type RunReport struct {
 	// finished: the case in flight is SKIPPED with InterruptedReason and
 	// the cases after it are not listed.
 	Interrupted string `json:"interrupted,omitempty"`
+	// KeysDir is the folder beside the reports that holds the signing keys
+	// of the run's AZ (<kid>.pem), when the harness wrote them: the reports'
+	// reproducers name it.
+	KeysDir string `json:"keysDir,omitempty"`
 }
 
 // TargetEvent is something that happened to the target during a run.

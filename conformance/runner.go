@@ -4,13 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
-
-	"github.com/mcaspec/mcaspec/fakeaz"
 )
 
 // Verdict is the result of one case.
@@ -50,176 +45,19 @@ const (
 	DefaultProbeTimeout = 2 * time.Second
 )
 
-// Runner runs cases against one target. Create it with NewRunner; it is
+// Runner runs cases against one target: it decides which cases run
+// (skips), runs each recipe with an Env on its Kit, and judges the
+// observation against the case's expected outcomes in its Profile. It is
 // safe to run cases one at a time (the AZ scenario controls are shared).
 type Runner struct {
-	// Target is the target's base URL (http://127.0.0.1:PORT).
-	Target string
-	// AZ is the fake authorization server the target was configured with.
-	AZ *fakeaz.Server
+	// Kit is what the cases act with: the target, the AZ, the sink, the
+	// attacker's key server and the run's identities.
+	Kit
 	// Profile decides levels and acceptable outcomes.
 	Profile Profile
-	// FixedAppID, when set, is the only app id the target serves
-	// (backend-style targets): every case uses it, cases that need another
-	// app are skipped and AZ-control cases run last.
-	FixedAppID string
 	// ServiceCredentials tells whether the target was given a service
 	// client id and secret (service-call cases are skipped otherwise).
 	ServiceCredentials bool
-	// HomeAppID is the app id the target was configured with (MCA_APP_ID);
-	// its service tokens are for this app.
-	HomeAppID string
-	// ServiceClientID is the target's service client id (MCA_CLIENT_ID).
-	ServiceClientID string
-	// Family is the protocol family of the target: apps are registered and
-	// tokens minted in its shape, App ID generation included (zero: MCA).
-	Family Family
-	// ResponseBound: see DefaultResponseBound.
-	ResponseBound time.Duration
-	// HTTP is the client for the target (no redirects followed).
-	HTTP *http.Client
-	// Sink records requests the target makes downstream.
-	Sink *Sink
-	// Attacker serves an attacker's key and counts fetches.
-	Attacker *Attacker
-	// WedgeAfter: see DefaultWedgeAfter.
-	WedgeAfter int
-	// ProbeTimeout: see DefaultProbeTimeout.
-	ProbeTimeout time.Duration
-
-	seq atomic.Int64
-	// timeouts counts consecutive requests that got no answer in time; any
-	// answer resets it. Once it reaches WedgeAfter, requests are no longer
-	// sent (they fail at once) until ResetTimeouts.
-	timeouts atomic.Int64
-	// keyTimeouts counts key-path probes in a row that got no answer in time
-	// (see CheckResponsive); any answer resets it.
-	keyTimeouts atomic.Int64
-	probing     sync.Mutex
-}
-
-func (r *Runner) wedgeAfter() int64 {
-	if r.WedgeAfter > 0 {
-		return int64(r.WedgeAfter)
-	}
-	return DefaultWedgeAfter
-}
-
-// noteAnswer records whether a request to the target got an answer.
-func (r *Runner) noteAnswer(x *Exchange) {
-	switch {
-	case x.TimedOut:
-		r.timeouts.Add(1)
-	case x.Error == "":
-		r.timeouts.Store(0)
-	}
-}
-
-// Timeouts returns how many requests in a row got no answer in time.
-func (r *Runner) Timeouts() int { return int(r.timeouts.Load()) }
-
-// ResetTimeouts forgets the timeouts (after the target was restarted).
-func (r *Runner) ResetTimeouts() { r.timeouts.Store(0); r.keyTimeouts.Store(0) }
-
-// KeyPathWedged says why the target counts as wedged where it needs a key
-// ("" while it is not): it answers requests that need no key, but WedgeAfter
-// key-path probes in a row timed out. Requests carrying a token are then no
-// longer sent (they fail at once with KeyPathNotSent) until ResetTimeouts.
-func (r *Runner) KeyPathWedged() string {
-	if n := r.keyTimeouts.Load(); n >= r.wedgeAfter() {
-		return fmt.Sprintf("the target answers requests that need no key, but %d requests in a row with a valid token for its own app timed out: it is wedged where it needs a key", n)
-	}
-	return ""
-}
-
-// KeyPathNotSent starts the error of a request not sent to a target wedged
-// where it needs a key.
-const KeyPathNotSent = "not sent: the key path is wedged: "
-
-// probeKeyPath sends, up to WedgeAfter times while each times out, a request
-// that needs the key path: a valid token pair for the target's own app.
-func (r *Runner) probeKeyPath(ctx context.Context, timeout time.Duration) {
-	e := &Env{r: r, caseID: "probe"}
-	f, err := r.AZ.Factory(r.probeApp())
-	if err != nil {
-		return // no such app at the AZ: nothing to probe with
-	}
-	p, err := (&App{ID: r.probeApp(), Factory: f, env: e}).Mint(true, nil, nil)
-	if err != nil {
-		return
-	}
-	h := http.Header{"Authorization": {p.Header()}}
-	for r.keyTimeouts.Load() < r.wedgeAfter() && ctx.Err() == nil {
-		pctx, cancel := context.WithTimeout(ctx, timeout)
-		x := e.transmit(pctx, "key probe", "/v1/apps/"+r.probeApp()+"/protected", h)
-		cancel()
-		if !x.TimedOut {
-			r.keyTimeouts.Store(0)
-			return
-		}
-		r.keyTimeouts.Add(1)
-	}
-}
-
-// sendsToken reports whether a request's headers carry a JWS-looking token
-// (a request a target wedged on its key path would hang on).
-func sendsToken(h http.Header) bool {
-	for _, v := range h.Values("Authorization") {
-		if strings.Contains(v, ".") {
-			return true
-		}
-	}
-	return false
-}
-
-// unresponsive says why a request is not sent ("" to send it).
-func (r *Runner) unresponsive() string {
-	if n := r.timeouts.Load(); n >= r.wedgeAfter() {
-		return fmt.Sprintf("not sent: the target stopped answering (%d requests in a row timed out)", n)
-	}
-	return ""
-}
-
-// CheckResponsive runs after a request timed out (at once when the AZ is
-// not being faulted, else between cases, once the faults are cleared). It
-// probes the target with a request that needs no AZ (the protected route
-// without credentials, which a live target answers at once) until the
-// target answers or WedgeAfter requests in a row have timed out. It reports
-// whether the target is unresponsive, and the count. One probe runs at a
-// time; concurrent callers get the state as it is.
-func (r *Runner) CheckResponsive(ctx context.Context) (bool, int) {
-	if r.probing.TryLock() {
-		probe := r.ProbeTimeout
-		if probe <= 0 {
-			probe = DefaultProbeTimeout
-		}
-		triggered := r.timeouts.Load() > 0
-		for r.timeouts.Load() > 0 && r.timeouts.Load() < r.wedgeAfter() && ctx.Err() == nil {
-			pctx, cancel := context.WithTimeout(ctx, probe)
-			e := &Env{r: r, caseID: "probe"}
-			x := e.transmit(pctx, "probe", "/v1/apps/"+r.probeApp()+"/protected", nil)
-			cancel()
-			r.noteAnswer(&x)
-		}
-		// It answers without a key: does it still answer where it needs one?
-		if triggered && r.timeouts.Load() == 0 && !r.Family.IsWeb() && r.AZ != nil && r.KeyPathWedged() == "" {
-			r.probeKeyPath(ctx, probe)
-		}
-		r.probing.Unlock()
-	}
-	n := r.timeouts.Load()
-	return n >= r.wedgeAfter(), int(n)
-}
-
-// Unresponsive reports whether the target stopped answering (requests are
-// no longer sent); loops that wait for the target give up then.
-func (r *Runner) Unresponsive() bool { return r.unresponsive() != "" }
-
-func (r *Runner) probeApp() string {
-	if r.HomeAppID != "" {
-		return r.HomeAppID
-	}
-	return "00000000-0000-4000-8000-000000000000"
 }
 
 // Skip returns the SKIPPED result of a case that is not run, with the reason.
@@ -317,7 +155,7 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 // comes back as an error wrapping ErrHarness.
 // The observation holds what was sent before an error or a panic too.
 func (r *Runner) execute(ctx context.Context, c Case) (obs *Observation, err error) {
-	env := &Env{r: r, caseID: c.ID, obs: &Observation{}}
+	env := &Env{k: &r.Kit, caseID: c.ID, obs: &Observation{}}
 	defer env.cleanup()
 	defer func() {
 		if p := recover(); p != nil {
@@ -390,11 +228,4 @@ func joinOutcomes(os []Outcome) string {
 		s[i] = string(o)
 	}
 	return strings.Join(s, " or ")
-}
-
-func (r *Runner) bound() time.Duration {
-	if r.ResponseBound > 0 {
-		return r.ResponseBound
-	}
-	return DefaultResponseBound
 }

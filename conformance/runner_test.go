@@ -19,7 +19,7 @@ func TestRunnerErrorIsNotFail(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	t.Cleanup(target.Close)
-	r := &conformance.Runner{Target: target.URL, Profile: conformance.Strict, HTTP: target.Client()}
+	r := &conformance.Runner{Profile: conformance.Strict, Kit: conformance.Kit{Target: target.URL, HTTP: target.Client()}}
 	mk := func(fn func(context.Context, *conformance.Env) error) conformance.Case {
 		return conformance.Case{ID: "HDR-900", Area: "header", Title: "t", Rule: "MUST", Refs: []string{"r"},
 			Expect: map[conformance.Profile]conformance.Expect{conformance.Strict: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/downstream"
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
@@ -200,12 +201,9 @@ func (s *Server) forward(w http.ResponseWriter, r *http.Request, to, authorizati
 	WriteJSON(w, resp.StatusCode, map[string]any{"downstream_status": resp.StatusCode, "body": string(body)})
 }
 
-// WriteJSON answers status with v as JSON.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+// WriteJSON answers status with v as JSON (httpjson.Write, the module's one
+// JSON writer).
+func WriteJSON(w http.ResponseWriter, status int, v any) { httpjson.Write(w, status, v) }
 
 func writeErr(w http.ResponseWriter, status int, code, desc string) {
 	WriteJSON(w, status, map[string]string{"error": code, "error_description": desc})

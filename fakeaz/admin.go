@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/mcaspec/mcaspec/tokenfactory"
@@ -45,192 +46,230 @@ type mintRequest struct {
 	Scope       map[string]tokenfactory.Scope `json:"scope,omitempty"`
 }
 
-// adminRoutes registers the admin API on the server's mux. Every route goes
-// through the middleware as an admin route (the admin token, the listener).
+// adminHandler is one route of the admin API: a method pattern and its handler.
+type adminHandler struct {
+	pattern string
+	handler http.HandlerFunc
+}
+
+// adminAPI is the admin API, in the order GET {AdminPath} lists it: the
+// one list that adminRoutes registers and AdminRoutes prints. It only takes
+// method values, so it can be listed on a nil *Server.
+func (s *Server) adminAPI() []adminHandler {
+	return []adminHandler{
+		{"GET /admin/{$}", s.adminIndex},
+		{"GET /admin/apps", s.adminListApps},
+		{"POST /admin/apps", s.adminAddApp},
+		{"GET /admin/apps/{appId}", s.adminGetApp},
+		{"DELETE /admin/apps/{appId}", s.adminRemoveApp},
+		{"GET /admin/apps/{appId}/clients", s.adminListClients},
+		{"POST /admin/apps/{appId}/clients/{clientId}/revoke", s.adminRevokeClient},
+		{"GET /admin/apps/{appId}/keys", s.adminGetKeys},
+		{"POST /admin/apps/{appId}/rotate-key", s.adminRotateKey},
+		{"POST /admin/apps/{appId}/retire-old-keys", s.adminRetireOldKeys},
+		{"POST /admin/apps/{appId}/tokens", s.adminMintTokens},
+		{"GET /admin/faults", s.adminListFaults},
+		{"POST /admin/faults", s.adminSetFault},
+		{"DELETE /admin/faults", s.adminClearFaults},
+		{"GET /admin/stats", s.adminGetStats},
+		{"DELETE /admin/stats", s.adminResetStats},
+		{"GET /admin/clock", s.adminGetClock},
+		{"PUT /admin/clock", s.adminSetClock},
+	}
+}
+
+// adminRoutes registers the admin API and the web flow's on the server's
+// mux. Every route goes through the middleware as an admin route (the admin
+// token, the listener).
 func (s *Server) adminRoutes(m *http.ServeMux) {
 	handle := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.middleware(adminRoute, h)) }
-	handle("GET /admin/{$}", s.adminIndex)
 	handle("GET /admin", s.adminIndex)
-	handle("GET /admin/apps", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Apps())
-	})
-	handle("POST /admin/apps", func(w http.ResponseWriter, r *http.Request) {
-		var a App
-		if !decodeAdmin(w, r, &a) {
-			return
-		}
-		got, err := s.AddApp(a)
-		if err != nil {
-			adminErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, got)
-	})
-	handle("GET /admin/apps/{appId}", func(w http.ResponseWriter, r *http.Request) {
-		a, err := s.App(r.PathValue("appId"))
-		if err != nil {
-			adminErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, a)
-	})
-	handle("DELETE /admin/apps/{appId}", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.RemoveApp(r.PathValue("appId")); err != nil {
-			adminErr(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	handle("GET /admin/apps/{appId}/clients", func(w http.ResponseWriter, r *http.Request) {
-		cs, err := s.Clients(r.PathValue("appId"))
-		if err != nil {
-			adminErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, cs)
-	})
-	handle("POST /admin/apps/{appId}/clients/{clientId}/revoke", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.RevokeClient(r.PathValue("appId"), r.PathValue("clientId")); err != nil {
-			adminErr(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	handle("GET /admin/apps/{appId}/keys", func(w http.ResponseWriter, r *http.Request) {
-		s.adminKeys(w, r.PathValue("appId"))
-	})
-	handle("POST /admin/apps/{appId}/rotate-key", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Overlap Duration `json:"overlap"`
-		}
-		if r.ContentLength != 0 && !decodeAdmin(w, r, &body) {
-			return
-		}
-		if err := s.RotateKey(r.PathValue("appId"), time.Duration(body.Overlap)); err != nil {
-			adminErr(w, err)
-			return
-		}
-		s.adminKeys(w, r.PathValue("appId"))
-	})
-	handle("POST /admin/apps/{appId}/retire-old-keys", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.RetireOldKeys(r.PathValue("appId")); err != nil {
-			adminErr(w, err)
-			return
-		}
-		s.adminKeys(w, r.PathValue("appId"))
-	})
-	handle("POST /admin/apps/{appId}/tokens", func(w http.ResponseWriter, r *http.Request) {
-		var req mintRequest
-		if !decodeAdmin(w, r, &req) {
-			return
-		}
-		appID := r.PathValue("appId")
-		f, err := s.factoryAt(r.Context(), appID) // in the app's token shape
-		if err != nil {
-			adminErr(w, err)
-			return
-		}
-		if req.ClientID == "" {
-			writeErr(w, http.StatusBadRequest, "invalid_request", "clientId is required")
-			return
-		}
-		at, err := f.AccessToken(tokenfactory.Access{AppID: appID, ClientID: req.ClientID, Scope: req.Scope})
-		if err != nil {
-			adminErr(w, err)
-			return
-		}
-		it, err := f.IDToken(tokenfactory.ID{AppID: appID, ClientID: req.ClientID, User: req.User, Device: req.Device, Application: req.Application})
-		if err != nil {
-			adminErr(w, err)
-			return
-		}
-		_, ttl := s.lifetimes()
-		writeJSON(w, http.StatusOK, TokenResponse{AccessToken: at, IDToken: it, TokenType: "Bearer", ExpiresIn: int64(ttl.Seconds())})
-	})
-	handle("GET /admin/faults", func(w http.ResponseWriter, r *http.Request) {
-		out := []faultJSON{}
-		for _, f := range s.Faults() {
-			out = append(out, faultToJSON(f))
-		}
-		writeJSON(w, http.StatusOK, out)
-	})
-	handle("POST /admin/faults", func(w http.ResponseWriter, r *http.Request) {
-		var f faultJSON
-		if !decodeAdmin(w, r, &f) {
-			return
-		}
-		if err := s.SetFault(f.spec()); err != nil {
-			adminErr(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	handle("DELETE /admin/faults", func(w http.ResponseWriter, r *http.Request) {
-		s.ClearFaults()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	handle("GET /admin/stats", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.Stats())
-	})
-	handle("DELETE /admin/stats", func(w http.ResponseWriter, r *http.Request) {
-		s.ResetStats()
-		w.WriteHeader(http.StatusNoContent)
-	})
-	handle("GET /admin/clock", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"offset": Duration(s.ClockOffset()), "now": s.now().UTC(), "tokenNow": s.tokenNow().UTC()})
-	})
-	handle("PUT /admin/clock", func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Offset *Duration `json:"offset"`
-		}
-		if !decodeAdmin(w, r, &body) {
-			return
-		}
-		if body.Offset == nil {
-			writeErr(w, http.StatusBadRequest, "invalid_request", `body must be {"offset": "-5m"} (a Go duration or seconds)`)
-			return
-		}
-		s.SetClockOffset(time.Duration(*body.Offset))
-		writeJSON(w, http.StatusOK, map[string]any{"offset": *body.Offset})
-	})
-	s.webAdmin(handle)
+	for _, rt := range append(s.adminAPI(), s.webAdminAPI()...) {
+		handle(rt.pattern, rt.handler)
+	}
 	handle("/admin/", func(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusNotFound, "not_found", fmt.Sprintf("no admin route %s %s; GET %s lists the routes", r.Method, r.URL.Path, AdminPath))
 	})
 }
 
-// AdminRoutes lists the admin API routes (method and path pattern).
-var adminRoutes = []string{
-	"GET /admin/",
-	"GET /admin/apps",
-	"POST /admin/apps",
-	"GET /admin/apps/{appId}",
-	"DELETE /admin/apps/{appId}",
-	"GET /admin/apps/{appId}/clients",
-	"POST /admin/apps/{appId}/clients/{clientId}/revoke",
-	"GET /admin/apps/{appId}/keys",
-	"POST /admin/apps/{appId}/rotate-key",
-	"POST /admin/apps/{appId}/retire-old-keys",
-	"POST /admin/apps/{appId}/tokens",
-	"GET /admin/faults",
-	"POST /admin/faults",
-	"DELETE /admin/faults",
-	"GET /admin/stats",
-	"DELETE /admin/stats",
-	"GET /admin/clock",
-	"PUT /admin/clock",
+// patterns lists the routes as "METHOD /path" ("GET /admin/{$}" as "GET /admin/").
+func patterns(rs []adminHandler) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = strings.TrimSuffix(r.pattern, "{$}")
+	}
+	return out
 }
 
 // AdminRoutes returns the admin API routes as "METHOD /path" patterns.
-func AdminRoutes() []string { return append([]string(nil), adminRoutes...) }
+func AdminRoutes() []string { return patterns((*Server)(nil).adminAPI()) }
+
+func (s *Server) adminListApps(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Apps())
+}
+
+func (s *Server) adminAddApp(w http.ResponseWriter, r *http.Request) {
+	var a App
+	if !decodeAdmin(w, r, &a) {
+		return
+	}
+	got, err := s.AddApp(a)
+	if err != nil {
+		adminErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, got)
+}
+
+func (s *Server) adminGetApp(w http.ResponseWriter, r *http.Request) {
+	a, err := s.App(r.PathValue("appId"))
+	if err != nil {
+		adminErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) adminRemoveApp(w http.ResponseWriter, r *http.Request) {
+	if err := s.RemoveApp(r.PathValue("appId")); err != nil {
+		adminErr(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.Clients(r.PathValue("appId"))
+	if err != nil {
+		adminErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, cs)
+}
+
+func (s *Server) adminRevokeClient(w http.ResponseWriter, r *http.Request) {
+	if err := s.RevokeClient(r.PathValue("appId"), r.PathValue("clientId")); err != nil {
+		adminErr(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminGetKeys(w http.ResponseWriter, r *http.Request) {
+	s.adminKeys(w, r.PathValue("appId"))
+}
+
+func (s *Server) adminRotateKey(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Overlap Duration `json:"overlap"`
+	}
+	if r.ContentLength != 0 && !decodeAdmin(w, r, &body) {
+		return
+	}
+	if err := s.RotateKey(r.PathValue("appId"), time.Duration(body.Overlap)); err != nil {
+		adminErr(w, err)
+		return
+	}
+	s.adminKeys(w, r.PathValue("appId"))
+}
+
+func (s *Server) adminRetireOldKeys(w http.ResponseWriter, r *http.Request) {
+	if err := s.RetireOldKeys(r.PathValue("appId")); err != nil {
+		adminErr(w, err)
+		return
+	}
+	s.adminKeys(w, r.PathValue("appId"))
+}
+
+func (s *Server) adminMintTokens(w http.ResponseWriter, r *http.Request) {
+	var req mintRequest
+	if !decodeAdmin(w, r, &req) {
+		return
+	}
+	appID := r.PathValue("appId")
+	f, err := s.factoryAt(r.Context(), appID) // in the app's token shape
+	if err != nil {
+		adminErr(w, err)
+		return
+	}
+	if req.ClientID == "" {
+		writeErr(w, http.StatusBadRequest, "invalid_request", "clientId is required")
+		return
+	}
+	at, err := f.AccessToken(tokenfactory.Access{AppID: appID, ClientID: req.ClientID, Scope: req.Scope})
+	if err != nil {
+		adminErr(w, err)
+		return
+	}
+	it, err := f.IDToken(tokenfactory.ID{AppID: appID, ClientID: req.ClientID, User: req.User, Device: req.Device, Application: req.Application})
+	if err != nil {
+		adminErr(w, err)
+		return
+	}
+	_, ttl := s.lifetimes()
+	writeJSON(w, http.StatusOK, TokenResponse{AccessToken: at, IDToken: it, TokenType: "Bearer", ExpiresIn: int64(ttl.Seconds())})
+}
+
+func (s *Server) adminListFaults(w http.ResponseWriter, _ *http.Request) {
+	out := []faultJSON{}
+	for _, f := range s.Faults() {
+		out = append(out, faultToJSON(f))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) adminSetFault(w http.ResponseWriter, r *http.Request) {
+	var f faultJSON
+	if !decodeAdmin(w, r, &f) {
+		return
+	}
+	if err := s.SetFault(f.spec()); err != nil {
+		adminErr(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminClearFaults(w http.ResponseWriter, _ *http.Request) {
+	s.ClearFaults()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminGetStats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Stats())
+}
+
+func (s *Server) adminResetStats(w http.ResponseWriter, _ *http.Request) {
+	s.ResetStats()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminGetClock(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"offset": Duration(s.ClockOffset()), "now": s.now().UTC(), "tokenNow": s.tokenNow().UTC()})
+}
+
+func (s *Server) adminSetClock(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Offset *Duration `json:"offset"`
+	}
+	if !decodeAdmin(w, r, &body) {
+		return
+	}
+	if body.Offset == nil {
+		writeErr(w, http.StatusBadRequest, "invalid_request", `body must be {"offset": "-5m"} (a Go duration or seconds)`)
+		return
+	}
+	s.SetClockOffset(time.Duration(*body.Offset))
+	writeJSON(w, http.StatusOK, map[string]any{"offset": *body.Offset})
+}
 
 func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"serverUrl": s.serverURL(r.Context()),
 		"appsBase":  origin(s.serverURL(r.Context())) + AppsPath,
 		"endpoints": endpoints,
-		"routes":    adminRoutes,
-		"webRoutes": webAdminRoutes,
+		"routes":    AdminRoutes(),
+		"webRoutes": WebAdminRoutes(),
 	})
 }
 

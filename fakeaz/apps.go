@@ -507,7 +507,7 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(b []byte) (*Config, error) {
 	var c Config
 	if err := decodeOneObject(bytes.NewReader(b), &c); err != nil {
-		return nil, fmt.Errorf("%w: not a valid config JSON object: %v", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: not a valid config JSON object: %w", ErrInvalidConfig, err)
 	}
 	seen := map[string]bool{}
 	var errs []error

@@ -126,42 +126,11 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 			return
 		}
 	case RealmFacebook:
-		if answer == nil {
-			ch, _ := json.Marshal(map[string]string{"facebookAppId": realm.FacebookAppID})
-			writeChallenge(w, name, ch)
-			return
-		}
-		var ans struct {
-			AccessToken string `json:"accessToken"`
-		}
-		if err := json.Unmarshal(answer, &ans); err != nil || ans.AccessToken == "" {
-			redirectWithFailure(w, redirect, name, `the wl_facebookRealm answer must be {"accessToken": "<Facebook access token>"}`)
-			return
-		}
-		id, err = facebook.Verify(r.Context(), s.hc, realm.GraphURL, realm.FacebookAppID, realm.FacebookAppSecret, ans.AccessToken)
-		if !s.idpOK(w, redirect, name, "Facebook", err) {
+		if id, ok = s.authFacebook(w, r, realm, redirect, answer); !ok {
 			return
 		}
 	case RealmGoogle:
-		if answer == nil {
-			ch, _ := json.Marshal(map[string]string{"gClientId": realm.GoogleClientID})
-			writeChallenge(w, name, ch)
-			return
-		}
-		var ans struct {
-			IDToken     string `json:"idToken"`
-			AccessToken string `json:"accessToken"`
-		}
-		if err := json.Unmarshal(answer, &ans); err != nil || (ans.IDToken == "" && ans.AccessToken == "") {
-			redirectWithFailure(w, redirect, name, `the wl_googleRealm answer must be {"idToken": ...} (iOS) or {"accessToken": ...} (Android)`)
-			return
-		}
-		tok, kind := ans.IDToken, google.IDToken
-		if tok == "" {
-			tok, kind = ans.AccessToken, google.AccessToken
-		}
-		id, err = google.Verify(r.Context(), s.hc, realm.TokenInfoURL, realm.GoogleClientID, tok, kind)
-		if !s.idpOK(w, redirect, name, "Google", err) {
+		if id, ok = s.authGoogle(w, r, realm, redirect, answer); !ok {
 			return
 		}
 	}
@@ -171,6 +140,53 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 	}
 	user := &tokenfactory.User{ID: id.UserName, AuthBy: name, DisplayName: id.DisplayName, Attributes: id.Attributes}
 	s.redirectWithCode(w, r, c, redirect, name, user)
+}
+
+// authFacebook challenges for a Facebook access token (the realm's app id in
+// the challenge) or verifies the answer's token at the Graph API; false means
+// it has answered.
+func (s *Server) authFacebook(w http.ResponseWriter, r *http.Request, realm Realm, redirect string, answer json.RawMessage) (*idp.Identity, bool) {
+	name := realm.RealmName()
+	if answer == nil {
+		ch, _ := json.Marshal(map[string]string{"facebookAppId": realm.FacebookAppID})
+		writeChallenge(w, name, ch)
+		return nil, false
+	}
+	var ans struct {
+		AccessToken string `json:"accessToken"`
+	}
+	if err := json.Unmarshal(answer, &ans); err != nil || ans.AccessToken == "" {
+		redirectWithFailure(w, redirect, name, `the wl_facebookRealm answer must be {"accessToken": "<Facebook access token>"}`)
+		return nil, false
+	}
+	id, err := facebook.Verify(r.Context(), s.hc, realm.GraphURL, realm.FacebookAppID, realm.FacebookAppSecret, ans.AccessToken)
+	return id, s.idpOK(w, redirect, name, "Facebook", err)
+}
+
+// authGoogle challenges for a Google token (the realm's client id in the
+// challenge) or verifies the answer's id token (iOS) or access token
+// (Android) at tokeninfo; false means it has answered.
+func (s *Server) authGoogle(w http.ResponseWriter, r *http.Request, realm Realm, redirect string, answer json.RawMessage) (*idp.Identity, bool) {
+	name := realm.RealmName()
+	if answer == nil {
+		ch, _ := json.Marshal(map[string]string{"gClientId": realm.GoogleClientID})
+		writeChallenge(w, name, ch)
+		return nil, false
+	}
+	var ans struct {
+		IDToken     string `json:"idToken"`
+		AccessToken string `json:"accessToken"`
+	}
+	if err := json.Unmarshal(answer, &ans); err != nil || (ans.IDToken == "" && ans.AccessToken == "") {
+		redirectWithFailure(w, redirect, name, `the wl_googleRealm answer must be {"idToken": ...} (iOS) or {"accessToken": ...} (Android)`)
+		return nil, false
+	}
+	tok, kind := ans.IDToken, google.IDToken
+	if tok == "" {
+		tok, kind = ans.AccessToken, google.AccessToken
+	}
+	id, err := google.Verify(r.Context(), s.hc, realm.TokenInfoURL, realm.GoogleClientID, tok, kind)
+	return id, s.idpOK(w, redirect, name, "Google", err)
 }
 
 // idpOK maps a provider verification error to a response; true means no
@@ -203,7 +219,7 @@ func parseAnswer(h, realm string) (json.RawMessage, error) {
 	}
 	var answers map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(rest), &answers); err != nil {
-		return nil, fmt.Errorf(`challenge answer must be Authorization: Bearer {"%s": <answer JSON>} (raw JSON): %v`, realm, err)
+		return nil, fmt.Errorf(`challenge answer must be Authorization: Bearer {"%s": <answer JSON>} (raw JSON): %w`, realm, err)
 	}
 	a, ok := answers[realm]
 	if !ok || string(a) == "null" {

@@ -1,8 +1,9 @@
 package fakeaz
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 )
 
 // errorBody is the JSON body of every error response.
@@ -11,16 +12,10 @@ type errorBody struct {
 	Description string `json:"error_description,omitempty"`
 }
 
+// writeJSON answers v as JSON; nothing the AZ answers may be cached.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":"server_error","error_description":"encoding the response failed"}`)
-	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	httpjson.Write(w, status, v)
 }
 
 // writeErr writes {"error": code, "error_description": desc} and records code

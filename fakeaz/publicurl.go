@@ -23,7 +23,7 @@ var ErrPublicURL = errors.New("fakeaz: not a usable public URL")
 func ParsePublicURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "", fmt.Errorf("%w: %q: %v", ErrPublicURL, raw, err)
+		return "", fmt.Errorf("%w: %q: %w", ErrPublicURL, raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
 		return "", fmt.Errorf("%w: %q: want an absolute http or https URL, e.g. http://fakeaz.example:9080%s", ErrPublicURL, raw, BasePath)
@@ -102,7 +102,7 @@ func requestServerURL(r *http.Request) (string, error) {
 	if f := r.Header.Get("Forwarded"); f != "" {
 		params, err := parseForwarded(f)
 		if err != nil {
-			return "", fmt.Errorf("%w: Forwarded header %q: %v", ErrPublicURL, f, err)
+			return "", fmt.Errorf("%w: Forwarded header %q: %w", ErrPublicURL, f, err)
 		}
 		proto, host = params["proto"], params["host"]
 	}

@@ -37,15 +37,15 @@ func parseJWS(s string) (*compactJWS, error) {
 	s = strings.TrimSpace(s)
 	h, p, sig, err := jwsbb.SplitCompactString(s)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not a compact JWS (header.payload.signature): %v", errBadJWS, err)
+		return nil, fmt.Errorf("%w: not a compact JWS (header.payload.signature): %w", errBadJWS, err)
 	}
 	hb, err := tokenfactory.DecodeLenient(string(h))
 	if err != nil {
-		return nil, fmt.Errorf("%w: header is not base64: %v", errBadJWS, err)
+		return nil, fmt.Errorf("%w: header is not base64: %w", errBadJWS, err)
 	}
 	var hdr map[string]json.RawMessage
 	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return nil, fmt.Errorf("%w: header is not a JSON object: %v", errBadJWS, err)
+		return nil, fmt.Errorf("%w: header is not a JSON object: %w", errBadJWS, err)
 	}
 	var alg string
 	if err := json.Unmarshal(hdr["alg"], &alg); err != nil || alg != tokenfactory.RS256 {
@@ -53,7 +53,7 @@ func parseJWS(s string) (*compactJWS, error) {
 	}
 	pb, err := tokenfactory.DecodeLenient(string(p))
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload is not base64: %v", errBadJWS, err)
+		return nil, fmt.Errorf("%w: payload is not base64: %w", errBadJWS, err)
 	}
 	sb, err := tokenfactory.DecodeLenient(string(sig))
 	if err != nil || len(sb) == 0 {
@@ -66,7 +66,7 @@ func parseJWS(s string) (*compactJWS, error) {
 
 func (j *compactJWS) verify(pub *rsa.PublicKey) error {
 	if err := jwsbb.Verify(pub, tokenfactory.RS256, j.signingInput, j.signature); err != nil {
-		return fmt.Errorf("%w: RS256 signature does not verify with the key: %v", errBadJWS, err)
+		return fmt.Errorf("%w: RS256 signature does not verify with the key: %w", errBadJWS, err)
 	}
 	return nil
 }
@@ -86,7 +86,7 @@ func (j *compactJWS) jpkKey() (*rsa.PublicKey, error) {
 	}
 	pub, err := tokenfactory.DecodeModExp(jpk.Mod, jpk.Exp)
 	if err != nil {
-		return nil, fmt.Errorf("%w: jpk: %v", errBadJWS, err)
+		return nil, fmt.Errorf("%w: jpk: %w", errBadJWS, err)
 	}
 	return pub, nil
 }

@@ -45,51 +45,11 @@ func (s *Server) tokenByCode(w http.ResponseWriter, r *http.Request, a *appState
 	if !ok {
 		return
 	}
-	proof := r.Header.Get("X-WL-Authenticate")
-	if proof == "" {
-		writeErr(w, http.StatusBadRequest, "invalid_grant", `header X-WL-Authenticate is missing: send a JWS over {"code": "<code>"} signed with the device key`)
+	if problem := checkCodeProof(r.Header.Get("X-WL-Authenticate"), code, c); problem != "" {
+		writeErr(w, http.StatusBadRequest, "invalid_grant", problem)
 		return
 	}
-	j, err := parseJWS(proof)
-	if err == nil {
-		err = j.verify(c.PublicKey)
-	}
-	if err != nil {
-		writeErr(w, http.StatusBadRequest, "invalid_grant", "X-WL-Authenticate does not prove possession of the registered device key: "+err.Error())
-		return
-	}
-	var p struct {
-		Code string `json:"code"`
-	}
-	if err := json.Unmarshal(j.payload, &p); err != nil || p.Code != code {
-		writeErr(w, http.StatusBadRequest, "invalid_grant", `X-WL-Authenticate payload must be {"code": "<the code in the form>"}`)
-		return
-	}
-	redirect := r.PostForm.Get("redirect_uri")
-	now := s.now()
-	s.mu.Lock()
-	e := s.codes[code]
-	var problem string
-	switch {
-	case e == nil || e.appID != c.AppID:
-		problem = "the code is unknown for this app"
-	case e.clientID != c.ClientID:
-		problem = "the code was issued to another client"
-	case e.used:
-		problem = "the code has already been used (codes are single-use): run the authorization step again"
-	case !now.Before(e.expires):
-		problem = fmt.Sprintf("the code expired at %s: run the authorization step again", e.expires.UTC().Format("15:04:05Z"))
-	case redirect != "" && redirect != e.redirectURI:
-		problem = fmt.Sprintf("redirect_uri %q differs from the one of the authorization request", redirect)
-	default:
-		e.used = true
-	}
-	var entry codeEntry
-	if e != nil {
-		entry = *e
-	}
-	key := a.cur.priv
-	s.mu.Unlock()
+	entry, key, problem := s.redeemCode(a, c, code, r.PostForm.Get("redirect_uri"))
 	if problem != "" {
 		writeErr(w, http.StatusBadRequest, "invalid_grant", problem)
 		return
@@ -120,6 +80,59 @@ func (s *Server) tokenByCode(w http.ResponseWriter, r *http.Request, a *appState
 	}
 	setOutcome(w, "tokens")
 	writeJSON(w, http.StatusOK, TokenResponse{AccessToken: at, IDToken: it, TokenType: "Bearer", ExpiresIn: int64(ttl.Seconds())})
+}
+
+// checkCodeProof checks the X-WL-Authenticate header of a code redemption:
+// a JWS over {"code": code} signed with the client's registered device key.
+// It returns what is wrong, or "".
+func checkCodeProof(proof, code string, c *Client) string {
+	if proof == "" {
+		return `header X-WL-Authenticate is missing: send a JWS over {"code": "<code>"} signed with the device key`
+	}
+	j, err := parseJWS(proof)
+	if err == nil {
+		err = j.verify(c.PublicKey)
+	}
+	if err != nil {
+		return "X-WL-Authenticate does not prove possession of the registered device key: " + err.Error()
+	}
+	var p struct {
+		Code string `json:"code"`
+	}
+	if err := json.Unmarshal(j.payload, &p); err != nil || p.Code != code {
+		return `X-WL-Authenticate payload must be {"code": "<the code in the form>"}`
+	}
+	return ""
+}
+
+// redeemCode marks the code used if client c may redeem it now with
+// redirect ("" when the form has none), and returns its entry and the app's
+// current signing key, or what is wrong.
+func (s *Server) redeemCode(a *appState, c *Client, code, redirect string) (codeEntry, *rsa.PrivateKey, string) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.codes[code]
+	var problem string
+	switch {
+	case e == nil || e.appID != c.AppID:
+		problem = "the code is unknown for this app"
+	case e.clientID != c.ClientID:
+		problem = "the code was issued to another client"
+	case e.used:
+		problem = "the code has already been used (codes are single-use): run the authorization step again"
+	case !now.Before(e.expires):
+		problem = fmt.Sprintf("the code expired at %s: run the authorization step again", e.expires.UTC().Format("15:04:05Z"))
+	case redirect != "" && redirect != e.redirectURI:
+		problem = fmt.Sprintf("redirect_uri %q differs from the one of the authorization request", redirect)
+	default:
+		e.used = true
+	}
+	var entry codeEntry
+	if e != nil {
+		entry = *e
+	}
+	return entry, a.cur.priv, problem
 }
 
 func (s *Server) tokenByClientCredentials(w http.ResponseWriter, r *http.Request, a *appState) {

@@ -662,52 +662,54 @@ func (s *Server) webIDTokenFault(name string) ([]tokenfactory.Mutation, error) {
 	return nil, fmt.Errorf("%w: idTokenFault %q", ErrInvalidWebClient, name)
 }
 
-// webAdminRoutes lists the admin API routes of the web flow.
-var webAdminRoutes = []string{
-	"GET /admin/web-clients",
-	"POST /admin/web-clients",
-	"DELETE /admin/web-clients/{clientId}",
-	"PUT /admin/web-clients/{clientId}/scenario",
+// webAdminAPI is the web flow's admin API (registered by adminRoutes).
+func (s *Server) webAdminAPI() []adminHandler {
+	return []adminHandler{
+		{"GET /admin/web-clients", s.adminListWebClients},
+		{"POST /admin/web-clients", s.adminAddWebClient},
+		{"DELETE /admin/web-clients/{clientId}", s.adminRemoveWebClient},
+		{"PUT /admin/web-clients/{clientId}/scenario", s.adminSetWebScenario},
+	}
 }
 
 // WebAdminRoutes returns the admin API routes of the web flow.
-func WebAdminRoutes() []string { return slices.Clone(webAdminRoutes) }
+func WebAdminRoutes() []string { return patterns((*Server)(nil).webAdminAPI()) }
 
-// webAdmin registers the web flow's admin API (called from adminRoutes).
-func (s *Server) webAdmin(handle func(pattern string, h http.HandlerFunc)) {
-	handle("GET /admin/web-clients", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, s.WebClients(r.URL.Query().Get("appId")))
-	})
-	handle("POST /admin/web-clients", func(w http.ResponseWriter, r *http.Request) {
-		var c WebClient
-		if !decodeAdmin(w, r, &c) {
-			return
-		}
-		got, err := s.AddWebClient(c)
-		if err != nil {
-			webAdminErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusCreated, got)
-	})
-	handle("DELETE /admin/web-clients/{clientId}", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.RemoveWebClient(r.PathValue("clientId")); err != nil {
-			webAdminErr(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
-	handle("PUT /admin/web-clients/{clientId}/scenario", func(w http.ResponseWriter, r *http.Request) {
-		var sc WebScenario
-		if !decodeAdmin(w, r, &sc) {
-			return
-		}
-		if err := s.SetWebScenario(r.PathValue("clientId"), sc); err != nil {
-			webAdminErr(w, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, sc)
-	})
+func (s *Server) adminListWebClients(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.WebClients(r.URL.Query().Get("appId")))
+}
+
+func (s *Server) adminAddWebClient(w http.ResponseWriter, r *http.Request) {
+	var c WebClient
+	if !decodeAdmin(w, r, &c) {
+		return
+	}
+	got, err := s.AddWebClient(c)
+	if err != nil {
+		webAdminErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, got)
+}
+
+func (s *Server) adminRemoveWebClient(w http.ResponseWriter, r *http.Request) {
+	if err := s.RemoveWebClient(r.PathValue("clientId")); err != nil {
+		webAdminErr(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminSetWebScenario(w http.ResponseWriter, r *http.Request) {
+	var sc WebScenario
+	if !decodeAdmin(w, r, &sc) {
+		return
+	}
+	if err := s.SetWebScenario(r.PathValue("clientId"), sc); err != nil {
+		webAdminErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sc)
 }
 
 func webAdminErr(w http.ResponseWriter, err error) {

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 // Authorize runs the authorization step: GET authorization, answering
@@ -67,7 +69,7 @@ func (d *Device) authorize(ctx context.Context) error {
 		case d.sdk.isCompositeChallenge(resp.StatusCode, resp.Header.Values("WWW-Authenticate")):
 			if round >= d.cfg.MaxChallengeRounds {
 				return fmt.Errorf("%w: still challenged after %d answers (raise MaxChallengeRounds if the flow really is that long); last challenge: %q",
-					ErrTooManyRounds, round, excerpt(body))
+					ErrTooManyRounds, round, excerpt.Of(body, bodyExcerpt))
 			}
 			challenges, err := ParseChallenge(body)
 			if err != nil {
@@ -152,16 +154,16 @@ func (d *Device) takeCode(ctx context.Context, locations []string) error {
 func ParseChallenge(body []byte) (map[string]json.RawMessage, error) {
 	const prefix, suffix = "/*-secure-\n", "*/"
 	if !bytes.HasPrefix(body, []byte(prefix)) || !bytes.HasSuffix(body, []byte(suffix)) || len(body) < len(prefix)+len(suffix) {
-		return nil, fmt.Errorf(`%w: body is not exactly "/*-secure-\n ... */": %q`, ErrBadChallenge, excerpt(body))
+		return nil, fmt.Errorf(`%w: body is not exactly "/*-secure-\n ... */": %q`, ErrBadChallenge, excerpt.Of(body, bodyExcerpt))
 	}
 	var c struct {
 		Challenges map[string]json.RawMessage `json:"challenges"`
 	}
 	if err := json.Unmarshal(body[len(prefix):len(body)-len(suffix)], &c); err != nil {
-		return nil, fmt.Errorf("%w: not JSON {\"challenges\": {...}}: %v: %q", ErrBadChallenge, err, excerpt(body))
+		return nil, fmt.Errorf("%w: not JSON {\"challenges\": {...}}: %w: %q", ErrBadChallenge, err, excerpt.Of(body, bodyExcerpt))
 	}
 	if len(c.Challenges) == 0 {
-		return nil, fmt.Errorf("%w: no challenges in %q", ErrBadChallenge, excerpt(body))
+		return nil, fmt.Errorf("%w: no challenges in %q", ErrBadChallenge, excerpt.Of(body, bodyExcerpt))
 	}
 	return c.Challenges, nil
 }
@@ -172,14 +174,14 @@ func (d *Device) answer(ctx context.Context, challenges map[string]json.RawMessa
 	for realm, ch := range challenges {
 		h := d.handler(realm)
 		if h == nil {
-			return "", fmt.Errorf("%w %q (configure Config.Handlers[%q]); challenge: %s", ErrNoHandler, realm, realm, excerpt(ch))
+			return "", fmt.Errorf("%w %q (configure Config.Handlers[%q]); challenge: %s", ErrNoHandler, realm, realm, excerpt.Of(ch, bodyExcerpt))
 		}
 		a, err := h.Answer(ctx, realm, ch)
 		if err != nil {
 			return "", fmt.Errorf("%w: realm %q: %w", ErrHandler, realm, err)
 		}
 		if !json.Valid(a) {
-			return "", fmt.Errorf("%w: realm %q: answer is not JSON: %q", ErrHandler, realm, excerpt(a))
+			return "", fmt.Errorf("%w: realm %q: answer is not JSON: %q", ErrHandler, realm, excerpt.Of(a, bodyExcerpt))
 		}
 		answers[realm] = a
 	}

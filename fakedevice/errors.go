@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 )
 
 // Sentinel errors. The errors the Device returns wrap one of them (or an
@@ -145,12 +144,4 @@ func ErrorKind(err error) string {
 		cause = "config"
 	}
 	return op + "/" + cause
-}
-
-func excerpt(b []byte) string {
-	s := strings.ToValidUTF8(string(b), "?")
-	if len(s) > bodyExcerpt {
-		s = s[:bodyExcerpt] + "..."
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -70,30 +71,27 @@ func (d *Device) register(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	resp, body, err := d.send(d.noFollow, req)
+	body, err := d.sendOK(req)
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return httpError(req, resp, body)
 	}
 	var out struct {
 		Certificate string `json:"certificate"`
 		ClientID    string `json:"clientId"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("%w: registration answer is not JSON {certificate, clientId}: %v: %q", ErrBadResponse, err, excerpt(body))
+		return fmt.Errorf("%w: registration answer is not JSON {certificate, clientId}: %w: %q", ErrBadResponse, err, excerpt.Of(body, bodyExcerpt))
 	}
 	if out.ClientID == "" {
-		return fmt.Errorf("%w: registration answer has no clientId: %q", ErrBadResponse, excerpt(body))
+		return fmt.Errorf("%w: registration answer has no clientId: %q", ErrBadResponse, excerpt.Of(body, bodyExcerpt))
 	}
 	der, err := tokenfactory.DecodeLenient(out.Certificate)
 	if err != nil || len(der) == 0 {
-		return fmt.Errorf("%w: certificate is not base64 DER: %q", ErrBadResponse, excerpt([]byte(out.Certificate)))
+		return fmt.Errorf("%w: certificate is not base64 DER: %q", ErrBadResponse, excerpt.Of([]byte(out.Certificate), bodyExcerpt))
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return fmt.Errorf("%w: certificate is not an X.509 certificate: %v", ErrBadResponse, err)
+		return fmt.Errorf("%w: certificate is not an X.509 certificate: %w", ErrBadResponse, err)
 	}
 	if err := d.checkCertificate(cert, &key.PublicKey); err != nil {
 		return err

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 // ObtainTokens redeems the code from Authorize at the token endpoint, with
@@ -58,12 +60,9 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 		return err
 	}
 	req.Header.Set("X-WL-Authenticate", proof)
-	resp, body, err := d.send(d.noFollow, req)
+	body, err := d.sendOK(req)
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return httpError(req, resp, body)
 	}
 	var out struct {
 		Access    string          `json:"access_token"`
@@ -72,10 +71,10 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 		ExpiresIn json.RawMessage `json:"expires_in"`
 	}
 	if err := json.Unmarshal(body, &out); err != nil {
-		return fmt.Errorf("%w: token answer is not JSON: %v: %q", ErrBadResponse, err, excerpt(body))
+		return fmt.Errorf("%w: token answer is not JSON: %w: %q", ErrBadResponse, err, excerpt.Of(body, bodyExcerpt))
 	}
 	if out.Access == "" || out.ID == "" {
-		return fmt.Errorf("%w: token answer lacks access_token or id_token (both SDKs need both): %q", ErrBadResponse, excerpt(body))
+		return fmt.Errorf("%w: token answer lacks access_token or id_token (both SDKs need both): %q", ErrBadResponse, excerpt.Of(body, bodyExcerpt))
 	}
 	t := Tokens{Access: out.Access, ID: out.ID, TokenType: out.TokenType}
 	if len(out.ExpiresIn) > 0 && string(out.ExpiresIn) != "null" {
@@ -161,12 +160,8 @@ func (d *Device) Logout(ctx context.Context) error {
 	if err != nil {
 		return opErr(OpLogout, err)
 	}
-	resp, body, err := d.send(d.noFollow, req)
-	if err != nil {
+	if _, err := d.sendOK(req); err != nil {
 		return opErr(OpLogout, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return opErr(OpLogout, httpError(req, resp, body))
 	}
 	return nil
 }

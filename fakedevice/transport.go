@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 func (d *Device) addTime(kind *time.Duration, since time.Time) {
@@ -15,6 +17,19 @@ func (d *Device) addTime(kind *time.Duration, since time.Time) {
 	d.mu.Lock()
 	*kind += el
 	d.mu.Unlock()
+}
+
+// sendOK sends req without following redirects and returns the body of a
+// 2xx answer; any other status is an httpError.
+func (d *Device) sendOK(req *http.Request) ([]byte, error) {
+	resp, body, err := d.send(d.noFollow, req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, httpError(req, resp, body)
+	}
+	return body, nil
 }
 
 // send sends req with X-WL-Session, reads at most maxBody of the body and
@@ -40,7 +55,7 @@ func (d *Device) send(c *http.Client, req *http.Request) (*http.Response, []byte
 
 func httpError(req *http.Request, resp *http.Response, body []byte) *HTTPError {
 	return &HTTPError{Method: req.Method, URL: req.URL.String(), Status: resp.StatusCode,
-		WWWAuthenticate: resp.Header.Get("WWW-Authenticate"), Body: excerpt(body)}
+		WWWAuthenticate: resp.Header.Get("WWW-Authenticate"), Body: excerpt.Of(body, bodyExcerpt)}
 }
 
 func postForm(ctx context.Context, u string, form url.Values) (*http.Request, error) {

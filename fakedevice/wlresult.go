@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
 
 // wl_result is the redirect parameter through which the AZ tells the SDK
@@ -102,7 +104,7 @@ func (d *Device) readWLResult(ctx context.Context, query string) (*WLResult, err
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(v), &obj); err != nil {
-		return nil, fmt.Errorf("%w: wl_result is not a JSON object: %v: %q", ErrBadResponse, err, excerpt([]byte(v)))
+		return nil, fmt.Errorf("%w: wl_result is not a JSON object: %w: %q", ErrBadResponse, err, excerpt.Of([]byte(v), bodyExcerpt))
 	}
 	res := &WLResult{Raw: v}
 	for k, raw := range obj {

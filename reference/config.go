@@ -29,10 +29,32 @@ const (
 	// in that window fail at once with 503 instead of waiting on the AZ again.
 	DefaultNegativeTTL = time.Second
 	// DefaultNewAppFetchRate and DefaultNewAppFetchBurst bound the key
-	// fetches for app ids not yet known (a token bucket): a flood of tokens for
-	// random app ids cannot make unbounded fetches.
+	// fetches for app ids without a key (a token bucket): a flood of tokens
+	// for random app ids costs the AZ at most this many fetches a second,
+	// whatever its size. A fifth of the budget is held back for the app id
+	// asked for most among those the rest refused (at least twice, and no
+	// other more), so that a legitimate new app, whose clients retry, is
+	// served by about its second request while a flood of distinct ids
+	// spends the rest. An app id the AZ does not know is remembered for
+	// NegativeTTL in a bounded negative cache apart from the keys, and
+	// fetched again only through the budget. The trade-off: a higher rate
+	// serves new apps sooner during a flood and costs the AZ that many
+	// fetches a second; the reserve cannot tell a legitimate app from an
+	// attacker who repeats one junk id more often than the app's clients
+	// retry, but such an id is fetched once, then answered from the
+	// negative cache. docs/ROBUSTNESS.md has the figures.
 	DefaultNewAppFetchRate  = 50.0 // per second
 	DefaultNewAppFetchBurst = 50
+	// MaxRejectedCacheBytes bounds the memory of the rejected-token cache,
+	// which keeps each rejected token whole beside its hash (to rule out a
+	// hash collision): at most CacheSize entries and at most this many bytes
+	// (the tokens, app ids and messages, plus rejEntryOverhead an entry),
+	// the oldest evicted first. Without it the bound would be CacheSize
+	// entries of up to MaxHeaderBytes (16 KiB) each: 160 MiB at the default.
+	MaxRejectedCacheBytes = 32 << 20
+	// rejEntryOverhead is what a rejected entry costs beside its strings
+	// (the entry, the LRU's element and map slot), counted per entry.
+	rejEntryOverhead = 256
 )
 
 // Config configures a Validator. The zero value is safe: every check on,

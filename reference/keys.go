@@ -49,7 +49,16 @@ type keyStore struct {
 	url    func(appID string) string
 	cache  *lru.Cache[string, *appKey]
 	flight singleflight.Group
+	// unknown remembers app ids that never had a key and whose fetch
+	// failed (the AZ answered 404, or was down), each until its NegativeTTL
+	// ends: bounded, and apart from the key cache, so that a flood of junk
+	// app ids never evicts a good key.
+	unknown *lru.Cache[string, *appKey]
+	// newApp is the budget of fetches for app ids without a key; demand
+	// holds a share of it back for the app id most asked for among those
+	// the budget refused (see demand).
 	newApp bucket
+	demand demand
 	// fetches counts the fetches started (for tests and benchmarks).
 	fetches atomic.Int64
 }
@@ -67,10 +76,18 @@ func newKeyStore(cfg *Config) (*keyStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: key cache: %w", ErrConfig, err)
 	}
+	unknown, err := lru.New[string, *appKey](size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: negative key cache: %w", ErrConfig, err)
+	}
+	rate, burst := cfg.NewAppFetchRate, float64(cfg.NewAppFetchBurst)
+	rRate, rBurst := rate/reserveShare, max(1, float64(int(burst/reserveShare)))
 	ks := &keyStore{
-		cfg:    cfg,
-		cache:  c,
-		newApp: bucket{rate: cfg.NewAppFetchRate, burst: float64(cfg.NewAppFetchBurst), tokens: float64(cfg.NewAppFetchBurst)},
+		cfg:     cfg,
+		cache:   c,
+		unknown: unknown,
+		newApp:  bucket{rate: rate - rRate, burst: max(1, burst-rBurst), tokens: max(1, burst-rBurst)},
+		demand:  demand{reserve: bucket{rate: rRate, burst: rBurst, tokens: rBurst}, counts: map[string]int{}},
 	}
 	ks.url = func(appID string) string {
 		return cfg.ServerURL + "/authorization/v1/apps/" + url.PathEscape(appID) + "/publickey"
@@ -96,7 +113,15 @@ func (ks *keyStore) get(ctx context.Context, appID string) (keyed, *Error) {
 			return keyed{}, failErr
 		}
 	} else {
-		if !ks.newApp.allow(now) {
+		if u, ok := ks.unknown.Get(appID); ok {
+			u.mu.Lock()
+			failUntil, failErr := u.failUntil, u.failErr
+			u.mu.Unlock()
+			if failErr != nil && now.Before(failUntil) {
+				return keyed{}, failErr
+			}
+		}
+		if !ks.newApp.allow(now) && !ks.demand.admit(appID, now) {
 			return keyed{}, errUnavailable("too many key fetches for new app ids; retry later", nil)
 		}
 		fresh := &appKey{}
@@ -158,18 +183,12 @@ func (ks *keyStore) fetchInto(ctx context.Context, appID string, k *appKey) (key
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ks.cfg.FetchTimeout)
 		defer cancel()
 		pub, ferr := ks.fetch(fctx, appID)
+		if ferr != nil {
+			return ks.failed(appID, k, ferr)
+		}
 		now := ks.cfg.Clock()
 		k.mu.Lock()
 		defer k.mu.Unlock()
-		if ferr != nil {
-			ks.cfg.Logger.Warn("reference: public key fetch failed", "app", appID, "err", ferr)
-			if k.pub != nil && now.Before(k.expires) {
-				return keyed{k.pub, k, k.gen.Load()}, nil // a refetch failed: keep the key we have
-			}
-			k.pub = nil
-			k.failUntil, k.failErr = now.Add(ks.cfg.NegativeTTL), ferr
-			return nil, ferr
-		}
 		if k.pub == nil || !k.pub.rsa.Equal(pub) {
 			if k.gen.Load() != retiredGen {
 				k.gen.Add(1)
@@ -192,6 +211,30 @@ func (ks *keyStore) fetchInto(ctx context.Context, appID string, k *appKey) (key
 	case <-ctx.Done():
 		return keyed{}, errUnavailable("request ended while waiting for the public key", ctx.Err())
 	}
+}
+
+// failed records a failed fetch of the app's key in k. A refetch that
+// failed keeps the key while its TTL lasts. An app that never had a key is
+// remembered in the negative cache, apart from the key cache, and fetched
+// again only through the new-app budget.
+func (ks *keyStore) failed(appID string, k *appKey, ferr *Error) (any, error) {
+	ks.cfg.Logger.Warn("reference: public key fetch failed", "app", appID, "err", ferr)
+	now := ks.cfg.Clock()
+	k.mu.Lock()
+	if k.pub != nil && now.Before(k.expires) {
+		cur := keyed{k.pub, k, k.gen.Load()}
+		k.mu.Unlock()
+		return cur, nil // a refetch failed: keep the key we have
+	}
+	k.pub = nil
+	k.failUntil, k.failErr = now.Add(ks.cfg.NegativeTTL), ferr
+	never := k.gen.Load() == 0
+	k.mu.Unlock()
+	if never {
+		ks.unknown.Add(appID, k)
+		ks.cache.Remove(appID) // its eviction hook locks k.mu
+	}
+	return nil, ferr
 }
 
 // fetch GETs the publickey endpoint. Every failure is an *Error: 401 for an
@@ -270,4 +313,71 @@ func (b *bucket) allow(now time.Time) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// reserveShare: 1/reserveShare of the new-app budget (rate and burst) is
+// held back for the app id most asked for among those the rest refused.
+const reserveShare = 5
+
+// Bounds of the demand table.
+const (
+	maxDemandApps = 4096        // app ids counted at once
+	demandWindow  = time.Second // counts are halved every window
+)
+
+// demand gives the reserve of the new-app budget to the app id that was
+// asked for most often while the budget refused it: a legitimate new app's
+// clients retry, so its count grows, while a flood of distinct random app
+// ids leaves each at one. An app id needs two refused requests, and at
+// least as many as any other, to be fetched from the reserve; once fetched
+// it leaves the table (an unknown one is then in the negative cache). The
+// table is bounded (maxDemandApps) and ages (counts halve each window).
+type demand struct {
+	mu      sync.Mutex
+	reserve bucket
+	counts  map[string]int
+	top     int // the highest count
+	window  time.Time
+}
+
+func (d *demand) admit(appID string, now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if now.Sub(d.window) >= demandWindow {
+		d.age(func(c int) int { return c / 2 })
+		d.window = now
+	}
+	if _, ok := d.counts[appID]; !ok && len(d.counts) >= maxDemandApps {
+		d.age(func(c int) int { // make room: drop the app ids asked for once
+			if c <= 1 {
+				return 0
+			}
+			return c
+		})
+		if len(d.counts) >= maxDemandApps {
+			return false
+		}
+	}
+	d.counts[appID]++
+	c := d.counts[appID]
+	d.top = max(d.top, c)
+	if c < 2 || c < d.top || !d.reserve.allow(now) {
+		return false
+	}
+	delete(d.counts, appID)
+	d.age(func(c int) int { return c }) // recompute top without appID
+	return true
+}
+
+// age maps every count through f, drops the zeros and recomputes top.
+func (d *demand) age(f func(int) int) {
+	d.top = 0
+	for app, c := range d.counts {
+		if c = f(c); c <= 0 {
+			delete(d.counts, app)
+			continue
+		}
+		d.counts[app] = c
+		d.top = max(d.top, c)
+	}
 }

@@ -534,3 +534,38 @@ func TestAppIDFromPath(t *testing.T) {
 		}
 	}
 }
+
+// A flood of tokens for distinct unknown app ids spends the new-app budget;
+// a legitimate app just registered is still served by its second request
+// (the budget's reserve goes to the app id asked for most), and the flood
+// gets nothing from the reserve.
+func TestNewAppIsServedDuringAnUnknownAppFlood(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *reference.Config) { c.InsecureSkipAudience = false })
+	for i := range 300 {
+		app := fmt.Sprintf("f100d000-0000-4000-8000-%012d", i)
+		f.do(t, pathFor(app), "Bearer "+f.access(t, f.other, app, "c"))
+	}
+	flood := f.az.keyFetches.Load()
+	if max := int64(reference.DefaultNewAppFetchBurst); flood > max {
+		t.Fatalf("%d key fetches for 300 unknown apps, want at most %d", flood, max)
+	}
+	const fresh = "1e917000-0000-4000-8000-000000000001"
+	f.az.setKey(fresh, &f.attacker.PublicKey)
+	h := "Bearer " + f.access(t, f.other, fresh, "c")
+	if rec, _ := f.do(t, pathFor(fresh), h); rec.Code != 503 {
+		t.Fatalf("first request of the new app: %d, want 503 (the budget is spent)", rec.Code)
+	}
+	if rec, _ := f.do(t, pathFor(fresh), h); rec.Code != 200 {
+		t.Fatalf("second request of the new app: %d, want 200 from the reserve", rec.Code)
+	}
+	// An unknown app answered 404 is remembered: asking again within the
+	// negative TTL fetches nothing.
+	n := f.az.keyFetches.Load()
+	for range 5 {
+		f.do(t, pathFor("f100d000-0000-4000-8000-000000000000"), "Bearer "+f.access(t, f.other, "f100d000-0000-4000-8000-000000000000", "c"))
+	}
+	if got := f.az.keyFetches.Load(); got != n {
+		t.Errorf("%d key fetches for an app id the AZ just said it does not know", got-n)
+	}
+}

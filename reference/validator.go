@@ -18,7 +18,10 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 )
@@ -49,12 +52,15 @@ func FromContext(ctx context.Context) (*SecurityContext, bool) {
 
 // Validator validates MCA tokens. It is safe for concurrent use.
 type Validator struct {
-	cfg        Config
-	keys       *keyStore
-	contexts   *lru.Cache[uint64, *ctxEntry] // nil when caching is off
-	rejected   *lru.Cache[uint64, *rejEntry] // nil when caching is off
-	seed       maphash.Seed
-	acceptAlgs map[string]bool
+	cfg      Config
+	keys     *keyStore
+	contexts *lru.Cache[uint64, *ctxEntry] // nil when caching is off
+	rejected *lru.Cache[uint64, *rejEntry] // nil when caching is off
+	// rejectedBytes is the memory the rejected entries hold (their size),
+	// kept under MaxRejectedCacheBytes by evicting the oldest.
+	rejectedBytes atomic.Int64
+	seed          maphash.Seed
+	acceptAlgs    map[string]bool
 	// ignoreHeader: header parameters InsecureIgnoreHeaderParams lets through.
 	ignoreHeader map[string]bool
 }
@@ -106,6 +112,12 @@ type rejEntry struct {
 	gen        uint64
 }
 
+// size is the memory a rejected entry holds, counted against
+// MaxRejectedCacheBytes: its strings plus rejEntryOverhead.
+func (e *rejEntry) size() int64 {
+	return int64(len(e.app)+len(e.token)+len(e.err.Description)+len(e.err.Code)) + rejEntryOverhead
+}
+
 // New returns a Validator for cfg (see Config for defaults).
 func New(cfg Config) (*Validator, error) {
 	c, err := cfg.withDefaults()
@@ -126,7 +138,7 @@ func New(cfg Config) (*Validator, error) {
 		if v.contexts, err = lru.New[uint64, *ctxEntry](c.CacheSize); err != nil {
 			return nil, err
 		}
-		if v.rejected, err = lru.New[uint64, *rejEntry](c.CacheSize); err != nil {
+		if v.rejected, err = lru.NewWithEvict(c.CacheSize, func(_ uint64, e *rejEntry) { v.rejectedBytes.Add(-e.size()) }); err != nil {
 			return nil, err
 		}
 	}
@@ -254,7 +266,15 @@ func (v *Validator) remember(app, tok string, r *rejection, k *keyed) {
 	if k != nil {
 		e.k, e.gen = k.k, k.gen
 	}
-	v.rejected.Add(v.cacheKey(app, tok, ""), e)
+	key := v.cacheKey(app, tok, "")
+	v.rejected.Remove(key) // a replaced entry's bytes leave through the eviction hook
+	v.rejectedBytes.Add(e.size())
+	v.rejected.Add(key, e)
+	for v.rejectedBytes.Load() > MaxRejectedCacheBytes {
+		if _, _, ok := v.rejected.RemoveOldest(); !ok {
+			break
+		}
+	}
 }
 
 func (v *Validator) validateTokens(ctx context.Context, app, access, id string, now time.Time) (*SecurityContext, *Error) {
@@ -477,13 +497,10 @@ func WriteError(w http.ResponseWriter, err error) {
 	if e.Status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", "1")
 	}
-	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
 	code := e.Code
 	if code == "" {
 		code = "unauthorized"
 	}
-	body, _ := json.Marshal(map[string]string{"error": code, "error_description": e.Description})
-	w.WriteHeader(e.Status)
-	_, _ = w.Write(append(body, '\n'))
+	httpjson.Write(w, e.Status, map[string]string{"error": code, "error_description": e.Description})
 }

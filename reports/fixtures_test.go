@@ -304,7 +304,7 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 // fixtureReport wraps fixtureResults in a RunReport.
 func (fx *fixture) fixtureReport(variant string) *conformance.RunReport {
 	rs := fx.fixtureResults(variant)
-	r := &conformance.RunReport{Version: conformance.ReportVersion, Tool: "mcaspec", Profile: conformance.MCA,
+	r := &conformance.RunReport{Version: conformance.ReportVersion, Tool: "mcaspec", Profile: conformance.MCA, KeysDir: "az-keys",
 		Target:    conformance.TargetInfo{Name: "reference", URL: fixTarget, Mode: "cmd", Command: "mcaspec reference --addr 127.0.0.1:41001", Family: conformance.FamilyMCA},
 		StartedAt: fixNow, Summary: conformance.Summarize(rs), Results: rs}
 	var total time.Duration

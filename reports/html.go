@@ -225,7 +225,7 @@ func buildTarget(i int, r *conformance.RunReport) *targetView {
 		a := areaView{Anchor: t.Anchor + "-area-" + anchorSafe(g.Area.Key), Title: g.Area.Title, Key: g.Area.Key}
 		for _, res := range g.Results {
 			cv := buildCase(t.Anchor, res)
-			cv.Repro = buildRepro(res, strings.TrimRight(r.Target.URL, "/"))
+			cv.Repro = buildRepro(res, strings.TrimRight(r.Target.URL, "/"), r.KeysDir)
 			a.Cases = append(a.Cases, cv)
 			switch res.Verdict {
 			case conformance.Fail:

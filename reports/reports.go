@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -165,11 +166,8 @@ func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s… (%d more bytes)", s[:cut], len(s)-cut)
+	head := excerpt.Prefix(s, n)
+	return fmt.Sprintf("%s%s (%d more bytes)", head, excerpt.Ellipsis, len(s)-len(head))
 }
 
 // headerLine is one header field.
@@ -260,41 +258,40 @@ func decodeToken(role, tok string) decodedToken {
 		d.HeaderNote = "empty token"
 		return d
 	}
-	parts := strings.Split(tok, ".")
-	d.Segments = len(parts)
-	if len(parts) < 2 {
+	in := tokenfactory.Inspect(tok)
+	d.Segments = in.Segments
+	if in.Segments < 2 {
 		d.HeaderNote = "not a compact JWS (no '.')"
 		return d
 	}
-	d.Header, d.HeaderNote = decodeSegment(parts[0])
-	d.Payload, d.PayloadNote = decodeSegment(parts[1])
-	if len(parts) >= 3 {
-		sig, err := tokenfactory.DecodeLenient(parts[2])
+	d.Header, d.HeaderNote = decodeSegment(in.Header)
+	d.Payload, d.PayloadNote = decodeSegment(in.Payload)
+	if sig := in.Signature; sig.Present() {
 		switch {
-		case parts[2] == "":
+		case sig.Raw == "":
 			d.Signature = "empty"
-		case err != nil:
-			d.Signature = fmt.Sprintf("%d characters, not base64url: %v", len(parts[2]), err)
+		case sig.Err != nil:
+			d.Signature = fmt.Sprintf("%d characters, not base64url: %v", len(sig.Raw), sig.Err)
 		default:
-			d.Signature = fmt.Sprintf("%d bytes", len(sig))
+			d.Signature = fmt.Sprintf("%d bytes", len(sig.Bytes))
 		}
 	}
-	if len(parts) != 3 {
-		d.Signature += fmt.Sprintf(" (%d segments, a JWS has 3)", len(parts))
+	if in.Segments != 3 {
+		d.Signature += fmt.Sprintf(" (%d segments, a JWS has 3)", in.Segments)
 		d.Signature = strings.TrimSpace(d.Signature)
 	}
-	d.Times = claimTimes(tok)
+	d.Times = claimTimes(in)
 	return d
 }
 
 // decodeSegment returns the segment as pretty JSON, or as text with a note.
-func decodeSegment(seg string) (text, note string) {
-	if seg == "" {
+func decodeSegment(seg tokenfactory.Part) (text, note string) {
+	if seg.Raw == "" {
 		return "", "empty segment"
 	}
-	raw, err := tokenfactory.DecodeLenient(seg)
-	if err != nil {
-		return clip(seg, maxTokenDisplay), "not base64url (" + err.Error() + "); shown as sent"
+	raw := seg.Bytes
+	if seg.Err != nil {
+		return clip(seg.Raw, maxTokenDisplay), "not base64url (" + seg.Err.Error() + "); shown as sent"
 	}
 	if json.Valid(raw) {
 		if pretty, err := indentJSON(raw); err == nil {
@@ -319,8 +316,8 @@ func indentJSON(raw []byte) (string, error) {
 }
 
 // claimTimes shows numeric exp, iat and nbf of a token's payload as UTC dates.
-func claimTimes(tok string) []keyValue {
-	m, err := conformance.Claims(tok)
+func claimTimes(in tokenfactory.Inspection) []keyValue {
+	m, err := in.Claims()
 	if err != nil {
 		return nil
 	}

@@ -14,17 +14,14 @@ import (
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
-// KeysDir is the folder beside report.html that holds the signing keys of
-// the run's AZ (conformance/harness writes it; keep the names in step).
-const KeysDir = "az-keys"
-
 // reproView is how to replay a case by hand: curl commands for its
 // requests and, when the target had to fetch keys, the fakeaz command
 // that serves the same keys at the same URL.
 type reproView struct {
-	Curl   []string
-	FakeAZ string
-	Notes  []string
+	Curl    []string
+	FakeAZ  string
+	KeysDir string // where FakeAZ's key is, beside the report
+	Notes   []string
 }
 
 // shellQuote quotes s for a POSIX shell.
@@ -62,13 +59,14 @@ func curlCommand(x *conformance.Exchange, base string) string {
 	return b.String()
 }
 
-// buildRepro makes the reproducer of a result of a run against base.
-func buildRepro(r *conformance.Result, base string) *reproView {
+// buildRepro makes the reproducer of a result of a run against base whose
+// AZ keys are in keysDir ("": not kept, no fakeaz command).
+func buildRepro(r *conformance.Result, base, keysDir string) *reproView {
 	o := r.Observed
 	if o == nil || len(o.Exchanges) == 0 {
 		return nil
 	}
-	rv := &reproView{}
+	rv := &reproView{KeysDir: keysDir}
 	for i := range o.Exchanges {
 		x := &o.Exchanges[i]
 		if x.Method == "" || x.URL == "" {
@@ -80,7 +78,7 @@ func buildRepro(r *conformance.Result, base string) *reproView {
 		}
 		rv.Curl = append(rv.Curl, curlCommand(x, base))
 	}
-	rv.FakeAZ = fakeAZCommand(r)
+	rv.FakeAZ = fakeAZCommand(r, keysDir)
 	rv.Notes = append(rv.Notes, "Set TARGET to your service's base URL (this run's: "+base+"). Header whitespace and line folds are shown as curl sends them; the recipe says what was sent byte for byte.")
 	if rv.FakeAZ != "" {
 		rv.Notes = append(rv.Notes, "The tokens expire (see exp): after that a replay is refused for expiry; mint fresh ones with `mcaspec token`.")
@@ -89,9 +87,9 @@ func buildRepro(r *conformance.Result, base string) *reproView {
 }
 
 // fakeAZCommand names the fakeaz that signs like this case's AZ: the key
-// of the case's first token (az-keys/<kid>.pem, kid as fakeaz computes
+// of the case's first token (keysDir/<kid>.pem, kid as fakeaz computes
 // it), its apps (from the URLs) and its serverUrl (from the token's iss).
-func fakeAZCommand(r *conformance.Result) string {
+func fakeAZCommand(r *conformance.Result, keysDir string) string {
 	o := r.Observed
 	var kid, iss string
 	for _, role := range []string{"access", "id", "service"} {
@@ -102,11 +100,11 @@ func fakeAZCommand(r *conformance.Result) string {
 		if k := tokenKeyID(tok); k != "" && kid == "" {
 			kid = k
 		}
-		if c, err := conformance.Claims(tok); err == nil && iss == "" {
+		if c, err := tokenfactory.Inspect(tok).Claims(); err == nil && iss == "" {
 			iss, _ = c["iss"].(string)
 		}
 	}
-	if !isKeyID(kid) {
+	if !isKeyID(kid) || keysDir == "" {
 		return ""
 	}
 	apps := map[string]bool{}
@@ -141,7 +139,7 @@ func fakeAZCommand(r *conformance.Result) string {
 	}
 	file := "fakeaz-" + r.ID + ".json"
 	return fmt.Sprintf("cat > %s <<'EOF'\n%s\nEOF\nmcaspec fakeaz --listen %s --key %s/%s.pem --config %s",
-		file, js, listen, KeysDir, kid, file)
+		file, js, listen, keysDir, kid, file)
 }
 
 // tokenKeyID is the kid of the key a token names: its "kid" header, else

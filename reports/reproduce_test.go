@@ -37,7 +37,7 @@ func TestReproducer(t *testing.T) {
 		Exchanges: []conformance.Exchange{{Method: "GET", URL: base + "/v1/apps/" + app + "/protected",
 			RequestHeader: http.Header{"Authorization": {"Bearer " + tok + " it's"}}}},
 	}}
-	rv := buildRepro(r, base)
+	rv := buildRepro(r, base, "az-keys")
 	if rv == nil || len(rv.Curl) != 1 {
 		t.Fatalf("repro %+v, want one curl command", rv)
 	}
@@ -53,7 +53,11 @@ func TestReproducer(t *testing.T) {
 	}
 	// A kid that is not fakeaz's (a crafted header) names no key file.
 	if got := fakeAZCommand(&conformance.Result{ID: "X", Observed: &conformance.Observation{
-		Tokens: map[string]string{"access": "eyJraWQiOiIuLi8uLi9ldGMvcGFzc3dkIn0.e30.x"}}}); got != "" {
+		Tokens: map[string]string{"access": "eyJraWQiOiIuLi8uLi9ldGMvcGFzc3dkIn0.e30.x"}}}, "az-keys"); got != "" {
 		t.Errorf("crafted kid gave %q, want no command", got)
+	}
+	// A run that kept no keys names none.
+	if rv := buildRepro(r, base, ""); rv == nil || rv.FakeAZ != "" {
+		t.Errorf("repro without a keys folder: %+v, want curl commands and no fakeaz command", rv)
 	}
 }

@@ -140,6 +140,10 @@ type Mutation struct {
 	Doc    string
 	Before func(d *Draft, e Env) error
 	After  func(token string, e Env) (string, error)
+	// WithKey, set on a mutation signed by an attacker's key (SignedBy,
+	// EmbeddedKey), returns the same mutation signed by key: a catalogue
+	// writes the mutation with a nil key and the run binds its attacker's.
+	WithKey func(key *rsa.PrivateKey) Mutation
 }
 
 // Option configures a Factory.

@@ -51,7 +51,7 @@ var ErrBadKey = errors.New("bad RSA public key")
 func ParsePublicKeyJSON(body []byte) (*rsa.PublicKey, error) {
 	var k PublicKeyJSON
 	if err := json.Unmarshal(body, &k); err != nil {
-		return nil, fmt.Errorf("%w: not a JSON object with n and e: %v", ErrBadKey, err)
+		return nil, fmt.Errorf("%w: not a JSON object with n and e: %w", ErrBadKey, err)
 	}
 	return DecodeModExp(k.N, k.E)
 }
@@ -63,7 +63,7 @@ func ParsePublicKeyJSON(body []byte) (*rsa.PublicKey, error) {
 func DecodeModExp(mod, exp string) (*rsa.PublicKey, error) {
 	n, err := DecodeLenient(mod)
 	if err != nil || len(n) == 0 {
-		return nil, fmt.Errorf("%w: modulus is not base64: %v", ErrBadKey, err)
+		return nil, fmt.Errorf("%w: modulus is not base64: %w", ErrBadKey, err)
 	}
 	e, err := DecodeLenient(exp)
 	if err != nil || len(e) == 0 || len(e) > 4 {
@@ -78,7 +78,7 @@ func DecodeModExp(mod, exp string) (*rsa.PublicKey, error) {
 		return nil, fmt.Errorf("%w: exponent %d", ErrBadKey, ev)
 	}
 	if err := CheckKeySize(pub.N.BitLen()); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, err)
 	}
 	return pub, nil
 }

@@ -96,31 +96,11 @@ func DuplicateClaim(name string, bad any, first bool) Mutation {
 			if err != nil {
 				return err
 			}
-			rest := make(map[string]any, len(dr.Claims))
-			for k, v := range dr.Claims {
-				if k != name {
-					rest[k] = v
-				}
-			}
-			body, err := json.Marshal(rest)
-			if err != nil {
-				return err
-			}
 			a, b := badJSON, good
 			if !first {
 				a, b = good, badJSON
 			}
-			key, _ := json.Marshal(name)
-			var buf bytes.Buffer
-			fmt.Fprintf(&buf, "{%s:%s,%s:%s", key, a, key, b)
-			if len(body) > 2 {
-				buf.WriteByte(',')
-				buf.Write(body[1:])
-			} else {
-				buf.WriteByte('}')
-			}
-			dr.RawClaims = buf.Bytes()
-			return nil
+			return writeClaimFirst(dr, name, a, b)
 		},
 	}
 }
@@ -133,27 +113,7 @@ func ClaimLiteral(name, literal string) Mutation {
 		Name: "claim-literal/" + name + "/" + literal,
 		Doc:  fmt.Sprintf("The %s claim is written as the JSON text %s.", name, literal),
 		Before: func(dr *Draft, _ Env) error {
-			rest := make(map[string]any, len(dr.Claims))
-			for k, v := range dr.Claims {
-				if k != name {
-					rest[k] = v
-				}
-			}
-			body, err := json.Marshal(rest)
-			if err != nil {
-				return err
-			}
-			key, _ := json.Marshal(name)
-			var buf bytes.Buffer
-			fmt.Fprintf(&buf, "{%s:%s", key, literal)
-			if len(body) > 2 {
-				buf.WriteByte(',')
-				buf.Write(body[1:])
-			} else {
-				buf.WriteByte('}')
-			}
-			dr.RawClaims = buf.Bytes()
-			return nil
+			return writeClaimFirst(dr, name, []byte(literal))
 		},
 	}
 }
@@ -205,4 +165,37 @@ func JSONFraming(kind Framing) Mutation {
 			return nil
 		},
 	}
+}
+
+// writeClaimFirst freezes the claims into RawClaims with name written first,
+// once per value (each value is JSON text, written byte for byte), followed
+// by the other claims.
+func writeClaimFirst(dr *Draft, name string, values ...[]byte) error {
+	rest := make(map[string]any, len(dr.Claims))
+	for k, v := range dr.Claims {
+		if k != name {
+			rest[k] = v
+		}
+	}
+	body, err := json.Marshal(rest)
+	if err != nil {
+		return err
+	}
+	key, _ := json.Marshal(name)
+	var buf bytes.Buffer
+	buf.WriteByte('{')
+	for i, v := range values {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		fmt.Fprintf(&buf, "%s:%s", key, v)
+	}
+	if len(body) > 2 {
+		buf.WriteByte(',')
+		buf.Write(body[1:])
+	} else {
+		buf.WriteByte('}')
+	}
+	dr.RawClaims = buf.Bytes()
+	return nil
 }

@@ -87,8 +87,9 @@ const (
 // certificate chain in x5c), hoping the validator trusts the token's own key.
 func EmbeddedKey(param EmbedParam, attacker *rsa.PrivateKey) Mutation {
 	return Mutation{
-		Name: "embedded-key/" + string(param),
-		Doc:  fmt.Sprintf("Signed by an attacker key that the header carries in %s.", param),
+		Name:    "embedded-key/" + string(param),
+		Doc:     fmt.Sprintf("Signed by an attacker key that the header carries in %s.", param),
+		WithKey: func(k *rsa.PrivateKey) Mutation { return EmbeddedKey(param, k) },
 		Before: func(dr *Draft, e Env) error {
 			switch param {
 			case EmbedJPK:

@@ -20,8 +20,9 @@ import (
 // naming the real signer's key unless the factory has jpk off).
 func SignedBy(key *rsa.PrivateKey) Mutation {
 	return Mutation{
-		Name: "signed-by-other-key",
-		Doc:  "Signed RS256 by a key the AZ never used.",
+		Name:    "signed-by-other-key",
+		Doc:     "Signed RS256 by a key the AZ never used.",
+		WithKey: SignedBy,
 		Before: func(dr *Draft, _ Env) error {
 			dr.Sign = func(in []byte, e Env) ([]byte, error) { return jwsbb.Sign(key, RS256, in, e.Rand) }
 			return nil

@@ -18,7 +18,6 @@ package baseline
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +30,7 @@ import (
 	"github.com/mcaspec/mcaspec/internal/downstream"
 	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/reference"
+	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 // Defaults of a Config (the contract server's).
@@ -141,16 +141,13 @@ func decode(h string) (*contract.SecurityContext, bool) {
 		return nil, false
 	}
 	payload := func(tok string) map[string]json.RawMessage {
-		parts := strings.Split(tok, ".")
-		if len(parts) != 3 {
-			return nil
-		}
-		b, err := base64.RawURLEncoding.DecodeString(parts[1])
-		if err != nil {
+		// Only what the protocol emits: three segments, unpadded base64url.
+		in := tokenfactory.Inspect(tok)
+		if in.Segments != 3 || !in.Payload.Canonical {
 			return nil
 		}
 		var m map[string]json.RawMessage
-		if json.Unmarshal(b, &m) != nil {
+		if json.Unmarshal(in.Payload.Bytes, &m) != nil {
 			return nil
 		}
 		return m

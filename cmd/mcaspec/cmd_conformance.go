@@ -34,6 +34,7 @@ func (e *exitError) ExitCode() int { return e.code }
 // conformanceRun is everything one conformance run needs, from flags.
 type conformanceRun struct {
 	harness         harness.Config
+	targets         targetFlags
 	labelFilter     string
 	focus           []string
 	out             string
@@ -68,10 +69,11 @@ Examples:
 	r := conformanceRun{}
 	h := &r.harness
 	var profile, family, generation, focus string
-	fs.StringVar(&h.TargetURL, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
-	fs.StringVar(&h.TargetCmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
-	fs.StringVar(&h.TargetDir, "target-dir", "", "working directory for --target-cmd")
-	fs.StringVar(&h.TargetImage, "target-image", "", "Docker image of the target (needs a Docker engine)")
+	tf := &r.targets
+	fs.StringVar(&tf.url, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
+	fs.StringVar(&tf.cmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
+	fs.StringVar(&tf.dir, "target-dir", "", "working directory for --target-cmd")
+	fs.StringVar(&tf.image, "target-image", "", "Docker image of the target (needs a Docker engine)")
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
 	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
 	fs.StringVar(&family, "family", conformance.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
@@ -86,7 +88,7 @@ Examples:
 	fs.StringVar(&h.Secret, "secret", harness.DefaultSecret, "the target's service client secret (MCA_SECRET)")
 	fs.BoolVar(&h.NoServiceCredentials, "no-service-credentials", false, "give the target no client id / secret (service-call cases are skipped)")
 	fs.DurationVar(&h.ResponseBound, "response-bound", conformance.DefaultResponseBound, "longest a target may take to answer one request")
-	fs.DurationVar(&h.ReadyTimeout, "ready-timeout", 60*time.Second, "how long to wait for the target's /healthz")
+	fs.DurationVar(&tf.ready, "ready-timeout", 60*time.Second, "how long to wait for the target's /healthz")
 	fs.StringVar(&r.labelFilter, "label-filter", "", `Ginkgo label filter, e.g. "area:header", "level:must && !area:keys", "case:HDR-003"`)
 	fs.StringVar(&focus, "focus", "", "comma-separated case IDs to run (e.g. HDR-001,SIG-014)")
 	fs.StringVar(&r.out, "out", "", "output folder (default out/conformance/<name>-<profile>)")
@@ -105,7 +107,7 @@ Examples:
 	}
 	p, err := conformance.ParseProfile(profile)
 	if err != nil {
-		return fmt.Errorf("%w: --profile: %v", errUsage, err)
+		return fmt.Errorf("%w: --profile: %w", errUsage, err)
 	}
 	h.Profile = p
 	if h.Family, err = conformance.ParseFamily(family, generation); err != nil {
@@ -113,13 +115,13 @@ Examples:
 	}
 	if *versions != "" {
 		if h.Versions, err = parseVersions(*versions); err != nil {
-			return fmt.Errorf("%w: --versions: %v", errUsage, err)
+			return fmt.Errorf("%w: --versions: %w", errUsage, err)
 		}
 	}
 	if *npmDir != "" {
 		nv, err := npmVersions(*npmDir)
 		if err != nil {
-			return fmt.Errorf("%w: --npm-versions: %v", errUsage, err)
+			return fmt.Errorf("%w: --npm-versions: %w", errUsage, err)
 		}
 		if h.Versions == nil {
 			h.Versions = map[string]string{}
@@ -136,23 +138,18 @@ Examples:
 	if err := r.check(); err != nil {
 		return err
 	}
-	if h.TargetURL != "" {
-		if err := harness.CheckTargetURL(h.TargetURL); err != nil {
-			return fmt.Errorf("%w: --target: %v", errUsage, err)
-		}
+	if h.Target, err = tf.target(); err != nil {
+		return err
 	}
 	if err := harness.CheckNetwork(*h); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if *printContract {
-		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h)))
+		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h, r.targets.url)))
 		return nil
 	}
 	if *list {
 		return listCases(stdout, r, p)
-	}
-	if h.TargetImage != "" {
-		h.StartImage = imageStarter()
 	}
 	if err := r.prepareOut(stderr); err != nil {
 		return err
@@ -233,7 +230,7 @@ func (r conformanceRun) run(ctx context.Context, stdout, stderr io.Writer) (*con
 	if r.baseline != "" {
 		var err error
 		if rc.Baseline, err = harness.ReadBaseline(r.baseline); err != nil {
-			return nil, fmt.Errorf("%w: --baseline: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: --baseline: %w", errUsage, err)
 		}
 	}
 	rc.Filters = append([]string(nil), r.focus...)
@@ -293,7 +290,7 @@ func matchesLabels(filter string, labels []string) bool {
 func parseLabelFilter(filter string) (types.LabelFilter, error) {
 	f, err := types.ParseLabelFilter(filter)
 	if err != nil {
-		return nil, fmt.Errorf("%w: --label-filter %q: %v", errUsage, filter, err)
+		return nil, fmt.Errorf("%w: --label-filter %q: %w", errUsage, filter, err)
 	}
 	return f, nil
 }
@@ -303,17 +300,11 @@ func parseLabelFilter(filter string) (types.LabelFilter, error) {
 // parse, and a --write-baseline that would lose a file.
 func (r conformanceRun) check() error {
 	h := r.harness
-	n := 0
-	for _, v := range []string{h.TargetURL, h.TargetCmd, h.TargetImage} {
-		if v != "" {
-			n++
-		}
-	}
-	if n > 1 {
+	if r.targets.several() {
 		return fmt.Errorf("%w: give one of --target, --target-cmd and --target-image, not several", errUsage)
 	}
-	if h.ResponseBound < 0 || h.ReadyTimeout < 0 {
-		return fmt.Errorf("%w: --response-bound and --ready-timeout must not be negative (got %v and %v)", errUsage, h.ResponseBound, h.ReadyTimeout)
+	if h.ResponseBound < 0 || r.targets.ready < 0 {
+		return fmt.Errorf("%w: --response-bound and --ready-timeout must not be negative (got %v and %v)", errUsage, h.ResponseBound, r.targets.ready)
 	}
 	if r.labelFilter != "" {
 		if _, err := parseLabelFilter(r.labelFilter); err != nil {
@@ -332,7 +323,7 @@ func (r conformanceRun) check() error {
 func (r conformanceRun) checkWriteBaseline() error {
 	path := r.writeBaseline
 	if err := fileio.CheckDir(path); err != nil {
-		return fmt.Errorf("%w: --write-baseline: %v", errUsage, err)
+		return fmt.Errorf("%w: --write-baseline: %w", errUsage, err)
 	}
 	if _, err := os.Lstat(path); err != nil || r.force {
 		return nil
@@ -344,7 +335,7 @@ func (r conformanceRun) checkWriteBaseline() error {
 		return fmt.Errorf("%w: --write-baseline %s exists and this run is focused or filtered: its baseline would drop every case it does not run; run the whole catalogue, or add --force", errUsage, path)
 	}
 	if _, err := harness.ReadBaseline(path); err != nil {
-		return fmt.Errorf("%w: --write-baseline %s exists and is not a baseline (%v): add --force to replace it", errUsage, path, err)
+		return fmt.Errorf("%w: --write-baseline %s exists and is not a baseline (%w): add --force to replace it", errUsage, path, err)
 	}
 	return nil
 }
@@ -358,7 +349,7 @@ func (r conformanceRun) prepareOut(stderr io.Writer) error {
 	}
 	moved, err := harness.PrepareOut(r.out)
 	if err != nil {
-		return fmt.Errorf("%w: --out: %v", errUsage, err)
+		return fmt.Errorf("%w: --out: %w", errUsage, err)
 	}
 	if moved != "" {
 		fmt.Fprintf(stderr, "mcaspec: %s held an earlier run: moved it to %s\n", r.out, moved)
@@ -367,7 +358,7 @@ func (r conformanceRun) prepareOut(stderr io.Writer) error {
 }
 
 // contractOf is the contract a target gets in a run configured by h.
-func contractOf(h harness.Config) launch.Contract {
+func contractOf(h harness.Config, targetURL string) launch.Contract {
 	def := func(v, d string) string {
 		if v == "" {
 			return d
@@ -391,7 +382,7 @@ func contractOf(h harness.Config) launch.Contract {
 	}
 	if h.Family.IsWeb() {
 		authz, token := fakeaz.WebEndpointsAt(serverURL, c.AppID, h.Family.AppID())
-		base := strings.TrimRight(h.TargetURL, "/")
+		base := strings.TrimRight(targetURL, "/")
 		if base == "" {
 			base = "<the target's base URL>"
 		}

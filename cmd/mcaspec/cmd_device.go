@@ -63,11 +63,11 @@ Examples:
 		return fmt.Errorf("%w: --server-url, --app-id and --bundle-id are required", errUsage)
 	}
 	if err := fakedevice.CheckServerURL(*serverURL); err != nil {
-		return fmt.Errorf("%w: --server-url: %v", errUsage, err)
+		return fmt.Errorf("%w: --server-url: %w", errUsage, err)
 	}
 	if *call != "" {
 		if err := fakedevice.CheckServerURL(*call); err != nil {
-			return fmt.Errorf("%w: --call: %v", errUsage, err)
+			return fmt.Errorf("%w: --call: %w", errUsage, err)
 		}
 	}
 	pf := fakedevice.Platform(*platform)
@@ -99,7 +99,7 @@ Examples:
 		LegacyAndroidDeviceOS: *legacyOS, ProactiveRefresh: *proactive,
 	}
 	if _, err := fakedevice.New(base); err != nil { // check the config once, before any I/O
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
@@ -136,7 +136,7 @@ Examples:
 	} else {
 		req, err := newCall(ctx)
 		if err != nil {
-			return fmt.Errorf("%w: --call: %v", errUsage, err)
+			return fmt.Errorf("%w: --call: %w", errUsage, err)
 		}
 		resp, err := d.Call(ctx, req)
 		if err != nil {

@@ -38,13 +38,13 @@ func (f adminTokenFlags) resolve() (string, error) {
 		return "", fmt.Errorf("%w: give --admin-token or --admin-token-file, not both", errUsage)
 	case *f.token != "":
 		if err := presentable(*f.token); err != nil {
-			return "", fmt.Errorf("%w: --admin-token: %v", errUsage, err)
+			return "", fmt.Errorf("%w: --admin-token: %w", errUsage, err)
 		}
 		return *f.token, nil
 	case *f.file != "":
 		b, err := fileio.ReadFile(*f.file, maxAdminTokenFile)
 		if err != nil {
-			return "", fmt.Errorf("%w: --admin-token-file: %v", errUsage, err)
+			return "", fmt.Errorf("%w: --admin-token-file: %w", errUsage, err)
 		}
 		tok := strings.TrimSpace(string(b))
 		if tok == "" {
@@ -97,7 +97,7 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := fakeaz.CheckListen(*addr); err != nil {
-		return fmt.Errorf("%w: --listen: %v", errUsage, err)
+		return fmt.Errorf("%w: --listen: %w", errUsage, err)
 	}
 	if *codeTTL <= 0 || *tokenTTL <= 0 {
 		return fmt.Errorf("%w: --code-lifetime and --token-lifetime must be positive", errUsage)
@@ -110,13 +110,13 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	default:
 		u, err := fakeaz.ParsePublicURL(*publicURL)
 		if err != nil {
-			return fmt.Errorf("%w: --public-url: %v (or --public-url %s)", errUsage, err, publicURLFromRequest)
+			return fmt.Errorf("%w: --public-url: %w (or --public-url %s)", errUsage, err, publicURLFromRequest)
 		}
 		opts = append(opts, fakeaz.WithPublicURL(u))
 	}
 	if *adminListen != "" {
 		if err := fakeaz.CheckListen(*adminListen); err != nil {
-			return fmt.Errorf("%w: --admin-listen: %v", errUsage, err)
+			return fmt.Errorf("%w: --admin-listen: %w", errUsage, err)
 		}
 		opts = append(opts, fakeaz.WithAdminListen(*adminListen))
 	}
@@ -133,7 +133,7 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *config != "" {
 		c, err := fakeaz.LoadConfig(*config)
 		if err != nil {
-			return fmt.Errorf("%w: --config: %v", errUsage, err)
+			return fmt.Errorf("%w: --config: %w", errUsage, err)
 		}
 		opts = append(opts, fakeaz.WithConfig(c))
 	}
@@ -143,7 +143,7 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *keyFile != "":
 		k, err := fakeaz.LoadKey(*keyFile)
 		if err != nil {
-			return fmt.Errorf("%w: --key: %v", errUsage, err)
+			return fmt.Errorf("%w: --key: %w", errUsage, err)
 		}
 		opts = append(opts, fakeaz.WithSigningKey(k))
 	case *writeKey != "":
@@ -164,7 +164,7 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer s.Close()
 	if err := s.Start(*addr); err != nil {
 		if errors.Is(err, fakeaz.ErrListen) || errors.Is(err, fakeaz.ErrAdminExposed) {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 		return err
 	}

@@ -101,7 +101,7 @@ func runIDP(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("%w: --kind %q: want custom, facebook or google", errUsage, *kind)
 	}
 	if err := sim.Start(*addr); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	defer sim.Close()
 	if line := listen.Exposure(*kind+" simulator", resolvedListen(*addr)); line != "" {

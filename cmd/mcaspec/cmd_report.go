@@ -64,7 +64,7 @@ Examples:
 			}
 		}
 		if err := fileio.CheckDir(out); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 	}
 	if *htmlOut != "" && *htmlOut == *junitOut {
@@ -77,7 +77,7 @@ Examples:
 			if errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("%w: results file %s does not exist (write one with 'mcaspec run --out')", errUsage, f)
 			}
-			return fmt.Errorf("%w: %v", errUsage, err)
+			return fmt.Errorf("%w: %w", errUsage, err)
 		}
 		reps[i] = r
 		fmt.Fprintln(stdout, summaryLine(f, r))
@@ -116,7 +116,7 @@ func parseInterspersed(flags *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("%w: %v", errUsage, err)
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
 		}
 		rest := flags.Args()
 		if len(rest) == 0 {

@@ -42,7 +42,7 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 	}
 	p, err := conformance.ParseProfile(*profile)
 	if err != nil {
-		return fmt.Errorf("%w: --profile: %v", errUsage, err)
+		return fmt.Errorf("%w: --profile: %w", errUsage, err)
 	}
 	r := conformanceRun{
 		harness: harness.Config{Profile: p, AZListen: "127.0.0.1:0"},

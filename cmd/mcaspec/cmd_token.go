@@ -152,19 +152,16 @@ Examples:
 // decodeToken renders a compact JWS's header and payload as JSON for people,
 // tolerating broken tokens.
 func decodeToken(tok string) string {
-	parts := strings.Split(tok, ".")
-	out := map[string]any{"segments": len(parts)}
-	for i, name := range []string{"header", "payload"} {
-		if i >= len(parts) {
-			break
-		}
-		raw, err := tokenfactory.DecodeLenient(parts[i])
+	in := tokenfactory.Inspect(tok)
+	out := map[string]any{"segments": in.Segments}
+	for name, p := range map[string]tokenfactory.Part{"header": in.Header, "payload": in.Payload} {
 		var v any
 		switch {
-		case err != nil:
-			out[name] = "not base64: " + parts[i]
-		case json.Unmarshal(raw, &v) != nil:
-			out[name] = "not JSON: " + string(raw)
+		case !p.Present():
+		case p.Err != nil:
+			out[name] = "not base64: " + p.Raw
+		case json.Unmarshal(p.Bytes, &v) != nil:
+			out[name] = "not JSON: " + string(p.Bytes)
 		default:
 			out[name] = v
 		}
@@ -181,7 +178,7 @@ const maxKeyFile = 1 << 20
 // read, or whose folder does not exist.
 func checkNewKeyFile(path, readFrom string, force bool) error {
 	if err := fileio.CheckDir(path); err != nil {
-		return fmt.Errorf("%w: --write-key: %v", errUsage, err)
+		return fmt.Errorf("%w: --write-key: %w", errUsage, err)
 	}
 	if readFrom != "" && fileio.Same(path, readFrom) {
 		return fmt.Errorf("%w: --write-key %s is the --key being read: it already holds the key", errUsage, path)
@@ -206,7 +203,7 @@ func readPrivateKey(path string) (*rsa.PrivateKey, error) {
 	}
 	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s is not an RSA private key: %v", errUsage, path, err)
+		return nil, fmt.Errorf("%w: %s is not an RSA private key: %w", errUsage, path, err)
 	}
 	rk, ok := k.(*rsa.PrivateKey)
 	if !ok {

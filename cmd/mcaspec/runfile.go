@@ -61,7 +61,7 @@ func applyRunFile(fs *flag.FlagSet) error {
 		}
 		if v, ok := os.LookupEnv(envName(f.Name)); ok && v != "" {
 			if serr := fs.Set(f.Name, v); serr != nil {
-				err = fmt.Errorf("%w: $%s: %v", errUsage, envName(f.Name), serr)
+				err = fmt.Errorf("%w: $%s: %w", errUsage, envName(f.Name), serr)
 			}
 			given[f.Name] = true
 		}
@@ -75,10 +75,10 @@ func applyRunFile(fs *flag.FlagSet) error {
 	}
 	b, err := fileio.ReadFile(path, maxRunFile)
 	if err != nil {
-		return fmt.Errorf("%w: --config: %v", errUsage, err)
+		return fmt.Errorf("%w: --config: %w", errUsage, err)
 	}
 	if err := applyYAML(fs, path, b, given); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	return nil
 }

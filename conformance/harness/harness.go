@@ -13,21 +13,17 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/contract"
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/internal/listen"
-	"github.com/mcaspec/mcaspec/reference"
-	"github.com/mcaspec/mcaspec/reference/target"
-	"github.com/mcaspec/mcaspec/reference/webrp"
-	"github.com/mcaspec/mcaspec/targets/launch"
+	"github.com/mcaspec/mcaspec/targets"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -45,24 +41,16 @@ const (
 	DefaultTargetName = "reference"
 )
 
-// ImageStarter runs a target image under the contract (see targets/container);
-// it returns the target's URL, a function that collects its logs, and a stop function.
-type ImageStarter func(ctx context.Context, image string, c launch.Contract) (url string, logs func() string, stop func() error, err error)
+// ImageStarter runs a target image under the contract (targets.ImageStarter).
+type ImageStarter = targets.ImageStarter
 
 // Config describes a run's set-up. The zero value (plus a Profile) runs the
 // built-in reference target in-process.
 type Config struct {
-	// Exactly one of these picks the target; none: the built-in reference.
-	TargetURL   string
-	TargetCmd   string
-	TargetImage string
-	// TargetHandler, when set (and none of the above), is the target: an
-	// http.Handler built from the contract (AZ URL, app id, credentials)
-	// and served in this process on a loopback port (Go validators; see
-	// package conformance/mcaspectest).
-	TargetHandler func(launch.Contract) (http.Handler, error)
-	// TargetDir is the working directory for TargetCmd.
-	TargetDir string
+	// Target is the target under test (targets.URL, Command, Image,
+	// Handler...); nil: the built-in reference (the reference web RP for
+	// the web family).
+	Target targets.Target
 	// TargetName labels the target in reports (default: derived).
 	TargetName string
 	// Family of the target's protocol and the shape of its tokens, App ID
@@ -96,28 +84,10 @@ type Config struct {
 	NoServiceCredentials bool
 	// ResponseBound: see conformance.DefaultResponseBound.
 	ResponseBound time.Duration
-	// ReadyTimeout bounds the wait for the target's /healthz.
-	ReadyTimeout time.Duration
-	// StartImage is needed for TargetImage.
-	StartImage ImageStarter
-	// ReferenceConfig tweaks the in-process reference target (used by the
-	// mutant self-tests; leave zero for the real reference).
-	ReferenceConfig func(*reference.Config)
-	// WrapTarget wraps the in-process reference target's handler (mutants
-	// with target-level bugs; leave nil for the real reference).
-	WrapTarget func(http.Handler) http.Handler
-	// TargetServer tweaks the in-process reference target's HTTP server
-	// (mutants with HTTP-layer bugs, e.g. unbounded headers; leave nil).
-	TargetServer func(*http.Server)
 	// AZOptions are extra options for the harness's own fakeaz (tests use
 	// them to provoke harness faults, e.g. a key generator that fails so
 	// app registration fails; leave nil).
 	AZOptions []fakeaz.Option
-	// WebReferenceConfig tweaks the built-in reference web RP of a web run
-	// (used by the web mutants; leave nil for the real reference).
-	WebReferenceConfig func(*webrp.Config)
-	// TargetLog receives the target's output (optional).
-	TargetLog io.Writer
 	// Log receives fakeaz's request log (optional; default: discarded).
 	Log *slog.Logger
 }
@@ -129,14 +99,18 @@ type Session struct {
 	AZ     *fakeaz.Server
 
 	closers []func() error
-	logs    func() string
-	// restart brings a crashed --target-cmd target back (nil in other modes).
-	proc    *launch.Process
-	restart func() (*launch.Process, error)
+	running targets.Running
+	// proc is the running target when it is a process the harness started
+	// (a command): restart brings it back after a crash (nil in other modes).
+	proc    targets.Process
+	restart func() (targets.Process, error)
 	crashes int
 	// events and unresponsive go into the report.
 	events       []conformance.TargetEvent
 	unresponsive string
+	// relaunch restarts a web target with another MCA_CALLBACK_URL
+	// (conformance.Kit.Relaunch; nil for a target that is not Addressed).
+	relaunch func(ctx context.Context, callbackURL string) error
 	// keyWedged is the case after which the target was found wedged where
 	// it needs a key ("" while it is not; see afterKeyProbe).
 	keyWedged string
@@ -145,58 +119,19 @@ type Session struct {
 // ErrTargetDown is wrapped when the target cannot be started or reached.
 var ErrTargetDown = errors.New("target unavailable")
 
-// ErrBadTargetURL is wrapped by CheckTargetURL.
-var ErrBadTargetURL = errors.New("bad target URL")
+// ErrBadTargetURL is wrapped by CheckTargetURL (targets.ErrBadURL).
+var ErrBadTargetURL = targets.ErrBadURL
 
 // CheckTargetURL checks that u is an absolute http or https URL with a
-// host, such as http://127.0.0.1:3000 (any host: the product tests targets
-// wherever they run).
-func CheckTargetURL(u string) error {
-	p, err := url.Parse(u)
-	switch {
-	case err != nil || p.Scheme != "http" && p.Scheme != "https":
-		return fmt.Errorf("%w %q: want an http:// or https:// URL such as http://127.0.0.1:3000", ErrBadTargetURL, u)
-	case p.Host == "":
-		return fmt.Errorf("%w %q: no host; want a URL such as http://127.0.0.1:3000", ErrBadTargetURL, u)
-	case p.RawQuery != "" || p.Fragment != "":
-		return fmt.Errorf("%w %q: a base URL has no query or fragment", ErrBadTargetURL, u)
-	}
-	return nil
-}
+// host, such as http://127.0.0.1:3000 (targets.CheckURL).
+func CheckTargetURL(u string) error { return targets.CheckURL(u) }
 
-// Prepare starts everything a run needs. Close the session when done.
+// Prepare starts everything a run needs: fakeaz with the target's home app,
+// the sink and the attacker's key server, then the target. Close the
+// session when done.
 func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
-	if _, err := conformance.ParseProfile(string(cfg.Profile)); err != nil {
+	if cfg, err = withDefaults(cfg); err != nil {
 		return nil, err
-	}
-	if cfg.TargetURL != "" {
-		if err := CheckTargetURL(cfg.TargetURL); err != nil {
-			return nil, err
-		}
-	}
-	n := 0
-	for _, v := range []string{cfg.TargetURL, cfg.TargetCmd, cfg.TargetImage} {
-		if v != "" {
-			n++
-		}
-	}
-	if n > 1 {
-		return nil, errors.New("give at most one of --target, --target-cmd and --target-image")
-	}
-	if cfg.TargetImage != "" && cfg.StartImage == nil {
-		return nil, errors.New("--target-image needs a Docker engine and this build's container support")
-	}
-	def := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	def(&cfg.AZListen, DefaultAZListen)
-	def(&cfg.AppID, DefaultAppID)
-	def(&cfg.ClientID, DefaultClientID)
-	def(&cfg.Secret, DefaultSecret)
-	if cfg.NoServiceCredentials {
-		cfg.ClientID, cfg.Secret = "", ""
 	}
 	s = &Session{}
 	defer func() {
@@ -205,9 +140,57 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 			s = nil
 		}
 	}()
-	if err := CheckNetwork(cfg); err != nil {
+	if err := s.startAZ(cfg); err != nil {
 		return s, err
 	}
+	sink, att, err := s.startServers(cfg)
+	if err != nil {
+		return s, err
+	}
+	c := contractFor(cfg, s.AZ.URL())
+	t := cfg.Target
+	if t == nil {
+		if t, err = builtinTarget(cfg); err != nil {
+			return s, err
+		}
+	}
+	if err := s.startTarget(ctx, t, c, cfg.Family.IsWeb()); err != nil {
+		return s, err
+	}
+	s.Target = targetInfo(cfg, t, s.running.URL())
+	s.Runner = &conformance.Runner{Profile: cfg.Profile, ServiceCredentials: cfg.ClientID != "", Kit: conformance.Kit{
+		Target: s.running.URL(), AZ: s.AZ, ResponseBound: cfg.ResponseBound,
+		HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
+		HTTP: &http.Client{
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
+		},
+		Sink: sink, Attacker: att, Relaunch: s.relaunch,
+	}}
+	if cfg.FixedAppID {
+		s.Runner.FixedAppID = cfg.AppID
+	}
+	return s, nil
+}
+
+// withDefaults checks cfg and fills in its defaults.
+func withDefaults(cfg Config) (Config, error) {
+	if _, err := conformance.ParseProfile(string(cfg.Profile)); err != nil {
+		return cfg, err
+	}
+	cfg.AZListen = cmp.Or(cfg.AZListen, DefaultAZListen)
+	cfg.AppID = cmp.Or(cfg.AppID, DefaultAppID)
+	cfg.ClientID = cmp.Or(cfg.ClientID, DefaultClientID)
+	cfg.Secret = cmp.Or(cfg.Secret, DefaultSecret)
+	if cfg.NoServiceCredentials {
+		cfg.ClientID, cfg.Secret = "", ""
+	}
+	return cfg, CheckNetwork(cfg)
+}
+
+// startAZ starts fakeaz and registers the target's home app, in the
+// family's token shape, with its service client.
+func (s *Session) startAZ(cfg Config) error {
 	logger := cfg.Log
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -221,10 +204,10 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 	}
 	az, err := fakeaz.New(append(azOpts, cfg.AZOptions...)...)
 	if err != nil {
-		return s, err
+		return err
 	}
 	if err := az.Start(cfg.AZListen); err != nil {
-		return s, fmt.Errorf("start fakeaz on %s: %w (another run, or pick a port with --az-listen)", cfg.AZListen, err)
+		return fmt.Errorf("start fakeaz on %s: %w (another run, or pick a port with --az-listen)", cfg.AZListen, err)
 	}
 	s.AZ = az
 	s.closers = append(s.closers, az.Close)
@@ -233,119 +216,121 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		home.ServiceClients = []fakeaz.ServiceClient{{ClientID: cfg.ClientID, Secret: cfg.Secret}}
 	}
 	if _, err := az.AddApp(home); err != nil {
-		return s, fmt.Errorf("register the home app %s: %w", cfg.AppID, err)
+		return fmt.Errorf("register the home app %s: %w", cfg.AppID, err)
 	}
+	return nil
+}
+
+// startServers starts the propagation sink and the attacker's key server.
+func (s *Session) startServers(cfg Config) (*conformance.Sink, *conformance.Attacker, error) {
 	srvListen := net.JoinHostPort(cmp.Or(cfg.ServersListen, "127.0.0.1"), "0")
 	sink, err := conformance.StartSink(srvListen, cfg.ServersHost)
 	if err != nil {
-		return s, err
+		return nil, nil, err
 	}
 	s.closers = append(s.closers, sink.Close)
 	key, err := tokenfactory.GenerateKey(2048, nil)
 	if err != nil {
-		return s, err
+		return nil, nil, err
 	}
 	att, err := conformance.StartAttacker(srvListen, cfg.ServersHost, key)
 	if err != nil {
-		return s, err
+		return nil, nil, err
 	}
 	s.closers = append(s.closers, att.Close)
+	return sink, att, nil
+}
 
-	contract := launch.Contract{ServerURL: az.URL(), AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret, Backend: cfg.FixedAppID,
+// contractFor is the contract of a run configured by cfg, with the AZ at
+// serverURL (the web part is added once the target's URL is known).
+func contractFor(cfg Config, serverURL string) contract.Contract {
+	c := contract.Contract{ServerURL: serverURL, AppID: cfg.AppID, ClientID: cfg.ClientID, Secret: cfg.Secret, Backend: cfg.FixedAppID,
 		DownstreamHosts: DownstreamHosts(cfg)}
 	if cfg.Family.IsWeb() || !cfg.Family.AppID() {
-		contract.Issuer = tokenfactory.MCAIssuer(az.URL()) // the exact iss of fakeaz's MCA tokens
+		c.Issuer = tokenfactory.MCAIssuer(serverURL) // the exact iss of fakeaz's MCA tokens
 	}
-	info := conformance.TargetInfo{Family: cfg.Family, Versions: cfg.Versions, Name: cfg.TargetName}
+	return c
+}
+
+// builtinTarget is the target of a run without one: the reference target,
+// or the reference web RP for the web family (MCA only).
+func builtinTarget(cfg Config) (targets.Target, error) {
+	if !cfg.Family.IsWeb() {
+		return targets.Reference(DefaultTargetName, targets.ReferenceOptions{}), nil
+	}
+	if cfg.Family != conformance.FamilyWeb {
+		return nil, fmt.Errorf("the built-in reference web RP speaks MCA (--family web); --family %s needs a target (--target-cmd or --target)", cfg.Family)
+	}
+	return targets.WebReference(DefaultWebTargetName, targets.ReferenceOptions{}), nil
+}
+
+// startTarget starts t under contract c (for the web family, with the web
+// client registered for the URL t will have) and keeps how to stop it,
+// read its output and, for a process, restart it.
+func (s *Session) startTarget(ctx context.Context, t targets.Target, c contract.Contract, web bool) error {
+	if web {
+		a, ok := t.(targets.Addressed)
+		if !ok {
+			return errWebMode
+		}
+		base, err := a.BaseURL(c)
+		if err != nil {
+			return err
+		}
+		if err := webContract(s.AZ, &c, base); err != nil {
+			return err
+		}
+	}
+	r, err := t.Start(ctx, c)
+	if err != nil {
+		if t.Info().Mode == targets.ModeURL {
+			return fmt.Errorf("%w: %w\n%s", ErrTargetDown, err, ContractHelp(c))
+		}
+		return fmt.Errorf("%w: %w", ErrTargetDown, err)
+	}
+	s.running = r
+	s.closers = append(s.closers, func() error { return s.running.Stop() })
+	if p, ok := r.(targets.Process); ok {
+		s.proc = p
+		s.restart = func() (targets.Process, error) {
+			r, err := t.Start(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			s.running = r
+			return r.(targets.Process), nil
+		}
+	}
+	if web {
+		// An Addressed target starts again where it was: a web target can
+		// be relaunched with another callback URL (WEB-006), and a crash
+		// restart afterwards keeps that contract.
+		s.relaunch = func(rctx context.Context, cb string) error {
+			_ = s.running.Stop()
+			c = withCallback(c, cb)
+			r, err := t.Start(rctx, c)
+			if err != nil {
+				return err
+			}
+			s.running = r
+			if p, ok := r.(targets.Process); ok {
+				s.proc = p
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// targetInfo describes the target for the report.
+func targetInfo(cfg Config, t targets.Target, url string) conformance.TargetInfo {
+	ti := t.Info()
+	info := conformance.TargetInfo{Family: cfg.Family, Versions: cfg.Versions, Name: cmp.Or(cfg.TargetName, ti.Name),
+		Mode: ti.Mode, Command: ti.Command, Image: ti.Image, URL: url}
 	if cfg.FixedAppID {
 		info.FixedAppID = cfg.AppID
 	}
-	var url string
-	if isWeb(cfg) && (cfg.TargetImage != "" || cfg.TargetHandler != nil) {
-		return s, errWebMode
-	}
-	switch {
-	case cfg.TargetURL != "":
-		info.Mode, url = "url", strings.TrimRight(cfg.TargetURL, "/")
-		if isWeb(cfg) {
-			if err := webContract(az, &contract, url); err != nil {
-				return s, err
-			}
-		}
-		if err := launch.WaitHealthy(ctx, url, readyTimeout(cfg, 10*time.Second)); err != nil {
-			return s, fmt.Errorf("%w: %v\n%s", ErrTargetDown, err, ContractHelp(contract))
-		}
-	case cfg.TargetCmd != "":
-		info.Mode, info.Command = "cmd", cfg.TargetCmd
-		port, err := launch.FreePort()
-		if err != nil {
-			return s, err
-		}
-		if isWeb(cfg) {
-			if err := webContract(az, &contract, cmdBase(contract, port)); err != nil {
-				return s, err
-			}
-		}
-		opts := launch.Options{Dir: cfg.TargetDir, ReadyTimeout: readyTimeout(cfg, 0), Output: cfg.TargetLog, Port: port}
-		s.restart = func() (*launch.Process, error) { return launch.Start(ctx, cfg.TargetCmd, contract, opts) }
-		p, err := s.restart()
-		if err != nil {
-			return s, fmt.Errorf("%w: %v", ErrTargetDown, err)
-		}
-		s.proc = p
-		url, s.logs = p.URL(), func() string { return s.proc.LogTail() }
-		s.closers = append(s.closers, func() error { return s.proc.Stop() })
-	case cfg.TargetHandler != nil && cfg.TargetImage == "":
-		info.Mode = "handler"
-		if info.Name == "" {
-			info.Name = "handler"
-		}
-		if url, err = s.serveHandler(contract, cfg.TargetHandler); err != nil {
-			return s, err
-		}
-	case cfg.TargetImage != "":
-		info.Mode, info.Image = "image", cfg.TargetImage
-		u, logs, stop, err := cfg.StartImage(ctx, cfg.TargetImage, contract)
-		if err != nil {
-			return s, fmt.Errorf("%w: image %s: %v", ErrTargetDown, cfg.TargetImage, err)
-		}
-		url, s.logs = u, logs
-		s.closers = append(s.closers, stop)
-	case isWeb(cfg):
-		info.Mode = "in-process"
-		if info.Name == "" {
-			info.Name = DefaultWebTargetName
-		}
-		if url, err = s.startWebReference(az, &contract, cfg); err != nil {
-			return s, err
-		}
-	default:
-		info.Mode = "in-process"
-		if info.Name == "" {
-			info.Name = DefaultTargetName
-		}
-		if url, err = s.startReference(contract, cfg); err != nil {
-			return s, err
-		}
-	}
-	if info.Name == "" {
-		info.Name = deriveName(cfg)
-	}
-	info.URL = url
-	s.Target = info
-	s.Runner = &conformance.Runner{
-		Target: url, AZ: az, Profile: cfg.Profile, ResponseBound: cfg.ResponseBound,
-		ServiceCredentials: cfg.ClientID != "", HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
-		HTTP: &http.Client{
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-			Transport:     &http.Transport{MaxIdleConnsPerHost: 32, DisableCompression: true},
-		},
-		Sink: sink, Attacker: att,
-	}
-	if cfg.FixedAppID {
-		s.Runner.FixedAppID = cfg.AppID
-	}
-	return s, nil
+	return info
 }
 
 // DownstreamHosts is the MCA_DOWNSTREAM_HOSTS a target gets: "" (its
@@ -366,13 +351,13 @@ func DownstreamHosts(cfg Config) string {
 // work with: every interface without the address to be reached at.
 func CheckNetwork(cfg Config) error {
 	if a, err := listen.Addr(cmp.Or(cfg.AZListen, DefaultAZListen)); err != nil {
-		return fmt.Errorf("%w: AZ listen address: %v", ErrNetwork, err)
+		return fmt.Errorf("%w: AZ listen address: %w", ErrNetwork, err)
 	} else if h, _, _ := net.SplitHostPort(a); unspecified(h) && cfg.AZPublicURL == "" {
 		return fmt.Errorf("%w: the AZ listens on every interface (%s): give the URL the target reaches it at (--az-public-url http://HOST:PORT/imf-authserver)", ErrNetwork, a)
 	}
 	if cfg.AZPublicURL != "" {
 		if _, err := fakeaz.ParsePublicURL(cfg.AZPublicURL); err != nil {
-			return fmt.Errorf("%w: %v", ErrNetwork, err)
+			return fmt.Errorf("%w: %w", ErrNetwork, err)
 		}
 	}
 	if cfg.ServersListen != "" {
@@ -394,93 +379,9 @@ func unspecified(host string) bool {
 	return host == "" || ip != nil && ip.IsUnspecified()
 }
 
-func readyTimeout(cfg Config, def time.Duration) time.Duration {
-	if cfg.ReadyTimeout > 0 {
-		return cfg.ReadyTimeout
-	}
-	return def
-}
-
-func (s *Session) startReference(c launch.Contract, cfg Config) (string, error) {
-	tc, err := target.ConfigFromEnv(Getenv(c))
-	if err != nil {
-		return "", err
-	}
-	if cfg.ReferenceConfig != nil {
-		cfg.ReferenceConfig(&tc.Validator)
-	}
-	srv, err := target.New(tc)
-	if err != nil {
-		return "", err
-	}
-	if cfg.WrapTarget == nil && cfg.TargetServer == nil {
-		if err := srv.Start("127.0.0.1:0"); err != nil {
-			return "", err
-		}
-		s.closers = append(s.closers, srv.Close)
-		return srv.URL(), nil
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	var h http.Handler = srv
-	if cfg.WrapTarget != nil {
-		h = cfg.WrapTarget(srv)
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: target.DefaultReadHeaderTimeout, MaxHeaderBytes: target.DefaultMaxHeaderBytes}
-	if cfg.TargetServer != nil {
-		cfg.TargetServer(hs)
-	}
-	go func() { _ = hs.Serve(ln) }()
-	s.closers = append(s.closers, hs.Close)
-	return "http://" + ln.Addr().String(), nil
-}
-
-// serveHandler builds the target's handler from the contract and serves it
-// on a loopback port until the session closes.
-func (s *Session) serveHandler(c launch.Contract, build func(launch.Contract) (http.Handler, error)) (string, error) {
-	h, err := build(c)
-	if err != nil {
-		return "", fmt.Errorf("%w: the target handler could not be built: %v", ErrTargetDown, err)
-	}
-	if h == nil {
-		return "", fmt.Errorf("%w: the target handler is nil", ErrTargetDown)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: target.DefaultReadHeaderTimeout, MaxHeaderBytes: target.DefaultMaxHeaderBytes}
-	go func() { _ = hs.Serve(ln) }()
-	s.closers = append(s.closers, hs.Close)
-	return "http://" + ln.Addr().String(), nil
-}
-
 // Getenv returns the environment a target started under contract c would
-// see (without PORT), as a getenv function: for handlers that read their
-// configuration from the environment (e.g. reference/target.ConfigFromEnv).
-func Getenv(c launch.Contract) func(string) string {
-	env := map[string]string{}
-	for _, kv := range c.Env(0) {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	delete(env, "PORT")
-	return func(k string) string { return env[k] }
-}
-
-func deriveName(cfg Config) string {
-	switch {
-	case cfg.TargetImage != "":
-		return cfg.TargetImage
-	case cfg.TargetCmd != "":
-		f := strings.Fields(cfg.TargetCmd)
-		return f[len(f)-1]
-	default:
-		return cfg.TargetURL
-	}
-}
+// see (without PORT), as a getenv function (targets.Getenv).
+func Getenv(c contract.Contract) func(string) string { return targets.Getenv(c) }
 
 // MaxRestarts bounds how often a crashed or wedged target is restarted in one run.
 const MaxRestarts = 10
@@ -537,7 +438,7 @@ func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 		}
 	}
 	if s.proc != nil && s.proc.Exited() {
-		tail := lastLines(s.proc.LogTail(), 8)
+		tail := lastLines(s.proc.Log(), 8)
 		r.Verdict = conformance.Fail
 		r.Reason = "the target process died during this case (crash); " + r.Reason
 		r.Observed.Fact("crash", "%s", tail)
@@ -614,10 +515,10 @@ func lastLines(s string, n int) string {
 
 // LogTail returns the tail of the target's output, when the harness started it.
 func (s *Session) LogTail() string {
-	if s.logs == nil {
+	if s.running == nil {
 		return ""
 	}
-	return s.logs()
+	return s.running.Log()
 }
 
 // Close stops everything Prepare started, in reverse order.
@@ -633,7 +534,7 @@ func (s *Session) Close() error {
 }
 
 // ContractHelp says how to configure a target for this run.
-func ContractHelp(c launch.Contract) string {
+func ContractHelp(c contract.Contract) string {
 	var b strings.Builder
 	b.WriteString("Configure the target with (see docs/TARGET-CONTRACT.md):\n")
 	for _, kv := range c.Env(0) {

@@ -30,8 +30,9 @@ const DefaultCaseTimeout = 60 * time.Second
 
 // KeysDir is the folder of a run's output that holds every signing key
 // the harness's fakeaz made (az-keys/<kid>.pem, kid as fakeaz computes
-// it), so that a failure can be replayed with `mcaspec fakeaz --key`.
-const KeysDir = reports.KeysDir
+// it), so that a failure can be replayed with `mcaspec fakeaz --key`. The
+// run report names it (RunReport.KeysDir) for the reports' reproducers.
+const KeysDir = "az-keys"
 
 // RunConfig is a whole conformance run: the set-up, which cases, and the
 // policy (baseline, reports, what fails the run).
@@ -143,6 +144,7 @@ func RunSuite(ctx context.Context, cfg RunConfig) (*conformance.RunReport, error
 		}
 	}
 	rep := sess.Report(started, cfg.Filters, results)
+	rep.KeysDir = KeysDir
 	if ctx.Err() != nil {
 		rep.Interrupted = fmt.Sprintf("after %d of %d case(s): %v", len(results), len(cases), context.Cause(ctx))
 	}

@@ -1,17 +1,14 @@
 package harness
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/contract"
 	"github.com/mcaspec/mcaspec/fakeaz"
-	"github.com/mcaspec/mcaspec/reference/webrp"
-	"github.com/mcaspec/mcaspec/targets/launch"
+	"github.com/mcaspec/mcaspec/targets"
 )
 
 // The web family's set-up: a web client of the home app at fakeaz, the web
@@ -28,64 +25,32 @@ const (
 	CallbackPath = "/web/callback"
 )
 
-// errWebMode is returned for target modes the web family cannot run yet.
-var errWebMode = errors.New("the web family runs against --target URL, --target-cmd or the built-in reference web RP: the callback URL must be known before the target starts")
+// errWebMode is returned for targets whose URL is not known before they
+// start (an image): the web family cannot run them yet.
+var errWebMode = fmt.Errorf("the web family runs against --target URL, --target-cmd, a handler or the built-in reference web RP: %w (the callback URL)", targets.ErrNoAddress)
 
 // webContract registers the web client with callback (the target's base URL
 // + CallbackPath) and sets the web part of the contract.
-func webContract(az *fakeaz.Server, c *launch.Contract, base string) error {
+func webContract(az *fakeaz.Server, c *contract.Contract, base string) error {
 	cb := strings.TrimRight(base, "/") + CallbackPath
 	wc, err := az.AddWebClient(fakeaz.WebClient{ClientID: DefaultWebClientID, Secret: DefaultWebSecret, AppID: c.AppID, RedirectURIs: []string{cb}})
 	if err != nil {
 		return fmt.Errorf("register the web client: %w", err)
 	}
 	authz, token := az.WebEndpoints(c.AppID)
-	c.Web = &launch.Web{ClientID: wc.ClientID, Secret: wc.Secret, AuthorizationEndpoint: authz, TokenEndpoint: token, CallbackURL: cb}
+	c.Web = &contract.Web{ClientID: wc.ClientID, Secret: wc.Secret, AuthorizationEndpoint: authz, TokenEndpoint: token, CallbackURL: cb}
 	return nil
 }
 
-// cmdBase is the URL a --target-cmd target on port will have.
-func cmdBase(c launch.Contract, port int) string {
-	return "http://" + net.JoinHostPort(launch.DialHost(c.Host), strconv.Itoa(port))
+// withCallback is c with MCA_CALLBACK_URL set to cb.
+func withCallback(c contract.Contract, cb string) contract.Contract {
+	if c.Web != nil {
+		w := *c.Web
+		w.CallbackURL = cb
+		c.Web = &w
+	}
+	return c
 }
-
-// startWebReference serves the reference web RP on a loopback port.
-func (s *Session) startWebReference(az *fakeaz.Server, c *launch.Contract, cfg Config) (string, error) {
-	if cfg.Family != conformance.FamilyWeb {
-		return "", fmt.Errorf("the built-in reference web RP speaks MCA (--family web); --family %s needs a target (--target-cmd or --target)", cfg.Family)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	base := "http://" + ln.Addr().String()
-	if err := webContract(az, c, base); err != nil {
-		ln.Close()
-		return "", err
-	}
-	rc, err := webrp.ConfigFromEnv(Getenv(*c))
-	if err == nil {
-		if cfg.WebReferenceConfig != nil {
-			cfg.WebReferenceConfig(&rc)
-		}
-		var rp *webrp.RP
-		if rp, err = webrp.New(rc); err == nil {
-			var h http.Handler = rp
-			if cfg.WrapTarget != nil {
-				h = cfg.WrapTarget(rp)
-			}
-			hs := &http.Server{Handler: h, ReadHeaderTimeout: webrp.DefaultReadHeaderTimeout}
-			go func() { _ = hs.Serve(ln) }()
-			s.closers = append(s.closers, hs.Close)
-			return base, nil
-		}
-	}
-	ln.Close()
-	return "", fmt.Errorf("%w: the reference web RP: %v", ErrTargetDown, err)
-}
-
-// isWeb reports whether cfg runs the web family.
-func isWeb(cfg Config) bool { return cfg.Family.IsWeb() }
 
 // webDiagnosis explains a failed web calibration case.
 func (s *Session) webDiagnosis(x *conformance.Exchange) string {

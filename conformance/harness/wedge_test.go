@@ -14,6 +14,7 @@ import (
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
 	"github.com/mcaspec/mcaspec/reference/target"
+	"github.com/mcaspec/mcaspec/targets"
 	"github.com/mcaspec/mcaspec/targets/launch"
 )
 
@@ -108,7 +109,7 @@ func TestWedgedURLTargetSkipsTheRest(t *testing.T) {
 	t.Cleanup(func() { _ = hs.Close() })
 
 	start := time.Now()
-	cfg := harness.Config{Profile: conformance.Strict, TargetURL: "http://" + ln.Addr().String(), AZListen: azListen}
+	cfg := harness.Config{Profile: conformance.Strict, Target: targets.URL("http://"+ln.Addr().String(), 0), AZListen: azListen}
 	sess, err := harness.Prepare(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +169,7 @@ func TestWedgedCmdTargetIsRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := harness.Config{Profile: conformance.Strict, AZListen: "127.0.0.1:0",
-		TargetCmd: "HARNESS_HELPER=wedge exec " + exe + " -test.run=^TestHelperWedgingTarget$", ReadyTimeout: 30 * time.Second}
+		Target: targets.Command("HARNESS_HELPER=wedge exec "+exe+" -test.run=^TestHelperWedgingTarget$", launch.Options{ReadyTimeout: 30 * time.Second})}
 	start := time.Now()
 	sess, err := harness.Prepare(context.Background(), cfg)
 	if err != nil {
@@ -253,7 +254,7 @@ func TestKeyPathWedgedURLTargetSkipsTokenCases(t *testing.T) {
 	t.Cleanup(func() { _ = hs.Close() })
 
 	start := time.Now()
-	cfg := harness.Config{Profile: conformance.Strict, TargetURL: "http://" + ln.Addr().String(), AZListen: azListen}
+	cfg := harness.Config{Profile: conformance.Strict, Target: targets.URL("http://"+ln.Addr().String(), 0), AZListen: azListen}
 	sess, err := harness.Prepare(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

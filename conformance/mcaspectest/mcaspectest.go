@@ -23,6 +23,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/targets"
 	"github.com/mcaspec/mcaspec/targets/launch"
 )
 
@@ -61,7 +62,7 @@ type Options struct {
 func Certify(t *testing.T, build Handler, o Options) *conformance.RunReport {
 	t.Helper()
 	cfg := o.Harness
-	cfg.TargetHandler = build
+	cfg.Target = targets.Handler(build)
 	return certify(t, cfg, o)
 }
 
@@ -72,7 +73,7 @@ func Certify(t *testing.T, build Handler, o Options) *conformance.RunReport {
 func CertifyURL(t *testing.T, url string, o Options) *conformance.RunReport {
 	t.Helper()
 	cfg := o.Harness
-	cfg.TargetURL = url
+	cfg.Target = targets.URL(url, 0)
 	return certify(t, cfg, o)
 }
 
@@ -115,7 +116,7 @@ func certify(t *testing.T, cfg harness.Config, o Options) *conformance.RunReport
 // a *harness.ExitError with the exit code and why).
 func Run(ctx context.Context, build Handler, o Options) (*conformance.RunReport, error) {
 	cfg := o.Harness
-	cfg.TargetHandler = build
+	cfg.Target = targets.Handler(build)
 	rc, err := runConfig(cfg, o)
 	if err != nil {
 		return nil, err
@@ -131,7 +132,7 @@ func runConfig(cfg harness.Config, o Options) (harness.RunConfig, error) {
 	if o.Name != "" {
 		cfg.TargetName = o.Name
 	}
-	if cfg.AZListen == "" && cfg.TargetURL == "" {
+	if cfg.AZListen == "" && cfg.Target.Info().Mode != targets.ModeURL {
 		cfg.AZListen = "127.0.0.1:0"
 	}
 	rc := harness.RunConfig{Config: cfg, Focus: o.Focus, Select: o.Select, FailOnNonStrict: o.FailOnNonStrict, Out: o.Out, BaselineFile: o.Baseline}

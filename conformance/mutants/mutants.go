@@ -24,6 +24,7 @@ import (
 	"github.com/mcaspec/mcaspec/conformance/harness"
 	"github.com/mcaspec/mcaspec/reference"
 	"github.com/mcaspec/mcaspec/reference/webrp"
+	"github.com/mcaspec/mcaspec/targets"
 )
 
 // Mutant is one broken validator.
@@ -50,6 +51,15 @@ type Mutant struct {
 	Family conformance.Family
 	// Web breaks the reference web RP's config (may be nil).
 	Web func(*webrp.Config)
+}
+
+// target is the broken reference (the reference web RP for the web family).
+func (m *Mutant) target() targets.Target {
+	o := targets.ReferenceOptions{Validator: m.Config, Wrap: m.Wrap, Server: m.Server, Web: m.Web}
+	if m.Family.IsWeb() {
+		return targets.WebReference(harness.DefaultWebTargetName, o)
+	}
+	return targets.Reference(harness.DefaultTargetName, o)
 }
 
 // Intends reports whether case c is one of the mutant's intended catchers.
@@ -435,7 +445,7 @@ func runOne(ctx context.Context, m Mutant, profile conformance.Profile, cases []
 	start := time.Now()
 	o := Outcome{Mutant: m.Name, Bug: m.Bug, Profile: profile, Intended: m.Intended}
 	sess, err := harness.Prepare(ctx, harness.Config{Profile: profile, AZListen: "127.0.0.1:0", TargetName: "mutant:" + m.Name,
-		ReferenceConfig: m.Config, WrapTarget: m.Wrap, TargetServer: m.Server, Family: m.Family, WebReferenceConfig: m.Web})
+		Family: m.Family, Target: m.target()})
 	if err != nil {
 		o.Err = err.Error()
 		return o

@@ -47,6 +47,8 @@ func Web() []Mutant {
 			func(c *webrp.Config) { c.InsecureFirstParamWins = true }),
 		web("web-redeems-without-code", "a callback without a code is still sent to the token endpoint (a client-authenticated request on anyone's say-so)", ids("WEB-506"),
 			func(c *webrp.Config) { c.InsecureRedeemWithoutCode = true }),
+		web("web-raw-redirect-uri", "the callback URL is pasted into the authorization request as is (as MCAWebSiteStrategy does): a query string of its own is cut at its first &", ids("WEB-006"),
+			func(c *webrp.Config) { c.InsecureRawRedirectURI = true }),
 		{Name: "web-errors-as-500", Bug: "every 4xx of the website becomes a 500 (a refused sign-in looks like a crash)", Family: conformance.FamilyWeb, Profile: conformance.Strict,
 			Intended: ids("WEB-105", "WEB-106", "WEB-107", "WEB-501", "WEB-502", "WEB-503", "WEB-504", "WEB-505"), Wrap: errorsAs500},
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -151,24 +152,16 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 		if json.Unmarshal(b, &eb) == nil && eb.Error != "" {
 			e.Code, e.Description = eb.Error, eb.Description
 		} else {
-			e.Code, e.Description = "unexpected_answer", excerpt(b)
+			e.Code, e.Description = "unexpected_answer", excerpt.Of(b, 200)
 		}
 		return e
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return fmt.Errorf("fakeaz admin %s %s: decoding the answer %q: %w", method, path, excerpt(b), err)
+			return fmt.Errorf("fakeaz admin %s %s: decoding the answer %q: %w", method, path, excerpt.Of(b, 200), err)
 		}
 	}
 	return nil
-}
-
-func excerpt(b []byte) string {
-	const n = 200
-	if len(b) > n {
-		return string(b[:n]) + "..."
-	}
-	return string(b)
 }
 
 func appPath(appID string) string { return "/apps/" + url.PathEscape(appID) }

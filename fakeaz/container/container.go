@@ -384,34 +384,9 @@ func newRequest(img string, opts ...testcontainers.ContainerCustomizer) (request
 		r.adminToken = rand.Text()
 	}
 
-	cmd := []string{"fakeaz", "--listen", listenAddr}
-	switch {
-	case o.publicURL != "":
-		cmd = append(cmd, "--public-url", o.publicURL)
-	case !o.hostNetwork:
-		cmd = append(cmd, "--public-url", PublicURLFromRequest)
-	}
-	var files []testcontainers.ContainerFile
-	switch {
-	case o.configFile != "":
-		files = append(files, testcontainers.ContainerFile{HostFilePath: o.configFile, ContainerFilePath: ConfigPath, FileMode: 0o644})
-		cmd = append(cmd, "--config", ConfigPath)
-	case o.config != nil:
-		b, err := json.Marshal(o.config)
-		if err != nil {
-			return request{}, err
-		}
-		files = append(files, testcontainers.ContainerFile{Reader: bytes.NewReader(b), ContainerFilePath: ConfigPath, FileMode: 0o644})
-		cmd = append(cmd, "--config", ConfigPath)
-	}
-	if o.quiet {
-		cmd = append(cmd, "--quiet")
-	}
-	if o.codeLifetime > 0 {
-		cmd = append(cmd, "--code-lifetime", o.codeLifetime.String())
-	}
-	if o.tokenLifetime > 0 {
-		cmd = append(cmd, "--token-lifetime", o.tokenLifetime.String())
+	cmd, files, err := o.command(listenAddr)
+	if err != nil {
+		return request{}, err
 	}
 
 	moduleOpts := []testcontainers.ContainerCustomizer{testcontainers.WithCmd(cmd...)}
@@ -454,6 +429,41 @@ func newRequest(img string, opts ...testcontainers.ContainerCustomizer) (request
 		}
 	}
 	return r, nil
+}
+
+// command is the container's command line (fakeaz listening on listenAddr)
+// and the files it reads.
+func (o options) command(listenAddr string) ([]string, []testcontainers.ContainerFile, error) {
+	cmd := []string{"fakeaz", "--listen", listenAddr}
+	switch {
+	case o.publicURL != "":
+		cmd = append(cmd, "--public-url", o.publicURL)
+	case !o.hostNetwork:
+		cmd = append(cmd, "--public-url", PublicURLFromRequest)
+	}
+	var files []testcontainers.ContainerFile
+	switch {
+	case o.configFile != "":
+		files = append(files, testcontainers.ContainerFile{HostFilePath: o.configFile, ContainerFilePath: ConfigPath, FileMode: 0o644})
+		cmd = append(cmd, "--config", ConfigPath)
+	case o.config != nil:
+		b, err := json.Marshal(o.config)
+		if err != nil {
+			return nil, nil, err
+		}
+		files = append(files, testcontainers.ContainerFile{Reader: bytes.NewReader(b), ContainerFilePath: ConfigPath, FileMode: 0o644})
+		cmd = append(cmd, "--config", ConfigPath)
+	}
+	if o.quiet {
+		cmd = append(cmd, "--quiet")
+	}
+	if o.codeLifetime > 0 {
+		cmd = append(cmd, "--code-lifetime", o.codeLifetime.String())
+	}
+	if o.tokenLifetime > 0 {
+		cmd = append(cmd, "--token-lifetime", o.tokenLifetime.String())
+	}
+	return cmd, files, nil
 }
 
 // adminHTTP is hc, or by default a client with no proxy and DefaultAdminTimeout.

@@ -6,11 +6,11 @@ package adminauth
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
@@ -76,7 +76,5 @@ func (g *Guard) Authorize(w http.ResponseWriter, r *http.Request, realm, hint st
 
 func deny(w http.ResponseWriter, challenge, desc string) {
 	w.Header().Set("WWW-Authenticate", challenge)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusUnauthorized)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": "unauthorized", "error_description": desc})
+	httpjson.Write(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "error_description": desc})
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/reports"
 )
 
@@ -72,7 +73,7 @@ func run(dir string) error {
 		if err := f.write(&b); err != nil {
 			return fmt.Errorf("%s: %w", f.name, err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, f.name), b.Bytes(), 0o644); err != nil {
+		if err := fileio.WriteFile(filepath.Join(dir, f.name), b.Bytes(), 0o644); err != nil {
 			return err
 		}
 	}

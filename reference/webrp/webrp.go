@@ -37,6 +37,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
@@ -119,6 +120,7 @@ type Config struct {
 	InsecureMalformedAs500       bool // the callback's values are decoded once more, strictly (as decodeURIComponent), and a value that does not decode, is not UTF-8 or is over 2 KiB is a 500
 	InsecureFirstParamWins       bool // a repeated state or code parameter is not refused: the first value is used
 	InsecureRedeemWithoutCode    bool // a callback without a code is still sent to the token endpoint (a client-authenticated request on anyone's say-so)
+	InsecureRawRedirectURI       bool // the callback URL is pasted into the authorization request as is, not encoded
 }
 
 // RP is the reference web relying party, an http.Handler.
@@ -197,7 +199,7 @@ func New(cfg Config) (*RP, error) {
 	rp.keys = newKeySource(cfg.ServerURL+"/authorization/v1/apps/"+url.PathEscape(cfg.AppID)+"/publickey", hc, cfg.Clock, !cfg.InsecureNoKeyRefresh)
 	rp.mux = http.NewServeMux()
 	rp.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	rp.mux.HandleFunc("GET "+CallbackPath, rp.callback)
 	rp.mux.HandleFunc("GET "+LogoutPath, rp.logout)
@@ -289,7 +291,7 @@ func (rp *RP) protected(w http.ResponseWriter, r *http.Request) {
 		user := s.user
 		rp.mu.Unlock()
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, map[string]any{"user": user})
+		httpjson.Write(w, http.StatusOK, map[string]any{"user": user})
 		return
 	}
 	now := rp.now()
@@ -339,6 +341,10 @@ func (rp *RP) protected(w http.ResponseWriter, r *http.Request) {
 		q.Set("code_challenge_method", "S256")
 	}
 	u.RawQuery = q.Encode()
+	if rp.cfg.InsecureRawRedirectURI {
+		q.Del("redirect_uri")
+		u.RawQuery = q.Encode() + "&redirect_uri=" + rp.cfg.CallbackURL
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	http.Redirect(w, r, u.String(), http.StatusFound)
 }
@@ -570,7 +576,7 @@ func (rp *RP) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rp.setCookie(w, "", -1)
-	writeJSON(w, http.StatusOK, map[string]string{"status": "signed out"})
+	httpjson.Write(w, http.StatusOK, map[string]string{"status": "signed out"})
 }
 
 // Sessions returns how many sessions are kept.
@@ -594,14 +600,7 @@ func (rp *RP) URL() string { return rp.srv.URL() }
 // Close stops the listener.
 func (rp *RP) Close() error { return rp.srv.Close() }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
-}
-
 func writeErr(w http.ResponseWriter, status int, code, desc string) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+	httpjson.Write(w, status, map[string]string{"error": code, "error_description": desc})
 }

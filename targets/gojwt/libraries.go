@@ -48,8 +48,8 @@ func newGolangJWT(ctx context.Context, t Tenant, hardened bool) (Verifier, error
 		g.k, err = keyfunc.NewDefaultCtx(ctx, []string{t.JWKSURL})
 	} else {
 		// A JWKS request bounded to 3 s (default 1 min); an unknown kid refetches
-		// at most every 2 s and never makes a request wait for that (default:
-		// every 5 min, a request waiting up to 1 min for its turn).
+		// at most every 2 s (default 5 min), and a request never waits for the
+		// next refetch (default: up to 1 min).
 		g.k, err = keyfunc.NewDefaultOverrideCtx(ctx, []string{t.JWKSURL}, keyfunc.Override{
 			HTTPTimeout:       httpTimeout,
 			RefreshUnknownKID: rate.NewLimiter(rate.Every(2*time.Second), 1),

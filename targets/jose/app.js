@@ -29,6 +29,9 @@ function mcaKeys(jose, cfg) {
     if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
     const jwk = JSON.parse(text);
     if (jwk === null || typeof jwk !== 'object' || jwk.kty !== 'RSA') throw new Error(`${url}: not an RSA JWK`);
+    // jose checks the modulus (2048 bits at least for RS256) but takes any exponent:
+    // with e = 1 a "signature" equal to the padded digest verifies, so anyone could sign.
+    if (jwk.e !== 'AQAB') throw new Error(`${url}: RSA exponent ${jwk.e}, want 65537 (AQAB)`);
     return { key: await jose.importJWK({ kty: 'RSA', n: jwk.n, e: jwk.e }, 'RS256'), until: Date.now() + KEY_TTL_MS };
   }
   return async function keyFor(appId) {

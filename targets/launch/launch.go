@@ -95,7 +95,7 @@ func Start(ctx context.Context, command string, c Contract, o Options) (*Process
 	defer cancel()
 	if err := p.waitHealthy(rctx); err != nil {
 		_ = p.Stop()
-		return nil, fmt.Errorf("%w: %q: %v\n--- target output (tail) ---\n%s", ErrNotReady, command, err, p.LogTail())
+		return nil, fmt.Errorf("%w: %q: %w\n--- target output (tail) ---\n%s", ErrNotReady, command, err, p.LogTail())
 	}
 	return p, nil
 }
@@ -104,7 +104,7 @@ func (p *Process) waitHealthy(ctx context.Context) error {
 	for {
 		select {
 		case <-p.done:
-			return fmt.Errorf("the process exited before /healthz answered (%v)", p.waitErr)
+			return fmt.Errorf("the process exited before /healthz answered (%w)", p.waitErr)
 		default:
 		}
 		if healthy(ctx, p.url) {

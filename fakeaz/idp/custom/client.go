@@ -104,10 +104,10 @@ func (c *Client) call(ctx context.Context, appID, realm, op string, body any) (*
 	}
 	var r Reply
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, fmt.Errorf("%w: %s: reply is not the contract's JSON object: %v: %s", idp.ErrProtocol, what, err, sim.Excerpt(raw))
+		return nil, fmt.Errorf("%w: %s: reply is not the contract's JSON object: %w: %s", idp.ErrProtocol, what, err, sim.Excerpt(raw))
 	}
 	if err := r.check(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", idp.ErrProtocol, what, err)
+		return nil, fmt.Errorf("%w: %s: %w", idp.ErrProtocol, what, err)
 	}
 	return &r, nil
 }

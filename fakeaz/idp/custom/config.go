@@ -111,7 +111,7 @@ func (c Config) Validate() error {
 		seen := map[string]bool{}
 		for i, u := range r.Users {
 			if err := u.validate(); err != nil {
-				return fmt.Errorf("%w: realm %q user #%d: %v", ErrConfig, name, i, err)
+				return fmt.Errorf("%w: realm %q user #%d: %w", ErrConfig, name, i, err)
 			}
 			if seen[u.UserName] {
 				return fmt.Errorf("%w: realm %q: user %q appears twice", ErrConfig, name, u.UserName)

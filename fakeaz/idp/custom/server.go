@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,34 +75,38 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/apps/{appId}/{realm}/startAuthorization", s.handleStart)
-	mux.HandleFunc("/apps/{appId}/{realm}/handleChallengeAnswer", s.handleAnswer)
-	mux.HandleFunc("/admin/stats", func(w http.ResponseWriter, r *http.Request) { sim.WriteJSON(w, http.StatusOK, s.Stats()) })
-	mux.HandleFunc("/admin/fault", s.faults.HandleFault)
-	mux.HandleFunc("/admin/users", s.handleAdminUsers)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		sim.NotFound(w, fmt.Sprintf("no route %s %s; see the package documentation of fakeaz/idp/custom", r.Method, r.URL.Path))
-	})
+	mux := sim.Skeleton{
+		Routes: []sim.Route{
+			{Method: http.MethodPost, Path: "/apps/{appId}/{realm}/startAuthorization", Handler: s.handleStart},
+			{Method: http.MethodPost, Path: "/apps/{appId}/{realm}/handleChallengeAnswer", Handler: s.handleAnswer},
+			{Method: http.MethodGet, Path: "/admin/users", Handler: s.handleGetUsers},
+			{Method: http.MethodPost, Path: "/admin/users", Handler: s.handleAddUser},
+		},
+		Stats:  func() any { return s.Stats() },
+		Faults: &s.faults,
+		WrongMethod: func(w http.ResponseWriter, r *http.Request, allow string) {
+			if !strings.HasPrefix(r.URL.Path, "/admin/") {
+				s.badN.Add(1)
+			}
+			sim.MethodNotAllowed(w, allow)
+		},
+		NotFound: func(w http.ResponseWriter, r *http.Request) {
+			sim.NotFound(w, fmt.Sprintf("no route %s %s; see the package documentation of fakeaz/idp/custom", r.Method, r.URL.Path))
+		},
+	}.Mux()
 	s.mux = mux
 	return s, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.admin.Allow(w, r) {
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+	s.admin.Serve(w, r, s.mux)
 }
 
 // Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
 // routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	if err := s.admin.CheckExposure("custom simulator", addr); err != nil {
-		return err
-	}
-	return s.ln.Start(addr, s)
+	return s.admin.Start(&s.ln, "custom simulator", addr, s)
 }
 
 // URL is the base URL after Start: the AZ's idpUrl.
@@ -128,7 +133,7 @@ func (s *Server) AddUser(realm string, u User) error {
 		return fmt.Errorf("%w: empty realm name", ErrConfig)
 	}
 	if err := u.validate(); err != nil {
-		return fmt.Errorf("%w: %v", ErrConfig, err)
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -157,13 +162,8 @@ type wireAnswer struct {
 	ChallengeAnswer json.RawMessage `json:"challengeAnswer"`
 }
 
-// realmFor checks the method and the realm/app; on failure it has answered.
+// realmFor checks the realm/app; on failure it has answered.
 func (s *Server) realmFor(w http.ResponseWriter, r *http.Request) (Realm, bool) {
-	if r.Method != http.MethodPost {
-		s.badN.Add(1)
-		sim.MethodNotAllowed(w, http.MethodPost)
-		return Realm{}, false
-	}
 	appID, name := r.PathValue("appId"), r.PathValue("realm")
 	s.mu.Lock()
 	realm, ok := s.cfg.Realms[name]
@@ -353,24 +353,21 @@ type adminUser struct {
 	User  User   `json:"user"`
 }
 
-func (s *Server) handleAdminUsers(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet:
-		s.mu.Lock()
-		cfg := s.cfg.clone()
-		s.mu.Unlock()
-		sim.WriteJSON(w, http.StatusOK, cfg)
-	case http.MethodPost:
-		var req adminUser
-		if !sim.DecodeJSON(w, r, &req) {
-			return
-		}
-		if err := s.AddUser(req.Realm, req.User); err != nil {
-			sim.BadRequest(w, err.Error()+`; send {"realm": "...", "user": {"userName": "...", "password": "..."}}`)
-			return
-		}
-		sim.WriteJSON(w, http.StatusOK, req)
-	default:
-		sim.MethodNotAllowed(w, "GET, POST")
+func (s *Server) handleGetUsers(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	cfg := s.cfg.clone()
+	s.mu.Unlock()
+	sim.WriteJSON(w, http.StatusOK, cfg)
+}
+
+func (s *Server) handleAddUser(w http.ResponseWriter, r *http.Request) {
+	var req adminUser
+	if !sim.DecodeJSON(w, r, &req) {
+		return
 	}
+	if err := s.AddUser(req.Realm, req.User); err != nil {
+		sim.BadRequest(w, err.Error()+`; send {"realm": "...", "user": {"userName": "...", "password": "..."}}`)
+		return
+	}
+	sim.WriteJSON(w, http.StatusOK, req)
 }

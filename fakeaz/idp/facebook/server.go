@@ -86,17 +86,28 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug_token", s.handleDebugToken)
-	mux.HandleFunc("/me", s.handleMe)
-	mux.HandleFunc("/admin/tokens", s.handleAdminTokens)
-	mux.HandleFunc("/admin/revoke", s.handleAdminRevoke)
-	mux.HandleFunc("/admin/apps", s.handleAdminApps)
-	mux.HandleFunc("/admin/stats", func(w http.ResponseWriter, r *http.Request) { sim.WriteJSON(w, http.StatusOK, s.Stats()) })
-	mux.HandleFunc("/admin/fault", s.faults.HandleFault)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		graphError(w, http.StatusBadRequest, 100, fmt.Sprintf("Unsupported request: no route %s %s in this Graph API stand-in", r.Method, r.URL.Path))
-	})
+	mux := sim.Skeleton{
+		Routes: []sim.Route{
+			{Method: http.MethodGet, Path: "/debug_token", Handler: s.handleDebugToken},
+			{Method: http.MethodGet, Path: "/me", Handler: s.handleMe},
+			{Method: http.MethodPost, Path: "/admin/tokens", Handler: s.handleAdminTokens},
+			{Method: http.MethodPost, Path: "/admin/revoke", Handler: s.handleAdminRevoke},
+			{Method: http.MethodPost, Path: "/admin/apps", Handler: s.handleAdminApps},
+		},
+		Stats:  func() any { return s.Stats() },
+		Faults: &s.faults,
+		// The Graph API answers a wrong method with its own error shape.
+		WrongMethod: func(w http.ResponseWriter, r *http.Request, allow string) {
+			if strings.HasPrefix(r.URL.Path, "/admin/") {
+				sim.MethodNotAllowed(w, allow)
+				return
+			}
+			graphError(w, http.StatusBadRequest, 100, "Unsupported "+r.Method+" request; use "+allow+" "+r.URL.Path)
+		},
+		NotFound: func(w http.ResponseWriter, r *http.Request) {
+			graphError(w, http.StatusBadRequest, 100, fmt.Sprintf("Unsupported request: no route %s %s in this Graph API stand-in", r.Method, r.URL.Path))
+		},
+	}.Mux()
 	s.mux = mux
 	return s
 }
@@ -112,19 +123,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
-	if !s.admin.Allow(w, r) {
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+	s.admin.Serve(w, r, s.mux)
 }
 
 // Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
 // routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	if err := s.admin.CheckExposure("facebook simulator", addr); err != nil {
-		return err
-	}
-	return s.ln.Start(addr, s)
+	return s.admin.Start(&s.ln, "facebook simulator", addr, s)
 }
 
 // URL is the base URL after Start: the graphURL to give Verify.
@@ -238,10 +243,6 @@ func (s *Server) handleDebugToken(w http.ResponseWriter, r *http.Request) {
 	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
 		return
 	}
-	if r.Method != http.MethodGet {
-		graphError(w, http.StatusBadRequest, 100, "Unsupported "+r.Method+" request; use GET /debug_token")
-		return
-	}
 	q := r.URL.Query()
 	appTok := q.Get("access_token")
 	if appTok == "" {
@@ -281,10 +282,6 @@ func (s *Server) handleDebugToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	s.meN.Add(1)
 	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
-		return
-	}
-	if r.Method != http.MethodGet {
-		graphError(w, http.StatusBadRequest, 100, "Unsupported "+r.Method+" request; use GET /me")
 		return
 	}
 	q := r.URL.Query()
@@ -337,10 +334,6 @@ type adminTokenReply struct {
 }
 
 func (s *Server) handleAdminTokens(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		sim.MethodNotAllowed(w, http.MethodPost)
-		return
-	}
 	var req adminTokenRequest
 	if !sim.DecodeJSON(w, r, &req) {
 		return
@@ -358,10 +351,6 @@ func (s *Server) handleAdminTokens(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminRevoke(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		sim.MethodNotAllowed(w, http.MethodPost)
-		return
-	}
 	var req struct {
 		Token string `json:"token"`
 	}
@@ -372,10 +361,6 @@ func (s *Server) handleAdminRevoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminApps(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		sim.MethodNotAllowed(w, http.MethodPost)
-		return
-	}
 	var req struct {
 		ID     string `json:"id"`
 		Secret string `json:"secret"`

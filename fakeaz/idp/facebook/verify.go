@@ -33,15 +33,23 @@ func Verify(ctx context.Context, hc *http.Client, graphURL, appID, appSecret, ac
 		return nil, fmt.Errorf("%w: facebook: empty access token", idp.ErrInvalidToken)
 	}
 	base := strings.TrimRight(graphURL, "/")
-
-	// 1. debug_token.
-	q := url.Values{"input_token": {accessToken}, "access_token": {appID + "|" + appSecret}}
-	status, body, err := get(ctx, hc, base+"/debug_token?"+q.Encode(), "facebook debug_token")
+	userID, err := debugToken(ctx, hc, base, appID, appSecret, accessToken)
 	if err != nil {
 		return nil, err
 	}
+	return me(ctx, hc, base, accessToken, userID)
+}
+
+// debugToken asks debug_token whether accessToken is a valid token of appID
+// and returns its user id.
+func debugToken(ctx context.Context, hc *http.Client, base, appID, appSecret, accessToken string) (string, error) {
+	q := url.Values{"input_token": {accessToken}, "access_token": {appID + "|" + appSecret}}
+	status, body, err := get(ctx, hc, base+"/debug_token?"+q.Encode(), "facebook debug_token")
+	if err != nil {
+		return "", err
+	}
 	if status != http.StatusOK {
-		return nil, fmt.Errorf("%w: facebook debug_token refused the request (HTTP %d: %s); check the app id and secret", idp.ErrProtocol, status, graphMessage(body))
+		return "", fmt.Errorf("%w: facebook debug_token refused the request (HTTP %d: %s); check the app id and secret", idp.ErrProtocol, status, graphMessage(body))
 	}
 	var dbg struct {
 		Data *struct {
@@ -54,7 +62,7 @@ func Verify(ctx context.Context, hc *http.Client, graphURL, appID, appSecret, ac
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(body, &dbg); err != nil || dbg.Data == nil {
-		return nil, fmt.Errorf("%w: facebook debug_token: want {\"data\": {...}}, got %s", idp.ErrProtocol, sim.Excerpt(body))
+		return "", fmt.Errorf("%w: facebook debug_token: want {\"data\": {...}}, got %s", idp.ErrProtocol, sim.Excerpt(body))
 	}
 	d := dbg.Data
 	if !d.IsValid {
@@ -62,19 +70,22 @@ func Verify(ctx context.Context, hc *http.Client, graphURL, appID, appSecret, ac
 		if d.Error != nil && d.Error.Message != "" {
 			msg = d.Error.Message
 		}
-		return nil, fmt.Errorf("%w: facebook: %s", idp.ErrInvalidToken, msg)
+		return "", fmt.Errorf("%w: facebook: %s", idp.ErrInvalidToken, msg)
 	}
 	if got := idString(d.AppID); got != appID {
-		return nil, fmt.Errorf("%w: facebook: token was issued for app %q, not %q", idp.ErrInvalidToken, got, appID)
+		return "", fmt.Errorf("%w: facebook: token was issued for app %q, not %q", idp.ErrInvalidToken, got, appID)
 	}
 	userID := idString(d.UserID)
 	if userID == "" {
-		return nil, fmt.Errorf("%w: facebook debug_token: valid token without user_id", idp.ErrProtocol)
+		return "", fmt.Errorf("%w: facebook debug_token: valid token without user_id", idp.ErrProtocol)
 	}
+	return userID, nil
+}
 
-	// 2. me.
-	q = url.Values{"access_token": {accessToken}, "fields": {"id,name,email"}}
-	status, body, err = get(ctx, hc, base+"/me?"+q.Encode(), "facebook me")
+// me reads the profile of accessToken's user, which must be userID.
+func me(ctx context.Context, hc *http.Client, base, accessToken, userID string) (*idp.Identity, error) {
+	q := url.Values{"access_token": {accessToken}, "fields": {"id,name,email"}}
+	status, body, err := get(ctx, hc, base+"/me?"+q.Encode(), "facebook me")
 	if err != nil {
 		return nil, err
 	}

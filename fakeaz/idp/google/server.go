@@ -120,37 +120,35 @@ func New(opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("google stand-in: %w", err)
 	}
 	s.factory = f
-	mux := http.NewServeMux()
-	mux.HandleFunc("/tokeninfo", s.handleTokenInfo)
-	mux.HandleFunc("/oauth2/v3/tokeninfo", s.handleTokenInfo)
-	mux.HandleFunc("/oauth2/v3/certs", s.handleCerts)
-	mux.HandleFunc("/revoke", s.handleRevoke)
-	mux.HandleFunc("/admin/tokens", s.handleAdminTokens)
-	mux.HandleFunc("/admin/revoke", s.handleAdminRevoke)
-	mux.HandleFunc("/admin/stats", func(w http.ResponseWriter, r *http.Request) { sim.WriteJSON(w, http.StatusOK, s.Stats()) })
-	mux.HandleFunc("/admin/fault", s.faults.HandleFault)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		sim.NotFound(w, fmt.Sprintf("no route %s %s; see the package documentation of fakeaz/idp/google", r.Method, r.URL.Path))
-	})
-	s.mux = mux
+	s.mux = sim.Skeleton{
+		Routes: []sim.Route{
+			{Method: http.MethodGet, Path: "/tokeninfo", Handler: s.handleTokenInfo},
+			{Method: http.MethodPost, Path: "/tokeninfo", Handler: s.handleTokenInfo},
+			{Method: http.MethodGet, Path: "/oauth2/v3/tokeninfo", Handler: s.handleTokenInfo},
+			{Method: http.MethodPost, Path: "/oauth2/v3/tokeninfo", Handler: s.handleTokenInfo},
+			{Method: http.MethodGet, Path: "/oauth2/v3/certs", Handler: s.handleCerts},
+			{Method: http.MethodPost, Path: "/revoke", Handler: s.handleRevoke},
+			{Method: http.MethodPost, Path: "/admin/tokens", Handler: s.handleAdminTokens},
+			{Method: http.MethodPost, Path: "/admin/revoke", Handler: s.handleAdminRevoke},
+		},
+		Stats:  func() any { return s.Stats() },
+		Faults: &s.faults,
+		NotFound: func(w http.ResponseWriter, r *http.Request) {
+			sim.NotFound(w, fmt.Sprintf("no route %s %s; see the package documentation of fakeaz/idp/google", r.Method, r.URL.Path))
+		},
+	}.Mux()
 	return s, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !s.admin.Allow(w, r) {
-		return
-	}
-	s.mux.ServeHTTP(w, r)
+	s.admin.Serve(w, r, s.mux)
 }
 
 // Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
 // routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	if err := s.admin.CheckExposure("google simulator", addr); err != nil {
-		return err
-	}
-	return s.ln.Start(addr, s)
+	return s.admin.Start(&s.ln, "google simulator", addr, s)
 }
 
 // URL is the base URL after Start.
@@ -310,10 +308,6 @@ func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) {
 	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		sim.MethodNotAllowed(w, "GET, POST")
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		sim.BadRequest(w, "cannot parse the query or form: "+err.Error())
 		return
@@ -423,10 +417,6 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
 		return
 	}
-	if r.Method != http.MethodPost {
-		sim.MethodNotAllowed(w, http.MethodPost)
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		sim.BadRequest(w, "cannot parse the form: "+err.Error())
 		return
@@ -447,10 +437,6 @@ type adminTokenRequest struct {
 }
 
 func (s *Server) handleAdminTokens(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		sim.MethodNotAllowed(w, http.MethodPost)
-		return
-	}
 	var req adminTokenRequest
 	if !sim.DecodeJSON(w, r, &req) {
 		return
@@ -488,10 +474,6 @@ func (s *Server) handleAdminTokens(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleAdminRevoke(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		sim.MethodNotAllowed(w, http.MethodPost)
-		return
-	}
 	var req struct {
 		Token string `json:"token"`
 	}

@@ -36,3 +36,20 @@ func IsAdmin(path string) bool { return path == "/admin" || strings.HasPrefix(pa
 func (g *AdminGuard) Allow(w http.ResponseWriter, r *http.Request) bool {
 	return !IsAdmin(r.URL.Path) || g.g.Authorize(w, r, "idp admin", "the --admin-token of mcaspec idp, WithAdminToken in Go")
 }
+
+// Serve passes the request to h when the guard allows it (else it has
+// answered): a simulator's ServeHTTP.
+func (g *AdminGuard) Serve(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	if g.Allow(w, r) {
+		h.ServeHTTP(w, r)
+	}
+}
+
+// Start serves h on addr after the guard's CheckExposure for the simulator
+// called name: a simulator's Start.
+func (g *AdminGuard) Start(l *Listener, name, addr string, h http.Handler) error {
+	if err := g.CheckExposure(name, addr); err != nil {
+		return err
+	}
+	return l.Start(addr, h)
+}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz/idp"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
+	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
 
@@ -86,36 +88,30 @@ func (f *Faults) Apply(w http.ResponseWriter, r *http.Request, done <-chan struc
 	return false
 }
 
-// HandleFault serves the admin fault route: GET returns the current fault,
-// PUT/POST replaces it with the JSON body.
-func (f *Faults) HandleFault(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet:
-		WriteJSON(w, http.StatusOK, f.Get())
-	case http.MethodPut, http.MethodPost:
-		var v idp.Fault
-		if !DecodeJSON(w, r, &v) {
-			return
-		}
-		if v.Status != 0 && (v.Status < 100 || v.Status > 599) {
-			BadRequest(w, fmt.Sprintf("fault status %d is not an HTTP status", v.Status))
-			return
-		}
-		f.Set(v)
-		WriteJSON(w, http.StatusOK, v)
-	default:
-		MethodNotAllowed(w, "GET, PUT")
+// getFault answers the current fault (GET /admin/fault).
+func (f *Faults) getFault(w http.ResponseWriter, _ *http.Request) {
+	WriteJSON(w, http.StatusOK, f.Get())
+}
+
+// setFault replaces the current fault with the JSON body (PUT or POST
+// /admin/fault).
+func (f *Faults) setFault(w http.ResponseWriter, r *http.Request) {
+	var v idp.Fault
+	if !DecodeJSON(w, r, &v) {
+		return
 	}
+	if v.Status != 0 && (v.Status < 100 || v.Status > 599) {
+		BadRequest(w, fmt.Sprintf("fault status %d is not an HTTP status", v.Status))
+		return
+	}
+	f.Set(v)
+	WriteJSON(w, http.StatusOK, v)
 }
 
 // WriteJSON writes v as a JSON body with the given status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	httpjson.Write(w, status, v)
 }
 
 // BadRequest writes 400 {"error": "invalid_request", "error_description": msg}.
@@ -162,7 +158,7 @@ func Unmarshal(body []byte, v any) error {
 	dec := json.NewDecoder(strings.NewReader(trim))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("invalid JSON: %v", err)
+		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	if dec.More() {
 		return errors.New("invalid JSON: trailing data after the object")
@@ -224,9 +220,5 @@ func Excerpt(body []byte) string {
 		}
 		return e.Description
 	}
-	s := strings.TrimSpace(string(body))
-	if len(s) > 200 {
-		s = s[:200] + "..."
-	}
-	return s
+	return excerpt.String(strings.TrimSpace(string(body)), 200)
 }

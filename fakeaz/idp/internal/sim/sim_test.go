@@ -52,7 +52,8 @@ func TestExcerpt(t *testing.T) {
 		{`{"error":"invalid_token","error_description":"Token expired"}`, "invalid_token: Token expired"},
 		{`{"error":{"code":1},"error_description":"d"}`, "d"},
 		{` plain `, "plain"},
-		{strings.Repeat("x", 300), strings.Repeat("x", 200) + "..."},
+		{strings.Repeat("x", 300), strings.Repeat("x", 200) + "…"},
+		{strings.Repeat("é", 150), strings.Repeat("é", 100) + "…"}, // cut on a rune boundary
 	}
 	for _, tc := range tests {
 		if got := Excerpt([]byte(tc.in)); got != tc.want {
