@@ -100,6 +100,14 @@ func (s *ServiceTokenSource) AuthorizationHeader(ctx context.Context) (string, e
 		return h, nil
 	}
 	ch := s.flight.DoChan("token", func() (any, error) {
+		// A caller that read the cache just before an earlier flight
+		// finished (and was forgotten) must not request a second token.
+		s.mu.Lock()
+		h, fresh := s.header, s.cfg.Clock().Before(s.refresh)
+		s.mu.Unlock()
+		if h != "" && fresh {
+			return h, nil
+		}
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.Timeout)
 		defer cancel()
 		return s.request(fctx)
