@@ -93,9 +93,13 @@ func TestUsageErrors(t *testing.T) {
 			if strings.Contains(msg, "\x1b[") {
 				t.Errorf("stderr holds colour codes: %q", msg)
 			}
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("took %v: the error came after something started", d)
+			// Refused before anything started: nothing was printed on
+			// stdout (a run prints its progress and results there). The
+			// time is load-dependent and only logged.
+			if stdout.Len() != 0 {
+				t.Errorf("printed before refusing: %q", stdout.String())
 			}
+			t.Logf("refused in %v", time.Since(start).Round(time.Millisecond))
 		})
 	}
 	t.Cleanup(func() {

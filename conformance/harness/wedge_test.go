@@ -123,10 +123,10 @@ func TestWedgedURLTargetSkipsTheRest(t *testing.T) {
 	}
 	rep := sess.Report(start, nil, results)
 	took := time.Since(start)
+	// The wall-clock figure is logged (it is load-dependent: quote it, do not
+	// assert it); what is asserted below is that no case after the wedge
+	// waits out a timeout.
 	t.Logf("suite against a target wedged after its first outage: %s, unresponsive since %s, %v", took.Round(time.Millisecond), rep.UnresponsiveSince, rep.Summary)
-	if took > 2*time.Minute {
-		t.Errorf("the suite took %s against a wedged target, want under 2 minutes", took)
-	}
 	if !strings.HasPrefix(rep.UnresponsiveSince, "KEY-") {
 		t.Fatalf("unresponsive since %q, want the key case after the first outage", rep.UnresponsiveSince)
 	}
