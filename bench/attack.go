@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
@@ -266,16 +265,6 @@ func TallyFileName(results string) string {
 func (c *collector) start(began time.Time, offered float64) {
 	c.began = began
 	c.tally.Began, c.tally.OfferedRate = began, offered
-}
-
-// processCPU is the CPU time (user + system) this process has used: the
-// load generator's own cost, when the target runs in another process.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // attackOpts are the knobs of one attack.

@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/buildinfo"
@@ -382,13 +381,7 @@ func verifyCost(ctx context.Context, keys []*rsa.PrivateKey, max int) (float64, 
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cpu := func() (time.Duration, error) {
-		var ru syscall.Rusage
-		if err := syscall.Getrusage(rusageThread, &ru); err != nil {
-			return 0, fmt.Errorf("bench: getrusage: %w", err)
-		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
-	}
+	cpu := threadCPU
 	// Warm up, then measure.
 	for range 20 {
 		_ = rsa.VerifyPKCS1v15(&k.PublicKey, crypto.SHA256, h[:], sig)
@@ -416,9 +409,6 @@ func verifyCost(ctx context.Context, keys []*rsa.PrivateKey, max int) (float64, 
 	}
 	return float64((c1 - c0).Nanoseconds()) / float64(n), nil
 }
-
-// rusageThread is RUSAGE_THREAD (Linux).
-const rusageThread = 1
 
 // ResultsFileName is the results file of an attack: the attack name with
 // "/" as "-", tagged ".shard-<i>-of-<n>" when the load is split, ".bin".

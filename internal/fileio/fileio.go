@@ -16,7 +16,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // ErrTooLarge is returned (wrapped) by ReadFile for a file over its cap.
@@ -117,7 +116,7 @@ func WriteWith(path string, perm fs.FileMode, write func(io.Writer) error) error
 // at path, and never follows one. The data is synced before it returns; a
 // failed write removes the new file.
 func CreateExclusive(path string, data []byte, perm fs.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, perm)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|oNoFollow, perm)
 	if err != nil {
 		return fmt.Errorf("create %s: %w", path, err)
 	}

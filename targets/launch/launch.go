@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/mcaspec/mcaspec/contract"
@@ -74,7 +73,7 @@ func Start(ctx context.Context, command string, c Contract, o Options) (*Process
 		}
 	}
 	p := &Process{url: "http://" + net.JoinHostPort(DialHost(c.Host), strconv.Itoa(port)), tail: &tailBuffer{max: LogTailBytes}, done: make(chan struct{})}
-	p.cmd = exec.Command("sh", "-c", command)
+	p.cmd = shellCommand(command)
 	p.cmd.Dir = o.Dir
 	p.cmd.Env = append(os.Environ(), c.Env(port)...)
 	var out io.Writer = p.tail
@@ -82,7 +81,6 @@ func Start(ctx context.Context, command string, c Contract, o Options) (*Process
 		out = io.MultiWriter(p.tail, o.Output)
 	}
 	p.cmd.Stdout, p.cmd.Stderr = out, out
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %q: %w", command, err)
 	}
@@ -174,12 +172,11 @@ func (p *Process) Done() <-chan struct{} { return p.done }
 // Stop sends SIGTERM to the process group, then SIGKILL after StopGrace.
 func (p *Process) Stop() error {
 	p.stopOnce.Do(func() {
-		pgid := -p.cmd.Process.Pid
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
+		terminate(p.cmd)
 		select {
 		case <-p.done:
 		case <-time.After(StopGrace):
-			_ = syscall.Kill(pgid, syscall.SIGKILL)
+			kill(p.cmd)
 			<-p.done
 		}
 	})
