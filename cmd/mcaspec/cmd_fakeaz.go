@@ -103,19 +103,11 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --code-lifetime and --token-lifetime must be positive", errUsage)
 	}
 	opts := []fakeaz.Option{fakeaz.WithCodeLifetime(*codeTTL), fakeaz.WithTokenLifetime(*tokenTTL)}
-	if *publicURL != "" {
-		o, err := publicURLOption(*publicURL)
-		if err != nil {
-			return err
-		}
-		opts = append(opts, o)
+	addrOpts, err := addressOptions(*publicURL, *adminListen)
+	if err != nil {
+		return err
 	}
-	if *adminListen != "" {
-		if err := fakeaz.CheckListen(*adminListen); err != nil {
-			return fmt.Errorf("%w: --admin-listen: %w", errUsage, err)
-		}
-		opts = append(opts, fakeaz.WithAdminListen(*adminListen))
-	}
+	opts = append(opts, addrOpts...)
 	token, err := tokenFlags.resolve()
 	if err != nil {
 		return err
@@ -154,6 +146,26 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	printFakeAZStart(stdout, stderr, s, *adminListen != "", *publicURL == publicURLFromRequest, token != "")
 	<-ctx.Done()
 	return s.Close()
+}
+
+// addressOptions are the options --public-url and --admin-listen ask for
+// (none for flags not given).
+func addressOptions(publicURL, adminListen string) ([]fakeaz.Option, error) {
+	var opts []fakeaz.Option
+	if publicURL != "" {
+		o, err := publicURLOption(publicURL)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
+	}
+	if adminListen != "" {
+		if err := fakeaz.CheckListen(adminListen); err != nil {
+			return nil, fmt.Errorf("%w: --admin-listen: %w", errUsage, err)
+		}
+		opts = append(opts, fakeaz.WithAdminListen(adminListen))
+	}
+	return opts, nil
 }
 
 // publicURLOption is the option --public-url asks for: the serverUrl from
