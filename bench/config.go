@@ -308,6 +308,8 @@ func DefaultShort() Config {
 	}
 }
 
+// defaults checks c and fills in what is left zero. The checks run in a
+// fixed order, so a config with several faults is refused for the first.
 func (c *Config) defaults() error {
 	if len(c.Scenarios) == 0 {
 		c.Scenarios = []string{"hot", "cold"}
@@ -315,135 +317,22 @@ func (c *Config) defaults() error {
 	if len(c.Targets) == 0 {
 		c.Targets = []TargetSpec{Reference(), Baseline()}
 	}
-	seen := map[string]bool{}
-	for i, t := range c.Targets {
-		if t.Name == "" {
-			return fmt.Errorf("%w: target %d has no name", ErrConfig, i)
-		}
-		if seen[t.Name] {
-			return fmt.Errorf("%w: two targets named %q", ErrConfig, t.Name)
-		}
-		seen[t.Name] = true
-		switch t.Kind {
-		case KindReference, KindCommand:
-			if len(c.Tokens) > 0 {
-				return fmt.Errorf("%w: target %q: with given tokens the bench cannot configure a target it starts (no AZ): use a running target URL", ErrConfig, t.Name)
-			}
-		}
-		switch t.Kind {
-		case KindReference, KindBaseline, KindBare:
-		case KindURL:
-			if err := checkTargetURL(t.URL); err != nil {
-				return fmt.Errorf("%w: target %q: %w", ErrConfig, t.Name, err)
-			}
-		case KindCommand:
-			if strings.TrimSpace(t.Command) == "" {
-				return fmt.Errorf("%w: target %q has no command", ErrConfig, t.Name)
-			}
-		default:
-			return fmt.Errorf("%w: target %q: kind %q (want %s, %s, %s, %s or %s)", ErrConfig, t.Name, t.Kind, KindReference, KindBaseline, KindBare, KindCommand, KindURL)
-		}
+	if err := c.checkTargets(); err != nil {
+		return err
 	}
-	if len(c.Tokens) > 0 && c.AZ != nil {
-		return fmt.Errorf("%w: given tokens and a remote AZ: choose one", ErrConfig)
+	if err := c.checkSources(); err != nil {
+		return err
 	}
-	if c.AZ != nil {
-		if err := c.AZ.check(); err != nil {
-			return err
-		}
+	if err := c.checkShardAndRates(); err != nil {
+		return err
 	}
-	for _, s := range c.Scenarios {
-		sc, ok := Lookup(s)
-		if !ok {
-			return fmt.Errorf("%w: unknown scenario %q (known: %s)", ErrConfig, s, strings.Join(Names(), ", "))
-		}
-		if len(c.Tokens) > 0 && sc.needs != needTokens {
-			return fmt.Errorf("%w: scenario %s needs an AZ the bench can mint with (given tokens allow %s only): %s", ErrConfig, s, strings.Join(tokenScenarios(), ", "), needAZControl)
-		}
-	}
-	if c.Shard.Count == 0 {
-		c.Shard = Shard{0, 1}
-	}
-	if c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count {
-		return fmt.Errorf("%w: shard %s", ErrConfig, c.Shard)
-	}
-	// A zero rate or duration is the default (the zero Config is usable);
-	// anything else that is not positive and finite is refused: a rate the
-	// pacer cannot honour must never turn into an unpaced flood.
-	for _, r := range []struct {
-		name string
-		v    float64
-	}{{"rate", c.Rate}, {"cold factor", c.ColdFactor}} {
-		if r.v != 0 {
-			if err := checkRate(r.name, r.v); err != nil {
-				return err
-			}
-		}
-	}
-	if c.Duration < 0 {
-		return fmt.Errorf("%w: duration %v: want a positive length", ErrConfig, c.Duration)
-	}
-	set := func(p *float64, d float64) {
-		if *p <= 0 {
-			*p = d
-		}
-	}
-	setD := func(p *time.Duration, d time.Duration) {
-		if *p <= 0 {
-			*p = d
-		}
-	}
-	setI := func(p *int, d int) {
-		if *p <= 0 {
-			*p = d
-		}
-	}
-	set(&c.Rate, DefaultRate)
-	set(&c.ColdFactor, DefaultColdFactor)
-	setD(&c.Duration, DefaultDuration)
-	setD(&c.Timeout, DefaultTimeout)
-	setD(&c.HangThreshold, DefaultHangThreshold)
-	setI(&c.Connections, DefaultConnections)
-	setI(&c.WarmSize, DefaultWarmSize)
-	setI(&c.KeyfetchApps, DefaultKeyfetchApps)
-	setI(&c.KeyfetchPairs, DefaultKeyfetchPairs)
-	setI(&c.OutageApps, DefaultOutageApps)
-	setI(&c.FleetSize, DefaultFleetSize)
-	setI(&c.FleetCalls, DefaultFleetCalls)
-	if c.Workers == 0 {
-		c.Workers = DefaultWorkers
-	}
-	if c.MaxWorkers == 0 {
-		c.MaxWorkers = DefaultMaxWorkers
-	}
-	if c.Workers > c.MaxWorkers {
-		c.Workers = c.MaxWorkers
-	}
+	c.fillLoad()
 	if c.Duration > time.Hour || c.Rate > 1e6 {
 		return fmt.Errorf("%w: duration %v / rate %v out of bounds (<= 1h, <= 1e6/s)", ErrConfig, c.Duration, c.Rate)
 	}
 	if f := c.FindMax; f != nil {
-		for _, r := range []struct {
-			name string
-			v    float64
-		}{{"find-max start rate", f.StartRate}, {"find-max step factor", f.Factor}, {"find-max precision", f.Precision}, {"find-max minimum rate", f.MinRate}} {
-			if r.v != 0 {
-				if err := checkRate(r.name, r.v); err != nil {
-					return err
-				}
-			}
-		}
-		set(&f.StartRate, DefaultStartRate)
-		set(&f.Factor, DefaultStepFactor)
-		set(&f.MaxErrorRate, DefaultMaxErrorRate)
-		set(&f.MinAchieved, DefaultMinAchieved)
-		setD(&f.StepDuration, DefaultStepDuration)
-		setD(&f.MaxP99, DefaultMaxP99)
-		setI(&f.MaxSteps, DefaultMaxSteps)
-		set(&f.Precision, f.Factor)
-		set(&f.MinRate, DefaultMinRate)
-		if f.Factor <= 1 || f.Precision <= 1 || f.MaxSteps > 50 || f.Budget < 0 {
-			return fmt.Errorf("%w: find-max factor and precision must be > 1, steps <= 50, the budget positive", ErrConfig)
+		if err := f.defaults(); err != nil {
+			return err
 		}
 	}
 	if c.Clock == nil {
@@ -463,16 +352,185 @@ func (c *Config) defaults() error {
 		_, _ = cryptorand.Read(b[:])
 		c.runID = hex.EncodeToString(b[:])
 	}
-	if !c.StartAt.IsZero() {
-		switch now := c.Clock(); {
-		case c.StartAt.Before(now.Add(-DefaultStartLate)):
-			return fmt.Errorf("%w: start time %s is %v in the past: the other shards have started; give every shard a later time", ErrConfig,
-				c.StartAt.Format(time.RFC3339), now.Sub(c.StartAt).Round(time.Second))
-		case c.StartAt.After(now.Add(MaxStartWait)):
-			return fmt.Errorf("%w: start time %s is more than %v away", ErrConfig, c.StartAt.Format(time.RFC3339), MaxStartWait)
+	return c.checkStartAt()
+}
+
+// checkTargets refuses a target without a name or with a name already
+// taken, of an unknown kind, or missing what its kind needs.
+func (c *Config) checkTargets() error {
+	seen := map[string]bool{}
+	for i, t := range c.Targets {
+		if t.Name == "" {
+			return fmt.Errorf("%w: target %d has no name", ErrConfig, i)
+		}
+		if seen[t.Name] {
+			return fmt.Errorf("%w: two targets named %q", ErrConfig, t.Name)
+		}
+		seen[t.Name] = true
+		if err := c.checkTarget(t); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// checkTarget checks one target against its kind.
+func (c *Config) checkTarget(t TargetSpec) error {
+	switch t.Kind {
+	case KindReference, KindCommand:
+		if len(c.Tokens) > 0 {
+			return fmt.Errorf("%w: target %q: with given tokens the bench cannot configure a target it starts (no AZ): use a running target URL", ErrConfig, t.Name)
+		}
+	}
+	switch t.Kind {
+	case KindReference, KindBaseline, KindBare:
+	case KindURL:
+		if err := checkTargetURL(t.URL); err != nil {
+			return fmt.Errorf("%w: target %q: %w", ErrConfig, t.Name, err)
+		}
+	case KindCommand:
+		if strings.TrimSpace(t.Command) == "" {
+			return fmt.Errorf("%w: target %q has no command", ErrConfig, t.Name)
+		}
+	default:
+		return fmt.Errorf("%w: target %q: kind %q (want %s, %s, %s, %s or %s)", ErrConfig, t.Name, t.Kind, KindReference, KindBaseline, KindBare, KindCommand, KindURL)
+	}
+	return nil
+}
+
+// checkSources checks where tokens come from (given tokens or an AZ, not
+// both) and that every scenario is known and can run with that source.
+func (c *Config) checkSources() error {
+	if len(c.Tokens) > 0 && c.AZ != nil {
+		return fmt.Errorf("%w: given tokens and a remote AZ: choose one", ErrConfig)
+	}
+	if c.AZ != nil {
+		if err := c.AZ.check(); err != nil {
+			return err
+		}
+	}
+	for _, s := range c.Scenarios {
+		sc, ok := Lookup(s)
+		if !ok {
+			return fmt.Errorf("%w: unknown scenario %q (known: %s)", ErrConfig, s, strings.Join(Names(), ", "))
+		}
+		if len(c.Tokens) > 0 && sc.needs != needTokens {
+			return fmt.Errorf("%w: scenario %s needs an AZ the bench can mint with (given tokens allow %s only): %s", ErrConfig, s, strings.Join(tokenScenarios(), ", "), needAZControl)
+		}
+	}
+	return nil
+}
+
+// checkShardAndRates defaults the shard and checks it, the rates and the
+// duration as given (before their defaults are filled in).
+func (c *Config) checkShardAndRates() error {
+	if c.Shard.Count == 0 {
+		c.Shard = Shard{0, 1}
+	}
+	if c.Shard.Index < 0 || c.Shard.Index >= c.Shard.Count {
+		return fmt.Errorf("%w: shard %s", ErrConfig, c.Shard)
+	}
+	// A zero rate or duration is the default (the zero Config is usable);
+	// anything else that is not positive and finite is refused: a rate the
+	// pacer cannot honour must never turn into an unpaced flood.
+	if err := checkRates(namedRate{"rate", c.Rate}, namedRate{"cold factor", c.ColdFactor}); err != nil {
+		return err
+	}
+	if c.Duration < 0 {
+		return fmt.Errorf("%w: duration %v: want a positive length", ErrConfig, c.Duration)
+	}
+	return nil
+}
+
+// fillLoad fills in the load's sizes left zero (or negative) with their
+// defaults, and caps the workers at the maximum.
+func (c *Config) fillLoad() {
+	setDefault(&c.Rate, DefaultRate)
+	setDefault(&c.ColdFactor, DefaultColdFactor)
+	setDefault(&c.Duration, DefaultDuration)
+	setDefault(&c.Timeout, DefaultTimeout)
+	setDefault(&c.HangThreshold, DefaultHangThreshold)
+	setDefault(&c.Connections, DefaultConnections)
+	setDefault(&c.WarmSize, DefaultWarmSize)
+	setDefault(&c.KeyfetchApps, DefaultKeyfetchApps)
+	setDefault(&c.KeyfetchPairs, DefaultKeyfetchPairs)
+	setDefault(&c.OutageApps, DefaultOutageApps)
+	setDefault(&c.FleetSize, DefaultFleetSize)
+	setDefault(&c.FleetCalls, DefaultFleetCalls)
+	if c.Workers == 0 {
+		c.Workers = DefaultWorkers
+	}
+	if c.MaxWorkers == 0 {
+		c.MaxWorkers = DefaultMaxWorkers
+	}
+	if c.Workers > c.MaxWorkers {
+		c.Workers = c.MaxWorkers
+	}
+}
+
+// defaults checks the find-max settings given and fills in the rest.
+func (f *FindMax) defaults() error {
+	if err := checkRates(
+		namedRate{"find-max start rate", f.StartRate}, namedRate{"find-max step factor", f.Factor},
+		namedRate{"find-max precision", f.Precision}, namedRate{"find-max minimum rate", f.MinRate},
+	); err != nil {
+		return err
+	}
+	setDefault(&f.StartRate, DefaultStartRate)
+	setDefault(&f.Factor, DefaultStepFactor)
+	setDefault(&f.MaxErrorRate, DefaultMaxErrorRate)
+	setDefault(&f.MinAchieved, DefaultMinAchieved)
+	setDefault(&f.StepDuration, DefaultStepDuration)
+	setDefault(&f.MaxP99, DefaultMaxP99)
+	setDefault(&f.MaxSteps, DefaultMaxSteps)
+	setDefault(&f.Precision, f.Factor)
+	setDefault(&f.MinRate, DefaultMinRate)
+	if f.Factor <= 1 || f.Precision <= 1 || f.MaxSteps > 50 || f.Budget < 0 {
+		return fmt.Errorf("%w: find-max factor and precision must be > 1, steps <= 50, the budget positive", ErrConfig)
+	}
+	return nil
+}
+
+// checkStartAt refuses a start time already past (the other shards have
+// started) or too far away.
+func (c *Config) checkStartAt() error {
+	if c.StartAt.IsZero() {
+		return nil
+	}
+	switch now := c.Clock(); {
+	case c.StartAt.Before(now.Add(-DefaultStartLate)):
+		return fmt.Errorf("%w: start time %s is %v in the past: the other shards have started; give every shard a later time", ErrConfig,
+			c.StartAt.Format(time.RFC3339), now.Sub(c.StartAt).Round(time.Second))
+	case c.StartAt.After(now.Add(MaxStartWait)):
+		return fmt.Errorf("%w: start time %s is more than %v away", ErrConfig, c.StartAt.Format(time.RFC3339), MaxStartWait)
+	}
+	return nil
+}
+
+// namedRate is a rate (or factor) as given, with the name an error uses.
+type namedRate struct {
+	name string
+	v    float64
+}
+
+// checkRates checks each rate given (zero means the default, so is not
+// checked), refusing the first one checkRate refuses.
+func checkRates(rates ...namedRate) error {
+	for _, r := range rates {
+		if r.v != 0 {
+			if err := checkRate(r.name, r.v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// setDefault sets *p to d when *p is zero or negative.
+func setDefault[T int | float64 | time.Duration](p *T, d T) {
+	if *p <= 0 {
+		*p = d
+	}
 }
 
 // checkCold refuses a cold scenario whose pool would not be cold: no

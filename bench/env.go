@@ -98,17 +98,11 @@ func newEnv(ctx context.Context, cfg *Config, hc *http.Client) (*env, error) {
 		return e.openRemote(ctx, hc)
 	}
 	if len(e.keys) == 0 {
-		var wg sync.WaitGroup
-		e.keys = make([]*rsa.PrivateKey, 2)
-		errs := make([]error, 2)
-		for i := range e.keys {
-			wg.Add(1)
-			go func() { defer wg.Done(); e.keys[i], errs[i] = rsa.GenerateKey(rand.Reader, 2048) }()
+		keys, err := generateAZKeys()
+		if err != nil {
+			return nil, err
 		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return nil, fmt.Errorf("bench: generating AZ keys: %w", err)
-		}
+		e.keys = keys
 	}
 	var meta *poolMeta
 	listen := "127.0.0.1:0"
@@ -120,28 +114,14 @@ func newEnv(ctx context.Context, cfg *Config, hc *http.Client) (*env, error) {
 	sec := make([]byte, 12)
 	_, _ = rand.Read(sec)
 	e.secret = base64.RawURLEncoding.EncodeToString(sec)
-	start := func(addr string) error {
-		local, err := fakeaz.New(fakeaz.WithKeyGen(e.nextKey), fakeaz.WithTokenLifetime(tokenLifetime))
-		if err != nil {
-			return err
-		}
-		e.local = local
-		if err := e.local.Start(addr); err != nil {
-			_ = e.local.Close()
-			e.local = nil
-			return err
-		}
-		e.az = localAZ{e.local}
-		return nil
-	}
-	if err := start(listen); err != nil {
+	if err := e.startLocalAZ(listen); err != nil {
 		if meta == nil {
 			return nil, fmt.Errorf("bench: fake AZ: %w", err)
 		}
 		// The pool file's port is taken: its tokens cannot be verified; re-mint.
 		e.poolNote = fmt.Sprintf("pool file %s not reused: its AZ address %s is busy (%v)", cfg.PoolFile, listen, err)
 		meta, e.pinned = nil, nil
-		if err := start("127.0.0.1:0"); err != nil {
+		if err := e.startLocalAZ("127.0.0.1:0"); err != nil {
 			return nil, fmt.Errorf("bench: fake AZ: %w", err)
 		}
 	}
@@ -171,6 +151,39 @@ func newEnv(ctx context.Context, cfg *Config, hc *http.Client) (*env, error) {
 		}
 	}
 	return e, nil
+}
+
+// generateAZKeys makes the two RSA-2048 keys the fake AZ hands its apps
+// in turn, both at once.
+func generateAZKeys() ([]*rsa.PrivateKey, error) {
+	var wg sync.WaitGroup
+	keys := make([]*rsa.PrivateKey, 2)
+	errs := make([]error, 2)
+	for i := range keys {
+		wg.Add(1)
+		go func() { defer wg.Done(); keys[i], errs[i] = rsa.GenerateKey(rand.Reader, 2048) }()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("bench: generating AZ keys: %w", err)
+	}
+	return keys, nil
+}
+
+// startLocalAZ starts the in-process fake AZ on addr; on failure e has none.
+func (e *env) startLocalAZ(addr string) error {
+	local, err := fakeaz.New(fakeaz.WithKeyGen(e.nextKey), fakeaz.WithTokenLifetime(tokenLifetime))
+	if err != nil {
+		return err
+	}
+	e.local = local
+	if err := e.local.Start(addr); err != nil {
+		_ = e.local.Close()
+		e.local = nil
+		return err
+	}
+	e.az = localAZ{e.local}
+	return nil
 }
 
 // nextKey hands the fake AZ its app keys: the pool file's key first, then

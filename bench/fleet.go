@@ -34,8 +34,6 @@ func runFleet(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack
 	if err := r.waitStart(ctx); err != nil {
 		return nil, err
 	}
-	// Expectations are appended as devices learn their identity; the
-	// collector reads them under its lock.
 	var seq atomic.Uint64
 	before, procErr := groupStats(t.pid)
 	fetches := fetchCount(r.env.stats(ctx))
@@ -50,38 +48,57 @@ func runFleet(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack
 			return fakedevice.Config{ServerURL: r.env.serverURL(), AppID: r.env.app.ID, BundleID: bundleID, Key: key, HTTPClient: r.client}
 		},
 		Then: func(ctx context.Context, d *fakedevice.Device) error {
-			claims, err := d.IDTokenClaims()
-			if err != nil {
-				return err
-			}
-			c.mu.Lock()
-			l.expect = append(l.expect, Expectation{Kind: ExpectValid, Label: "device " + d.ClientID(), Sub: claims.Sub})
-			idx := len(l.expect) - 1
-			c.mu.Unlock()
-			u := itemURL(r.protectedURL(t, r.env.app.ID), idx)
-			for range r.cfg.FleetCalls {
-				req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-				if err != nil {
-					return err
-				}
-				vr := &vegeta.Result{Attack: o.name, Seq: seq.Add(1) - 1, Timestamp: time.Now(), Method: http.MethodGet, URL: u}
-				resp, err := d.Call(ctx, req)
-				vr.Latency = time.Since(vr.Timestamp)
-				if err != nil {
-					vr.Error = err.Error()
-				} else {
-					vr.Body, _ = io.ReadAll(io.LimitReader(resp.Body, DefaultMaxBody))
-					_ = resp.Body.Close()
-					vr.Code = uint16(resp.StatusCode)
-					vr.BytesIn = uint64(len(vr.Body))
-				}
-				c.add(vr)
-			}
-			return nil
+			return fleetDeviceCalls(ctx, r, t, c, l, d, o.name, &seq)
 		},
 	})
 	c.tally.Duration = time.Since(c.began)
 	r.finish(a, c, t, before, procErr, fetches, sinkBefore)
+	a.addFleetResult(res)
+	if err == nil {
+		err = a.fileErr
+	}
+	return a, err
+}
+
+// fleetDeviceCalls has a device that has logged in call the target
+// FleetCalls times, each call a Result for the collector, once its
+// expectation (a valid pair for the device's sub) is appended. Expectations
+// are appended as devices learn their identity; the collector reads them
+// under its lock.
+func fleetDeviceCalls(ctx context.Context, r *runner, t *running, c *collector, l *load, d *fakedevice.Device, name string, seq *atomic.Uint64) error {
+	claims, err := d.IDTokenClaims()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	l.expect = append(l.expect, Expectation{Kind: ExpectValid, Label: "device " + d.ClientID(), Sub: claims.Sub})
+	idx := len(l.expect) - 1
+	c.mu.Unlock()
+	u := itemURL(r.protectedURL(t, r.env.app.ID), idx)
+	for range r.cfg.FleetCalls {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return err
+		}
+		vr := &vegeta.Result{Attack: name, Seq: seq.Add(1) - 1, Timestamp: time.Now(), Method: http.MethodGet, URL: u}
+		resp, err := d.Call(ctx, req)
+		vr.Latency = time.Since(vr.Timestamp)
+		if err != nil {
+			vr.Error = err.Error()
+		} else {
+			vr.Body, _ = io.ReadAll(io.LimitReader(resp.Body, DefaultMaxBody))
+			_ = resp.Body.Close()
+			vr.Code = uint16(resp.StatusCode)
+			vr.BytesIn = uint64(len(vr.Body))
+		}
+		c.add(vr)
+	}
+	return nil
+}
+
+// addFleetResult records the fleet's device counts, rate and login p99,
+// and its device errors by kind.
+func (a *Attack) addFleetResult(res fakedevice.FleetResult) {
 	a.setExtra("devices", float64(res.N))
 	a.setExtra("devicesSucceeded", float64(res.Succeeded))
 	a.setExtra("devicesFailed", float64(res.Failed))
@@ -94,8 +111,4 @@ func runFleet(ctx context.Context, r *runner, t *running, o attackOpts) (*Attack
 		a.ErrorKinds["device "+k+": "+res.ErrorSamples[k]] += n
 		a.Errors += n
 	}
-	if err == nil {
-		err = a.fileErr
-	}
-	return a, err
 }

@@ -266,11 +266,10 @@ type Settings struct {
 
 func (r *Report) table() {
 	r.Table = nil
-	type key struct{ s, t string }
-	rows := map[key]*Row{}
-	var order []key
+	rows := map[rowKey]*Row{}
+	var order []rowKey
 	add := func(a *Attack, rate float64, sat bool) {
-		k := key{a.Scenario, a.Target}
+		k := rowKey{a.Scenario, a.Target}
 		row := rows[k]
 		if row == nil {
 			row = &Row{Scenario: a.Scenario, Target: a.Target}
@@ -298,12 +297,12 @@ func (r *Report) table() {
 		}
 		if best != nil {
 			add(best, s.Sustainable, s.Sustainable == 0)
-			rows[key{best.Scenario, best.Target}].LowerBound = s.LowerBound
+			rows[rowKey{best.Scenario, best.Target}].LowerBound = s.LowerBound
 		}
 	}
 	count := func(as []*Attack) {
 		for _, a := range as {
-			row := rows[key{a.Scenario, a.Target}]
+			row := rows[rowKey{a.Scenario, a.Target}]
 			row.Wrong += a.Wrong
 			row.Errors += a.Errors
 		}
@@ -312,28 +311,41 @@ func (r *Report) table() {
 	for _, s := range r.Searches {
 		count(s.Steps)
 	}
-	// A ratio compares like with like when it can: a process target with
-	// the process baseline (baseline-proc, bare-proc), an in-process one
-	// with the in-process baseline; else with whichever ran.
-	type ref struct {
-		s    string
-		proc bool
-	}
-	baseline, bare := map[ref]float64{}, map[ref]float64{}
+	r.Table = withRatios(rows, order)
+}
+
+// rowKey identifies a table row: scenario and target.
+type rowKey struct{ s, t string }
+
+// ratioRef identifies the rate a row is compared with: its scenario's, from
+// a process target or an in-process one.
+type ratioRef struct {
+	s    string
+	proc bool
+}
+
+// withRatios returns the rows in order with their rate as a ratio of the
+// baseline's and the bare target's. A ratio compares like with like when it
+// can: a process target with the process baseline (baseline-proc,
+// bare-proc), an in-process one with the in-process baseline; else with
+// whichever ran.
+func withRatios(rows map[rowKey]*Row, order []rowKey) []Row {
+	baseline, bare := map[ratioRef]float64{}, map[ratioRef]float64{}
 	for _, k := range order {
 		switch {
 		case isBaseline(k.t):
-			baseline[ref{k.s, isProc(k.t)}] = rows[k].Rate
+			baseline[ratioRef{k.s, isProc(k.t)}] = rows[k].Rate
 		case isBare(k.t):
-			bare[ref{k.s, isProc(k.t)}] = rows[k].Rate
+			bare[ratioRef{k.s, isProc(k.t)}] = rows[k].Rate
 		}
 	}
-	pick := func(m map[ref]float64, k key) float64 {
-		if v := m[ref{k.s, isProc(k.t)}]; v > 0 {
+	pick := func(m map[ratioRef]float64, k rowKey) float64 {
+		if v := m[ratioRef{k.s, isProc(k.t)}]; v > 0 {
 			return v
 		}
-		return m[ref{k.s, !isProc(k.t)}]
+		return m[ratioRef{k.s, !isProc(k.t)}]
 	}
+	var table []Row
 	for _, k := range order {
 		row := rows[k]
 		if b := pick(baseline, k); b > 0 {
@@ -342,8 +354,9 @@ func (r *Report) table() {
 		if b := pick(bare, k); b > 0 {
 			row.VsBare = math.Round(row.Rate/b*1000) / 1000
 		}
-		r.Table = append(r.Table, *row)
+		table = append(table, *row)
 	}
+	return table
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -369,6 +382,34 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "merged results of %d load generators%s: %d requests, %d correct, %d wrong, %d errors\n\n", r.Generators, shards, r.Requests, r.Correct, r.WrongAnswers, r.Errors)
 	}
 	r.writeChecks(w)
+	if err := r.writeTable(w); err != nil {
+		return err
+	}
+	r.writeSearches(w)
+	r.writeAttackDetails(w)
+	if r.VerifyNS > 0 {
+		fmt.Fprintf(w, "\nraw rsa.VerifyPKCS1v15 (RSA-2048): %.1f µs at the start\n", r.VerifyNS/1000)
+	}
+	for _, a := range r.all() {
+		if a.Scenario == "cold" && a.VerifyNS > 0 {
+			fmt.Fprintf(w, "%s: %.1f µs of target CPU per request, verify %.1f µs around it: %.2f x (2 x verify)\n",
+				a.Name, a.CPUPerRequestUS, a.VerifyNS/1000, a.CPUPerRequestUS*1000/(2*a.VerifyNS))
+		}
+	}
+	for _, t := range sortedKeys(r.ColdCPURatio) {
+		fmt.Fprintf(w, "cold CPU per request / (2 x verify), %s: %.2f\n", t, r.ColdCPURatio[t])
+	}
+	for _, t := range sortedKeys(r.ColdValidationRatio) {
+		fmt.Fprintf(w, "cold validation CPU per request (less the baseline's) / (2 x verify), %s: %.2f\n", t, r.ColdValidationRatio[t])
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	return nil
+}
+
+// writeTable writes the text summary's table of rows and its notes.
+func (r *Report) writeTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "scenario\ttarget\tcorrect/s\tvs baseline\tvs bare\tp50 ms\tp99 ms\tp50* ms\tp99* ms\tcpu µs/req\tpeak RSS MB\twrong\terrors\t")
 	for _, row := range r.Table {
@@ -393,6 +434,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			break
 		}
 	}
+	return nil
+}
+
+// writeSearches writes each find-max search: its outcome and its steps.
+func (r *Report) writeSearches(w io.Writer) {
 	for _, s := range r.Searches {
 		down := ""
 		if s.SteppedDown {
@@ -407,6 +453,11 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "  offered %7.0f  achieved %7.0f  correct/s %7.0f  p99 %7.2f ms  p99* %7.2f ms  wrong %d  errors %d%s\n", a.OfferedRate, a.AchievedRate, a.Throughput, a.P99, a.Corrected.P99, a.Wrong, a.Errors, outcome)
 		}
 	}
+}
+
+// writeAttackDetails writes, for each attack (find-max steps included) that
+// has any, its extra figures, wrong answers and errors by kind.
+func (r *Report) writeAttackDetails(w io.Writer) {
 	all := append([]*Attack{}, r.Attacks...)
 	for _, s := range r.Searches {
 		all = append(all, s.Steps...)
@@ -431,25 +482,6 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "  error x%d: %s\n", n, k)
 		}
 	}
-	if r.VerifyNS > 0 {
-		fmt.Fprintf(w, "\nraw rsa.VerifyPKCS1v15 (RSA-2048): %.1f µs at the start\n", r.VerifyNS/1000)
-	}
-	for _, a := range r.all() {
-		if a.Scenario == "cold" && a.VerifyNS > 0 {
-			fmt.Fprintf(w, "%s: %.1f µs of target CPU per request, verify %.1f µs around it: %.2f x (2 x verify)\n",
-				a.Name, a.CPUPerRequestUS, a.VerifyNS/1000, a.CPUPerRequestUS*1000/(2*a.VerifyNS))
-		}
-	}
-	for _, t := range sortedKeys(r.ColdCPURatio) {
-		fmt.Fprintf(w, "cold CPU per request / (2 x verify), %s: %.2f\n", t, r.ColdCPURatio[t])
-	}
-	for _, t := range sortedKeys(r.ColdValidationRatio) {
-		fmt.Fprintf(w, "cold validation CPU per request (less the baseline's) / (2 x verify), %s: %.2f\n", t, r.ColdValidationRatio[t])
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	return nil
 }
 
 // status is the first line's verdict.

@@ -176,104 +176,120 @@ func (r *Report) charts(colors map[string]string) []chartData {
 	id := func() string { return fmt.Sprintf("chart-%d", len(out)+1) }
 	for _, sc := range scenarios {
 		attacks := by[sc]
-		// Latency by percentile.
-		pc := chartData{ID: id(), Kind: "percentiles", Scenario: sc, Title: sc + ": latency by percentile",
-			XLabel: "percentile (log scale)", YLabel: "latency", YUnit: "ms", Points: true}
-		for _, p := range percentileTicks {
-			pc.XTicks = append(pc.XTicks, chartTick{pctX(p), "p" + strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", p), "0"), ".")})
+		out = append(out, percentileChart(id(), sc, attacks, colors))
+		out = append(out, timelineChart(id(), sc, attacks, colors))
+		// Both find-max charts get the same id, as before this split.
+		if ft, fp, ok := r.findMaxCharts(id(), sc, colors); ok {
+			out = append(out, ft, fp)
 		}
-		var xs []float64
-		for _, a := range attacks {
-			for _, p := range a.Percentiles {
-				if p[0] >= 50 && !slices.Contains(xs, pctX(p[0])) {
-					xs = append(xs, pctX(p[0]))
-				}
-			}
-		}
-		sort.Float64s(xs)
-		pc.X = xs
-		for _, a := range attacks {
-			vals := make([]*float64, len(xs))
-			for _, p := range a.Percentiles {
-				if i := slices.Index(xs, pctX(p[0])); i >= 0 && p[0] >= 50 {
-					vals[i] = ptr(p[1])
-				}
-			}
-			pc.Series = append(pc.Series, chartSeries{Label: seriesLabel(a), Target: a.Target, Color: colors[a.Target], Unit: "ms", Values: vals})
-			cvals := make([]*float64, len(xs))
-			for _, p := range a.CorrectedPercentiles {
-				if i := slices.Index(xs, pctX(p[0])); i >= 0 && p[0] >= 50 {
-					cvals[i] = ptr(p[1])
-				}
-			}
-			pc.Series = append(pc.Series, chartSeries{Label: seriesLabel(a) + " · from intended send time", Color: colors[a.Target], Unit: "ms", Values: cvals})
-		}
-		out = append(out, pc)
-
-		// Correct answers per second over time.
-		tc := chartData{ID: id(), Kind: "timeline", Scenario: sc, Title: sc + ": correct answers per second over time",
-			XLabel: "time since the attack began", XUnit: "s", YLabel: "correct answers", YUnit: "/s", Points: true}
-		n := 0
-		tc.X = []float64{}
-		series := make([][]float64, len(attacks))
-		for i, a := range attacks {
-			series[i] = fullSeconds(a)
-			n = max(n, len(series[i]))
-		}
-		for s := range n {
-			tc.X = append(tc.X, float64(s)+0.5)
-		}
-		for i, a := range attacks {
-			vals := make([]*float64, n)
-			for s, v := range series[i] {
-				if !math.IsNaN(v) {
-					vals[s] = ptr(math.Round(v))
-				}
-			}
-			tc.Series = append(tc.Series, chartSeries{Label: seriesLabel(a), Target: a.Target, Color: colors[a.Target], Unit: "/s", Values: vals})
-		}
-		out = append(out, tc)
-
-		// Find-max: each step's correct throughput and p99 by offered rate.
-		var searches []*Search
-		for _, s := range r.Searches {
-			if s.Scenario == sc && len(s.Steps) > 0 {
-				searches = append(searches, s)
-			}
-		}
-		if len(searches) == 0 {
-			continue
-		}
-		var rates []float64
-		for _, s := range searches {
-			for _, a := range s.Steps {
-				if !slices.Contains(rates, a.OfferedRate) {
-					rates = append(rates, a.OfferedRate)
-				}
-			}
-		}
-		sort.Float64s(rates)
-		ft := chartData{ID: id(), Kind: "findmax-throughput", Scenario: sc, Title: sc + ": find-max, correct answers per second at each offered rate",
-			XLabel: "offered rate", XUnit: "/s", YLabel: "achieved correct answers", YUnit: "/s", Points: true, X: rates}
-		fp := chartData{ID: id(), Kind: "findmax-p99", Scenario: sc, Title: sc + ": find-max, p99 latency at each offered rate",
-			XLabel: "offered rate", XUnit: "/s", YLabel: "p99 latency", YUnit: "ms", Points: true, X: rates}
-		offered := make([]*float64, len(rates))
-		for i, x := range rates {
-			offered[i] = ptr(x)
-		}
-		ft.Series = append(ft.Series, chartSeries{Label: "offered (achieved = offered)", Color: "#999999", Unit: "/s", Dash: true, Values: offered})
-		for _, s := range searches {
-			thr, p99 := make([]*float64, len(rates)), make([]*float64, len(rates))
-			for _, a := range s.Steps {
-				i := slices.Index(rates, a.OfferedRate)
-				thr[i], p99[i] = ptr(math.Round(a.Throughput)), ptr(a.P99)
-			}
-			ft.Series = append(ft.Series, chartSeries{Label: s.Target, Target: s.Target, Color: colors[s.Target], Unit: "/s", Values: thr})
-			fp.Series = append(fp.Series, chartSeries{Label: s.Target, Target: s.Target, Color: colors[s.Target], Unit: "ms", Values: p99})
-		}
-		out = append(out, ft, fp)
 	}
 	return out
+}
+
+// percentileChart charts the scenario's attacks' latency by percentile
+// (p50 and up), as measured and from the intended send time.
+func percentileChart(id, sc string, attacks []*Attack, colors map[string]string) chartData {
+	pc := chartData{ID: id, Kind: "percentiles", Scenario: sc, Title: sc + ": latency by percentile",
+		XLabel: "percentile (log scale)", YLabel: "latency", YUnit: "ms", Points: true}
+	for _, p := range percentileTicks {
+		pc.XTicks = append(pc.XTicks, chartTick{pctX(p), "p" + strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", p), "0"), ".")})
+	}
+	var xs []float64
+	for _, a := range attacks {
+		for _, p := range a.Percentiles {
+			if p[0] >= 50 && !slices.Contains(xs, pctX(p[0])) {
+				xs = append(xs, pctX(p[0]))
+			}
+		}
+	}
+	sort.Float64s(xs)
+	pc.X = xs
+	for _, a := range attacks {
+		vals := make([]*float64, len(xs))
+		for _, p := range a.Percentiles {
+			if i := slices.Index(xs, pctX(p[0])); i >= 0 && p[0] >= 50 {
+				vals[i] = ptr(p[1])
+			}
+		}
+		pc.Series = append(pc.Series, chartSeries{Label: seriesLabel(a), Target: a.Target, Color: colors[a.Target], Unit: "ms", Values: vals})
+		cvals := make([]*float64, len(xs))
+		for _, p := range a.CorrectedPercentiles {
+			if i := slices.Index(xs, pctX(p[0])); i >= 0 && p[0] >= 50 {
+				cvals[i] = ptr(p[1])
+			}
+		}
+		pc.Series = append(pc.Series, chartSeries{Label: seriesLabel(a) + " · from intended send time", Color: colors[a.Target], Unit: "ms", Values: cvals})
+	}
+	return pc
+}
+
+// timelineChart charts the scenario's attacks' correct answers per second
+// over time.
+func timelineChart(id, sc string, attacks []*Attack, colors map[string]string) chartData {
+	tc := chartData{ID: id, Kind: "timeline", Scenario: sc, Title: sc + ": correct answers per second over time",
+		XLabel: "time since the attack began", XUnit: "s", YLabel: "correct answers", YUnit: "/s", Points: true}
+	n := 0
+	tc.X = []float64{}
+	series := make([][]float64, len(attacks))
+	for i, a := range attacks {
+		series[i] = fullSeconds(a)
+		n = max(n, len(series[i]))
+	}
+	for s := range n {
+		tc.X = append(tc.X, float64(s)+0.5)
+	}
+	for i, a := range attacks {
+		vals := make([]*float64, n)
+		for s, v := range series[i] {
+			if !math.IsNaN(v) {
+				vals[s] = ptr(math.Round(v))
+			}
+		}
+		tc.Series = append(tc.Series, chartSeries{Label: seriesLabel(a), Target: a.Target, Color: colors[a.Target], Unit: "/s", Values: vals})
+	}
+	return tc
+}
+
+// findMaxCharts charts the scenario's find-max searches: each step's correct
+// throughput and p99 by offered rate; false when there were none.
+func (r *Report) findMaxCharts(id, sc string, colors map[string]string) (chartData, chartData, bool) {
+	var searches []*Search
+	for _, s := range r.Searches {
+		if s.Scenario == sc && len(s.Steps) > 0 {
+			searches = append(searches, s)
+		}
+	}
+	if len(searches) == 0 {
+		return chartData{}, chartData{}, false
+	}
+	var rates []float64
+	for _, s := range searches {
+		for _, a := range s.Steps {
+			if !slices.Contains(rates, a.OfferedRate) {
+				rates = append(rates, a.OfferedRate)
+			}
+		}
+	}
+	sort.Float64s(rates)
+	ft := chartData{ID: id, Kind: "findmax-throughput", Scenario: sc, Title: sc + ": find-max, correct answers per second at each offered rate",
+		XLabel: "offered rate", XUnit: "/s", YLabel: "achieved correct answers", YUnit: "/s", Points: true, X: rates}
+	fp := chartData{ID: id, Kind: "findmax-p99", Scenario: sc, Title: sc + ": find-max, p99 latency at each offered rate",
+		XLabel: "offered rate", XUnit: "/s", YLabel: "p99 latency", YUnit: "ms", Points: true, X: rates}
+	offered := make([]*float64, len(rates))
+	for i, x := range rates {
+		offered[i] = ptr(x)
+	}
+	ft.Series = append(ft.Series, chartSeries{Label: "offered (achieved = offered)", Color: "#999999", Unit: "/s", Dash: true, Values: offered})
+	for _, s := range searches {
+		thr, p99 := make([]*float64, len(rates)), make([]*float64, len(rates))
+		for _, a := range s.Steps {
+			i := slices.Index(rates, a.OfferedRate)
+			thr[i], p99[i] = ptr(math.Round(a.Throughput)), ptr(a.P99)
+		}
+		ft.Series = append(ft.Series, chartSeries{Label: s.Target, Target: s.Target, Color: colors[s.Target], Unit: "/s", Values: thr})
+		fp.Series = append(fp.Series, chartSeries{Label: s.Target, Target: s.Target, Color: colors[s.Target], Unit: "ms", Values: p99})
+	}
+	return ft, fp, true
 }
 
 func seriesLabel(a *Attack) string {

@@ -82,60 +82,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if runErr = ctx.Err(); runErr != nil {
 			break
 		}
-		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "starting target %s\n", ts.Name)
-		}
-		t, err := e.startTarget(ctx, ts)
-		if err != nil {
-			runErr = err
-			break
-		}
-		for _, sname := range cfg.Scenarios {
-			sc, _ := Lookup(sname)
-			if cfg.Progress != nil {
-				fmt.Fprintf(cfg.Progress, "%s / %s\n", ts.Name, sname)
-			}
-			if cfg.FindMax != nil && sc.closed == nil {
-				s, err := r.findMax(ctx, t, sc, plots[sname])
-				if s != nil {
-					rep.Searches = append(rep.Searches, s)
-				}
-				if err != nil {
-					runErr = err
-					break
-				}
-				continue
-			}
-			a, err := r.one(ctx, t, sc, rate, cfg.Duration, fmt.Sprintf("%s/%s", ts.Name, sname), plots[sname])
-			if a != nil {
-				rep.Attacks = append(rep.Attacks, a)
-			}
-			if err != nil {
-				runErr = err
-				break
-			}
-		}
-		if err := t.stop(); err != nil && runErr == nil {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("target %s did not stop cleanly: %v", ts.Name, err))
-		}
-		if runErr != nil {
-			if tail := t.log(); tail != "" {
-				runErr = fmt.Errorf("%w\n--- %s output (tail) ---\n%s", runErr, ts.Name, lastLines(tail, 20))
-			}
+		if runErr = r.runTarget(ctx, rep, ts, rate, plots); runErr != nil {
 			break
 		}
 	}
-	if e.poolNote != "" {
-		rep.Notes = append(rep.Notes, e.poolNote)
-	}
-	if r.startNote != "" {
-		rep.Notes = append(rep.Notes, r.startNote)
-	}
-	for _, t := range cfg.Targets {
-		if t.Kind == KindURL {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("target %s runs at %s, not started by the bench: its CPU time and memory are not measured", t.Name, t.URL))
-		}
-	}
+	rep.addRunNotes(&cfg, e.poolNote, r.startNote)
 	if cfg.OutDir != "" {
 		for name, p := range plots {
 			if err := writePlot(filepath.Join(cfg.OutDir, name+"-latency.html"), p); err != nil && runErr == nil {
@@ -153,6 +104,76 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return rep, runErr
 	}
 	return rep, judged
+}
+
+// runTarget starts target ts, runs every scenario against it (a find-max
+// search, or one attack at rate), adding what ran to rep, and stops it. An
+// error ends the run; it carries the tail of the target's output.
+func (r *runner) runTarget(ctx context.Context, rep *Report, ts TargetSpec, rate float64, plots map[string]*plot.Plot) error {
+	cfg := r.cfg
+	if cfg.Progress != nil {
+		fmt.Fprintf(cfg.Progress, "starting target %s\n", ts.Name)
+	}
+	t, err := r.env.startTarget(ctx, ts)
+	if err != nil {
+		return err
+	}
+	runErr := r.runScenarios(ctx, rep, t, ts.Name, rate, plots)
+	if err := t.stop(); err != nil && runErr == nil {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("target %s did not stop cleanly: %v", ts.Name, err))
+	}
+	if runErr != nil {
+		if tail := t.log(); tail != "" {
+			runErr = fmt.Errorf("%w\n--- %s output (tail) ---\n%s", runErr, ts.Name, lastLines(tail, 20))
+		}
+	}
+	return runErr
+}
+
+// runScenarios runs every scenario against the started target t, stopping
+// at the first error.
+func (r *runner) runScenarios(ctx context.Context, rep *Report, t *running, name string, rate float64, plots map[string]*plot.Plot) error {
+	cfg := r.cfg
+	for _, sname := range cfg.Scenarios {
+		sc, _ := Lookup(sname)
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "%s / %s\n", name, sname)
+		}
+		if cfg.FindMax != nil && sc.closed == nil {
+			s, err := r.findMax(ctx, t, sc, plots[sname])
+			if s != nil {
+				rep.Searches = append(rep.Searches, s)
+			}
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		a, err := r.one(ctx, t, sc, rate, cfg.Duration, fmt.Sprintf("%s/%s", name, sname), plots[sname])
+		if a != nil {
+			rep.Attacks = append(rep.Attacks, a)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addRunNotes notes how the token pool was got, how the start went, and
+// which targets the bench did not start (so did not measure).
+func (r *Report) addRunNotes(cfg *Config, poolNote, startNote string) {
+	if poolNote != "" {
+		r.Notes = append(r.Notes, poolNote)
+	}
+	if startNote != "" {
+		r.Notes = append(r.Notes, startNote)
+	}
+	for _, t := range cfg.Targets {
+		if t.Kind == KindURL {
+			r.Notes = append(r.Notes, fmt.Sprintf("target %s runs at %s, not started by the bench: its CPU time and memory are not measured", t.Name, t.URL))
+		}
+	}
 }
 
 // newReport starts the report of a run, echoing its settings.

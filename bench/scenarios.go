@@ -380,100 +380,124 @@ func prepareOutage(ctx context.Context, r *runner, t *running) (*load, error) {
 		l.expect = append(l.expect, Expectation{Kind: ExpectValid, Label: fmt.Sprintf("probe-app%d", i), Sub: a[0].Sub, AllowUnavailable: true})
 		probes[i] = Item{URL: itemURL(r.protectedURL(t, a[0].AppID), len(l.expect)-1), Header: http.Header{"Authorization": {a[0].header()}}}
 	}
-	var mu sync.Mutex
-	var began, faultAt, clearAt time.Time
-	var dur time.Duration
-	var firstOK time.Time
-	var probeOKDuring, probe503 int
-	l.during = func(ctx context.Context, b time.Time, d time.Duration) {
-		mu.Lock()
-		began, dur = b, d
-		mu.Unlock()
-		step := func(at time.Duration) bool {
-			tm := time.NewTimer(time.Until(b.Add(at)))
-			defer tm.Stop()
-			select {
-			case <-ctx.Done():
-				return false
-			case <-tm.C:
-				return true
-			}
-		}
-		// Fault changes use their own deadline: the last clear must
-		// happen even when the attack's context has ended.
-		az := func(f func(context.Context) error) {
-			cctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
-			defer cancel()
-			_ = f(cctx)
-		}
-		clear := func() { az(r.env.az.ClearFaults) }
-		set := func(f fakeaz.FaultSpec) {
-			az(func(ctx context.Context) error { return r.env.az.SetFault(ctx, f) })
-		}
-		defer clear()
-		if !step(d / 3) {
-			return
-		}
-		mu.Lock()
-		faultAt = time.Now()
-		mu.Unlock()
-		set(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: http.StatusInternalServerError, Body: fakeaz.GarbageBody})
-		if !step(d / 2) {
-			return
-		}
-		clear()
-		set(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true})
-		if !step(2 * d / 3) {
-			return
-		}
-		clear()
-		mu.Lock()
-		clearAt = time.Now()
-		mu.Unlock()
-	}
-	// Probes: every fifth request, for the app of the current time slot.
-	l.gen = func(i uint64) Item {
-		if i%5 != 0 {
-			return hotItem
-		}
-		mu.Lock()
-		b, d := began, dur
-		mu.Unlock()
-		slot := 0
-		if d > 0 && !b.IsZero() {
-			slot = int(time.Since(b) * time.Duration(len(probes)) / d)
-		}
-		return probes[min(max(slot, 0), len(probes)-1)]
-	}
-	l.observe = func(res *vegeta.Result, e *Expectation, v Verdict) {
-		if !e.AllowUnavailable {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		end := res.End()
-		if v == CorrectUnavailable {
-			probe503++
-		}
-		if v == Correct && !faultAt.IsZero() && res.Timestamp.After(faultAt) && (clearAt.IsZero() || res.Timestamp.Before(clearAt)) {
-			probeOKDuring++
-		}
-		if v == Correct && !clearAt.IsZero() && res.Timestamp.After(clearAt) && (firstOK.IsZero() || end.Before(firstOK)) {
-			firstOK = end
-		}
-	}
-	l.extra = func(a *Attack) {
-		mu.Lock()
-		defer mu.Unlock()
-		a.setExtra("probe503", float64(probe503))
-		a.setExtra("probeOKDuringFault", float64(probeOKDuring))
-		if !clearAt.IsZero() && !firstOK.IsZero() {
-			a.setExtra("recoverySeconds", firstOK.Sub(clearAt).Seconds())
-		} else {
-			a.setExtra("recoverySeconds", -1)
-		}
-	}
+	o := &outageRun{env: r.env, hotItem: hotItem, probes: probes}
+	l.during = o.during
+	l.gen = o.gen
+	l.observe = o.observe
+	l.extra = o.extra
 	return l, nil
+}
+
+// outageRun is the outage scenario's schedule and its probes' account:
+// the key endpoint fails (500 with garbage, then hangs) from a third to two
+// thirds of the attack, while every fifth request probes a fresh app.
+type outageRun struct {
+	env     *env
+	hotItem Item
+	probes  []Item
+
+	mu                      sync.Mutex
+	began, faultAt, clearAt time.Time
+	dur                     time.Duration
+	firstOK                 time.Time
+	probeOKDuring, probe503 int
+}
+
+// during runs the fault schedule over the attack that began at b and lasts d.
+func (o *outageRun) during(ctx context.Context, b time.Time, d time.Duration) {
+	o.mu.Lock()
+	o.began, o.dur = b, d
+	o.mu.Unlock()
+	step := func(at time.Duration) bool {
+		tm := time.NewTimer(time.Until(b.Add(at)))
+		defer tm.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tm.C:
+			return true
+		}
+	}
+	// Fault changes use their own deadline: the last clear must
+	// happen even when the attack's context has ended.
+	az := func(f func(context.Context) error) {
+		cctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+		defer cancel()
+		_ = f(cctx)
+	}
+	clear := func() { az(o.env.az.ClearFaults) }
+	set := func(f fakeaz.FaultSpec) {
+		az(func(ctx context.Context) error { return o.env.az.SetFault(ctx, f) })
+	}
+	defer clear()
+	if !step(d / 3) {
+		return
+	}
+	o.mu.Lock()
+	o.faultAt = time.Now()
+	o.mu.Unlock()
+	set(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: http.StatusInternalServerError, Body: fakeaz.GarbageBody})
+	if !step(d / 2) {
+		return
+	}
+	clear()
+	set(fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true})
+	if !step(2 * d / 3) {
+		return
+	}
+	clear()
+	o.mu.Lock()
+	o.clearAt = time.Now()
+	o.mu.Unlock()
+}
+
+// gen makes request i. Probes: every fifth request, for the app of the
+// current time slot.
+func (o *outageRun) gen(i uint64) Item {
+	if i%5 != 0 {
+		return o.hotItem
+	}
+	o.mu.Lock()
+	b, d := o.began, o.dur
+	o.mu.Unlock()
+	slot := 0
+	if d > 0 && !b.IsZero() {
+		slot = int(time.Since(b) * time.Duration(len(o.probes)) / d)
+	}
+	return o.probes[min(max(slot, 0), len(o.probes)-1)]
+}
+
+// observe counts the probes' 503s, their successes during the fault, and
+// the end of the first success after it cleared.
+func (o *outageRun) observe(res *vegeta.Result, e *Expectation, v Verdict) {
+	if !e.AllowUnavailable {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	end := res.End()
+	if v == CorrectUnavailable {
+		o.probe503++
+	}
+	if v == Correct && !o.faultAt.IsZero() && res.Timestamp.After(o.faultAt) && (o.clearAt.IsZero() || res.Timestamp.Before(o.clearAt)) {
+		o.probeOKDuring++
+	}
+	if v == Correct && !o.clearAt.IsZero() && res.Timestamp.After(o.clearAt) && (o.firstOK.IsZero() || end.Before(o.firstOK)) {
+		o.firstOK = end
+	}
+}
+
+// extra records the probes' account on the attack.
+func (o *outageRun) extra(a *Attack) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	a.setExtra("probe503", float64(o.probe503))
+	a.setExtra("probeOKDuringFault", float64(o.probeOKDuring))
+	if !o.clearAt.IsZero() && !o.firstOK.IsZero() {
+		a.setExtra("recoverySeconds", o.firstOK.Sub(o.clearAt).Seconds())
+	} else {
+		a.setExtra("recoverySeconds", -1)
+	}
 }
 
 // derivedFlood makes the named broken variants of the first given token:

@@ -10,59 +10,68 @@ import (
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
+// headerSchemeCase is a case sending a valid access token under scheme s, not Bearer.
+func headerSchemeCase(id, s string) Case {
+	return Case{ID: id, Area: "header", Title: fmt.Sprintf("%s scheme is not Bearer", s),
+		Rule:   fmt.Sprintf("An Authorization header with the %s scheme carries no bearer token: it SHOULD get a bare Bearer challenge (RFC 6750 §3.1); the seed strategy answers 400.", s),
+		Refs:   []string{refSeedHeader, refRFC6750s3},
+		Expect: split(exp(Should, BadRequest), exp(Should, BareChallenge)),
+		Recipe: Tokens{Format: func(a, _ string) []string { return []string{s + " " + a} }, FormatDoc: s + " <access>"}}
+}
+
+// headerBadSyntaxCase is a case sending the Bearer header f makes, which is malformed as doc shows.
+func headerBadSyntaxCase(id, title, doc string, f func(a, i string) []string) Case {
+	return Case{ID: id, Area: "header", Title: title,
+		Rule:   "A Bearer header that does not match 'Bearer <b64token> [<b64token>]' MUST be refused with 400 (strict: error=\"invalid_request\"), never a 5xx.",
+		Refs:   []string{refSeedHeader, refRFC6750s2, refRFC6750s3},
+		Expect: split(exp(Must, BadRequest), exp(Must, InvalidRequest)),
+		Recipe: Tokens{Format: f, FormatDoc: doc}}
+}
+
+// headerCaseInsensitiveCase is a case sending a valid pair under the scheme spelled s.
+func headerCaseInsensitiveCase(id, s string) Case {
+	return Case{ID: id, Area: "header", Title: fmt.Sprintf("Scheme spelled %q with valid tokens", s),
+		Rule:   "Authentication schemes are case-insensitive (RFC 9110 §11.1): a valid pair under '" + s + "' SHOULD be accepted; the seed strategy may answer 400.",
+		Refs:   []string{"RFC 9110 §11.1", refSeedHeader},
+		Expect: split(exp(Must, BadRequest, Accepted), exp(Should, Accepted)),
+		Recipe: Tokens{Format: func(a, i string) []string { return []string{s + " " + a + " " + i} }, FormatDoc: s + " <access> <id>"}}
+}
+
+// headerSpacingCase is a case sending a valid pair with its parts separated by sep.
+func headerSpacingCase(id, title, doc, sep string) Case {
+	return Case{ID: id, Area: "header", Title: title,
+		Rule:   "Parts separated by any run of spaces or tabs MUST be accepted (the seed strategy splits on whitespace); informational in strict.",
+		Refs:   []string{refSeedHeader},
+		Expect: split(exp(Must, Accepted), exp(Info, Observed)),
+		Recipe: Tokens{Format: func(a, i string) []string { return []string{"Bearer" + sep + a + sep + i} }, FormatDoc: doc}}
+}
+
+// headerCases is the catalogue's header area, in ID order.
 func headerCases() []Case {
-	scheme := func(id, s string) Case {
-		return Case{ID: id, Area: "header", Title: fmt.Sprintf("%s scheme is not Bearer", s),
-			Rule:   fmt.Sprintf("An Authorization header with the %s scheme carries no bearer token: it SHOULD get a bare Bearer challenge (RFC 6750 §3.1); the seed strategy answers 400.", s),
-			Refs:   []string{refSeedHeader, refRFC6750s3},
-			Expect: split(exp(Should, BadRequest), exp(Should, BareChallenge)),
-			Recipe: Tokens{Format: func(a, _ string) []string { return []string{s + " " + a} }, FormatDoc: s + " <access>"}}
-	}
-	badSyntax := func(id, title, doc string, f func(a, i string) []string) Case {
-		return Case{ID: id, Area: "header", Title: title,
-			Rule:   "A Bearer header that does not match 'Bearer <b64token> [<b64token>]' MUST be refused with 400 (strict: error=\"invalid_request\"), never a 5xx.",
-			Refs:   []string{refSeedHeader, refRFC6750s2, refRFC6750s3},
-			Expect: split(exp(Must, BadRequest), exp(Must, InvalidRequest)),
-			Recipe: Tokens{Format: f, FormatDoc: doc}}
-	}
-	caseInsensitive := func(id, s string) Case {
-		return Case{ID: id, Area: "header", Title: fmt.Sprintf("Scheme spelled %q with valid tokens", s),
-			Rule:   "Authentication schemes are case-insensitive (RFC 9110 §11.1): a valid pair under '" + s + "' SHOULD be accepted; the seed strategy may answer 400.",
-			Refs:   []string{"RFC 9110 §11.1", refSeedHeader},
-			Expect: split(exp(Must, BadRequest, Accepted), exp(Should, Accepted)),
-			Recipe: Tokens{Format: func(a, i string) []string { return []string{s + " " + a + " " + i} }, FormatDoc: s + " <access> <id>"}}
-	}
-	spacing := func(id, title, doc, sep string) Case {
-		return Case{ID: id, Area: "header", Title: title,
-			Rule:   "Parts separated by any run of spaces or tabs MUST be accepted (the seed strategy splits on whitespace); informational in strict.",
-			Refs:   []string{refSeedHeader},
-			Expect: split(exp(Must, Accepted), exp(Info, Observed)),
-			Recipe: Tokens{Format: func(a, i string) []string { return []string{"Bearer" + sep + a + sep + i} }, FormatDoc: doc}}
-	}
 	return []Case{
 		{ID: "HDR-001", Area: "header", Title: "No Authorization header",
 			Rule: "A request without an Authorization header MUST get 401 with a bare Bearer challenge (realm=\"imfAuthentication\", no error code).",
 			Refs: []string{refSeedNoAuth, refRFC6750s3}, Expect: same(Must, BareChallenge),
 			Recipe: Tokens{Format: fixed(), FormatDoc: "no Authorization header"}},
-		scheme("HDR-002", "Basic"),
-		scheme("HDR-003", "Token"),
-		scheme("HDR-004", "MAC"),
-		badSyntax("HDR-005", "Bearer with nothing after it", "Bearer", func(_, _ string) []string { return []string{"Bearer"} }),
-		badSyntax("HDR-006", "Bearer followed by spaces only", "'Bearer   '", func(_, _ string) []string { return []string{"Bearer   "} }),
-		badSyntax("HDR-007", "Three tokens", "Bearer <access> <id> <access>", func(a, i string) []string { return []string{"Bearer " + a + " " + i + " " + a} }),
-		badSyntax("HDR-008", "A token wrapped in double quotes", `Bearer "<access>"`, func(a, _ string) []string { return []string{`Bearer "` + a + `"`} }),
-		badSyntax("HDR-009", "A token containing '{'", "Bearer {<access>", func(a, _ string) []string { return []string{"Bearer {" + a} }),
-		badSyntax("HDR-010", "A token containing a comma", "Bearer <access>,<id>", func(a, i string) []string { return []string{"Bearer " + a + "," + i} }),
-		badSyntax("HDR-011", "A token with non-ASCII characters", "Bearer <access>é", func(a, _ string) []string { return []string{"Bearer " + a + "é"} }),
+		headerSchemeCase("HDR-002", "Basic"),
+		headerSchemeCase("HDR-003", "Token"),
+		headerSchemeCase("HDR-004", "MAC"),
+		headerBadSyntaxCase("HDR-005", "Bearer with nothing after it", "Bearer", func(_, _ string) []string { return []string{"Bearer"} }),
+		headerBadSyntaxCase("HDR-006", "Bearer followed by spaces only", "'Bearer   '", func(_, _ string) []string { return []string{"Bearer   "} }),
+		headerBadSyntaxCase("HDR-007", "Three tokens", "Bearer <access> <id> <access>", func(a, i string) []string { return []string{"Bearer " + a + " " + i + " " + a} }),
+		headerBadSyntaxCase("HDR-008", "A token wrapped in double quotes", `Bearer "<access>"`, func(a, _ string) []string { return []string{`Bearer "` + a + `"`} }),
+		headerBadSyntaxCase("HDR-009", "A token containing '{'", "Bearer {<access>", func(a, _ string) []string { return []string{"Bearer {" + a} }),
+		headerBadSyntaxCase("HDR-010", "A token containing a comma", "Bearer <access>,<id>", func(a, i string) []string { return []string{"Bearer " + a + "," + i} }),
+		headerBadSyntaxCase("HDR-011", "A token with non-ASCII characters", "Bearer <access>é", func(a, _ string) []string { return []string{"Bearer " + a + "é"} }),
 		{ID: "HDR-012", Area: "header", Title: "A carriage return inside a token",
 			Rule:   "A bare CR inside a token MUST be refused with a 4xx, never a 5xx or a hang (whether the HTTP layer rejects it or replaces it with a space, RFC 9110 §5.5).",
 			Refs:   []string{"RFC 9110 §5.5", refSeedHeader},
 			Expect: same(Must, Rejected),
 			Recipe: rawHeaderRecipe("Authorization: Bearer <first half of access>\\r<second half> <id>", func(a, i string) string { return "Bearer " + a[:len(a)/2] + "\r" + a[len(a)/2:] + " " + i })},
-		caseInsensitive("HDR-013", "bearer"),
-		caseInsensitive("HDR-014", "BEARER"),
-		spacing("HDR-015", "Several spaces between the parts", "'Bearer  <access>   <id>'", "   "),
-		spacing("HDR-016", "Tabs between the parts", "'Bearer\\t<access>\\t<id>'", "\t"),
+		headerCaseInsensitiveCase("HDR-013", "bearer"),
+		headerCaseInsensitiveCase("HDR-014", "BEARER"),
+		headerSpacingCase("HDR-015", "Several spaces between the parts", "'Bearer  <access>   <id>'", "   "),
+		headerSpacingCase("HDR-016", "Tabs between the parts", "'Bearer\\t<access>\\t<id>'", "\t"),
 		{ID: "HDR-017", Area: "header", Title: "Two Authorization headers",
 			Rule:   "A request with two Authorization header lines is ambiguous and SHOULD be refused with 400 (strict); recorded in mca.",
 			Refs:   []string{"RFC 9110 §5.3 (a sender MUST NOT generate multiple Authorization fields)", refRFC6750s3},

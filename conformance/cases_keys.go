@@ -12,28 +12,38 @@ import (
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
+// keyOutageCase is a case whose app's key endpoint fails as f says (doc
+// tells how): the target must fail closed.
+func keyOutageCase(id, title, doc string, f fakeaz.FaultSpec) Case {
+	return Case{ID: id, Area: "keys", Title: title, Needs: []Need{NeedFreshApp, NeedAZControl},
+		Rule:   "When the AZ's key endpoint fails (" + doc + ") the target MUST fail closed — 401, 500 or 503, never 200 — within a bounded time.",
+		Refs:   []string{refAZKey, refContract, refUnavailable},
+		Expect: same(Must, FailClosed),
+		Recipe: Procedure{Doc: "fresh app whose publickey endpoint " + doc + "; one valid pair", Fn: func(ctx context.Context, e *Env) error {
+			app, err := e.NewApp(ctx)
+			if err != nil {
+				return err
+			}
+			if err := e.fault(app.ID, f); err != nil {
+				return err
+			}
+			p, err := app.Mint(true, nil, nil)
+			if err != nil {
+				return err
+			}
+			e.Protected(ctx, "valid pair during outage", app.ID, p.Header())
+			return nil
+		}}}
+}
+
+// keyCases is the catalogue's keys area, in ID order.
 func keyCases() []Case {
-	outage := func(id, title, doc string, f fakeaz.FaultSpec) Case {
-		return Case{ID: id, Area: "keys", Title: title, Needs: []Need{NeedFreshApp, NeedAZControl},
-			Rule:   "When the AZ's key endpoint fails (" + doc + ") the target MUST fail closed — 401, 500 or 503, never 200 — within a bounded time.",
-			Refs:   []string{refAZKey, refContract, refUnavailable},
-			Expect: same(Must, FailClosed),
-			Recipe: Procedure{Doc: "fresh app whose publickey endpoint " + doc + "; one valid pair", Fn: func(ctx context.Context, e *Env) error {
-				app, err := e.NewApp(ctx)
-				if err != nil {
-					return err
-				}
-				if err := e.fault(app.ID, f); err != nil {
-					return err
-				}
-				p, err := app.Mint(true, nil, nil)
-				if err != nil {
-					return err
-				}
-				e.Protected(ctx, "valid pair during outage", app.ID, p.Header())
-				return nil
-			}}}
-	}
+	return append(keyFetchCases(), keyTrustCases()...)
+}
+
+// keyFetchCases are the keys cases on how the target fetches an app's key
+// and what it does while the key endpoint fails and once it recovers.
+func keyFetchCases() []Case {
 	return []Case{
 		{ID: "KEY-001", Area: "keys", Title: "The key is fetched from the app's publickey endpoint", Needs: []Need{NeedFreshApp},
 			Rule:   "The target MUST get the verification key from {serverUrl}/authorization/v1/apps/{appId}/publickey for the app in question.",
@@ -60,10 +70,10 @@ func keyCases() []Case {
 				}
 				return nil
 			}}},
-		outage("KEY-002", "AZ key endpoint answers 500", "answers 500", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500, Body: `{"error":"server_error"}`}),
-		outage("KEY-003", "AZ key endpoint answers garbage JSON", "answers 200 with garbage", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200, Body: `{"kty":"RSA","n":"%%%not-base64","e":`}),
-		outage("KEY-004", "AZ key endpoint answers an empty body", "answers 200 with an empty body", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200}),
-		outage("KEY-005", "AZ key endpoint hangs", "hangs", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true}),
+		keyOutageCase("KEY-002", "AZ key endpoint answers 500", "answers 500", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500, Body: `{"error":"server_error"}`}),
+		keyOutageCase("KEY-003", "AZ key endpoint answers garbage JSON", "answers 200 with garbage", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200, Body: `{"kty":"RSA","n":"%%%not-base64","e":`}),
+		keyOutageCase("KEY-004", "AZ key endpoint answers an empty body", "answers 200 with an empty body", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200}),
+		keyOutageCase("KEY-005", "AZ key endpoint hangs", "hangs", fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true}),
 		{ID: "KEY-006", Area: "keys", Title: "Concurrent requests while the key endpoint hangs", Needs: []Need{NeedFreshApp, NeedAZControl},
 			Rule:   "While the key endpoint hangs, concurrent requests MUST all be answered within the bound, none with 200.",
 			Refs:   []string{refContract, refHygiene},
@@ -74,6 +84,13 @@ func keyCases() []Case {
 			Refs:   []string{refSeedKey, refContract},
 			Expect: same(Must, Accepted),
 			Recipe: Procedure{Doc: "publickey answers 500 for one request, then recovers; valid pairs every 250 ms for up to 10 s", Fn: recovery}},
+	}
+}
+
+// keyTrustCases are the keys cases on which keys the target trusts: rotated
+// and retired keys, unknown and foreign app ids, weak keys and odd kids.
+func keyTrustCases() []Case {
+	return []Case{
 		{ID: "KEY-008", Area: "keys", Title: "Tokens signed by a rotated key are accepted", Needs: []Need{NeedAZControl},
 			Rule:   "After the AZ rotates an app's key, tokens signed by the new key SHOULD be accepted within 15 s (refetch on signature failure, rate-limited).",
 			Refs:   []string{refKeyRotation, refSeedKey},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -67,17 +68,60 @@ Examples:
   mcaspec conformance --target http://127.0.0.1:3000 --label-filter "area:signature && level:must"
   mcaspec conformance --focus HDR-001,SIG-014 --verbose`, stderr)
 	r := conformanceRun{}
+	cf := r.declareFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := r.applyFlags(cf)
+	if err != nil {
+		return err
+	}
+	h, tf := &r.harness, &r.targets
+	if err := r.check(); err != nil {
+		return err
+	}
+	if h.Target, err = tf.target(); err != nil {
+		return err
+	}
+	if err := harness.CheckNetwork(*h); err != nil {
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if cf.printContract {
+		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h, r.targets.url)))
+		return nil
+	}
+	if cf.list {
+		return listCases(stdout, r, p)
+	}
+	if err := r.prepareOut(stderr); err != nil {
+		return err
+	}
+	_, err = r.run(ctx, stdout, stderr)
+	return err
+}
+
+// conformanceFlags holds the conformance command's flags that are not
+// fields of conformanceRun, as parsed.
+type conformanceFlags struct {
+	profile, family, generation, focus string
+	versions, npmDir                   string
+	list, printContract                bool
+}
+
+// declareFlags declares the conformance command's flags on fs, into r and
+// the returned conformanceFlags.
+func (r *conformanceRun) declareFlags(fs *flag.FlagSet) *conformanceFlags {
 	h := &r.harness
-	var profile, family, generation, focus string
+	cf := &conformanceFlags{}
 	tf := &r.targets
 	fs.StringVar(&tf.url, "target", "", "base URL of a running target (configure it with --print-contract's values first)")
 	fs.StringVar(&tf.cmd, "target-cmd", "", "shell command that starts the target with the contract's environment")
 	fs.StringVar(&tf.dir, "target-dir", "", "working directory for --target-cmd")
 	fs.StringVar(&tf.image, "target-image", "", "Docker image of the target (needs a Docker engine)")
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
-	fs.StringVar(&profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
-	fs.StringVar(&family, "family", conformance.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
-	fs.StringVar(&generation, "appid-generation", "", "App ID token generation (--family appid or web-appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
+	fs.StringVar(&cf.profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
+	fs.StringVar(&cf.family, "family", conformance.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
+	fs.StringVar(&cf.generation, "appid-generation", "", "App ID token generation (--family appid or web-appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
 	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
 	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "address of the harness's fake AZ (0.0.0.0:9080: every interface, with --az-public-url)")
 	fs.StringVar(&h.AZPublicURL, "az-public-url", "", "the AZ's serverUrl as the target reaches it (MCA_SERVER_URL and the tokens' iss), e.g. http://harness-host:9080/imf-authserver (default: from --az-listen)")
@@ -90,7 +134,7 @@ Examples:
 	fs.DurationVar(&h.ResponseBound, "response-bound", conformance.DefaultResponseBound, "longest a target may take to answer one request")
 	fs.DurationVar(&tf.ready, "ready-timeout", 60*time.Second, "how long to wait for the target's /healthz")
 	fs.StringVar(&r.labelFilter, "label-filter", "", `Ginkgo label filter, e.g. "area:header", "level:must && !area:keys", "case:HDR-003"`)
-	fs.StringVar(&focus, "focus", "", "comma-separated case IDs to run (e.g. HDR-001,SIG-014)")
+	fs.StringVar(&cf.focus, "focus", "", "comma-separated case IDs to run (e.g. HDR-001,SIG-014)")
 	fs.StringVar(&r.out, "out", "", "output folder (default out/conformance/<name>-<profile>)")
 	fs.StringVar(&r.baseline, "baseline", "", "baseline file of expected FAIL / NON-STRICT verdicts (see docs/BASELINE.md)")
 	fs.StringVar(&r.writeBaseline, "write-baseline", "", "write this run's FAIL / NON-STRICT verdicts as a baseline file (a focused or filtered run replaces an existing one only with --force; an interrupted run writes none)")
@@ -98,30 +142,33 @@ Examples:
 	fs.BoolVar(&r.failOnNonStrict, "fail-on-nonstrict", false, "NON-STRICT verdicts fail the run too")
 	fs.BoolVar(&r.verbose, "verbose", false, "print every case as it runs")
 	r.machine.addFlags(fs)
-	versions := fs.String("versions", "", "versions of what is tested, for the report: name=version,name=version")
-	npmDir := fs.String("npm-versions", "", "read the installed versions of this npm target folder's dependencies, for the report")
-	list := fs.Bool("list", false, "list the cases the filters select, and exit")
-	printContract := fs.Bool("print-contract", false, "print the environment to configure a target with, and exit")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	p, err := conformance.ParseProfile(profile)
+	fs.StringVar(&cf.versions, "versions", "", "versions of what is tested, for the report: name=version,name=version")
+	fs.StringVar(&cf.npmDir, "npm-versions", "", "read the installed versions of this npm target folder's dependencies, for the report")
+	fs.BoolVar(&cf.list, "list", false, "list the cases the filters select, and exit")
+	fs.BoolVar(&cf.printContract, "print-contract", false, "print the environment to configure a target with, and exit")
+	return cf
+}
+
+// applyFlags checks the parsed flags and sets what they say in r.
+func (r *conformanceRun) applyFlags(cf *conformanceFlags) (conformance.Profile, error) {
+	h := &r.harness
+	p, err := conformance.ParseProfile(cf.profile)
 	if err != nil {
-		return fmt.Errorf("%w: --profile: %w", errUsage, err)
+		return "", fmt.Errorf("%w: --profile: %w", errUsage, err)
 	}
 	h.Profile = p
-	if h.Family, err = conformance.ParseFamily(family, generation); err != nil {
-		return fmt.Errorf("%w: --family / --appid-generation: %w", errUsage, err)
+	if h.Family, err = conformance.ParseFamily(cf.family, cf.generation); err != nil {
+		return "", fmt.Errorf("%w: --family / --appid-generation: %w", errUsage, err)
 	}
-	if *versions != "" {
-		if h.Versions, err = parseVersions(*versions); err != nil {
-			return fmt.Errorf("%w: --versions: %w", errUsage, err)
+	if cf.versions != "" {
+		if h.Versions, err = parseVersions(cf.versions); err != nil {
+			return "", fmt.Errorf("%w: --versions: %w", errUsage, err)
 		}
 	}
-	if *npmDir != "" {
-		nv, err := npmVersions(*npmDir)
+	if cf.npmDir != "" {
+		nv, err := npmVersions(cf.npmDir)
 		if err != nil {
-			return fmt.Errorf("%w: --npm-versions: %w", errUsage, err)
+			return "", fmt.Errorf("%w: --npm-versions: %w", errUsage, err)
 		}
 		if h.Versions == nil {
 			h.Versions = map[string]string{}
@@ -130,32 +177,12 @@ Examples:
 			h.Versions[k] = v
 		}
 	}
-	if focus != "" {
-		if r.focus, err = parseFocus(focus); err != nil {
-			return err
+	if cf.focus != "" {
+		if r.focus, err = parseFocus(cf.focus); err != nil {
+			return "", err
 		}
 	}
-	if err := r.check(); err != nil {
-		return err
-	}
-	if h.Target, err = tf.target(); err != nil {
-		return err
-	}
-	if err := harness.CheckNetwork(*h); err != nil {
-		return fmt.Errorf("%w: %w", errUsage, err)
-	}
-	if *printContract {
-		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h, r.targets.url)))
-		return nil
-	}
-	if *list {
-		return listCases(stdout, r, p)
-	}
-	if err := r.prepareOut(stderr); err != nil {
-		return err
-	}
-	_, err = r.run(ctx, stdout, stderr)
-	return err
+	return p, nil
 }
 
 // parseFocus splits --focus into case IDs; an ID the catalogue does not

@@ -103,23 +103,11 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("%w: --code-lifetime and --token-lifetime must be positive", errUsage)
 	}
 	opts := []fakeaz.Option{fakeaz.WithCodeLifetime(*codeTTL), fakeaz.WithTokenLifetime(*tokenTTL)}
-	switch *publicURL {
-	case "":
-	case publicURLFromRequest:
-		opts = append(opts, fakeaz.WithPublicURLFromRequest())
-	default:
-		u, err := fakeaz.ParsePublicURL(*publicURL)
-		if err != nil {
-			return fmt.Errorf("%w: --public-url: %w (or --public-url %s)", errUsage, err, publicURLFromRequest)
-		}
-		opts = append(opts, fakeaz.WithPublicURL(u))
+	addrOpts, err := addressOptions(*publicURL, *adminListen)
+	if err != nil {
+		return err
 	}
-	if *adminListen != "" {
-		if err := fakeaz.CheckListen(*adminListen); err != nil {
-			return fmt.Errorf("%w: --admin-listen: %w", errUsage, err)
-		}
-		opts = append(opts, fakeaz.WithAdminListen(*adminListen))
-	}
+	opts = append(opts, addrOpts...)
 	token, err := tokenFlags.resolve()
 	if err != nil {
 		return err
@@ -137,25 +125,12 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		opts = append(opts, fakeaz.WithConfig(c))
 	}
-	switch {
-	case *keyFile != "" && *writeKey != "":
-		return fmt.Errorf("%w: give --key FILE (an existing key) or --write-key FILE (a new one), not both", errUsage)
-	case *keyFile != "":
-		k, err := fakeaz.LoadKey(*keyFile)
-		if err != nil {
-			return fmt.Errorf("%w: --key: %w", errUsage, err)
-		}
-		opts = append(opts, fakeaz.WithSigningKey(k))
-	case *writeKey != "":
-		k, err := fakeaz.WriteKey(*writeKey)
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%w: --write-key: %s exists; use --key %s to serve with it", errUsage, *writeKey, *writeKey)
-		}
-		if err != nil {
-			return fmt.Errorf("--write-key: %w", err)
-		}
-		fmt.Fprintf(stdout, "signing key: wrote %s\n", *writeKey)
-		opts = append(opts, fakeaz.WithSigningKey(k))
+	keyOpt, err := signingKeyOption(*keyFile, *writeKey, stdout)
+	if err != nil {
+		return err
+	}
+	if keyOpt != nil {
+		opts = append(opts, keyOpt)
 	}
 	s, err := fakeaz.New(opts...)
 	if err != nil {
@@ -168,28 +143,93 @@ func runFakeAZ(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return err
 	}
+	printFakeAZStart(stdout, stderr, s, *adminListen != "", *publicURL == publicURLFromRequest, token != "")
+	<-ctx.Done()
+	return s.Close()
+}
+
+// addressOptions are the options --public-url and --admin-listen ask for
+// (none for flags not given).
+func addressOptions(publicURL, adminListen string) ([]fakeaz.Option, error) {
+	var opts []fakeaz.Option
+	if publicURL != "" {
+		o, err := publicURLOption(publicURL)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, o)
+	}
+	if adminListen != "" {
+		if err := fakeaz.CheckListen(adminListen); err != nil {
+			return nil, fmt.Errorf("%w: --admin-listen: %w", errUsage, err)
+		}
+		opts = append(opts, fakeaz.WithAdminListen(adminListen))
+	}
+	return opts, nil
+}
+
+// publicURLOption is the option --public-url asks for: the serverUrl from
+// each request, or the one given.
+func publicURLOption(publicURL string) (fakeaz.Option, error) {
+	if publicURL == publicURLFromRequest {
+		return fakeaz.WithPublicURLFromRequest(), nil
+	}
+	u, err := fakeaz.ParsePublicURL(publicURL)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --public-url: %w (or --public-url %s)", errUsage, err, publicURLFromRequest)
+	}
+	return fakeaz.WithPublicURL(u), nil
+}
+
+// signingKeyOption is the option --key or --write-key asks for (nil for
+// neither): an existing key loaded, or a new one written and announced.
+func signingKeyOption(keyFile, writeKey string, stdout io.Writer) (fakeaz.Option, error) {
+	switch {
+	case keyFile != "" && writeKey != "":
+		return nil, fmt.Errorf("%w: give --key FILE (an existing key) or --write-key FILE (a new one), not both", errUsage)
+	case keyFile != "":
+		k, err := fakeaz.LoadKey(keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --key: %w", errUsage, err)
+		}
+		return fakeaz.WithSigningKey(k), nil
+	case writeKey != "":
+		k, err := fakeaz.WriteKey(writeKey)
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("%w: --write-key: %s exists; use --key %s to serve with it", errUsage, writeKey, writeKey)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--write-key: %w", err)
+		}
+		fmt.Fprintf(stdout, "signing key: wrote %s\n", writeKey)
+		return fakeaz.WithSigningKey(k), nil
+	}
+	return nil, nil
+}
+
+// printFakeAZStart tells where the started server listens: the exposure
+// warnings on stderr, the serverUrl, admin API and apps on stdout.
+func printFakeAZStart(stdout, stderr io.Writer, s *fakeaz.Server, adminListen, fromRequest, protectedAdmin bool) {
 	if line := listen.Exposure("fakeaz", s.Addr()); line != "" {
 		fmt.Fprintln(stderr, line)
 	}
-	if *adminListen != "" {
+	if adminListen {
 		if line := listen.Exposure("fakeaz admin API", s.AdminAddr()); line != "" {
 			fmt.Fprintln(stderr, line)
 		}
 	}
 	fmt.Fprintf(stdout, "serverUrl: %s\n", s.URL())
-	if *publicURL == publicURLFromRequest {
+	if fromRequest {
 		fmt.Fprintln(stdout, "serverUrl of each request: from its Forwarded, X-Forwarded-* or Host headers")
 	}
 	protected := ""
-	if token != "" {
+	if protectedAdmin {
 		protected = " (Authorization: Bearer <admin token>)"
 	}
 	fmt.Fprintf(stdout, "admin API: %s/%s\n", s.AdminURL(), protected)
 	for _, a := range s.Apps() {
 		fmt.Fprintf(stdout, "app: %s bundle=%q realm=%s\n", a.ID, a.BundleID, realmLabel(a.Realm))
 	}
-	<-ctx.Done()
-	return s.Close()
 }
 
 func realmLabel(r fakeaz.Realm) string {

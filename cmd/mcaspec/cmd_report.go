@@ -45,42 +45,12 @@ Examples:
 	if err != nil {
 		return err
 	}
-	if len(files) == 0 {
-		return fmt.Errorf("%w: no results file given (see --help)", errUsage)
+	if err := checkReportOutputs(files, *htmlOut, *junitOut, machine); err != nil {
+		return err
 	}
-	if *junitOut != "" && len(files) != 1 {
-		return fmt.Errorf("%w: --junit takes exactly one results file, got %d", errUsage, len(files))
-	}
-	if (machine.sarif != "" || machine.summaryMD != "") && len(files) != 1 {
-		return fmt.Errorf("%w: --sarif and --summary-md take exactly one results file, got %d", errUsage, len(files))
-	}
-	for _, out := range []string{*htmlOut, *junitOut, machine.sarif, machine.summaryMD} {
-		if out == "" {
-			continue
-		}
-		for _, f := range files {
-			if filepath.Clean(out) == filepath.Clean(f) || fileio.Same(out, f) {
-				return fmt.Errorf("%w: %s is one of the results files read: the report would overwrite its own input; write it to another file", errUsage, out)
-			}
-		}
-		if err := fileio.CheckDir(out); err != nil {
-			return fmt.Errorf("%w: %w", errUsage, err)
-		}
-	}
-	if *htmlOut != "" && *htmlOut == *junitOut {
-		return fmt.Errorf("%w: --html and --junit name the same file %s", errUsage, *htmlOut)
-	}
-	reps := make([]*conformance.RunReport, len(files))
-	for i, f := range files {
-		r, err := conformance.ReadReport(f)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return fmt.Errorf("%w: results file %s does not exist (write one with 'mcaspec run --out')", errUsage, f)
-			}
-			return fmt.Errorf("%w: %w", errUsage, err)
-		}
-		reps[i] = r
-		fmt.Fprintln(stdout, summaryLine(f, r))
+	reps, err := readReports(files, stdout)
+	if err != nil {
+		return err
 	}
 	if *htmlOut != "" {
 		if err := writeFileFrom(*htmlOut, func(w io.Writer) error { return reports.WriteHTML(w, reps...) }); err != nil {
@@ -104,6 +74,55 @@ Examples:
 		fmt.Fprintln(stderr, "mcaspec report: no --html, --junit, --sarif or --summary-md given; only the summary was printed")
 	}
 	return nil
+}
+
+// checkReportOutputs refuses a results file missing, an output that takes
+// one results file only given several, and an output that would overwrite
+// an input or another output or cannot be written where it is.
+func checkReportOutputs(files []string, htmlOut, junitOut string, machine machineOutputs) error {
+	if len(files) == 0 {
+		return fmt.Errorf("%w: no results file given (see --help)", errUsage)
+	}
+	if junitOut != "" && len(files) != 1 {
+		return fmt.Errorf("%w: --junit takes exactly one results file, got %d", errUsage, len(files))
+	}
+	if (machine.sarif != "" || machine.summaryMD != "") && len(files) != 1 {
+		return fmt.Errorf("%w: --sarif and --summary-md take exactly one results file, got %d", errUsage, len(files))
+	}
+	for _, out := range []string{htmlOut, junitOut, machine.sarif, machine.summaryMD} {
+		if out == "" {
+			continue
+		}
+		for _, f := range files {
+			if filepath.Clean(out) == filepath.Clean(f) || fileio.Same(out, f) {
+				return fmt.Errorf("%w: %s is one of the results files read: the report would overwrite its own input; write it to another file", errUsage, out)
+			}
+		}
+		if err := fileio.CheckDir(out); err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+	}
+	if htmlOut != "" && htmlOut == junitOut {
+		return fmt.Errorf("%w: --html and --junit name the same file %s", errUsage, htmlOut)
+	}
+	return nil
+}
+
+// readReports reads the results files, printing a summary line of each.
+func readReports(files []string, stdout io.Writer) ([]*conformance.RunReport, error) {
+	reps := make([]*conformance.RunReport, len(files))
+	for i, f := range files {
+		r, err := conformance.ReadReport(f)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%w: results file %s does not exist (write one with 'mcaspec run --out')", errUsage, f)
+			}
+			return nil, fmt.Errorf("%w: %w", errUsage, err)
+		}
+		reps[i] = r
+		fmt.Fprintln(stdout, summaryLine(f, r))
+	}
+	return reps, nil
 }
 
 // parseInterspersed parses flags that may come before, between or after

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/tokenfactory"
@@ -51,32 +52,9 @@ Examples:
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *writeKey != "" {
-		if err := checkNewKeyFile(*writeKey, *keyFile, *force); err != nil {
-			return err
-		}
-	}
-	var key *rsa.PrivateKey
-	var err error
-	if *keyFile != "" {
-		if key, err = readPrivateKey(*keyFile); err != nil {
-			return err
-		}
-	} else if key, err = tokenfactory.GenerateKey(0, nil); err != nil {
+	key, err := signingKey(*keyFile, *writeKey, *force)
+	if err != nil {
 		return err
-	}
-	if *writeKey != "" {
-		b := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
-		write := fileio.CreateExclusive
-		if *force {
-			write = fileio.WriteFile // atomic rename: replaces a symlink, never writes through it
-		}
-		if err := write(*writeKey, b, 0o600); err != nil {
-			if errors.Is(err, fileio.ErrExists) {
-				return fmt.Errorf("%w: --write-key %s exists (or is a link): it is kept; add --force to replace it", errUsage, *writeKey)
-			}
-			return fmt.Errorf("write key: %w", err)
-		}
 	}
 	attacker, err := tokenfactory.GenerateKey(0, nil)
 	if err != nil {
@@ -98,36 +76,101 @@ Examples:
 	if *appID == "" {
 		return fmt.Errorf("%w: --app-id is required (the app id the target expects in aud)", errUsage)
 	}
+	muts, err := findMutations(all, mutateNames)
+	if err != nil {
+		return err
+	}
+	access, id, err := mintPair(key, tokenSpec{issuer: *issuer, lifetime: *lifetime, jpk: !*noJPK,
+		appID: *appID, clientID: *clientID, userID: *userID, realm: *realm}, muts)
+	if err != nil {
+		return err
+	}
+	return printTokens(stdout, *kind, *decode, access, id)
+}
+
+// signingKey reads the key in keyFile (or makes a fresh one) and, when
+// writeKey is set, writes it there: a new file unless force.
+func signingKey(keyFile, writeKey string, force bool) (*rsa.PrivateKey, error) {
+	var key *rsa.PrivateKey
+	var err error
+	if writeKey != "" {
+		if err := checkNewKeyFile(writeKey, keyFile, force); err != nil {
+			return nil, err
+		}
+	}
+	if keyFile != "" {
+		if key, err = readPrivateKey(keyFile); err != nil {
+			return nil, err
+		}
+	} else if key, err = tokenfactory.GenerateKey(0, nil); err != nil {
+		return nil, err
+	}
+	if writeKey != "" {
+		b := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+		write := fileio.CreateExclusive
+		if force {
+			write = fileio.WriteFile // atomic rename: replaces a symlink, never writes through it
+		}
+		if err := write(writeKey, b, 0o600); err != nil {
+			if errors.Is(err, fileio.ErrExists) {
+				return nil, fmt.Errorf("%w: --write-key %s exists (or is a link): it is kept; add --force to replace it", errUsage, writeKey)
+			}
+			return nil, fmt.Errorf("write key: %w", err)
+		}
+	}
+	return key, nil
+}
+
+// findMutations looks up the named mutations in all.
+func findMutations(all []tokenfactory.Mutation, names []string) ([]tokenfactory.Mutation, error) {
 	var muts []tokenfactory.Mutation
-	for _, n := range mutateNames {
+	for _, n := range names {
 		m, ok := tokenfactory.Find(all, n)
 		if !ok {
-			return fmt.Errorf("%w: unknown mutation %q (mcaspec token --list shows them)", errUsage, n)
+			return nil, fmt.Errorf("%w: unknown mutation %q (mcaspec token --list shows them)", errUsage, n)
 		}
 		muts = append(muts, m)
 	}
-	f, err := tokenfactory.New(key, tokenfactory.WithIssuer(*issuer), tokenfactory.WithLifetime(*lifetime), tokenfactory.WithJPK(!*noJPK))
+	return muts, nil
+}
+
+// tokenSpec is what the token command's flags say about the two tokens.
+type tokenSpec struct {
+	issuer                         string
+	lifetime                       time.Duration
+	jpk                            bool
+	appID, clientID, userID, realm string
+}
+
+// mintPair mints the access token (with muts applied) and the id token.
+func mintPair(key *rsa.PrivateKey, sp tokenSpec, muts []tokenfactory.Mutation) (string, string, error) {
+	f, err := tokenfactory.New(key, tokenfactory.WithIssuer(sp.issuer), tokenfactory.WithLifetime(sp.lifetime), tokenfactory.WithJPK(sp.jpk))
 	if err != nil {
-		return err
+		return "", "", err
 	}
-	access, err := f.AccessToken(tokenfactory.Access{AppID: *appID, ClientID: *clientID}, muts...)
+	access, err := f.AccessToken(tokenfactory.Access{AppID: sp.appID, ClientID: sp.clientID}, muts...)
 	if err != nil {
-		return err
+		return "", "", err
 	}
-	idSpec := tokenfactory.ID{AppID: *appID, ClientID: *clientID,
+	idSpec := tokenfactory.ID{AppID: sp.appID, ClientID: sp.clientID,
 		Device:      tokenfactory.Device{ID: "mcaspec-device", Platform: "iOSnative", Model: "iPhone", OSVersion: "17.0"},
 		Application: tokenfactory.Application{ID: "com.example.mcaspec", Version: "1.0"}}
-	if *userID != "" {
-		idSpec.User = &tokenfactory.User{ID: *userID, AuthBy: *realm, DisplayName: *userID}
+	if sp.userID != "" {
+		idSpec.User = &tokenfactory.User{ID: sp.userID, AuthBy: sp.realm, DisplayName: sp.userID}
 	}
 	id, err := f.IDToken(idSpec)
 	if err != nil {
-		return err
+		return "", "", err
 	}
+	return access, id, nil
+}
+
+// printTokens prints the tokens --kind asks for, decoded if --decode.
+func printTokens(stdout io.Writer, kind string, decode bool, access, id string) error {
 	var toks []string
-	switch *kind {
+	switch kind {
 	case "header":
-		if !*decode {
+		if !decode {
 			fmt.Fprintf(stdout, "Bearer %s %s\n", access, id)
 			return nil
 		}
@@ -137,10 +180,10 @@ Examples:
 	case "id":
 		toks = []string{id}
 	default:
-		return fmt.Errorf("%w: --kind must be header, access or id, not %q", errUsage, *kind)
+		return fmt.Errorf("%w: --kind must be header, access or id, not %q", errUsage, kind)
 	}
 	for _, t := range toks {
-		if *decode {
+		if decode {
 			fmt.Fprintln(stdout, decodeToken(t))
 		} else {
 			fmt.Fprintln(stdout, t)
