@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -71,11 +72,10 @@ func TestLatencyFromIntendedTime(t *testing.T) {
 // fails on its success share, and on the send share it could not keep.
 func TestNothingWorksFails(t *testing.T) {
 	t.Parallel()
-	var n int
+	var n atomic.Int64 // the handler runs on many connections at once
 	hang := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n++
-		if n > 1 {
+		if n.Add(1) > 1 {
 			select {
 			case <-hang:
 			case <-r.Context().Done():

@@ -178,8 +178,8 @@ func (r *Report) charts(colors map[string]string) []chartData {
 		attacks := by[sc]
 		out = append(out, percentileChart(id(), sc, attacks, colors))
 		out = append(out, timelineChart(id(), sc, attacks, colors))
-		// Both find-max charts get the same id, as before this split.
 		if ft, fp, ok := r.findMaxCharts(id(), sc, colors); ok {
+			fp.ID = fmt.Sprintf("chart-%d", len(out)+2) // each chart its own element
 			out = append(out, ft, fp)
 		}
 	}
