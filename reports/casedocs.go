@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/internal/mdtext"
 )
 
 // CaseDoc is one case of the catalogue as documentation (the elements of
@@ -263,13 +264,7 @@ func joinAny[T ~string](xs []T) string {
 
 // mdCell makes text safe in a Markdown table cell: no line breaks, pipes
 // and backslashes escaped, no raw HTML, no stray code spans or emphasis.
-func mdCell(s string) string {
-	r := strings.NewReplacer(
-		"\r\n", " ", "\n", " ", "\r", " ",
-		`\`, `\\`, "|", `\|`, "<", "&lt;", ">", "&gt;", "`", "\\`", "*", `\*`, "[", `\[`, "]", `\]`,
-	)
-	return r.Replace(s)
-}
+func mdCell(s string) string { return mdtext.Cell(s) }
 
 type errWriter struct {
 	w   io.Writer

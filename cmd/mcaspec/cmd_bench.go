@@ -38,7 +38,7 @@ type benchFlags struct {
 	maxReq, workers, maxWorkers, floodDistinct, seed                                                                    *uint64
 	conns, maxSteps, cacheSize, targetCache, warmSize, fleetSize                                                        *int
 	startRate, factor, precision, maxErr, coldFactor, minSuccess, minSendShare                                          *float64
-	shard, out, poolFile, promAddr                                                                                      *string
+	shard, out, poolFile, promAddr, summaryMD                                                                           *string
 }
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -68,14 +68,19 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if *f.summaryMD != "" {
+		if err := fileio.CheckDir(*f.summaryMD); err != nil {
+			return fmt.Errorf("%w: --summary-md: %w", errUsage, err)
+		}
+	}
 	if len(f.merge) > 0 {
-		return benchMerge(ctx, f.merge, *f.out, bench.MergeOptions{AllowMissingShards: *f.allowMissing}, b, stdout)
+		return benchMerge(ctx, f.merge, *f.out, *f.summaryMD, bench.MergeOptions{AllowMissingShards: *f.allowMissing}, b, stdout)
 	}
 	cfg, err := f.config(fs, b)
 	if err != nil {
 		return err
 	}
-	return attackAndReport(ctx, cfg, *f.promAddr, *f.quiet, stdout, stderr)
+	return attackAndReport(ctx, cfg, benchOutputs{promAddr: *f.promAddr, summaryMD: *f.summaryMD, quiet: *f.quiet}, stdout, stderr)
 }
 
 // declareBenchFlags declares every flag of `mcaspec bench`.
@@ -110,6 +115,7 @@ func declareBenchFlags(fs *flag.FlagSet, short bench.Config) *benchFlags {
 	declareJudgeFlags(fs, f)
 	declarePoolFlags(fs, f)
 	f.shard = fs.String("shard", "0/1", "i/n: this load generator's share of the rate, with token pools disjoint from the other shards'")
+	f.summaryMD = fs.String("summary-md", "", "also write a Markdown summary (verdict, one row per attack, every judged bound) to this file, e.g. $GITHUB_STEP_SUMMARY; runs and --merge")
 	f.out = fs.String("out", bench.DefaultOut, "output directory (report.json, report.txt, report.html, results/*.bin and *.hdr.json, *-latency.html); an earlier run there is moved to OUT/run.N")
 	fs.Var(&f.merge, "merge", "merge histogram files (*.hdr.json) or vegeta results files (*.bin), globs, repeatable, from shards or earlier runs into one judged report instead of attacking")
 	f.allowMissing = fs.Bool("allow-missing-shards", false, "with --merge: merge a split with shards missing (a note names them) instead of failing")
@@ -292,9 +298,17 @@ func (f *benchFlags) targets(cfg *bench.Config) error {
 // (128 + SIGINT), as shells report it.
 const exitInterrupted = 130
 
+// benchOutputs are where a run reports besides OUT: live metrics, the
+// Markdown summary, progress (not when quiet).
+type benchOutputs struct {
+	promAddr, summaryMD string
+	quiet               bool
+}
+
 // attackAndReport runs the bench, serving live metrics when asked, and
 // writes the reports: also those of an interrupted run (exit 130).
-func attackAndReport(ctx context.Context, cfg bench.Config, promAddr string, quiet bool, stdout, stderr io.Writer) error {
+func attackAndReport(ctx context.Context, cfg bench.Config, o benchOutputs, stdout, stderr io.Writer) error {
+	promAddr, quiet := o.promAddr, o.quiet
 	if promAddr != "" {
 		live, err := bench.NewLive()
 		if err != nil {
@@ -328,6 +342,9 @@ func attackAndReport(ctx context.Context, cfg bench.Config, promAddr string, qui
 	}
 	if rep != nil {
 		if err := bench.WriteReports(cfg.OutDir, rep); err != nil && runErr == nil {
+			runErr = err
+		}
+		if err := writeBenchSummary(o.summaryMD, rep); err != nil && runErr == nil {
 			runErr = err
 		}
 		_ = rep.WriteText(stdout)
@@ -440,7 +457,7 @@ func benchAZ(cfg *bench.Config, azURL, keyFile, appID, adminURL, adminToken, ser
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-func benchMerge(ctx context.Context, globs []string, out string, o bench.MergeOptions, bounds bench.Bounds, stdout io.Writer) error {
+func benchMerge(ctx context.Context, globs []string, out, summaryMD string, o bench.MergeOptions, bounds bench.Bounds, stdout io.Writer) error {
 	var files []string
 	for _, g := range globs {
 		m, err := filepath.Glob(g)
@@ -463,9 +480,24 @@ func benchMerge(ctx context.Context, globs []string, out string, o bench.MergeOp
 	if err := bench.WriteReports(out, rep); err != nil {
 		return err
 	}
+	if err := writeBenchSummary(summaryMD, rep); err != nil {
+		return err
+	}
 	_ = rep.WriteText(stdout)
 	fmt.Fprintf(stdout, "\nmerged %d files from %d load generators; reports: %s\n", len(files), rep.Generators, filepath.Join(out, "report.{json,txt,html}"))
 	return decision
+}
+
+// writeBenchSummary writes rep's Markdown summary to path (none when
+// empty), whole or not at all.
+func writeBenchSummary(path string, rep *bench.Report) error {
+	if path == "" {
+		return nil
+	}
+	if err := writeAtomic(path, rep.WriteSummaryMarkdown); err != nil {
+		return fmt.Errorf("--summary-md: %w", err)
+	}
+	return nil
 }
 
 // maxTokensFile bounds the --tokens file.

@@ -176,3 +176,41 @@ func TestBenchMergeCLI(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchSummaryMD: --summary-md writes the Markdown summary of a run and
+// of a --merge (with its broken bound); a folder that does not exist is a
+// usage error (exit 2) before anything runs.
+func TestBenchSummaryMD(t *testing.T) {
+	out, dir := t.TempDir(), t.TempDir()
+	md := filepath.Join(dir, "summary.md")
+	var stdout, stderr bytes.Buffer
+	run := []string{"bench", "--out", out, "--compare", "reference", "--scenario", "hot", "--duration", "500ms", "--rate", "50",
+		"--measure-verify=false", "--quiet", "--summary-md", md}
+	if code := runMain(context.Background(), run, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); !strings.HasPrefix(s, "## mcaspec bench: OK") || !strings.Contains(s, "| reference | hot | 50 |") || !strings.Contains(s, "Tool: ") {
+		t.Errorf("run summary:\n%s", s)
+	}
+	merged := filepath.Join(dir, "merged.md")
+	mergeArgs := []string{"bench", "--out", t.TempDir(), "--merge", filepath.Join(out, "results", "*"+bench.TallyFileSuffix),
+		"--threshold", "hot:rate>=1000000", "--summary-md", merged}
+	if code := runMain(context.Background(), mergeArgs, &stdout, &stderr); code != 1 {
+		t.Fatalf("merge: exit %d, want 1: %s", code, stderr.String())
+	}
+	if b, err = os.ReadFile(merged); err != nil {
+		t.Fatal(err)
+	}
+	if s := string(b); !strings.HasPrefix(s, "## mcaspec bench: FAILED") || !strings.Contains(s, "| **FAIL**") || !strings.Contains(s, "| reference | hot |") {
+		t.Errorf("merge summary:\n%s", s)
+	}
+	stderr.Reset()
+	missing := filepath.Join(dir, "no-such-folder", "summary.md")
+	if code := runMain(context.Background(), append(run[:len(run)-1:len(run)-1], missing), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--summary-md") {
+		t.Errorf("missing folder: exit %d, stderr %q: want 2 naming --summary-md", code, stderr.String())
+	}
+}
