@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/sleep"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -412,16 +413,7 @@ func (o *outageRun) during(ctx context.Context, b time.Time, d time.Duration) {
 	o.mu.Lock()
 	o.began, o.dur = b, d
 	o.mu.Unlock()
-	step := func(at time.Duration) bool {
-		tm := time.NewTimer(time.Until(b.Add(at)))
-		defer tm.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-tm.C:
-			return true
-		}
-	}
+	step := func(at time.Duration) bool { return sleep.Until(ctx, b.Add(at)) == nil }
 	// Fault changes use their own deadline: the last clear must
 	// happen even when the attack's context has ended.
 	az := func(f func(context.Context) error) {
