@@ -685,19 +685,11 @@ func (s *Server) adminAddWebClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	got, err := s.AddWebClient(c)
-	if err != nil {
-		webAdminErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, got)
+	adminAnswer(w, http.StatusCreated, got, err)
 }
 
 func (s *Server) adminRemoveWebClient(w http.ResponseWriter, r *http.Request) {
-	if err := s.RemoveWebClient(r.PathValue("clientId")); err != nil {
-		webAdminErr(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	adminAnswer(w, http.StatusNoContent, nil, s.RemoveWebClient(r.PathValue("clientId")))
 }
 
 func (s *Server) adminSetWebScenario(w http.ResponseWriter, r *http.Request) {
@@ -705,17 +697,6 @@ func (s *Server) adminSetWebScenario(w http.ResponseWriter, r *http.Request) {
 	if !decodeAdmin(w, r, &sc) {
 		return
 	}
-	if err := s.SetWebScenario(r.PathValue("clientId"), sc); err != nil {
-		webAdminErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sc)
-}
-
-func webAdminErr(w http.ResponseWriter, err error) {
-	if errors.Is(err, ErrInvalidWebClient) {
-		writeErr(w, http.StatusBadRequest, "invalid_request", err.Error())
-		return
-	}
-	adminErr(w, err)
+	err := s.SetWebScenario(r.PathValue("clientId"), sc)
+	adminAnswer(w, http.StatusOK, sc, err)
 }
