@@ -64,7 +64,7 @@ func (s *Server) adminAPI() []adminHandler {
 	return []adminHandler{
 		{"GET /admin/{$}", s.adminIndex},
 		{"GET /admin/apps", s.adminListApps},
-		{"POST /admin/apps", s.adminAddApp},
+		{"POST /admin/apps", adminCreate(s.AddApp)},
 		{"GET /admin/apps/{appId}", s.adminGetApp},
 		{"DELETE /admin/apps/{appId}", s.adminRemoveApp},
 		{"GET /admin/apps/{appId}/clients", s.adminListClients},
@@ -111,15 +111,6 @@ func AdminRoutes() []string { return patterns((*Server)(nil).adminAPI()) }
 
 func (s *Server) adminListApps(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.Apps())
-}
-
-func (s *Server) adminAddApp(w http.ResponseWriter, r *http.Request) {
-	var a App
-	if !decodeAdmin(w, r, &a) {
-		return
-	}
-	got, err := s.AddApp(a)
-	adminAnswer(w, http.StatusCreated, got, err)
 }
 
 func (s *Server) adminGetApp(w http.ResponseWriter, r *http.Request) {
@@ -303,6 +294,19 @@ func excerptJSON(raw []byte) string {
 		return string(raw[:20]) + "..."
 	}
 	return string(raw)
+}
+
+// adminCreate is the handler of an admin POST that adds what its JSON body
+// describes: 201 with what add stored.
+func adminCreate[T any](add func(T) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var v T
+		if !decodeAdmin(w, r, &v) {
+			return
+		}
+		got, err := add(v)
+		adminAnswer(w, http.StatusCreated, got, err)
+	}
 }
 
 // adminAnswer writes the outcome of an admin call: err as adminErr maps it,

@@ -666,7 +666,7 @@ func (s *Server) webIDTokenFault(name string) ([]tokenfactory.Mutation, error) {
 func (s *Server) webAdminAPI() []adminHandler {
 	return []adminHandler{
 		{"GET /admin/web-clients", s.adminListWebClients},
-		{"POST /admin/web-clients", s.adminAddWebClient},
+		{"POST /admin/web-clients", adminCreate(s.AddWebClient)},
 		{"DELETE /admin/web-clients/{clientId}", s.adminRemoveWebClient},
 		{"PUT /admin/web-clients/{clientId}/scenario", s.adminSetWebScenario},
 	}
@@ -677,15 +677,6 @@ func WebAdminRoutes() []string { return patterns((*Server)(nil).webAdminAPI()) }
 
 func (s *Server) adminListWebClients(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.WebClients(r.URL.Query().Get("appId")))
-}
-
-func (s *Server) adminAddWebClient(w http.ResponseWriter, r *http.Request) {
-	var c WebClient
-	if !decodeAdmin(w, r, &c) {
-		return
-	}
-	got, err := s.AddWebClient(c)
-	adminAnswer(w, http.StatusCreated, got, err)
 }
 
 func (s *Server) adminRemoveWebClient(w http.ResponseWriter, r *http.Request) {
