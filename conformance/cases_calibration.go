@@ -30,42 +30,29 @@ func webCalibrationCases() []Case {
 		{ID: "CAL-101", Area: "calibration", Title: "A signed-out browser is sent to the authorization endpoint",
 			Rule: "GET /web/protected from a signed-out browser MUST redirect to MCA_AUTHORIZATION_ENDPOINT.",
 			Refs: []string{refWebRoutes, refWebContract}, Expect: same(Must, NotOK), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the answer must redirect to the authorization endpoint", Fn: calSignInStarts}},
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the answer must redirect to the authorization endpoint", Fn: asVictim(calSignInStarts)}},
 		{ID: "CAL-102", Area: "calibration", Title: "A browser signs in and sees its identity",
 			Rule: "A browser that goes through the AZ MUST come back signed in: /web/protected answers 200 {\"user\": {\"sub\": …}} with the id token's sub.",
 			Refs: []string{refWebRoutes, refWebContract}, Expect: same(Must, Accepted), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser (AZ user victim) opens /web/protected, follows the redirects through the AZ and the callback, then opens /web/protected", Fn: calSignsIn}},
+			Recipe: Procedure{Doc: "a fresh browser (AZ user victim) opens /web/protected, follows the redirects through the AZ and the callback, then opens /web/protected", Fn: asVictim(calSignsIn)}},
 		{ID: "CAL-103", Area: "calibration", Title: "A made-up callback is refused",
 			Rule: "GET /web/callback with a state and a code the target never issued MUST NOT sign the browser in, and MUST be answered (no 2xx, no hang, no crash).",
 			Refs: []string{refWebRoutes, refWebContract}, Expect: same(Must, NotOK), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser opens /web/callback?state=<random>&code=<random>", Fn: calMadeUpCallback}},
+			Recipe: Procedure{Doc: "a fresh browser opens /web/callback?state=<random>&code=<random>", Fn: asVictim(calMadeUpCallback)}},
 	}
 }
 
-func calSignInStarts(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	st, _ := b.StartSignIn(ctx, "/web/protected")
-	markJudged(e, st.Start)
+func calSignInStarts(ctx context.Context, e *Env, b *Browser) error {
+	_, _ = startJudged(ctx, e, b)
 	return nil
 }
 
-func calSignsIn(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	_, err = webSignedIn(ctx, e, b, "/web/protected")
+func calSignsIn(ctx context.Context, e *Env, b *Browser) error {
+	_, _, err := webSignedIn(ctx, e, b, "/web/protected")
 	return err
 }
 
-func calMadeUpCallback(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
+func calMadeUpCallback(ctx context.Context, e *Env, b *Browser) error {
 	b.Visit(ctx, "callback", b.Target("/web/callback?state="+randomToken()+"&code="+randomToken()))
 	e.obs.Judge()
 	notSignedIn(ctx, e, b, "")

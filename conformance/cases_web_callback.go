@@ -23,11 +23,11 @@ func webCallbackCases() []Case {
 		{ID: "WEB-103", Area: "web", Title: "A state is single-use",
 			Rule: "A state MUST be accepted once: a second callback with a state already used MUST be refused.",
 			Refs: []string{refBCPCSRF}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "a browser signs in (state A), signs out, starts a new sign-in (state B) and comes back with B's code and A's state", Fn: stateReplayed}},
+			Recipe: Procedure{Doc: "a browser signs in (state A), signs out, starts a new sign-in (state B) and comes back with B's code and A's state", Fn: asVictim(stateReplayed)}},
 		{ID: "WEB-104", Area: "web", Title: "Login CSRF: an attacker's callback does not sign the victim in",
 			Rule: "A callback carrying an attacker's code and state, opened in the victim's browser, MUST NOT sign the victim in as the attacker.",
 			Refs: []string{refCSRF, refBCPCSRF, "RFC 6819 §4.4.1.8 (CSRF attack against redirect-uri)"}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "the attacker's browser (AZ user mallory) gets a callback URL from the AZ and stops; the victim's browser (AZ user victim), with a sign-in of its own pending, opens that URL", Fn: loginCSRF}},
+			Recipe: Procedure{Doc: "the attacker's browser (AZ user mallory) gets a callback URL from the AZ and stops; the victim's browser (AZ user victim), with a sign-in of its own pending, opens that URL", Fn: asVictim(loginCSRF)}},
 		{ID: "WEB-105", Area: "web", Title: "A callback without code is refused",
 			Rule: "A callback with the right state but no code (and no error) MUST NOT sign the browser in, and MUST be answered without a 5xx in strict.",
 			Refs: []string{"RFC 6749 §4.1.2 (the authorization response carries code)", refWebRoutes}, Expect: webRefused, Families: webFamily,
@@ -39,7 +39,7 @@ func webCallbackCases() []Case {
 		{ID: "WEB-107", Area: "web", Title: "A used code is refused without a crash",
 			Rule: "A callback with a code that was already redeemed MUST NOT sign the browser in: the AZ refuses the code (invalid_grant) and the target MUST answer that as a refused sign-in.",
 			Refs: []string{refCodeOnce, refTokenFault}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "the victim signs in; a second browser starts a sign-in and comes back with the victim's (used) code and its own state", Fn: codeReplayed}},
+			Recipe: Procedure{Doc: "the victim signs in; a second browser starts a sign-in and comes back with the victim's (used) code and its own state", Fn: asVictim(codeReplayed)}},
 		{ID: "WEB-108", Area: "web", Title: "A state that is a bad percent-encoding once decoded is refused without a 5xx",
 			Rule: "A callback whose state, once decoded, is not valid percent-encoding (%E0%A4%A) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
 			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
@@ -87,16 +87,9 @@ func malformedRefs() []string {
 func malformedCallback(what string, query func(state, code string) string) Procedure {
 	return Procedure{
 		Doc: "the browser signs in, but the AZ's redirect back is edited: " + what + "; the callback must be refused without a 5xx and the browser not signed in",
-		Fn: func(ctx context.Context, e *Env) error {
-			b, err := e.NewBrowser("victim", "victim")
-			if err != nil {
-				return err
-			}
-			st, ok := b.StartSignIn(ctx, "/web/protected")
+		Fn: asVictim(func(ctx context.Context, e *Env, b *Browser) error {
+			st, ok, err := b.ToCallback(ctx, "/web/protected")
 			if !ok {
-				return nil
-			}
-			if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
 				return err
 			}
 			u := *st.Callback
@@ -111,38 +104,27 @@ func malformedCallback(what string, query func(state, code string) string) Proce
 			}
 			notSignedIn(ctx, e, b, "")
 			return nil
-		},
+		}),
 	}
 }
 
-func stateReplayed(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	first, err := webSignedIn(ctx, e, b, "/web/protected")
-	if err != nil || first.Callback == nil || len(e.obs.Failures) > 0 {
+func stateReplayed(ctx context.Context, e *Env, b *Browser) error {
+	first, ok, err := webSignedIn(ctx, e, b, "/web/protected")
+	if !ok {
 		return err
 	}
 	b.Visit(ctx, "logout", b.Target("/web/logout"))
-	st, ok := b.StartSignIn(ctx, "/web/protected")
+	st, ok, err := b.ToCallback(ctx, "/web/protected")
 	if !ok {
-		return nil
-	}
-	if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
 		return err
 	}
-	q := st.Callback.Query()
-	q.Set("state", first.Callback.Query().Get("state"))
-	u := *st.Callback
-	u.RawQuery = q.Encode()
 	var replay SignInSteps
-	b.Complete(ctx, &replay, u.String())
+	b.Complete(ctx, &replay, edited(st.Callback, func(q url.Values) { q.Set("state", first.Callback.Query().Get("state")) }))
 	notSignedIn(ctx, e, b, "")
 	return nil
 }
 
-func loginCSRF(ctx context.Context, e *Env) error {
+func loginCSRF(ctx context.Context, e *Env, vic *Browser) error {
 	wc, err := e.WebClient()
 	if err != nil {
 		return err
@@ -151,15 +133,8 @@ func loginCSRF(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	vic, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	ast, ok := att.StartSignIn(ctx, "/web/protected")
+	ast, ok, err := att.ToCallback(ctx, "/web/protected")
 	if !ok {
-		return nil
-	}
-	if err := att.Authorize(ctx, &ast); err != nil || ast.Callback == nil {
 		return err
 	}
 	if _, ok := vic.StartSignIn(ctx, "/web/protected"); !ok {
@@ -171,13 +146,9 @@ func loginCSRF(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func codeReplayed(ctx context.Context, e *Env) error {
-	vic, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	st, err := webSignedIn(ctx, e, vic, "/web/protected")
-	if err != nil || st.Callback == nil || len(e.obs.Failures) > 0 {
+func codeReplayed(ctx context.Context, e *Env, vic *Browser) error {
+	st, ok, err := webSignedIn(ctx, e, vic, "/web/protected")
+	if !ok {
 		return err
 	}
 	other, err := e.NewBrowser("other", "other")
@@ -188,12 +159,8 @@ func codeReplayed(ctx context.Context, e *Env) error {
 	if !ok {
 		return nil
 	}
-	u := *st.Callback
-	q := u.Query()
-	q.Set("state", ost.AuthRequest.Query().Get("state"))
-	u.RawQuery = q.Encode()
 	var replay SignInSteps
-	other.Complete(ctx, &replay, u.String())
+	other.Complete(ctx, &replay, edited(st.Callback, func(q url.Values) { q.Set("state", ost.AuthRequest.Query().Get("state")) }))
 	notSignedIn(ctx, e, other, "")
 	return nil
 }
@@ -201,25 +168,14 @@ func codeReplayed(ctx context.Context, e *Env) error {
 // tamperedCallback signs a browser in but edits the AZ's redirect back
 // before the browser follows it.
 func tamperedCallback(edit func(url.Values)) func(context.Context, *Env) error {
-	return func(ctx context.Context, e *Env) error {
-		b, err := e.NewBrowser("victim", "victim")
-		if err != nil {
-			return err
-		}
-		st, ok := b.StartSignIn(ctx, "/web/protected")
+	return asVictim(func(ctx context.Context, e *Env, b *Browser) error {
+		st, ok, err := b.ToCallback(ctx, "/web/protected")
 		if !ok {
-			return nil
-		}
-		if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
 			return err
 		}
-		u := *st.Callback
-		q := u.Query()
-		edit(q)
-		u.RawQuery = q.Encode()
-		b.Complete(ctx, &st, u.String())
+		b.Complete(ctx, &st, edited(st.Callback, edit))
 		markJudged(e, st.Done)
 		notSignedIn(ctx, e, b, "")
 		return nil
-	}
+	})
 }

@@ -86,7 +86,7 @@ func keyRotationFollowed(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := webSignedIn(ctx, e, first, "/web/protected"); err != nil || len(e.obs.Failures) > 0 {
+	if _, ok, err := webSignedIn(ctx, e, first, "/web/protected"); !ok {
 		return err
 	}
 	if err := e.AZ().RotateKey(e.k.HomeAppID, 0); err != nil {
@@ -96,6 +96,6 @@ func keyRotationFollowed(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	_, err = webSignedIn(ctx, e, second, "/web/protected")
+	_, _, err = webSignedIn(ctx, e, second, "/web/protected")
 	return err
 }

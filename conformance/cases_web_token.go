@@ -63,7 +63,7 @@ func tokenFaultRecipe(what string, fault *fakeaz.FaultSpec, sc fakeaz.WebScenari
 // fault on the token endpoint): the callback is judged, and the browser
 // must not be signed in.
 func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context.Context, *Env) error {
-	return func(ctx context.Context, e *Env) error {
+	return asVictim(func(ctx context.Context, e *Env, b *Browser) error {
 		wc, err := e.WebClient()
 		if err != nil {
 			return err
@@ -79,12 +79,8 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 			}
 			e.Defer(e.AZ().ClearFaults)
 		}
-		b, err := e.NewBrowser("victim", "victim")
-		if err != nil {
-			return err
-		}
 		st, ok, err := b.SignIn(ctx, "/web/protected")
-		if err != nil || !ok {
+		if !ok {
 			return err
 		}
 		markJudged(e, st.Done)
@@ -99,5 +95,5 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 		}
 		notSignedIn(ctx, e, b, "")
 		return nil
-	}
+	})
 }
