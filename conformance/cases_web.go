@@ -130,3 +130,10 @@ func setScenario(e *Env, wc fakeaz.WebClient, sc fakeaz.WebScenario) error {
 	e.Defer(func() { _ = e.AZ().SetWebScenario(wc.ClientID, fakeaz.WebScenario{}) })
 	return nil
 }
+
+// refusedSignIn completes c as a web case whose sign-in must be refused
+// (webRefused).
+func refusedSignIn(c Case) Case {
+	c.Area, c.Families, c.Expect = "web", webFamily, webRefused
+	return c
+}
