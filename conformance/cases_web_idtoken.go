@@ -66,13 +66,12 @@ func webKeyRotationCases() []Case {
 // token broken as fault: the sign-in must be refused, for the reasons in
 // c.Refs and OIDC Core's ID token validation.
 func idTokenCase(fault string, c Case) Case {
-	c.Area, c.Families, c.Expect = "web", webFamily, webRefused
 	c.Refs = append(c.Refs, refIDTValid)
 	c.Recipe = Procedure{
 		Doc: "the AZ's token endpoint answers an id token broken as " + fault + " (fakeaz web scenario idTokenFault); the browser signs in; the callback must be refused and the browser not signed in",
 		Fn:  scenarioSignIn(fakeaz.WebScenario{IDTokenFault: fault}, nil),
 	}
-	return c
+	return refusedSignIn(c)
 }
 
 func keyRotationFollowed(ctx context.Context, e *Env) error {
