@@ -24,9 +24,7 @@ import (
 // lines 149-158); a second 400 is ErrNoCallback, since the real SDK then
 // never calls the app back.
 func (d *Device) Authorize(ctx context.Context) error {
-	d.flow.Lock()
-	defer d.flow.Unlock()
-	return opErr(OpAuthorize, d.authorize(ctx))
+	return d.serial(ctx, OpAuthorize, d.authorize)
 }
 
 func (d *Device) authorize(ctx context.Context) error {

@@ -18,6 +18,7 @@
 package fakedevice
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -184,33 +185,23 @@ func New(cfg Config) (*Device, error) {
 	}
 	cfg.Platform = platform
 	sdk := sdkOf(platform)
-	if cfg.KeyBits == 0 {
-		cfg.KeyBits = DefaultKeyBits
-	}
+	cfg.KeyBits = cmp.Or(cfg.KeyBits, DefaultKeyBits)
 	if cfg.Key != nil {
 		cfg.KeyBits = cfg.Key.N.BitLen()
 	}
 	if err := tokenfactory.CheckKeySize(cfg.KeyBits); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if cfg.AppVersion == "" {
-		cfg.AppVersion = DefaultAppVersion
-	}
+	cfg.AppVersion = cmp.Or(cfg.AppVersion, DefaultAppVersion)
 	if cfg.MaxChallengeRounds <= 0 {
 		cfg.MaxChallengeRounds = DefaultMaxChallengeRounds
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	}
-	if cfg.DeviceModel == "" {
-		cfg.DeviceModel = sdk.deviceModel
-	}
-	if cfg.OSVersion == "" {
-		cfg.OSVersion = sdk.osVersion
-	}
+	cfg.Rand = cmp.Or(cfg.Rand, rand.Reader)
+	cfg.DeviceModel = cmp.Or(cfg.DeviceModel, sdk.deviceModel)
+	cfg.OSVersion = cmp.Or(cfg.OSVersion, sdk.osVersion)
 	quirks := sdk.quirks
 	if cfg.Quirks != nil {
 		quirks = *cfg.Quirks
@@ -262,47 +253,36 @@ func (d *Device) Platform() Platform { return d.cfg.Platform }
 func (d *Device) Session() string { return d.session }
 
 // ClientID returns the clientId assigned at registration ("" before).
-func (d *Device) ClientID() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.clientID
-}
+func (d *Device) ClientID() string { return guarded(d, func() string { return d.clientID }) }
 
 // Certificate returns the client certificate received at registration (nil before).
 func (d *Device) Certificate() *x509.Certificate {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.cert
+	return guarded(d, func() *x509.Certificate { return d.cert })
 }
 
 // PublicKey returns the device key's public half (nil before registration).
 func (d *Device) PublicKey() *rsa.PublicKey {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.key == nil {
-		return nil
-	}
-	return &d.key.PublicKey
+	return guarded(d, func() *rsa.PublicKey {
+		if d.key == nil {
+			return nil
+		}
+		return &d.key.PublicKey
+	})
 }
 
 // WLResult returns the decoded wl_result parameter (JSON text) of the
 // last authorization redirect, if any.
-func (d *Device) WLResult() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.wlResult
-}
+func (d *Device) WLResult() string { return guarded(d, func() string { return d.wlResult }) }
 
 // Tokens returns the current tokens (zero before ObtainTokens).
-func (d *Device) Tokens() Tokens {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.tokens
-}
+func (d *Device) Tokens() Tokens { return guarded(d, func() Tokens { return d.tokens }) }
 
 // Timings returns where the device has spent its time so far.
-func (d *Device) Timings() Timings {
+func (d *Device) Timings() Timings { return guarded(d, func() Timings { return d.timings }) }
+
+// guarded returns read's result, read under d.mu.
+func guarded[T any](d *Device, read func() T) T {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.timings
+	return read()
 }

@@ -108,40 +108,39 @@ func ErrorKind(err error) string {
 	if errors.As(err, &oe) {
 		op = oe.Op
 	}
+	return op + "/" + errorCause(err)
+}
+
+// errorCause is the cause half of ErrorKind: the first that matches of an
+// HTTP status, the sentinels in order, a network error, a bad config.
+func errorCause(err error) string {
 	var he *HTTPError
-	var ne net.Error
-	cause := "other"
-	switch {
-	case errors.As(err, &he):
-		cause = fmt.Sprintf("http-%d", he.Status)
-	case errors.Is(err, context.DeadlineExceeded):
-		cause = "timeout"
-	case errors.Is(err, context.Canceled):
-		cause = "canceled"
-	case errors.Is(err, ErrNoHandler):
-		cause = "no-handler"
-	case errors.Is(err, ErrTooManyRounds):
-		cause = "too-many-rounds"
-	case errors.Is(err, ErrBadChallenge):
-		cause = "bad-challenge"
-	case errors.Is(err, ErrHandler):
-		cause = "handler"
-	case errors.Is(err, ErrBadResponse):
-		cause = "bad-response"
-	case errors.Is(err, ErrIDToken):
-		cause = "id-token"
-	case errors.Is(err, ErrAuthFailure):
-		cause = "auth-failure"
-	case errors.Is(err, ErrCertificate):
-		cause = "certificate"
-	case errors.Is(err, ErrNoCallback):
-		cause = "no-callback"
-	case errors.As(err, &ne) && ne.Timeout():
-		cause = "timeout"
-	case errors.As(err, &ne):
-		cause = "network"
-	case errors.Is(err, ErrConfig):
-		cause = "config"
+	if errors.As(err, &he) {
+		return fmt.Sprintf("http-%d", he.Status)
 	}
-	return op + "/" + cause
+	for _, c := range [...]struct {
+		err   error
+		cause string
+	}{
+		{context.DeadlineExceeded, "timeout"}, {context.Canceled, "canceled"},
+		{ErrNoHandler, "no-handler"}, {ErrTooManyRounds, "too-many-rounds"},
+		{ErrBadChallenge, "bad-challenge"}, {ErrHandler, "handler"},
+		{ErrBadResponse, "bad-response"}, {ErrIDToken, "id-token"},
+		{ErrAuthFailure, "auth-failure"}, {ErrCertificate, "certificate"},
+		{ErrNoCallback, "no-callback"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.cause
+		}
+	}
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.As(err, &ne):
+		return "network"
+	case errors.Is(err, ErrConfig):
+		return "config"
+	}
+	return "other"
 }

@@ -119,30 +119,30 @@ type TokenFunc func(ctx context.Context, providerAppID string) (string, error)
 // Facebook answers realm wl_facebookRealm with {"accessToken": token}, token
 // coming from tokenFunc with the challenge's facebookAppId.
 func Facebook(tokenFunc TokenFunc) Handler {
-	return HandlerFunc(func(ctx context.Context, _ string, challenge json.RawMessage) (json.RawMessage, error) {
-		var c struct {
-			FacebookAppID string `json:"facebookAppId"`
-		}
-		_ = json.Unmarshal(challenge, &c)
-		tok, err := tokenFunc(ctx, c.FacebookAppID)
-		if err != nil {
-			return nil, err
-		}
-		return marshalAnswer(map[string]string{"accessToken": tok})
-	})
+	return providerHandler(tokenFunc, func(c providerChallenge) string { return c.FacebookAppID }, "accessToken")
 }
 
 // Google answers realm wl_googleRealm, token coming from tokenFunc with the
 // challenge's gClientId: {"idToken": token} on iOS (PlatformIOS) and
 // {"accessToken": token} on Android, as the two SDKs did.
 func Google(tokenFunc TokenFunc, platform Platform) Handler {
-	field := sdkOf(platform).googleField
+	return providerHandler(tokenFunc, func(c providerChallenge) string { return c.GClientID }, sdkOf(platform).googleField)
+}
+
+// providerChallenge holds the provider app ids a Facebook or Google realm's
+// challenge names.
+type providerChallenge struct {
+	FacebookAppID string `json:"facebookAppId"`
+	GClientID     string `json:"gClientId"`
+}
+
+// providerHandler answers {field: token}, token coming from tokenFunc with
+// the provider app id that appID picks from the challenge.
+func providerHandler(tokenFunc TokenFunc, appID func(providerChallenge) string, field string) Handler {
 	return HandlerFunc(func(ctx context.Context, _ string, challenge json.RawMessage) (json.RawMessage, error) {
-		var c struct {
-			GClientID string `json:"gClientId"`
-		}
+		var c providerChallenge
 		_ = json.Unmarshal(challenge, &c)
-		tok, err := tokenFunc(ctx, c.GClientID)
+		tok, err := tokenFunc(ctx, appID(c))
 		if err != nil {
 			return nil, err
 		}

@@ -41,9 +41,7 @@ type csrPayload struct {
 // be valid at Clock()+5 minutes; otherwise Register fails with
 // ErrCertificate.
 func (d *Device) Register(ctx context.Context) error {
-	d.flow.Lock()
-	defer d.flow.Unlock()
-	return opErr(OpRegister, d.register(ctx))
+	return d.serial(ctx, OpRegister, d.register)
 }
 
 func (d *Device) register(ctx context.Context) error {
@@ -61,17 +59,11 @@ func (d *Device) register(ctx context.Context) error {
 		DeviceID: d.cfg.DeviceID, DeviceOS: d.deviceOS(), DeviceModel: d.cfg.DeviceModel,
 		ApplicationID: d.cfg.BundleID, ApplicationVersion: d.cfg.AppVersion, Environment: string(d.cfg.Platform),
 	}
-	start := time.Now()
-	csr, err := d.quirks.sign(key, payload)
-	d.addTime(&d.timings.Sign, start)
+	csr, err := d.sign(key, payload)
 	if err != nil {
 		return fmt.Errorf("signing the CSR: %w", err)
 	}
-	req, err := postForm(ctx, d.base+"/clients/instance", url.Values{"CSR": {csr}})
-	if err != nil {
-		return err
-	}
-	body, err := d.sendOK(req)
+	body, err := d.postForm(ctx, "/clients/instance", url.Values{"CSR": {csr}}, "")
 	if err != nil {
 		return err
 	}

@@ -154,40 +154,43 @@ var errQueryDecode = errors.New("malformed percent-encoding in the redirect quer
 // compared ignoring case (AuthorizationProcessManager.swift line 287,
 // AuthorizationRequestManager.swift line 374).
 func androidQueryParam(rawQuery, name string) (string, bool, error) {
-	for _, part := range strings.Split(rawQuery, "&") {
-		kv := javaSplit(part, "=")
-		if len(kv) != 2 {
-			continue
-		}
-		k, err := url.QueryUnescape(kv[0])
-		if err != nil {
-			return "", false, errQueryDecode
-		}
-		if k != name {
-			continue
-		}
-		v, err := url.QueryUnescape(kv[1])
-		if err != nil {
-			return "", false, errQueryDecode
-		}
-		return v, true, nil
-	}
-	return "", false, nil
+	return queryRules{
+		split: javaSplit, unescape: url.QueryUnescape,
+		sameKey: func(k, name string) bool { return k == name }, badEscape: errQueryDecode,
+	}.param(rawQuery, name)
 }
 
 func iosQueryParam(rawQuery, name string) (string, bool, error) {
+	return queryRules{split: strings.Split, unescape: url.PathUnescape, sameKey: strings.EqualFold}.param(rawQuery, name)
+}
+
+// queryRules are how an SDK splits a query into key=value parts, decodes
+// them and compares keys. badEscape is the error a malformed escape fails
+// with; nil: a part whose key does not decode is skipped, and a value that
+// does not decode is missing.
+type queryRules struct {
+	split     func(s, sep string) []string
+	unescape  func(string) (string, error)
+	sameKey   func(key, name string) bool
+	badEscape error
+}
+
+func (r queryRules) param(rawQuery, name string) (string, bool, error) {
 	for _, part := range strings.Split(rawQuery, "&") {
-		kv := strings.Split(part, "=")
+		kv := r.split(part, "=")
 		if len(kv) != 2 {
 			continue
 		}
-		k, err := url.PathUnescape(kv[0])
-		if err != nil || !strings.EqualFold(k, name) {
+		k, err := r.unescape(kv[0])
+		if err != nil && r.badEscape != nil {
+			return "", false, r.badEscape
+		}
+		if err != nil || !r.sameKey(k, name) {
 			continue
 		}
-		v, err := url.PathUnescape(kv[1])
+		v, err := r.unescape(kv[1])
 		if err != nil {
-			return "", false, nil
+			return "", false, r.badEscape
 		}
 		return v, true, nil
 	}

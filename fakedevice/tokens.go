@@ -29,9 +29,7 @@ import (
 // wrapping ErrIDToken although the tokens were stored (the authorization
 // fails, the next request uses them); on iOS only UserIdentity is lost.
 func (d *Device) ObtainTokens(ctx context.Context) error {
-	d.flow.Lock()
-	defer d.flow.Unlock()
-	return opErr(OpToken, d.obtainTokens(ctx))
+	return d.serial(ctx, OpToken, d.obtainTokens)
 }
 
 func (d *Device) obtainTokens(ctx context.Context) error {
@@ -45,22 +43,15 @@ func (d *Device) obtainTokens(ctx context.Context) error {
 	if code == "" {
 		return ErrNoCode
 	}
-	start := time.Now()
-	proof, err := d.quirks.sign(key, struct {
+	proof, err := d.sign(key, struct {
 		Code string `json:"code"`
 	}{code})
-	d.addTime(&d.timings.Sign, start)
 	if err != nil {
 		return fmt.Errorf("signing the code proof: %w", err)
 	}
-	req, err := postForm(ctx, d.base+"/token", url.Values{
+	body, err := d.postForm(ctx, "/token", url.Values{
 		"code": {code}, "client_id": {clientID}, "grant_type": {"authorization_code"}, "redirect_uri": {RedirectURI},
-	})
-	if err != nil {
-		return err
-	}
-	req.Header.Set("X-WL-Authenticate", proof)
-	body, err := d.sendOK(req)
+	}, proof)
 	if err != nil {
 		return err
 	}
@@ -117,9 +108,7 @@ func (d *Device) decodeID(idToken string) (IDClaims, error) {
 // saved it, or nil (anonymous, before ObtainTokens, or lost to the SDK's
 // id-token decoding).
 func (d *Device) UserIdentity() map[string]any {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.user
+	return guarded(d, func() map[string]any { return d.user })
 }
 
 // Login registers the device if it is not yet registered, then runs

@@ -2,6 +2,7 @@ package fakedevice
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,14 @@ import (
 
 	"github.com/mcaspec/mcaspec/internal/excerpt"
 )
+
+// serial runs one step of the flow under the flow lock (steps never overlap)
+// and reports its error as an OpError of op.
+func (d *Device) serial(ctx context.Context, op string, step func(context.Context) error) error {
+	d.flow.Lock()
+	defer d.flow.Unlock()
+	return opErr(op, step(ctx))
+}
 
 func (d *Device) addTime(kind *time.Duration, since time.Time) {
 	el := time.Since(since)
@@ -58,11 +67,24 @@ func httpError(req *http.Request, resp *http.Response, body []byte) *HTTPError {
 		WWWAuthenticate: resp.Header.Get("WWW-Authenticate"), Body: excerpt.Of(body, bodyExcerpt)}
 }
 
-func postForm(ctx context.Context, u string, form url.Values) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(form.Encode()))
+// postForm posts form to path under the device's base URL, with proof (if
+// not "") in X-WL-Authenticate, and returns the body of a 2xx answer (see
+// sendOK).
+func (d *Device) postForm(ctx context.Context, path string, form url.Values, proof string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return req, nil
+	if proof != "" {
+		req.Header.Set("X-WL-Authenticate", proof)
+	}
+	return d.sendOK(req)
+}
+
+// sign signs payload with key as the device's SDK does (quirks) and
+// accounts the time in Timings.Sign.
+func (d *Device) sign(key *rsa.PrivateKey, payload any) (string, error) {
+	defer d.addTime(&d.timings.Sign, time.Now())
+	return d.quirks.sign(key, payload)
 }

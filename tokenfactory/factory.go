@@ -146,6 +146,51 @@ type Mutation struct {
 	WithKey func(key *rsa.PrivateKey) Mutation
 }
 
+// editDraft is a mutation whose Before edits the draft and cannot fail.
+func editDraft(name, doc string, edit func(dr *Draft, e Env)) Mutation {
+	return Mutation{Name: name, Doc: doc, Before: func(dr *Draft, e Env) error {
+		edit(dr, e)
+		return nil
+	}}
+}
+
+// signedAs is a mutation that sets the header's alg and signs with sign.
+func signedAs(name, doc, alg string, sign func(signingInput []byte, e Env) ([]byte, error)) Mutation {
+	return editDraft(name, doc, func(dr *Draft, _ Env) {
+		dr.Header["alg"] = alg
+		dr.Sign = sign
+	})
+}
+
+// signRS256By signs RS256 with key instead of Env.Key.
+func signRS256By(key *rsa.PrivateKey) func(signingInput []byte, e Env) ([]byte, error) {
+	return func(in []byte, e Env) ([]byte, error) { return jwsbb.Sign(key, RS256, in, e.Rand) }
+}
+
+// editSegments is a mutation whose After edits the segments of the finished
+// token, which must have three.
+func editSegments(name, doc string, edit func(parts []string) error) Mutation {
+	return Mutation{Name: name, Doc: doc, After: func(tok string, _ Env) (string, error) {
+		parts, err := threeSegments(tok)
+		if err != nil {
+			return "", err
+		}
+		if err := edit(parts); err != nil {
+			return "", err
+		}
+		return strings.Join(parts, "."), nil
+	}}
+}
+
+// threeSegments splits a compact token that must have three segments.
+func threeSegments(tok string) ([]string, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return nil, errors.New("needs a 3-segment token")
+	}
+	return parts, nil
+}
+
 // Option configures a Factory.
 type Option func(*Factory)
 

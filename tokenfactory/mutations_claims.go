@@ -12,14 +12,9 @@ import (
 
 // WithoutClaim deletes a claim.
 func WithoutClaim(name string) Mutation {
-	return Mutation{
-		Name: "no-" + name,
-		Doc:  fmt.Sprintf("The %s claim is absent.", name),
-		Before: func(dr *Draft, _ Env) error {
-			delete(dr.Claims, name)
-			return nil
-		},
-	}
+	return editDraft("no-"+name, fmt.Sprintf("The %s claim is absent.", name), func(dr *Draft, _ Env) {
+		delete(dr.Claims, name)
+	})
 }
 
 // NoExp deletes exp: a token that never dies.
@@ -33,14 +28,9 @@ func NoIss() Mutation { return WithoutClaim("iss") }
 
 // WithClaim sets a claim to any JSON value.
 func WithClaim(name string, value any) Mutation {
-	return Mutation{
-		Name: "claim/" + name,
-		Doc:  fmt.Sprintf("The %s claim is set to %v.", name, value),
-		Before: func(dr *Draft, _ Env) error {
-			dr.Claims[name] = value
-			return nil
-		},
-	}
+	return editDraft("claim/"+name, fmt.Sprintf("The %s claim is set to %v.", name, value), func(dr *Draft, _ Env) {
+		dr.Claims[name] = value
+	})
 }
 
 // WrongAud sets aud to another app id.
@@ -111,18 +101,13 @@ func AudNearMiss(kind AudNearMissKind) Mutation {
 
 // AudArray turns aud into an array: the original aud followed by extra.
 func AudArray(extra ...string) Mutation {
-	return Mutation{
-		Name: "aud/array",
-		Doc:  "aud is a JSON array holding the right app id (plus any extra entries).",
-		Before: func(dr *Draft, _ Env) error {
-			arr := []any{dr.Claims["aud"]}
-			for _, x := range extra {
-				arr = append(arr, x)
-			}
-			dr.Claims["aud"] = arr
-			return nil
-		},
-	}
+	return editDraft("aud/array", "aud is a JSON array holding the right app id (plus any extra entries).", func(dr *Draft, _ Env) {
+		arr := []any{dr.Claims["aud"]}
+		for _, x := range extra {
+			arr = append(arr, x)
+		}
+		dr.Claims["aud"] = arr
+	})
 }
 
 // JSONType is a JSON type a claim can be retyped to (see RetypeClaim).

@@ -11,15 +11,12 @@ const UnknownCritExtension = "urn:mcaspec:unknown-extension"
 // header, validly signed: a recipient that does not understand a listed
 // extension MUST reject the JWS (RFC 7515 §4.1.11).
 func CritUnknown() Mutation {
-	return Mutation{
-		Name: "crit/unknown-extension",
-		Doc:  `The header lists an unknown extension in "crit" (and carries it); the signature is valid.`,
-		Before: func(dr *Draft, _ Env) error {
+	return editDraft("crit/unknown-extension",
+		`The header lists an unknown extension in "crit" (and carries it); the signature is valid.`,
+		func(dr *Draft, _ Env) {
 			dr.Header["crit"] = []any{UnknownCritExtension}
 			dr.Header[UnknownCritExtension] = true
-			return nil
-		},
-	}
+		})
 }
 
 // B64False sets the RFC 7797 header "b64": false, listed in "crit" when
@@ -32,27 +29,18 @@ func B64False(inCrit bool) Mutation {
 	if inCrit {
 		name, doc = "b64-false/crit", `The header has "b64": false listed in "crit", as RFC 7797 §6 requires.`
 	}
-	return Mutation{
-		Name: name, Doc: doc,
-		Before: func(dr *Draft, _ Env) error {
-			dr.Header["b64"] = false
-			if inCrit {
-				dr.Header["crit"] = []any{"b64"}
-			}
-			return nil
-		},
-	}
+	return editDraft(name, doc, func(dr *Draft, _ Env) {
+		dr.Header["b64"] = false
+		if inCrit {
+			dr.Header["crit"] = []any{"b64"}
+		}
+	})
 }
 
 // ZipHeader adds "zip": "DEF" to a JWS header: a JWE parameter (RFC 7516
 // §4.1.3) that a JWS never carries. The payload is not compressed.
 func ZipHeader() Mutation {
-	return Mutation{
-		Name: "zip/DEF",
-		Doc:  `The JWS header carries "zip": "DEF", a JWE-only parameter; the payload is plain JSON and validly signed.`,
-		Before: func(dr *Draft, _ Env) error {
-			dr.Header["zip"] = "DEF"
-			return nil
-		},
-	}
+	return editDraft("zip/DEF",
+		`The JWS header carries "zip": "DEF", a JWE-only parameter; the payload is plain JSON and validly signed.`,
+		func(dr *Draft, _ Env) { dr.Header["zip"] = "DEF" })
 }

@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"math/big"
 	"time"
-
-	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 )
 
 // Mutations that break the choice of key: keys rendered as HMAC secrets, keys the token carries or points at, key ids, weak keys.
@@ -106,7 +104,7 @@ func EmbeddedKey(param EmbedParam, attacker *rsa.PrivateKey) Mutation {
 			default:
 				return fmt.Errorf("unknown header parameter %q", param)
 			}
-			dr.Sign = func(in []byte, e Env) ([]byte, error) { return jwsbb.Sign(attacker, RS256, in, e.Rand) }
+			dr.Sign = signRS256By(attacker)
 			return nil
 		},
 	}
@@ -142,7 +140,7 @@ func KeyURL(param KeyURLParam, url string, attacker *rsa.PrivateKey) Mutation {
 				return fmt.Errorf("unknown header parameter %q", param)
 			}
 			dr.Header[string(param)] = url
-			dr.Sign = func(in []byte, e Env) ([]byte, error) { return jwsbb.Sign(attacker, RS256, in, e.Rand) }
+			dr.Sign = signRS256By(attacker)
 			return nil
 		},
 	}
@@ -151,14 +149,9 @@ func KeyURL(param KeyURLParam, url string, attacker *rsa.PrivateKey) Mutation {
 // KeyID sets the "kid" header to kid (e.g. "../../publickey", "/dev/null"),
 // signature valid under the signer's key.
 func KeyID(kid string) Mutation {
-	return Mutation{
-		Name: "kid/" + kid,
-		Doc:  fmt.Sprintf("The header's kid is %q.", kid),
-		Before: func(dr *Draft, _ Env) error {
-			dr.Header["kid"] = kid
-			return nil
-		},
-	}
+	return editDraft("kid/"+kid, fmt.Sprintf("The header's kid is %q.", kid), func(dr *Draft, _ Env) {
+		dr.Header["kid"] = kid
+	})
 }
 
 // SignedWithExponentOne signs for an RSA "key" whose public exponent is 1:
@@ -166,16 +159,12 @@ func KeyID(kid string) Mutation {
 // modulus size of Env.Key (so the one who publishes {n, e = 1} needs no
 // private key at all). Pair it with a publickey body of WeakKeyJSON(n, 1).
 func SignedWithExponentOne() Mutation {
-	return Mutation{
-		Name: "weak-key/exponent-one",
-		Doc:  "Signed for a public key with e = 1: the signature is the encoded message itself.",
-		Before: func(dr *Draft, _ Env) error {
+	return editDraft("weak-key/exponent-one", "Signed for a public key with e = 1: the signature is the encoded message itself.",
+		func(dr *Draft, _ Env) {
 			dr.Sign = func(input []byte, e Env) ([]byte, error) {
 				return PKCS1v15SHA256Message(input, (e.Key.N.BitLen()+7)/8)
 			}
-			return nil
-		},
-	}
+		})
 }
 
 // PKCS1v15SHA256Message is the RSASSA-PKCS1-v1_5 encoded message of SHA-256

@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -19,15 +18,11 @@ import (
 // SignedBy signs the token with another key (header unchanged, jpk still
 // naming the real signer's key unless the factory has jpk off).
 func SignedBy(key *rsa.PrivateKey) Mutation {
-	return Mutation{
-		Name:    "signed-by-other-key",
-		Doc:     "Signed RS256 by a key the AZ never used.",
-		WithKey: SignedBy,
-		Before: func(dr *Draft, _ Env) error {
-			dr.Sign = func(in []byte, e Env) ([]byte, error) { return jwsbb.Sign(key, RS256, in, e.Rand) }
-			return nil
-		},
-	}
+	m := editDraft("signed-by-other-key", "Signed RS256 by a key the AZ never used.", func(dr *Draft, _ Env) {
+		dr.Sign = signRS256By(key)
+	})
+	m.WithKey = SignedBy
+	return m
 }
 
 // FlipBit flips one bit of a segment after signing. In the header and the
@@ -35,29 +30,21 @@ func SignedBy(key *rsa.PrivateKey) Mutation {
 // value (so the JSON stays valid and only the signature check can catch it);
 // in the signature it flips the lowest bit of the last byte.
 func FlipBit(seg Segment) Mutation {
-	return Mutation{
-		Name: "flip-bit/" + seg.String(),
-		Doc:  fmt.Sprintf("One bit of the %s is flipped after signing.", seg),
-		After: func(tok string, _ Env) (string, error) {
-			parts := strings.Split(tok, ".")
-			if len(parts) != 3 {
-				return "", errors.New("flip-bit needs a 3-segment token")
+	return editSegments("flip-bit/"+seg.String(), fmt.Sprintf("One bit of the %s is flipped after signing.", seg), func(parts []string) error {
+		raw, err := B64.DecodeString(parts[seg])
+		if err != nil || len(raw) == 0 {
+			return fmt.Errorf("segment %s is not decodable", seg)
+		}
+		i := len(raw) - 1
+		if seg != SegSignature {
+			if i = lastValueLetter(raw); i < 0 {
+				return fmt.Errorf("no string value with a letter in the %s", seg)
 			}
-			raw, err := B64.DecodeString(parts[seg])
-			if err != nil || len(raw) == 0 {
-				return "", fmt.Errorf("segment %s is not decodable", seg)
-			}
-			i := len(raw) - 1
-			if seg != SegSignature {
-				if i = lastValueLetter(raw); i < 0 {
-					return "", fmt.Errorf("no string value with a letter in the %s", seg)
-				}
-			}
-			raw[i] ^= 1
-			parts[seg] = B64.EncodeToString(raw)
-			return strings.Join(parts, "."), nil
-		},
-	}
+		}
+		raw[i] ^= 1
+		parts[seg] = B64.EncodeToString(raw)
+		return nil
+	})
 }
 
 // lastValueLetter returns the index of the last ASCII letter inside a JSON
@@ -123,9 +110,9 @@ func AlgNone(spelling string, keepSig bool) Mutation {
 // rewriteHeader edits a finished token's header, keeping the payload and
 // (if keepSig) the old signature.
 func rewriteHeader(tok string, keepSig bool, edit func(map[string]any)) (string, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return "", errors.New("needs a 3-segment token")
+	parts, err := threeSegments(tok)
+	if err != nil {
+		return "", err
 	}
 	raw, err := B64.DecodeString(parts[0])
 	if err != nil {
@@ -168,15 +155,8 @@ func HS256WithPublicKey(form KeyForm) Mutation {
 
 // HS256EmptySecret signs HS256 with an empty secret.
 func HS256EmptySecret() Mutation {
-	return Mutation{
-		Name: "hs256-empty-secret",
-		Doc:  "alg HS256, HMAC keyed with the empty string.",
-		Before: func(dr *Draft, _ Env) error {
-			dr.Header["alg"] = "HS256"
-			dr.Sign = func(in []byte, _ Env) ([]byte, error) { return hmacSHA256(nil, in), nil }
-			return nil
-		},
-	}
+	return signedAs("hs256-empty-secret", "alg HS256, HMAC keyed with the empty string.", "HS256",
+		func(in []byte, _ Env) ([]byte, error) { return hmacSHA256(nil, in), nil })
 }
 
 func hmacSHA256(key, in []byte) []byte {
@@ -188,27 +168,13 @@ func hmacSHA256(key, in []byte) []byte {
 // AlgSameKey signs with the AZ's own key under another RSA algorithm
 // (RS384, RS512, PS256, ...): a valid signature, but only RS256 is issued.
 func AlgSameKey(alg string) Mutation {
-	return Mutation{
-		Name: "alg-same-key/" + alg,
-		Doc:  fmt.Sprintf("Signed by the AZ key, but with alg %s instead of RS256.", alg),
-		Before: func(dr *Draft, _ Env) error {
-			dr.Header["alg"] = alg
-			dr.Sign = func(in []byte, e Env) ([]byte, error) { return jwsbb.Sign(e.Key, alg, in, e.Rand) }
-			return nil
-		},
-	}
+	return signedAs("alg-same-key/"+alg, fmt.Sprintf("Signed by the AZ key, but with alg %s instead of RS256.", alg), alg,
+		func(in []byte, e Env) ([]byte, error) { return jwsbb.Sign(e.Key, alg, in, e.Rand) })
 }
 
 // PsychicES256 claims ES256 with the all-zero signature r = s = 0
 // (CVE-2022-21449: Java's ECDSA accepted it for any message and key).
 func PsychicES256() Mutation {
-	return Mutation{
-		Name: "psychic-es256",
-		Doc:  "alg ES256 with the signature r = s = 0 (64 zero bytes).",
-		Before: func(dr *Draft, _ Env) error {
-			dr.Header["alg"] = "ES256"
-			dr.Sign = func([]byte, Env) ([]byte, error) { return make([]byte, 64), nil }
-			return nil
-		},
-	}
+	return signedAs("psychic-es256", "alg ES256 with the signature r = s = 0 (64 zero bytes).", "ES256",
+		func([]byte, Env) ([]byte, error) { return make([]byte, 64), nil })
 }

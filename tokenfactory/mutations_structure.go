@@ -58,66 +58,51 @@ func SegmentCount(n int) Mutation {
 
 // EmptySegment empties one segment of a signed token.
 func EmptySegment(seg Segment) Mutation {
-	return Mutation{
-		Name: "empty-segment/" + seg.String(),
-		Doc:  fmt.Sprintf("The %s segment is empty.", seg),
-		After: func(tok string, _ Env) (string, error) {
-			parts := strings.Split(tok, ".")
-			if len(parts) != 3 {
-				return "", errors.New("needs a 3-segment token")
-			}
-			parts[seg] = ""
-			return strings.Join(parts, "."), nil
-		},
-	}
+	return editSegments("empty-segment/"+seg.String(), fmt.Sprintf("The %s segment is empty.", seg), func(parts []string) error {
+		parts[seg] = ""
+		return nil
+	})
 }
 
 // ForeignChar puts a character that is allowed in an RFC 6750 b64token but
 // is not base64url ('+', '/', '~') in the middle of the payload segment.
 func ForeignChar(c byte) Mutation {
-	return Mutation{
-		Name: fmt.Sprintf("foreign-char/%q", c),
-		Doc:  fmt.Sprintf("The payload segment contains %q, which is not base64url.", c),
-		After: func(tok string, _ Env) (string, error) {
-			parts := strings.Split(tok, ".")
-			if len(parts) != 3 || len(parts[1]) < 2 {
-				return "", errors.New("needs a 3-segment token")
-			}
-			mid := len(parts[1]) / 2
-			parts[1] = parts[1][:mid] + string(c) + parts[1][mid+1:]
-			return strings.Join(parts, "."), nil
-		},
-	}
+	name, doc := fmt.Sprintf("foreign-char/%q", c), fmt.Sprintf("The payload segment contains %q, which is not base64url.", c)
+	return editSegments(name, doc, func(parts []string) error {
+		if len(parts[1]) < 2 {
+			return errors.New("needs a payload of two characters or more")
+		}
+		mid := len(parts[1]) / 2
+		parts[1] = parts[1][:mid] + string(c) + parts[1][mid+1:]
+		return nil
+	})
 }
 
 // Padded encodes every segment as padded base64url. The claims get a filler
 // claim "pad" when needed so that the payload really carries '=' padding.
 // Apply it after other claim mutations: it freezes the claims.
 func Padded() Mutation {
-	return Mutation{
-		Name: "encoding/padded",
-		Doc:  "Segments are base64url with '=' padding (the protocol emits none).",
-		Before: func(dr *Draft, _ Env) error {
-			dr.Encode = base64.URLEncoding.EncodeToString
-			return freezeClaims(dr, func(b []byte) bool { return len(b)%3 != 0 })
-		},
-	}
+	return encodedWith("encoding/padded", "Segments are base64url with '=' padding (the protocol emits none).",
+		base64.URLEncoding.EncodeToString, func(b []byte) bool { return len(b)%3 != 0 })
 }
 
 // StdAlphabet encodes every segment with the standard base64 alphabet
 // (unpadded); the claims get a filler so that the payload really contains
 // '+' or '/'. Apply it after other claim mutations: it freezes the claims.
 func StdAlphabet() Mutation {
-	return Mutation{
-		Name: "encoding/std-alphabet",
-		Doc:  "Segments use the standard base64 alphabet ('+', '/') instead of base64url.",
-		Before: func(dr *Draft, _ Env) error {
-			dr.Encode = base64.RawStdEncoding.EncodeToString
-			return freezeClaims(dr, func(b []byte) bool {
-				return strings.ContainsAny(base64.RawStdEncoding.EncodeToString(b), "+/")
-			})
-		},
-	}
+	return encodedWith("encoding/std-alphabet", "Segments use the standard base64 alphabet ('+', '/') instead of base64url.",
+		base64.RawStdEncoding.EncodeToString, func(b []byte) bool {
+			return strings.ContainsAny(base64.RawStdEncoding.EncodeToString(b), "+/")
+		})
+}
+
+// encodedWith is a mutation that encodes every segment with encode, the
+// claims frozen (see freezeClaims) into bytes for which ok holds.
+func encodedWith(name, doc string, encode func([]byte) string, ok func([]byte) bool) Mutation {
+	return Mutation{Name: name, Doc: doc, Before: func(dr *Draft, _ Env) error {
+		dr.Encode = encode
+		return freezeClaims(dr, ok)
+	}}
 }
 
 // freezeClaims marshals the claims into RawClaims, adding a growing "pad"
@@ -152,28 +137,18 @@ func freezeClaims(dr *Draft, ok func([]byte) bool) error {
 
 // Oversized adds a claim "pad" of n bytes, making the token about 4n/3 bytes longer.
 func Oversized(n int) Mutation {
-	return Mutation{
-		Name: fmt.Sprintf("oversized/%d", n),
-		Doc:  fmt.Sprintf("A %d-byte filler claim makes the token huge.", n),
-		Before: func(dr *Draft, _ Env) error {
-			dr.Claims["pad"] = strings.Repeat("A", n)
-			return nil
-		},
-	}
+	return editDraft(fmt.Sprintf("oversized/%d", n), fmt.Sprintf("A %d-byte filler claim makes the token huge.", n), func(dr *Draft, _ Env) {
+		dr.Claims["pad"] = strings.Repeat("A", n)
+	})
 }
 
 // ManyClaims adds n small claims c0 .. c(n-1).
 func ManyClaims(n int) Mutation {
-	return Mutation{
-		Name: fmt.Sprintf("many-claims/%d", n),
-		Doc:  fmt.Sprintf("The payload carries %d extra claims.", n),
-		Before: func(dr *Draft, _ Env) error {
-			for i := range n {
-				dr.Claims[fmt.Sprintf("c%d", i)] = i
-			}
-			return nil
-		},
-	}
+	return editDraft(fmt.Sprintf("many-claims/%d", n), fmt.Sprintf("The payload carries %d extra claims.", n), func(dr *Draft, _ Env) {
+		for i := range n {
+			dr.Claims[fmt.Sprintf("c%d", i)] = i
+		}
+	})
 }
 
 // DeepNesting adds a claim "deep" holding arrays nested depth levels deep.

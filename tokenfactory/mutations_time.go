@@ -31,12 +31,5 @@ func IssuedIn(d time.Duration) Mutation {
 
 // timeClaim sets the NumericDate claim to now + d.
 func timeClaim(claim string, d time.Duration, name, doc string) Mutation {
-	return Mutation{
-		Name: name,
-		Doc:  doc,
-		Before: func(dr *Draft, e Env) error {
-			dr.Claims[claim] = e.Now.Add(d).Unix()
-			return nil
-		},
-	}
+	return editDraft(name, doc, func(dr *Draft, e Env) { dr.Claims[claim] = e.Now.Add(d).Unix() })
 }
