@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/defaults"
 	"github.com/mcaspec/mcaspec/reference"
 )
 
@@ -445,18 +446,18 @@ func (c *Config) checkShardAndRates() error {
 // fillLoad fills in the load's sizes left zero (or negative) with their
 // defaults, and caps the workers at the maximum.
 func (c *Config) fillLoad() {
-	setDefault(&c.Rate, DefaultRate)
-	setDefault(&c.ColdFactor, DefaultColdFactor)
-	setDefault(&c.Duration, DefaultDuration)
-	setDefault(&c.Timeout, DefaultTimeout)
-	setDefault(&c.HangThreshold, DefaultHangThreshold)
-	setDefault(&c.Connections, DefaultConnections)
-	setDefault(&c.WarmSize, DefaultWarmSize)
-	setDefault(&c.KeyfetchApps, DefaultKeyfetchApps)
-	setDefault(&c.KeyfetchPairs, DefaultKeyfetchPairs)
-	setDefault(&c.OutageApps, DefaultOutageApps)
-	setDefault(&c.FleetSize, DefaultFleetSize)
-	setDefault(&c.FleetCalls, DefaultFleetCalls)
+	defaults.Set(&c.Rate, DefaultRate)
+	defaults.Set(&c.ColdFactor, DefaultColdFactor)
+	defaults.Set(&c.Duration, DefaultDuration)
+	defaults.Set(&c.Timeout, DefaultTimeout)
+	defaults.Set(&c.HangThreshold, DefaultHangThreshold)
+	defaults.Set(&c.Connections, DefaultConnections)
+	defaults.Set(&c.WarmSize, DefaultWarmSize)
+	defaults.Set(&c.KeyfetchApps, DefaultKeyfetchApps)
+	defaults.Set(&c.KeyfetchPairs, DefaultKeyfetchPairs)
+	defaults.Set(&c.OutageApps, DefaultOutageApps)
+	defaults.Set(&c.FleetSize, DefaultFleetSize)
+	defaults.Set(&c.FleetCalls, DefaultFleetCalls)
 	if c.Workers == 0 {
 		c.Workers = DefaultWorkers
 	}
@@ -476,15 +477,15 @@ func (f *FindMax) defaults() error {
 	); err != nil {
 		return err
 	}
-	setDefault(&f.StartRate, DefaultStartRate)
-	setDefault(&f.Factor, DefaultStepFactor)
-	setDefault(&f.MaxErrorRate, DefaultMaxErrorRate)
-	setDefault(&f.MinAchieved, DefaultMinAchieved)
-	setDefault(&f.StepDuration, DefaultStepDuration)
-	setDefault(&f.MaxP99, DefaultMaxP99)
-	setDefault(&f.MaxSteps, DefaultMaxSteps)
-	setDefault(&f.Precision, f.Factor)
-	setDefault(&f.MinRate, DefaultMinRate)
+	defaults.Set(&f.StartRate, DefaultStartRate)
+	defaults.Set(&f.Factor, DefaultStepFactor)
+	defaults.Set(&f.MaxErrorRate, DefaultMaxErrorRate)
+	defaults.Set(&f.MinAchieved, DefaultMinAchieved)
+	defaults.Set(&f.StepDuration, DefaultStepDuration)
+	defaults.Set(&f.MaxP99, DefaultMaxP99)
+	defaults.Set(&f.MaxSteps, DefaultMaxSteps)
+	defaults.Set(&f.Precision, f.Factor)
+	defaults.Set(&f.MinRate, DefaultMinRate)
 	if f.Factor <= 1 || f.Precision <= 1 || f.MaxSteps > 50 || f.Budget < 0 {
 		return fmt.Errorf("%w: find-max factor and precision must be > 1, steps <= 50, the budget positive", ErrConfig)
 	}
@@ -524,13 +525,6 @@ func checkRates(rates ...namedRate) error {
 		}
 	}
 	return nil
-}
-
-// setDefault sets *p to d when *p is zero or negative.
-func setDefault[T int | float64 | time.Duration](p *T, d T) {
-	if *p <= 0 {
-		*p = d
-	}
 }
 
 // checkCold refuses a cold scenario whose pool would not be cold: no

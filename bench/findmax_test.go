@@ -23,7 +23,7 @@ func simulate(t *testing.T, f FindMax, capacity, wrongAt float64) (*Search, []fl
 			t.Fatalf("runaway search: %v", rates)
 		}
 		rates = append(rates, rate)
-		a := &Attack{OfferedRate: rate, Requests: int(rate), Throughput: min(rate, capacity), P99: 2, Corrected: Latency{P99: 2}}
+		a := &Attack{OfferedRate: rate, Counts: Counts{Requests: int(rate)}, Throughput: min(rate, capacity), P99: 2, Corrected: Latency{P99: 2}}
 		if rate > capacity {
 			a.P99, a.Corrected.P99 = 500, 500
 		}

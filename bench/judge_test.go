@@ -101,9 +101,9 @@ func TestNothingWorksFails(t *testing.T) {
 
 func TestParseThreshold(t *testing.T) {
 	t.Parallel()
-	a := &Attack{Name: "ref/hot", Target: "ref", Scenario: "hot", Requests: 1000, Errors: 2, Correct: 998, Throughput: 2500,
+	a := &Attack{Name: "ref/hot", Target: "ref", Scenario: "hot", Counts: Counts{Requests: 1000, Errors: 2, Correct: 998}, Throughput: 2500,
 		Corrected: Latency{P50: 1, P90: 5, P95: 10, P99: 150, P999: 400, Max: 900}, SuccessShare: 0.998, ExpectSuccess: 1000, Succeeded: 998}
-	cold := &Attack{Name: "ref/cold", Target: "ref", Scenario: "cold", Requests: 10, Correct: 10, Corrected: Latency{P95: 60}, SuccessShare: 1}
+	cold := &Attack{Name: "ref/cold", Target: "ref", Scenario: "cold", Counts: Counts{Requests: 10, Correct: 10}, Corrected: Latency{P95: 60}, SuccessShare: 1}
 	for _, tc := range []struct {
 		in    string
 		holds bool

@@ -27,7 +27,7 @@ func (p exactPacer) due(hits uint64) time.Duration {
 
 // Pace implements vegeta.Pacer.
 func (p exactPacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
-	if !validRate(p.PerSecond) {
+	if !ValidRate(p.PerSecond) {
 		return 0, true // never an unlimited attack by accident
 	}
 	due := p.due(hits)
@@ -47,12 +47,14 @@ func (p exactPacer) String() string {
 	return fmt.Sprintf("exact{%g/s for %s}", p.PerSecond, p.Duration)
 }
 
-func validRate(r float64) bool { return r > 0 && !math.IsInf(r, 0) && !math.IsNaN(r) }
+// ValidRate says whether r is a rate (or factor) the bench takes: a
+// positive, finite number.
+func ValidRate(r float64) bool { return r > 0 && !math.IsInf(r, 0) && !math.IsNaN(r) }
 
 // checkRate refuses a rate that is not a positive finite number of
 // requests per second.
 func checkRate(name string, r float64) error {
-	if !validRate(r) {
+	if !ValidRate(r) {
 		return fmt.Errorf("%w: %s %v: want a positive, finite number of requests per second (0.5 is one request every 2 s)", ErrConfig, name, r)
 	}
 	return nil

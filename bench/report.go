@@ -27,13 +27,7 @@ type Attack struct {
 	AchievedRate float64 `json:"achievedRate"`
 	Throughput   float64 `json:"throughput"`
 	Saturated    bool    `json:"saturated"`
-	Requests     int     `json:"requests"`
-	// Correct includes Unavailable (fail-closed 503s where they are acceptable).
-	Correct      int            `json:"correct"`
-	Unavailable  int            `json:"unavailable"`
-	Wrong        int            `json:"wrongAnswers"`
-	Errors       int            `json:"errors"`
-	Hangs        int            `json:"hangs"`
+	Counts
 	WrongSamples []string       `json:"wrongSamples,omitempty"`
 	ErrorKinds   map[string]int `json:"errorKinds,omitempty"`
 	// ByKind counts "<expectation>/<verdict>".
@@ -106,7 +100,7 @@ type Attack struct {
 
 // fromTally fills the counters, rates and latencies from t.
 func (a *Attack) fromTally(t *Tally) {
-	a.Requests, a.Correct, a.Unavailable, a.Wrong, a.Errors, a.Hangs = t.Requests, t.Correct, t.Unavailable, t.Wrong, t.Errors, t.Hangs
+	a.Counts = t.Counts
 	a.WrongSamples, a.Timeline = t.WrongSamples, t.Timeline
 	a.Due, a.ExpectSuccess, a.Succeeded, a.Late = t.Due, t.ExpectSuccess, t.SucceededOK, t.Late
 	a.MaxLateMS = ms(t.MaxLate)
@@ -170,6 +164,21 @@ type Search struct {
 	// LowerBound: every step held the bounds (the search ran out of steps
 	// or time first): the sustainable rate is at least Sustainable.
 	LowerBound bool `json:"lowerBound,omitempty"`
+}
+
+// headline is the step that stands for the search: the one at the
+// sustainable rate, else the first (nil without steps).
+func (s *Search) headline() *Attack {
+	var best *Attack
+	for _, a := range s.Steps {
+		if a.OfferedRate == s.Sustainable {
+			best = a
+		}
+	}
+	if best == nil && len(s.Steps) > 0 {
+		best = s.Steps[0]
+	}
+	return best
 }
 
 // Row is one line of the comparison table.
@@ -286,16 +295,7 @@ func (r *Report) table() {
 		add(a, a.Throughput, a.Saturated)
 	}
 	for _, s := range r.Searches {
-		var best *Attack
-		for _, st := range s.Steps {
-			if st.OfferedRate == s.Sustainable {
-				best = st
-			}
-		}
-		if best == nil && len(s.Steps) > 0 {
-			best = s.Steps[0]
-		}
-		if best != nil {
+		if best := s.headline(); best != nil {
 			add(best, s.Sustainable, s.Sustainable == 0)
 			rows[rowKey{best.Scenario, best.Target}].LowerBound = s.LowerBound
 		}

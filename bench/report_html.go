@@ -139,8 +139,8 @@ func (r *Report) targetColors() map[string]string {
 	return c
 }
 
-// headline is the attack that stands for (target, scenario): a fixed-rate
-// attack, or a search's sustainable step (else its first).
+// headlines are the attacks that stand for each (target, scenario): the
+// fixed-rate attacks and each search's headline step.
 func (r *Report) headlines() (scenarios []string, by map[string][]*Attack) {
 	by = map[string][]*Attack{}
 	add := func(a *Attack) {
@@ -156,16 +156,7 @@ func (r *Report) headlines() (scenarios []string, by map[string][]*Attack) {
 		add(a)
 	}
 	for _, s := range r.Searches {
-		var best *Attack
-		for _, a := range s.Steps {
-			if a.OfferedRate == s.Sustainable {
-				best = a
-			}
-		}
-		if best == nil && len(s.Steps) > 0 {
-			best = s.Steps[0]
-		}
-		add(best)
+		add(s.headline())
 	}
 	return scenarios, by
 }

@@ -19,7 +19,9 @@ import (
 
 	"github.com/mcaspec/mcaspec/internal/buildinfo"
 	"github.com/mcaspec/mcaspec/internal/downstream"
+	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/internal/fileio"
+	"github.com/mcaspec/mcaspec/internal/sleep"
 	"github.com/tsenart/vegeta/v12/lib/plot"
 )
 
@@ -124,7 +126,7 @@ func (r *runner) runTarget(ctx context.Context, rep *Report, ts TargetSpec, rate
 	}
 	if runErr != nil {
 		if tail := t.log(); tail != "" {
-			runErr = fmt.Errorf("%w\n--- %s output (tail) ---\n%s", runErr, ts.Name, lastLines(tail, 20))
+			runErr = fmt.Errorf("%w\n--- %s output (tail) ---\n%s", runErr, ts.Name, excerpt.LastLines(tail, 20))
 		}
 	}
 	return runErr
@@ -368,14 +370,6 @@ func machine() Machine {
 	return m
 }
 
-func lastLines(s string, n int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(l) > n {
-		l = l[len(l)-n:]
-	}
-	return strings.Join(l, "\n")
-}
-
 // VerifyCost measures one rsa.VerifyPKCS1v15 (SHA-256) with an RSA-2048
 // key, in nanoseconds of CPU time of the measuring thread (getrusage
 // RUSAGE_THREAD, so that a busy machine does not inflate it; comparable
@@ -459,14 +453,7 @@ func (r *runner) waitStart(ctx context.Context) error {
 	if r.cfg.Progress != nil {
 		fmt.Fprintf(r.cfg.Progress, "waiting %v for the start time %s\n", wait.Round(time.Millisecond), r.cfg.StartAt.Format(time.RFC3339))
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep.For(ctx, wait)
 }
 
 // canRun refuses the scenarios the AZ setup cannot serve.

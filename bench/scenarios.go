@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
+	"github.com/mcaspec/mcaspec/internal/sleep"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
@@ -123,20 +124,30 @@ func headers(pairs []pooled) []string {
 	return h
 }
 
-func prepareHot(ctx context.Context, r *runner, t *running) (*load, error) {
-	p, err := r.env.pool(ctx, "hot", 'h', 1)
+// primedPool is the named pool of n pairs (minted once, tagged tag), each
+// sent once to t so that its validator has them cached.
+func (r *runner) primedPool(ctx context.Context, t *running, name string, tag byte, n int) ([]pooled, error) {
+	p, err := r.env.pool(ctx, name, tag, n)
 	if err != nil {
 		return nil, err
 	}
-	return r.poolLoad(t, p, "hot"), prime(ctx, r.client, r.protectedURL(t, r.env.app.ID), headers(p))
+	return p, prime(ctx, r.client, r.protectedURL(t, r.env.app.ID), headers(p))
+}
+
+func prepareHot(ctx context.Context, r *runner, t *running) (*load, error) {
+	p, err := r.primedPool(ctx, t, "hot", 'h', 1)
+	if err != nil {
+		return nil, err
+	}
+	return r.poolLoad(t, p, "hot"), nil
 }
 
 func prepareWarm(ctx context.Context, r *runner, t *running) (*load, error) {
-	p, err := r.env.pool(ctx, "warm", 'w', r.warmSize())
+	p, err := r.primedPool(ctx, t, "warm", 'w', r.warmSize())
 	if err != nil {
 		return nil, err
 	}
-	return r.poolLoad(t, p, "warm"), prime(ctx, r.client, r.protectedURL(t, r.env.app.ID), headers(p))
+	return r.poolLoad(t, p, "warm"), nil
 }
 
 // warmSize is the warm pool size: WarmSize, at most half the smallest
@@ -247,11 +258,8 @@ next:
 }
 
 func prepareFlood(ctx context.Context, r *runner, t *running) (*load, error) {
-	hot, err := r.env.pool(ctx, "hot", 'h', 1)
+	hot, err := r.primedPool(ctx, t, "hot", 'h', 1)
 	if err != nil {
-		return nil, err
-	}
-	if err := prime(ctx, r.client, r.protectedURL(t, r.env.app.ID), headers(hot)); err != nil {
 		return nil, err
 	}
 	named, err := r.floodTokens()
@@ -361,11 +369,8 @@ func preparePropagation(ctx context.Context, r *runner, t *running) (*load, erro
 }
 
 func prepareOutage(ctx context.Context, r *runner, t *running) (*load, error) {
-	hot, err := r.env.pool(ctx, "hot", 'h', 1)
+	hot, err := r.primedPool(ctx, t, "hot", 'h', 1)
 	if err != nil {
-		return nil, err
-	}
-	if err := prime(ctx, r.client, r.protectedURL(t, r.env.app.ID), headers(hot)); err != nil {
 		return nil, err
 	}
 	apps, _, err := r.env.freshApps(ctx, r.cfg.OutageApps, 1)
@@ -408,16 +413,7 @@ func (o *outageRun) during(ctx context.Context, b time.Time, d time.Duration) {
 	o.mu.Lock()
 	o.began, o.dur = b, d
 	o.mu.Unlock()
-	step := func(at time.Duration) bool {
-		tm := time.NewTimer(time.Until(b.Add(at)))
-		defer tm.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-tm.C:
-			return true
-		}
-	}
+	step := func(at time.Duration) bool { return sleep.Until(ctx, b.Add(at)) == nil }
 	// Fault changes use their own deadline: the last clear must
 	// happen even when the attack's context has ended.
 	az := func(f func(context.Context) error) {

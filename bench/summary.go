@@ -17,31 +17,31 @@ import (
 // so they cannot add Markdown or HTML of their own. It serves a run and a
 // merge alike.
 func (r *Report) WriteSummaryMarkdown(w io.Writer) error {
-	ew := &mdWriter{w: w}
-	ew.printf("## mcaspec bench: %s\n\n", mdtext.Cell(r.verdict()))
+	ew := mdtext.NewWriter(w)
+	ew.Printf("## mcaspec bench: %s\n\n", mdtext.Cell(r.verdict()))
 	if r.Interrupted {
-		ew.printf("The run was stopped before its end: the figures are what was measured until then.\n\n")
+		ew.Printf("The run was stopped before its end: the figures are what was measured until then.\n\n")
 	}
-	ew.printf("%d requests, %d correct, %d wrong answers, %d errors; %s", r.Requests, r.Correct, r.WrongAnswers, r.Errors, r.Elapsed.Round(time.Millisecond))
+	ew.Printf("%d requests, %d correct, %d wrong answers, %d errors; %s", r.Requests, r.Correct, r.WrongAnswers, r.Errors, r.Elapsed.Round(time.Millisecond))
 	if r.Generators > 0 {
-		ew.printf("; merged from %d load generators", r.Generators)
+		ew.Printf("; merged from %d load generators", r.Generators)
 		if len(r.GeneratorShards) > 0 {
-			ew.printf(" (shards %s)", mdtext.Cell(strings.Join(r.GeneratorShards, ", ")))
+			ew.Printf(" (shards %s)", mdtext.Cell(strings.Join(r.GeneratorShards, ", ")))
 		}
 	}
-	ew.printf(".\n\n")
+	ew.Printf(".\n\n")
 	if r.Machine.Tool != "" {
-		ew.printf("Tool: %s\n\n", mdtext.Cell(r.Machine.Tool))
+		ew.Printf("Tool: %s\n\n", mdtext.Cell(r.Machine.Tool))
 	}
 	r.writeAttackRows(ew)
 	r.writeCheckRows(ew)
 	if len(r.Notes) > 0 {
-		ew.printf("\nNotes:\n\n")
+		ew.Printf("\nNotes:\n\n")
 		for _, n := range r.Notes {
-			ew.printf("- %s\n", mdtext.Cell(n))
+			ew.Printf("- %s\n", mdtext.Cell(n))
 		}
 	}
-	return ew.err
+	return ew.Err()
 }
 
 // verdict is the summary's heading: status's, with OK or FAILED kept on an
@@ -57,13 +57,13 @@ func (r *Report) verdict() string {
 
 // writeAttackRows writes the table of attacks: p50* and p99* are from the
 // intended send time, p99 the service latency.
-func (r *Report) writeAttackRows(ew *mdWriter) {
+func (r *Report) writeAttackRows(ew *mdtext.Writer) {
 	all := r.all()
 	if len(all) == 0 {
 		return
 	}
-	ew.printf("| Target | Scenario | Offered req/s | Achieved req/s | Correct/s | p50* ms | p99* ms | p99 ms | Wrong | Errors |\n")
-	ew.printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	ew.Printf("| Target | Scenario | Offered req/s | Achieved req/s | Correct/s | p50* ms | p99* ms | p99 ms | Wrong | Errors |\n")
+	ew.Printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, a := range all {
 		offered := fmt.Sprintf("%.0f", a.OfferedRate)
 		if a.Closed || a.OfferedRate == 0 {
@@ -77,18 +77,18 @@ func (r *Report) writeAttackRows(ew *mdWriter) {
 		if a.Saturated {
 			sat = " (saturated)"
 		}
-		ew.printf("| %s | %s | %s | %.0f | %.0f%s | %s | %s | %.2f | %d | %d |\n", mdtext.Cell(a.Target), mdtext.Cell(a.Scenario),
+		ew.Printf("| %s | %s | %s | %.0f | %.0f%s | %s | %s | %.2f | %d | %d |\n", mdtext.Cell(a.Target), mdtext.Cell(a.Scenario),
 			offered, a.AchievedRate, a.Throughput, sat, p50, p99, a.P99, a.Wrong, a.Errors)
 	}
-	ew.printf("\np50\\*/p99\\*: latency from the intended send time (the queueing of a stalled target included; — for a closed model); p99: service latency.\n")
+	ew.Printf("\np50\\*/p99\\*: latency from the intended send time (the queueing of a stalled target included; — for a closed model); p99: service latency.\n")
 }
 
 // writeCheckRows writes every judged bound.
-func (r *Report) writeCheckRows(ew *mdWriter) {
+func (r *Report) writeCheckRows(ew *mdtext.Writer) {
 	if len(r.Checks) == 0 {
 		return
 	}
-	ew.printf("\n| Check | Attack | Value | Bound | Result |\n|---|---|---:|---|---|\n")
+	ew.Printf("\n| Check | Attack | Value | Bound | Result |\n|---|---|---:|---|---|\n")
 	for _, c := range r.Checks {
 		verdict := "pass"
 		if !c.OK {
@@ -101,19 +101,6 @@ func (r *Report) writeCheckRows(ew *mdWriter) {
 		if c.Attack != "" {
 			attack = mdtext.Cell(c.Attack)
 		}
-		ew.printf("| %s | %s | %s | %s | %s |\n", mdtext.Cell(c.Name), attack, mdtext.Cell(c.Value), mdtext.Cell(c.Bound), verdict)
+		ew.Printf("| %s | %s | %s | %s | %s |\n", mdtext.Cell(c.Name), attack, mdtext.Cell(c.Value), mdtext.Cell(c.Bound), verdict)
 	}
-}
-
-// mdWriter keeps the first write error.
-type mdWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *mdWriter) printf(format string, args ...any) {
-	if e.err != nil {
-		return
-	}
-	_, e.err = fmt.Fprintf(e.w, format, args...)
 }

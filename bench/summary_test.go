@@ -10,9 +10,9 @@ import (
 // summaryReport is a judged report of two attacks, one bound held and one broken.
 func summaryReport() *Report {
 	hot := &Attack{Target: "reference", Scenario: "hot", OfferedRate: 200, AchievedRate: 199.6, Throughput: 199.4,
-		P99: 1.25, Corrected: Latency{P50: 0.5, P99: 1.75}, Wrong: 0, Errors: 1}
+		P99: 1.25, Corrected: Latency{P50: 0.5, P99: 1.75}, Counts: Counts{Wrong: 0, Errors: 1}}
 	odd := &Attack{Target: "my|target", Scenario: "cold", OfferedRate: 50, AchievedRate: 50, Throughput: 48,
-		P99: 9.5, Corrected: Latency{P50: 3, P99: 12.5}, Wrong: 2, Errors: 0}
+		P99: 9.5, Corrected: Latency{P50: 3, P99: 12.5}, Counts: Counts{Wrong: 2, Errors: 0}}
 	return &Report{
 		Elapsed: 2 * time.Second, Machine: Machine{Tool: "mcaspec v1.2.3 (abc1234)"},
 		Attacks:  []*Attack{hot, odd},

@@ -33,6 +33,27 @@ const TallyVersion = 1
 // TallyFileSuffix ends the histogram file written beside each results file.
 const TallyFileSuffix = ".hdr.json"
 
+// Counts is how many requests an attack sent and how they were answered.
+type Counts struct {
+	Requests int `json:"requests"`
+	// Correct includes Unavailable (fail-closed 503s where they are acceptable).
+	Correct     int `json:"correct"`
+	Unavailable int `json:"unavailable"`
+	Wrong       int `json:"wrongAnswers"`
+	Errors      int `json:"errors"`
+	Hangs       int `json:"hangs"`
+}
+
+// add adds o to c.
+func (c *Counts) add(o Counts) {
+	c.Requests += o.Requests
+	c.Correct += o.Correct
+	c.Unavailable += o.Unavailable
+	c.Wrong += o.Wrong
+	c.Errors += o.Errors
+	c.Hangs += o.Hangs
+}
+
 // Tally is what one load generator measured of one attack, in a size that
 // does not grow with the request count: counters, the per-second timeline
 // and two HDR latency histograms. Tallies of the same attack from several
@@ -52,13 +73,8 @@ type Tally struct {
 	OfferedRate float64       `json:"offeredRate"`
 	Duration    time.Duration `json:"duration"`
 	// Due is how many requests the pacer made due before the attack ended.
-	Due         int `json:"due"`
-	Requests    int `json:"requests"`
-	Correct     int `json:"correct"`
-	Unavailable int `json:"unavailable"`
-	Wrong       int `json:"wrongAnswers"`
-	Errors      int `json:"errors"`
-	Hangs       int `json:"hangs"`
+	Due int `json:"due"`
+	Counts
 	// ExpectSuccess counts the requests that expected a success (a valid
 	// token), SucceededOK those of them answered correctly.
 	ExpectSuccess int `json:"expectSuccess"`
@@ -177,12 +193,7 @@ func (t *Tally) Add(o *Tally) {
 	t.OfferedRate += o.OfferedRate
 	t.Duration = max(t.Duration, o.Duration)
 	t.Due += o.Due
-	t.Requests += o.Requests
-	t.Correct += o.Correct
-	t.Unavailable += o.Unavailable
-	t.Wrong += o.Wrong
-	t.Errors += o.Errors
-	t.Hangs += o.Hangs
+	t.Counts.add(o.Counts)
 	t.ExpectSuccess += o.ExpectSuccess
 	t.SucceededOK += o.SucceededOK
 	t.Late += o.Late
@@ -291,19 +302,6 @@ func summarise(h *hdrhistogram.Histogram) Latency {
 
 // percentile returns the named percentile (p50, p90, p95, p99, p99.9, max) in ms.
 func (l Latency) percentile(name string) (float64, bool) {
-	switch strings.ToLower(name) {
-	case "p50":
-		return l.P50, true
-	case "p90":
-		return l.P90, true
-	case "p95":
-		return l.P95, true
-	case "p99":
-		return l.P99, true
-	case "p99.9":
-		return l.P999, true
-	case "max":
-		return l.Max, true
-	}
-	return 0, false
+	v, ok := map[string]float64{"p50": l.P50, "p90": l.P90, "p95": l.P95, "p99": l.P99, "p99.9": l.P999, "max": l.Max}[strings.ToLower(name)]
+	return v, ok
 }

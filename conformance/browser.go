@@ -263,9 +263,10 @@ func (b *Browser) Complete(ctx context.Context, st *SignInSteps, callback string
 	}
 }
 
-// SignIn runs the whole flow from pathAndQuery. ok is false when a step did
-// not happen (recorded as a failed precondition); err is a harness fault.
-func (b *Browser) SignIn(ctx context.Context, pathAndQuery string) (SignInSteps, bool, error) {
+// ToCallback runs a sign-in from pathAndQuery up to the AZ's redirect back
+// (st.Callback, not visited). ok is false when a step did not happen
+// (recorded as a failed precondition); err is a harness fault.
+func (b *Browser) ToCallback(ctx context.Context, pathAndQuery string) (SignInSteps, bool, error) {
 	st, ok := b.StartSignIn(ctx, pathAndQuery)
 	if !ok {
 		return st, false, nil
@@ -273,6 +274,15 @@ func (b *Browser) SignIn(ctx context.Context, pathAndQuery string) (SignInSteps,
 	if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
 		return st, false, err
 	}
-	b.Complete(ctx, &st, st.Callback.String())
 	return st, true, nil
+}
+
+// SignIn runs the whole flow from pathAndQuery. ok is false when a step did
+// not happen (recorded as a failed precondition); err is a harness fault.
+func (b *Browser) SignIn(ctx context.Context, pathAndQuery string) (SignInSteps, bool, error) {
+	st, ok, err := b.ToCallback(ctx, pathAndQuery)
+	if ok {
+		b.Complete(ctx, &st, st.Callback.String())
+	}
+	return st, ok, err
 }

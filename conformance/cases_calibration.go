@@ -27,45 +27,39 @@ func calibrationCases() []Case {
 // webCalibrationCases must pass before any other web case runs.
 func webCalibrationCases() []Case {
 	return []Case{
-		{ID: "CAL-101", Area: "calibration", Title: "A signed-out browser is sent to the authorization endpoint",
-			Rule: "GET /web/protected from a signed-out browser MUST redirect to MCA_AUTHORIZATION_ENDPOINT.",
-			Refs: []string{refWebRoutes, refWebContract}, Expect: same(Must, NotOK), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the answer must redirect to the authorization endpoint", Fn: calSignInStarts}},
-		{ID: "CAL-102", Area: "calibration", Title: "A browser signs in and sees its identity",
-			Rule: "A browser that goes through the AZ MUST come back signed in: /web/protected answers 200 {\"user\": {\"sub\": …}} with the id token's sub.",
-			Refs: []string{refWebRoutes, refWebContract}, Expect: same(Must, Accepted), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser (AZ user victim) opens /web/protected, follows the redirects through the AZ and the callback, then opens /web/protected", Fn: calSignsIn}},
-		{ID: "CAL-103", Area: "calibration", Title: "A made-up callback is refused",
-			Rule: "GET /web/callback with a state and a code the target never issued MUST NOT sign the browser in, and MUST be answered (no 2xx, no hang, no crash).",
-			Refs: []string{refWebRoutes, refWebContract}, Expect: same(Must, NotOK), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser opens /web/callback?state=<random>&code=<random>", Fn: calMadeUpCallback}},
+		webCalibration(Case{ID: "CAL-101", Title: "A signed-out browser is sent to the authorization endpoint",
+			Rule:   "GET /web/protected from a signed-out browser MUST redirect to MCA_AUTHORIZATION_ENDPOINT.",
+			Expect: same(Must, NotOK),
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the answer must redirect to the authorization endpoint", Fn: asVictim(calSignInStarts)}}),
+		webCalibration(Case{ID: "CAL-102", Title: "A browser signs in and sees its identity",
+			Rule:   "A browser that goes through the AZ MUST come back signed in: /web/protected answers 200 {\"user\": {\"sub\": …}} with the id token's sub.",
+			Expect: same(Must, Accepted),
+			Recipe: Procedure{Doc: "a fresh browser (AZ user victim) opens /web/protected, follows the redirects through the AZ and the callback, then opens /web/protected", Fn: asVictim(calSignsIn)}}),
+		webCalibration(Case{ID: "CAL-103", Title: "A made-up callback is refused",
+			Rule:   "GET /web/callback with a state and a code the target never issued MUST NOT sign the browser in, and MUST be answered (no 2xx, no hang, no crash).",
+			Expect: same(Must, NotOK),
+			Recipe: Procedure{Doc: "a fresh browser opens /web/callback?state=<random>&code=<random>", Fn: asVictim(calMadeUpCallback)}}),
 	}
 }
 
-func calSignInStarts(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	st, _ := b.StartSignIn(ctx, "/web/protected")
-	markJudged(e, st.Start)
+// webCalibration completes c, a web calibration case: it checks a route of
+// the web contract.
+func webCalibration(c Case) Case {
+	c.Area, c.Refs, c.Families = "calibration", []string{refWebRoutes, refWebContract}, webFamily
+	return c
+}
+
+func calSignInStarts(ctx context.Context, e *Env, b *Browser) error {
+	_, _ = startJudged(ctx, e, b)
 	return nil
 }
 
-func calSignsIn(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	_, err = webSignedIn(ctx, e, b, "/web/protected")
+func calSignsIn(ctx context.Context, e *Env, b *Browser) error {
+	_, _, err := webSignedIn(ctx, e, b, "/web/protected")
 	return err
 }
 
-func calMadeUpCallback(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
+func calMadeUpCallback(ctx context.Context, e *Env, b *Browser) error {
 	b.Visit(ctx, "callback", b.Target("/web/callback?state="+randomToken()+"&code="+randomToken()))
 	e.obs.Judge()
 	notSignedIn(ctx, e, b, "")

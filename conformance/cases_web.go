@@ -82,20 +82,21 @@ func randomToken() string {
 
 // webSignedIn signs b in from path and checks it is signed in as its AZ
 // user; the check's exchange is the judged one. Failures of the target are
-// recorded (the case then fails); err is a harness fault.
-func webSignedIn(ctx context.Context, e *Env, b *Browser, path string) (SignInSteps, error) {
+// recorded (the case then fails); ok says the case has recorded none, so
+// it can go on; err is a harness fault.
+func webSignedIn(ctx context.Context, e *Env, b *Browser, path string) (SignInSteps, bool, error) {
 	wc, err := e.WebClient()
 	if err != nil {
-		return SignInSteps{}, err
+		return SignInSteps{}, false, err
 	}
 	st, ok, err := b.SignIn(ctx, path)
 	if err != nil || !ok {
-		return st, err
+		return st, false, err
 	}
 	if st.Done.Error != "" || st.Done.Status >= 400 {
 		e.obs.Failf("precondition: the callback of a valid sign-in got %s", st.Done.Brief())
 		markJudged(e, st.Done)
-		return st, nil
+		return st, false, nil
 	}
 	sub, x := b.WhoAmI(ctx, "signed in?")
 	e.obs.Judge()
@@ -106,7 +107,7 @@ func webSignedIn(ctx context.Context, e *Env, b *Browser, path string) (SignInSt
 	if x.Status != http.StatusOK {
 		e.obs.Failf("precondition: after a valid sign-in /web/protected got %s, want 200 {\"user\": …}", x.Brief())
 	}
-	return st, nil
+	return st, len(e.obs.Failures) == 0, nil
 }
 
 // notSignedIn checks b is not signed in (as forbidden, or as anyone when
@@ -128,4 +129,11 @@ func setScenario(e *Env, wc fakeaz.WebClient, sc fakeaz.WebScenario) error {
 	}
 	e.Defer(func() { _ = e.AZ().SetWebScenario(wc.ClientID, fakeaz.WebScenario{}) })
 	return nil
+}
+
+// refusedSignIn completes c as a web case whose sign-in must be refused
+// (webRefused).
+func refusedSignIn(c Case) Case {
+	c.Area, c.Families, c.Expect = "web", webFamily, webRefused
+	return c
 }

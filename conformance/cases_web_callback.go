@@ -12,56 +12,56 @@ import (
 // redirect back, genuine, tampered with or replayed.
 func webCallbackCases() []Case {
 	return []Case{
-		{ID: "WEB-101", Area: "web", Title: "A callback without state is refused",
-			Rule: "A callback without state MUST NOT sign the browser in.",
-			Refs: []string{refCSRF, refBCPCSRF}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its state parameter", Fn: tamperedCallback(func(q url.Values) { q.Del("state") })}},
-		{ID: "WEB-102", Area: "web", Title: "A callback with a forged state is refused",
-			Rule: "A callback whose state is not the one this browser's sign-in was started with MUST NOT sign the browser in.",
-			Refs: []string{refCSRF, refBCPCSRF}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "the browser signs in, but the state of the AZ's redirect back is replaced by a random one (the code is genuine)", Fn: tamperedCallback(func(q url.Values) { q.Set("state", randomToken()) })}},
-		{ID: "WEB-103", Area: "web", Title: "A state is single-use",
-			Rule: "A state MUST be accepted once: a second callback with a state already used MUST be refused.",
-			Refs: []string{refBCPCSRF}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "a browser signs in (state A), signs out, starts a new sign-in (state B) and comes back with B's code and A's state", Fn: stateReplayed}},
-		{ID: "WEB-104", Area: "web", Title: "Login CSRF: an attacker's callback does not sign the victim in",
-			Rule: "A callback carrying an attacker's code and state, opened in the victim's browser, MUST NOT sign the victim in as the attacker.",
-			Refs: []string{refCSRF, refBCPCSRF, "RFC 6819 §4.4.1.8 (CSRF attack against redirect-uri)"}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "the attacker's browser (AZ user mallory) gets a callback URL from the AZ and stops; the victim's browser (AZ user victim), with a sign-in of its own pending, opens that URL", Fn: loginCSRF}},
-		{ID: "WEB-105", Area: "web", Title: "A callback without code is refused",
-			Rule: "A callback with the right state but no code (and no error) MUST NOT sign the browser in, and MUST be answered without a 5xx in strict.",
-			Refs: []string{"RFC 6749 §4.1.2 (the authorization response carries code)", refWebRoutes}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its code parameter", Fn: tamperedCallback(func(q url.Values) { q.Del("code") })}},
-		{ID: "WEB-106", Area: "web", Title: "access_denied is a refused sign-in",
-			Rule: "A callback with error=access_denied MUST NOT sign the browser in, and MUST be answered without a 5xx in strict.",
-			Refs: []string{refAuthzError, refWebRoutes}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "the AZ answers the authorization request with error=access_denied (and the state)", Fn: scenarioSignIn(fakeaz.WebScenario{Deny: "access_denied"}, nil)}},
-		{ID: "WEB-107", Area: "web", Title: "A used code is refused without a crash",
-			Rule: "A callback with a code that was already redeemed MUST NOT sign the browser in: the AZ refuses the code (invalid_grant) and the target MUST answer that as a refused sign-in.",
-			Refs: []string{refCodeOnce, refTokenFault}, Expect: webRefused, Families: webFamily,
-			Recipe: Procedure{Doc: "the victim signs in; a second browser starts a sign-in and comes back with the victim's (used) code and its own state", Fn: codeReplayed}},
-		{ID: "WEB-108", Area: "web", Title: "A state that is a bad percent-encoding once decoded is refused without a 5xx",
+		refusedSignIn(Case{ID: "WEB-101", Title: "A callback without state is refused",
+			Rule:   "A callback without state MUST NOT sign the browser in.",
+			Refs:   []string{refCSRF, refBCPCSRF},
+			Recipe: Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its state parameter", Fn: tamperedCallback(func(q url.Values) { q.Del("state") })}}),
+		refusedSignIn(Case{ID: "WEB-102", Title: "A callback with a forged state is refused",
+			Rule:   "A callback whose state is not the one this browser's sign-in was started with MUST NOT sign the browser in.",
+			Refs:   []string{refCSRF, refBCPCSRF},
+			Recipe: Procedure{Doc: "the browser signs in, but the state of the AZ's redirect back is replaced by a random one (the code is genuine)", Fn: tamperedCallback(func(q url.Values) { q.Set("state", randomToken()) })}}),
+		refusedSignIn(Case{ID: "WEB-103", Title: "A state is single-use",
+			Rule:   "A state MUST be accepted once: a second callback with a state already used MUST be refused.",
+			Refs:   []string{refBCPCSRF},
+			Recipe: Procedure{Doc: "a browser signs in (state A), signs out, starts a new sign-in (state B) and comes back with B's code and A's state", Fn: asVictim(stateReplayed)}}),
+		refusedSignIn(Case{ID: "WEB-104", Title: "Login CSRF: an attacker's callback does not sign the victim in",
+			Rule:   "A callback carrying an attacker's code and state, opened in the victim's browser, MUST NOT sign the victim in as the attacker.",
+			Refs:   []string{refCSRF, refBCPCSRF, "RFC 6819 §4.4.1.8 (CSRF attack against redirect-uri)"},
+			Recipe: Procedure{Doc: "the attacker's browser (AZ user mallory) gets a callback URL from the AZ and stops; the victim's browser (AZ user victim), with a sign-in of its own pending, opens that URL", Fn: asVictim(loginCSRF)}}),
+		refusedSignIn(Case{ID: "WEB-105", Title: "A callback without code is refused",
+			Rule:   "A callback with the right state but no code (and no error) MUST NOT sign the browser in, and MUST be answered without a 5xx in strict.",
+			Refs:   []string{"RFC 6749 §4.1.2 (the authorization response carries code)", refWebRoutes},
+			Recipe: Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its code parameter", Fn: tamperedCallback(func(q url.Values) { q.Del("code") })}}),
+		refusedSignIn(Case{ID: "WEB-106", Title: "access_denied is a refused sign-in",
+			Rule:   "A callback with error=access_denied MUST NOT sign the browser in, and MUST be answered without a 5xx in strict.",
+			Refs:   []string{refAuthzError, refWebRoutes},
+			Recipe: Procedure{Doc: "the AZ answers the authorization request with error=access_denied (and the state)", Fn: scenarioSignIn(fakeaz.WebScenario{Deny: "access_denied"}, nil)}}),
+		refusedSignIn(Case{ID: "WEB-107", Title: "A used code is refused without a crash",
+			Rule:   "A callback with a code that was already redeemed MUST NOT sign the browser in: the AZ refuses the code (invalid_grant) and the target MUST answer that as a refused sign-in.",
+			Refs:   []string{refCodeOnce, refTokenFault},
+			Recipe: Procedure{Doc: "the victim signs in; a second browser starts a sign-in and comes back with the victim's (used) code and its own state", Fn: asVictim(codeReplayed)}}),
+		refusedSignIn(Case{ID: "WEB-108", Title: "A state that is a bad percent-encoding once decoded is refused without a 5xx",
 			Rule: "A callback whose state, once decoded, is not valid percent-encoding (%E0%A4%A) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
-			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Refs: malformedRefs(),
 			Recipe: malformedCallback("the state is replaced by %25E0%25A4%25A (the value %E0%A4%A, which decodeURIComponent cannot read); the code is genuine",
-				func(_, code string) string { return "state=%25E0%25A4%25A&code=" + url.QueryEscape(code) })},
-		{ID: "WEB-109", Area: "web", Title: "A callback query that is not valid percent-encoding is refused without a 5xx",
+				func(_, code string) string { return "state=%25E0%25A4%25A&code=" + url.QueryEscape(code) })}),
+		refusedSignIn(Case{ID: "WEB-109", Title: "A callback query that is not valid percent-encoding is refused without a 5xx",
 			Rule: "A callback whose query string is not valid percent-encoding (code=%E0%A4%A) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
-			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Refs: malformedRefs(),
 			Recipe: malformedCallback("the state is genuine; the code is replaced by the raw bytes %E0%A4%A (a truncated escape)",
-				func(state, _ string) string { return "state=" + url.QueryEscape(state) + "&code=%E0%A4%A" })},
-		{ID: "WEB-110", Area: "web", Title: "An overlong state and code are refused without a 5xx",
+				func(state, _ string) string { return "state=" + url.QueryEscape(state) + "&code=%E0%A4%A" })}),
+		refusedSignIn(Case{ID: "WEB-110", Title: "An overlong state and code are refused without a 5xx",
 			Rule: "A callback whose state and code are each 3,000 characters long MUST NOT sign the browser in, and MUST be answered as a refused sign-in (a 4xx such as 400 or 414), never a 5xx or a crash.",
-			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Refs: malformedRefs(),
 			Recipe: malformedCallback("the state and the code are replaced by 3,000 characters each",
 				func(string, string) string {
 					return "state=" + strings.Repeat("S", overlong) + "&code=" + strings.Repeat("C", overlong)
-				})},
-		{ID: "WEB-111", Area: "web", Title: "A state that is not UTF-8 is refused without a 5xx",
+				})}),
+		refusedSignIn(Case{ID: "WEB-111", Title: "A state that is not UTF-8 is refused without a 5xx",
 			Rule: "A callback whose state decodes to bytes that are not UTF-8 (%FF%FE%C3%28) MUST NOT sign the browser in, and MUST be answered as a refused sign-in, never a 5xx or a crash.",
-			Refs: malformedRefs(), Expect: webRefused, Families: webFamily,
+			Refs: malformedRefs(),
 			Recipe: malformedCallback("the state is replaced by %FF%FE%C3%28 (not UTF-8); the code is genuine",
-				func(_, code string) string { return "state=%FF%FE%C3%28&code=" + url.QueryEscape(code) })},
+				func(_, code string) string { return "state=%FF%FE%C3%28&code=" + url.QueryEscape(code) })}),
 		{ID: "WEB-112", Area: "web", Title: "A callback with a repeated code is refused",
 			Rule: "A callback that carries the code parameter twice (the genuine code, then another) MUST NOT sign the browser in: authorization response parameters MUST NOT be repeated, and a second value is parameter pollution.",
 			Refs: []string{"RFC 6749 §3.1 (parameters MUST NOT be included more than once)", refWebRoutes}, Expect: split(exp(Should, NotOK), exp(Must, Rejected)), Families: webFamily,
@@ -87,16 +87,9 @@ func malformedRefs() []string {
 func malformedCallback(what string, query func(state, code string) string) Procedure {
 	return Procedure{
 		Doc: "the browser signs in, but the AZ's redirect back is edited: " + what + "; the callback must be refused without a 5xx and the browser not signed in",
-		Fn: func(ctx context.Context, e *Env) error {
-			b, err := e.NewBrowser("victim", "victim")
-			if err != nil {
-				return err
-			}
-			st, ok := b.StartSignIn(ctx, "/web/protected")
+		Fn: asVictim(func(ctx context.Context, e *Env, b *Browser) error {
+			st, ok, err := b.ToCallback(ctx, "/web/protected")
 			if !ok {
-				return nil
-			}
-			if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
 				return err
 			}
 			u := *st.Callback
@@ -111,38 +104,25 @@ func malformedCallback(what string, query func(state, code string) string) Proce
 			}
 			notSignedIn(ctx, e, b, "")
 			return nil
-		},
+		}),
 	}
 }
 
-func stateReplayed(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	first, err := webSignedIn(ctx, e, b, "/web/protected")
-	if err != nil || first.Callback == nil || len(e.obs.Failures) > 0 {
+func stateReplayed(ctx context.Context, e *Env, b *Browser) error {
+	first, ok, err := webSignedIn(ctx, e, b, "/web/protected")
+	if !ok {
 		return err
 	}
 	b.Visit(ctx, "logout", b.Target("/web/logout"))
-	st, ok := b.StartSignIn(ctx, "/web/protected")
+	st, ok, err := b.ToCallback(ctx, "/web/protected")
 	if !ok {
-		return nil
-	}
-	if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
 		return err
 	}
-	q := st.Callback.Query()
-	q.Set("state", first.Callback.Query().Get("state"))
-	u := *st.Callback
-	u.RawQuery = q.Encode()
-	var replay SignInSteps
-	b.Complete(ctx, &replay, u.String())
-	notSignedIn(ctx, e, b, "")
+	mixedCallback(ctx, e, b, st.Callback, first.Callback.Query().Get("state"))
 	return nil
 }
 
-func loginCSRF(ctx context.Context, e *Env) error {
+func loginCSRF(ctx context.Context, e *Env, vic *Browser) error {
 	wc, err := e.WebClient()
 	if err != nil {
 		return err
@@ -151,15 +131,8 @@ func loginCSRF(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	vic, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	ast, ok := att.StartSignIn(ctx, "/web/protected")
+	ast, ok, err := att.ToCallback(ctx, "/web/protected")
 	if !ok {
-		return nil
-	}
-	if err := att.Authorize(ctx, &ast); err != nil || ast.Callback == nil {
 		return err
 	}
 	if _, ok := vic.StartSignIn(ctx, "/web/protected"); !ok {
@@ -171,13 +144,9 @@ func loginCSRF(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func codeReplayed(ctx context.Context, e *Env) error {
-	vic, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	st, err := webSignedIn(ctx, e, vic, "/web/protected")
-	if err != nil || st.Callback == nil || len(e.obs.Failures) > 0 {
+func codeReplayed(ctx context.Context, e *Env, vic *Browser) error {
+	st, ok, err := webSignedIn(ctx, e, vic, "/web/protected")
+	if !ok {
 		return err
 	}
 	other, err := e.NewBrowser("other", "other")
@@ -188,38 +157,30 @@ func codeReplayed(ctx context.Context, e *Env) error {
 	if !ok {
 		return nil
 	}
-	u := *st.Callback
-	q := u.Query()
-	q.Set("state", ost.AuthRequest.Query().Get("state"))
-	u.RawQuery = q.Encode()
-	var replay SignInSteps
-	other.Complete(ctx, &replay, u.String())
-	notSignedIn(ctx, e, other, "")
+	mixedCallback(ctx, e, other, st.Callback, ost.AuthRequest.Query().Get("state"))
 	return nil
+}
+
+// mixedCallback opens in b the callback URL with its state replaced by
+// state (a code and a state of two different sign-ins); b must not be
+// signed in afterwards.
+func mixedCallback(ctx context.Context, e *Env, b *Browser, callback *url.URL, state string) {
+	var replay SignInSteps
+	b.Complete(ctx, &replay, edited(callback, func(q url.Values) { q.Set("state", state) }))
+	notSignedIn(ctx, e, b, "")
 }
 
 // tamperedCallback signs a browser in but edits the AZ's redirect back
 // before the browser follows it.
 func tamperedCallback(edit func(url.Values)) func(context.Context, *Env) error {
-	return func(ctx context.Context, e *Env) error {
-		b, err := e.NewBrowser("victim", "victim")
-		if err != nil {
-			return err
-		}
-		st, ok := b.StartSignIn(ctx, "/web/protected")
+	return asVictim(func(ctx context.Context, e *Env, b *Browser) error {
+		st, ok, err := b.ToCallback(ctx, "/web/protected")
 		if !ok {
-			return nil
-		}
-		if err := b.Authorize(ctx, &st); err != nil || st.Callback == nil {
 			return err
 		}
-		u := *st.Callback
-		q := u.Query()
-		edit(q)
-		u.RawQuery = q.Encode()
-		b.Complete(ctx, &st, u.String())
+		b.Complete(ctx, &st, edited(st.Callback, edit))
 		markJudged(e, st.Done)
 		notSignedIn(ctx, e, b, "")
 		return nil
-	}
+	})
 }

@@ -12,54 +12,42 @@ import (
 // one way, and the sign-in must be refused.
 func webIDTokenCases() []Case {
 	return []Case{
-		{ID: "WEB-201", Area: "web", Title: "An id token signed by another key is refused",
+		idTokenCase(fakeaz.WebIDTokenForged, Case{ID: "WEB-201", Title: "An id token signed by another key is refused",
 			Rule: "An id token whose RS256 signature was made by a key the AZ never published MUST be refused.",
-			Refs: []string{"OIDC Core §3.1.3.7 item 6 (OIDF RP test rp-id_token-bad-sig-rs256)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenForged)},
-		{ID: "WEB-202", Area: "web", Title: "An unsigned id token (alg none) is refused",
+			Refs: []string{"OIDC Core §3.1.3.7 item 6 (OIDF RP test rp-id_token-bad-sig-rs256)"}}),
+		idTokenCase(fakeaz.WebIDTokenAlgNone, Case{ID: "WEB-202", Title: "An unsigned id token (alg none) is refused",
 			Rule: "An id token with alg none MUST be refused (the client never registered for unsigned id tokens).",
-			Refs: []string{"OIDC Core §3.1.3.7 item 7 (OIDF RP test rp-id_token-sig-none, which this client must refuse)", "RFC 8725 §3.1 (algorithm verification)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenAlgNone)},
-		{ID: "WEB-203", Area: "web", Title: "An id token HMAC-signed with the AZ's public key is refused",
+			Refs: []string{"OIDC Core §3.1.3.7 item 7 (OIDF RP test rp-id_token-sig-none, which this client must refuse)", "RFC 8725 §3.1 (algorithm verification)"}}),
+		idTokenCase(fakeaz.WebIDTokenHS256, Case{ID: "WEB-203", Title: "An id token HMAC-signed with the AZ's public key is refused",
 			Rule: "An id token with alg HS256 whose HMAC key is the AZ's public key MUST be refused (algorithm confusion).",
-			Refs: []string{"RFC 8725 §2.1 (weak signatures and algorithm confusion)", "OIDC Core §3.1.3.7 item 8 (OIDF RP test rp-id_token-bad-sig-hs256)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenHS256)},
-		{ID: "WEB-204", Area: "web", Title: "An id token from another issuer is refused",
+			Refs: []string{"RFC 8725 §2.1 (weak signatures and algorithm confusion)", "OIDC Core §3.1.3.7 item 8 (OIDF RP test rp-id_token-bad-sig-hs256)"}}),
+		idTokenCase(fakeaz.WebIDTokenWrongIss, Case{ID: "WEB-204", Title: "An id token from another issuer is refused",
 			Rule: "An id token whose iss is not the AZ (MCA_SERVER_URL) MUST be refused.",
-			Refs: []string{"OIDC Core §3.1.3.7 item 2 (OIDF RP test rp-id_token-issuer-mismatch)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenWrongIss)},
-		{ID: "WEB-205", Area: "web", Title: "An id token for another audience is refused",
+			Refs: []string{"OIDC Core §3.1.3.7 item 2 (OIDF RP test rp-id_token-issuer-mismatch)"}}),
+		idTokenCase(fakeaz.WebIDTokenWrongAud, Case{ID: "WEB-205", Title: "An id token for another audience is refused",
 			Rule: "An id token whose aud is not the app id MUST be refused.",
-			Refs: []string{"OIDC Core §3.1.3.7 item 3 (OIDF RP test rp-id_token-aud)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenWrongAud)},
-		{ID: "WEB-206", Area: "web", Title: "An id token without sub is refused",
+			Refs: []string{"OIDC Core §3.1.3.7 item 3 (OIDF RP test rp-id_token-aud)"}}),
+		idTokenCase(fakeaz.WebIDTokenNoSub, Case{ID: "WEB-206", Title: "An id token without sub is refused",
 			Rule: "An id token without sub MUST be refused: there is nobody to sign in.",
-			Refs: []string{refIDTClaims + " (OIDF RP test rp-id_token-sub)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenNoSub)},
-		{ID: "WEB-207", Area: "web", Title: "An id token without iat is refused",
+			Refs: []string{refIDTClaims + " (OIDF RP test rp-id_token-sub)"}}),
+		idTokenCase(fakeaz.WebIDTokenNoIat, Case{ID: "WEB-207", Title: "An id token without iat is refused",
 			Rule: "An id token without iat MUST be refused.",
-			Refs: []string{refIDTClaims + " (OIDF RP test rp-id_token-iat)", "OIDC Core §3.1.3.7 item 10 (iat)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenNoIat)},
-		{ID: "WEB-208", Area: "web", Title: "An expired id token is refused",
+			Refs: []string{refIDTClaims + " (OIDF RP test rp-id_token-iat)", "OIDC Core §3.1.3.7 item 10 (iat)"}}),
+		idTokenCase(fakeaz.WebIDTokenExpired, Case{ID: "WEB-208", Title: "An expired id token is refused",
 			Rule: "An id token whose exp passed (an hour ago) MUST be refused.",
-			Refs: []string{"OIDC Core §3.1.3.7 item 9 (exp)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenExpired)},
-		{ID: "WEB-209", Area: "web", Title: "An id token without exp is refused",
+			Refs: []string{"OIDC Core §3.1.3.7 item 9 (exp)"}}),
+		idTokenCase(fakeaz.WebIDTokenNoExp, Case{ID: "WEB-209", Title: "An id token without exp is refused",
 			Rule: "An id token without exp MUST be refused: it would never expire.",
-			Refs: []string{refIDTClaims, "OIDC Core §3.1.3.7 item 9 (exp)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenNoExp)},
-		{ID: "WEB-210", Area: "web", Title: "An id token with another nonce is refused",
+			Refs: []string{refIDTClaims, "OIDC Core §3.1.3.7 item 9 (exp)"}}),
+		idTokenCase(fakeaz.WebIDTokenWrongNonce, Case{ID: "WEB-210", Title: "An id token with another nonce is refused",
 			Rule: "An id token whose nonce is not the one of the authorization request MUST be refused (when the target sent a nonce).",
-			Refs: []string{refNonce, refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenWrongNonce)},
-		{ID: "WEB-211", Area: "web", Title: "An id token naming an unknown key is refused",
+			Refs: []string{refNonce}}),
+		idTokenCase(fakeaz.WebIDTokenUnknownKid, Case{ID: "WEB-211", Title: "An id token naming an unknown key is refused",
 			Rule: "An id token whose kid names no key of the AZ, signed by that unknown key, MUST be refused.",
-			Refs: []string{"OIDC Core §10.1.1 (signing keys: kid)", "OIDC Core §3.1.3.7 item 6", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenUnknownKid)},
-		{ID: "WEB-212", Area: "web", Title: "An id token with a damaged signature is refused",
+			Refs: []string{"OIDC Core §10.1.1 (signing keys: kid)", "OIDC Core §3.1.3.7 item 6"}}),
+		idTokenCase(fakeaz.WebIDTokenBadSig, Case{ID: "WEB-212", Title: "An id token with a damaged signature is refused",
 			Rule: "An id token whose RS256 signature has one bit flipped MUST be refused.",
-			Refs: []string{"OIDC Core §3.1.3.7 item 6 (OIDF RP test rp-id_token-bad-sig-rs256)", refIDTValid}, Expect: webRefused, Families: webFamily,
-			Recipe: idTokenRecipe(fakeaz.WebIDTokenBadSig)},
+			Refs: []string{"OIDC Core §3.1.3.7 item 6 (OIDF RP test rp-id_token-bad-sig-rs256)"}}),
 	}
 }
 
@@ -74,11 +62,16 @@ func webKeyRotationCases() []Case {
 	}
 }
 
-func idTokenRecipe(fault string) Procedure {
-	return Procedure{
+// idTokenCase completes c, a case whose AZ token endpoint answers an id
+// token broken as fault: the sign-in must be refused, for the reasons in
+// c.Refs and OIDC Core's ID token validation.
+func idTokenCase(fault string, c Case) Case {
+	c.Refs = append(c.Refs, refIDTValid)
+	c.Recipe = Procedure{
 		Doc: "the AZ's token endpoint answers an id token broken as " + fault + " (fakeaz web scenario idTokenFault); the browser signs in; the callback must be refused and the browser not signed in",
 		Fn:  scenarioSignIn(fakeaz.WebScenario{IDTokenFault: fault}, nil),
 	}
+	return refusedSignIn(c)
 }
 
 func keyRotationFollowed(ctx context.Context, e *Env) error {
@@ -86,7 +79,7 @@ func keyRotationFollowed(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := webSignedIn(ctx, e, first, "/web/protected"); err != nil || len(e.obs.Failures) > 0 {
+	if _, ok, err := webSignedIn(ctx, e, first, "/web/protected"); !ok {
 		return err
 	}
 	if err := e.AZ().RotateKey(e.k.HomeAppID, 0); err != nil {
@@ -96,6 +89,6 @@ func keyRotationFollowed(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	_, err = webSignedIn(ctx, e, second, "/web/protected")
+	_, _, err = webSignedIn(ctx, e, second, "/web/protected")
 	return err
 }

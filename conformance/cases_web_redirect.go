@@ -30,7 +30,7 @@ func webRedirectCases() []Case {
 		{ID: "WEB-406", Area: "web", Title: "After the sign-in the browser lands on the page it first asked for",
 			Rule: "After a sign-in started from a page below /web/protected, the callback SHOULD (strict: MUST) send the browser back to that page, path and query, on the target's site.",
 			Refs: []string{refWebRoutes, "RFC 6749 §10.12 (the state may carry the client's return location)"}, Expect: split(exp(Should, Observed), exp(Must, Observed)), Families: webFamily,
-			Recipe: Procedure{Doc: "the browser opens " + landingPage + " and signs in; the callback's Location, resolved against the callback URL, must be that page on the target", Fn: landsWhereAsked}},
+			Recipe: Procedure{Doc: "the browser opens " + landingPage + " and signs in; the callback's Location, resolved against the callback URL, must be that page on the target", Fn: asVictim(landsWhereAsked)}},
 	}
 }
 
@@ -41,13 +41,9 @@ const refRedirLists = "docs/TARGET-CONTRACT.md §Open-redirect inputs"
 // query that needs encoding.
 const landingPage = "/web/protected/landing/page?tab=2&q=a%20b"
 
-func landsWhereAsked(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
+func landsWhereAsked(ctx context.Context, e *Env, b *Browser) error {
 	st, ok, err := b.SignIn(ctx, landingPage)
-	if err != nil || !ok {
+	if !ok {
 		return err
 	}
 	markJudged(e, st.Done)
@@ -68,13 +64,9 @@ func landsWhereAsked(ctx context.Context, e *Env) error {
 func openRedirectRecipe(below string) Procedure {
 	return Procedure{
 		Doc: "the browser opens /web/protected" + below + " and signs in; the callback's Location must not lead to another site",
-		Fn: func(ctx context.Context, e *Env) error {
-			b, err := e.NewBrowser("victim", "victim")
-			if err != nil {
-				return err
-			}
+		Fn: asVictim(func(ctx context.Context, e *Env, b *Browser) error {
 			st, ok, err := b.SignIn(ctx, "/web/protected"+below)
-			if err != nil || !ok {
+			if !ok {
 				return err
 			}
 			markJudged(e, st.Done)
@@ -82,6 +74,6 @@ func openRedirectRecipe(below string) Procedure {
 				e.obs.Failf("open redirect: after the sign-in the target sends the browser to %q", st.Done.Header.Get("Location"))
 			}
 			return nil
-		},
+		}),
 	}
 }

@@ -17,7 +17,7 @@ func webRequestCases() []Case {
 		{ID: "WEB-001", Area: "web", Title: "The authorization request carries a state",
 			Rule: "The redirect to the authorization endpoint MUST carry a state parameter bound to the browser (or the sign-in is open to login CSRF).",
 			Refs: []string{refCSRF, refBCPCSRF}, Expect: same(Must, NotOK), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request must have a non-empty state", Fn: requestHasState}},
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request must have a non-empty state", Fn: asVictim(requestHasState)}},
 		{ID: "WEB-002", Area: "web", Title: "The state is unguessable and fresh per sign-in",
 			Rule: "The state MUST hold at least 128 bits of randomness and MUST differ between sign-ins.",
 			Refs: []string{refEntropy, refCSRF}, Expect: same(Must, NotOK), Families: webFamily,
@@ -25,20 +25,20 @@ func webRequestCases() []Case {
 		{ID: "WEB-003", Area: "web", Title: "The authorization request carries a nonce",
 			Rule: "The authorization request SHOULD carry a nonce, which the id token must echo (replay of an id token).",
 			Refs: []string{refNonce}, Expect: split(exp(Info, Observed), exp(Should, NotOK)), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request should have a nonce", Fn: requestHasNonce}},
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request should have a nonce", Fn: asVictim(requestHasNonce)}},
 		{ID: "WEB-004", Area: "web", Title: "The authorization request uses PKCE with S256",
 			Rule: "The authorization request SHOULD carry a code_challenge with code_challenge_method=S256.",
 			Refs: []string{refBCPPKCE, refPKCE}, Expect: split(exp(Info, Observed), exp(Should, NotOK)), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request should have code_challenge and code_challenge_method=S256", Fn: requestHasPKCE}},
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; the authorization request should have code_challenge and code_challenge_method=S256", Fn: asVictim(requestHasPKCE)}},
 		{ID: "WEB-005", Area: "web", Title: "The authorization request names the client and the callback exactly",
 			Rule: "The authorization request MUST have response_type=code, the web client's client_id and redirect_uri equal to MCA_CALLBACK_URL, byte for byte once decoded.",
 			Refs: []string{refRedirectURI, refWebContract}, Expect: same(Must, NotOK), Families: webFamily,
-			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; response_type, client_id and redirect_uri are compared with the contract", Fn: requestNamesClient}},
+			Recipe: Procedure{Doc: "a fresh browser opens /web/protected; response_type, client_id and redirect_uri are compared with the contract", Fn: asVictim(requestNamesClient)}},
 		{ID: "WEB-006", Area: "web", Title: "A callback URL with a query string of its own is sent exactly",
 			Rule:   "When MCA_CALLBACK_URL carries a query string with characters that need encoding (" + callbackQuery + "), the authorization request's redirect_uri MUST equal it byte for byte once decoded, and the sign-in MUST work.",
 			Refs:   []string{refRedirectURI, "RFC 6749 §3.1.2 (the redirection endpoint URI MAY include a query component, which MUST be retained)", "RFC 9700 §4.1.3 (exact redirect URI matching)", refWebContract},
 			Expect: same(Must, Observed), Families: webFamily,
-			Recipe: Procedure{Doc: "the harness registers the callback URL with " + callbackQuery + " appended at the AZ and restarts the target with it as MCA_CALLBACK_URL (SKIPPED for --target URL); a browser signs in; the redirect_uri must be that URL and the browser signed in", Fn: callbackWithQuery}},
+			Recipe: Procedure{Doc: "the harness registers the callback URL with " + callbackQuery + " appended at the AZ and restarts the target with it as MCA_CALLBACK_URL (SKIPPED for --target URL); a browser signs in; the redirect_uri must be that URL and the browser signed in", Fn: asVictim(callbackWithQuery)}},
 	}
 }
 
@@ -47,7 +47,7 @@ func webRequestCases() []Case {
 // that encodeURI turns into "%252B".
 const callbackQuery = "?tenant=a%2Bb&x=1"
 
-func callbackWithQuery(ctx context.Context, e *Env) error {
+func callbackWithQuery(ctx context.Context, e *Env, b *Browser) error {
 	if e.k.Relaunch == nil {
 		return Skip("the harness cannot restart this target with another MCA_CALLBACK_URL (a --target URL): run it with --target-cmd")
 	}
@@ -65,12 +65,7 @@ func callbackWithQuery(ctx context.Context, e *Env) error {
 		return fmt.Errorf("%w: restart the target with MCA_CALLBACK_URL=%s: %w", ErrSetup, cb, err)
 	}
 	e.Defer(func() { _ = e.k.Relaunch(context.Background(), orig) })
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	st, ok := b.StartSignIn(ctx, "/web/protected")
-	markJudged(e, st.Start)
+	st, ok := startJudged(ctx, e, b)
 	if !ok {
 		return nil
 	}
@@ -101,13 +96,8 @@ func registerCallbacks(e *Env, wc fakeaz.WebClient, uris ...string) error {
 	return nil
 }
 
-func requestHasState(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	st, ok := b.StartSignIn(ctx, "/web/protected")
-	markJudged(e, st.Start)
+func requestHasState(ctx context.Context, e *Env, b *Browser) error {
+	st, ok := startJudged(ctx, e, b)
 	if ok && st.AuthRequest.Query().Get("state") == "" {
 		e.obs.Failf("the authorization request has no state: %s", st.AuthRequest)
 	}
@@ -141,8 +131,8 @@ func stateIsFresh(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func requestHasNonce(ctx context.Context, e *Env) error {
-	return authRequestCheck(ctx, e, func(q url.Values) string {
+func requestHasNonce(ctx context.Context, e *Env, b *Browser) error {
+	return authRequestCheck(ctx, e, b, func(q url.Values) string {
 		if q.Get("nonce") == "" {
 			return "the authorization request has no nonce"
 		}
@@ -150,8 +140,8 @@ func requestHasNonce(ctx context.Context, e *Env) error {
 	})
 }
 
-func requestHasPKCE(ctx context.Context, e *Env) error {
-	return authRequestCheck(ctx, e, func(q url.Values) string {
+func requestHasPKCE(ctx context.Context, e *Env, b *Browser) error {
+	return authRequestCheck(ctx, e, b, func(q url.Values) string {
 		switch {
 		case q.Get("code_challenge") == "":
 			return "the authorization request has no code_challenge (no PKCE)"
@@ -162,12 +152,12 @@ func requestHasPKCE(ctx context.Context, e *Env) error {
 	})
 }
 
-func requestNamesClient(ctx context.Context, e *Env) error {
+func requestNamesClient(ctx context.Context, e *Env, b *Browser) error {
 	wc, err := e.WebClient()
 	if err != nil {
 		return err
 	}
-	return authRequestCheck(ctx, e, func(q url.Values) string {
+	return authRequestCheck(ctx, e, b, func(q url.Values) string {
 		var bad []string
 		if q.Get("response_type") != "code" {
 			bad = append(bad, fmt.Sprintf("response_type %q (want code)", q.Get("response_type")))
@@ -202,13 +192,8 @@ func entropyBits(s string) float64 {
 
 // authRequestCheck starts a sign-in and checks its authorization request;
 // the target's redirect is the judged exchange.
-func authRequestCheck(ctx context.Context, e *Env, check func(url.Values) string) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	st, ok := b.StartSignIn(ctx, "/web/protected")
-	markJudged(e, st.Start)
+func authRequestCheck(ctx context.Context, e *Env, b *Browser, check func(url.Values) string) error {
+	st, ok := startJudged(ctx, e, b)
 	if !ok {
 		return nil
 	}

@@ -15,19 +15,19 @@ func webSessionCases() []Case {
 		{ID: "WEB-301", Area: "web", Title: "The session id changes at sign-in (fixation)",
 			Rule: "Cookies the target set before the sign-in MUST NOT be signed in afterwards: an attacker who planted them in the victim's browser must not share the victim's session.",
 			Refs: []string{refFixation}, Expect: same(Must, NotOK), Families: webFamily,
-			Recipe: Procedure{Doc: "the attacker opens /web/protected and keeps the cookies the target sets; they are planted in the victim's browser, which signs in; the attacker then opens /web/protected with those cookies", Fn: sessionFixation}},
+			Recipe: Procedure{Doc: "the attacker opens /web/protected and keeps the cookies the target sets; they are planted in the victim's browser, which signs in; the attacker then opens /web/protected with those cookies", Fn: asVictim(sessionFixation)}},
 		{ID: "WEB-302", Area: "web", Title: "The session does not outlive the tokens",
 			Rule: "A session MUST end no later than the tokens it was made from (the id token's exp, expires_in).",
 			Refs: []string{refIDTValid, refWebContract}, Expect: split(exp(Should, NotOK), exp(Must, NotOK)), Families: webFamily,
-			Recipe: Procedure{Doc: "the AZ issues tokens that live 3 s; the browser signs in, waits 5 s, then opens /web/protected", Fn: sessionOutlivesTokens}},
+			Recipe: Procedure{Doc: "the AZ issues tokens that live 3 s; the browser signs in, waits 5 s, then opens /web/protected", Fn: asVictim(sessionOutlivesTokens)}},
 		{ID: "WEB-303", Area: "web", Title: "Logout ends the session on the server",
 			Rule: "After GET /web/logout, the session's cookies MUST NOT be signed in any more, even when a browser sends them again.",
 			Refs: []string{refLogout, refWebRoutes}, Expect: same(Must, NotOK), Families: webFamily,
-			Recipe: Procedure{Doc: "the browser signs in and its cookies are saved; it opens /web/logout; a fresh browser with the saved cookies opens /web/protected", Fn: logoutEndsSession}},
+			Recipe: Procedure{Doc: "the browser signs in and its cookies are saved; it opens /web/logout; a fresh browser with the saved cookies opens /web/protected", Fn: asVictim(logoutEndsSession)}},
 	}
 }
 
-func sessionFixation(ctx context.Context, e *Env) error {
+func sessionFixation(ctx context.Context, e *Env, vic *Browser) error {
 	att, err := e.NewBrowser("attacker", "mallory")
 	if err != nil {
 		return err
@@ -37,13 +37,8 @@ func sessionFixation(ctx context.Context, e *Env) error {
 	}
 	planted := att.Cookies()
 	e.obs.Fact("planted cookies", "%d", len(planted))
-	vic, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
 	vic.Plant(planted)
-	sub, err := webSignedIn(ctx, e, vic, "/web/protected")
-	if err != nil || len(e.obs.Failures) > 0 || sub.Callback == nil {
+	if _, ok, err := webSignedIn(ctx, e, vic, "/web/protected"); !ok {
 		return err
 	}
 	got, _ := att.WhoAmI(ctx, "with the planted cookies")
@@ -54,7 +49,7 @@ func sessionFixation(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func sessionOutlivesTokens(ctx context.Context, e *Env) error {
+func sessionOutlivesTokens(ctx context.Context, e *Env, b *Browser) error {
 	wc, err := e.WebClient()
 	if err != nil {
 		return err
@@ -62,12 +57,8 @@ func sessionOutlivesTokens(ctx context.Context, e *Env) error {
 	if err := setScenario(e, wc, fakeaz.WebScenario{TokenLifetime: fakeaz.Duration(3 * time.Second)}); err != nil {
 		return err
 	}
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	if _, err := webSignedIn(ctx, e, b, "/web/protected"); err != nil || len(e.obs.Failures) > 0 {
+	if _, ok, err := webSignedIn(ctx, e, b, "/web/protected"); !ok {
 		return err
 	}
 	if err := sleepUntil(ctx, start.Add(5*time.Second)); err != nil {
@@ -78,12 +69,8 @@ func sessionOutlivesTokens(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func logoutEndsSession(ctx context.Context, e *Env) error {
-	b, err := e.NewBrowser("victim", "victim")
-	if err != nil {
-		return err
-	}
-	if _, err := webSignedIn(ctx, e, b, "/web/protected"); err != nil || len(e.obs.Failures) > 0 {
+func logoutEndsSession(ctx context.Context, e *Env, b *Browser) error {
+	if _, ok, err := webSignedIn(ctx, e, b, "/web/protected"); !ok {
 		return err
 	}
 	saved := b.Cookies()

@@ -13,21 +13,16 @@ import (
 
 func webTokenCases() []Case {
 	return []Case{
-		{ID: "WEB-501", Area: "web", Title: "The token endpoint answers 500",
-			Rule: tokenFaultRule("a 500 with a JSON error"), Refs: []string{refTokenFault, refWebRoutes, refAZWeb}, Expect: webRefused, Families: webFamily,
-			Recipe: tokenFaultRecipe("a 500 with a JSON error", &fakeaz.FaultSpec{Status: 500, Body: `{"error":"server_error","error_description":"mcaspec fault"}`}, fakeaz.WebScenario{})},
-		{ID: "WEB-502", Area: "web", Title: "The token endpoint answers HTML",
-			Rule: tokenFaultRule("a 200 with an HTML page (not JSON)"), Refs: []string{refTokenFault, refWebRoutes, refAZWeb}, Expect: webRefused, Families: webFamily,
-			Recipe: tokenFaultRecipe("a 200 with an HTML page (not JSON)", &fakeaz.FaultSpec{Status: 200, Body: "<html><body>Service Unavailable</body></html>", ContentType: "text/html"}, fakeaz.WebScenario{})},
-		{ID: "WEB-503", Area: "web", Title: "The token endpoint answers without id_token",
-			Rule: tokenFaultRule("a 200 JSON token response without id_token"), Refs: []string{refTokenFault, refWebRoutes, refAZWeb}, Expect: webRefused, Families: webFamily,
-			Recipe: tokenFaultRecipe("a 200 JSON token response without id_token", nil, fakeaz.WebScenario{OmitIDToken: true})},
-		{ID: "WEB-504", Area: "web", Title: "The token endpoint hangs",
-			Rule: tokenFaultRule(hangs), Refs: []string{refTokenFault, refWebRoutes, refAZWeb}, Expect: webRefused, Families: webFamily,
-			Recipe: tokenFaultRecipe(hangs, &fakeaz.FaultSpec{Hang: true, Status: 504, Body: `{"error":"temporarily_unavailable"}`}, fakeaz.WebScenario{})},
-		{ID: "WEB-505", Area: "web", Title: "The token endpoint resets the connection",
-			Rule: tokenFaultRule("the connection closed without an answer"), Refs: []string{refTokenFault, refWebRoutes, refAZWeb}, Expect: webRefused, Families: webFamily,
-			Recipe: tokenFaultRecipe("the connection closed without an answer", nil, fakeaz.WebScenario{Reset: true})},
+		tokenFaultCase(Case{ID: "WEB-501", Title: "The token endpoint answers 500"},
+			"a 500 with a JSON error", &fakeaz.FaultSpec{Status: 500, Body: `{"error":"server_error","error_description":"mcaspec fault"}`}, fakeaz.WebScenario{}),
+		tokenFaultCase(Case{ID: "WEB-502", Title: "The token endpoint answers HTML"},
+			"a 200 with an HTML page (not JSON)", &fakeaz.FaultSpec{Status: 200, Body: "<html><body>Service Unavailable</body></html>", ContentType: "text/html"}, fakeaz.WebScenario{}),
+		tokenFaultCase(Case{ID: "WEB-503", Title: "The token endpoint answers without id_token"},
+			"a 200 JSON token response without id_token", nil, fakeaz.WebScenario{OmitIDToken: true}),
+		tokenFaultCase(Case{ID: "WEB-504", Title: "The token endpoint hangs"},
+			hangs, &fakeaz.FaultSpec{Hang: true, Status: 504, Body: `{"error":"temporarily_unavailable"}`}, fakeaz.WebScenario{}),
+		tokenFaultCase(Case{ID: "WEB-505", Title: "The token endpoint resets the connection"},
+			"the connection closed without an answer", nil, fakeaz.WebScenario{Reset: true}),
 		{ID: "WEB-506", Area: "web", Title: "A callback without a code makes no token request",
 			Rule: "A callback without a code SHOULD be refused before any request to the token endpoint: a site should not make client-authenticated calls to the AZ on an attacker's say-so.",
 			Refs: []string{"RFC 6749 §4.1.2 (the authorization response carries code)", "RFC 6749 §4.1.3 (the access token request sends the code received)", refAZWeb}, Expect: same(Should, Observed), Families: webFamily,
@@ -51,19 +46,21 @@ func noTokenRequestWithoutCode(ctx context.Context, e *Env) error {
 
 const hangs = "no answer at all (the request is held until the case ends, then answered 504)"
 
-func tokenFaultRule(what string) string {
-	return "When the token endpoint fails (" + what + "), the callback MUST be answered within the bound as a refused sign-in (a 4xx in strict), never signed in, never a hang or a crash."
-}
-
-func tokenFaultRecipe(what string, fault *fakeaz.FaultSpec, sc fakeaz.WebScenario) Procedure {
-	return Procedure{Doc: "the AZ's token endpoint gives " + what + "; the browser signs in; the callback is judged", Fn: scenarioSignIn(sc, fault)}
+// tokenFaultCase completes c, a case whose AZ token endpoint fails as what
+// says (fault on the endpoint, or the scenario sc): the callback must be a
+// refused sign-in, answered within the bound.
+func tokenFaultCase(c Case, what string, fault *fakeaz.FaultSpec, sc fakeaz.WebScenario) Case {
+	c.Rule = "When the token endpoint fails (" + what + "), the callback MUST be answered within the bound as a refused sign-in (a 4xx in strict), never signed in, never a hang or a crash."
+	c.Refs = []string{refTokenFault, refWebRoutes, refAZWeb}
+	c.Recipe = Procedure{Doc: "the AZ's token endpoint gives " + what + "; the browser signs in; the callback is judged", Fn: scenarioSignIn(sc, fault)}
+	return refusedSignIn(c)
 }
 
 // scenarioSignIn runs a sign-in with the AZ misbehaving (a scenario, a
 // fault on the token endpoint): the callback is judged, and the browser
 // must not be signed in.
 func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context.Context, *Env) error {
-	return func(ctx context.Context, e *Env) error {
+	return asVictim(func(ctx context.Context, e *Env, b *Browser) error {
 		wc, err := e.WebClient()
 		if err != nil {
 			return err
@@ -79,12 +76,8 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 			}
 			e.Defer(e.AZ().ClearFaults)
 		}
-		b, err := e.NewBrowser("victim", "victim")
-		if err != nil {
-			return err
-		}
 		st, ok, err := b.SignIn(ctx, "/web/protected")
-		if err != nil || !ok {
+		if !ok {
 			return err
 		}
 		markJudged(e, st.Done)
@@ -99,5 +92,5 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 		}
 		notSignedIn(ctx, e, b, "")
 		return nil
-	}
+	})
 }

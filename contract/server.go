@@ -134,10 +134,7 @@ func (s *Server) protected(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.cfg.Auth.Authenticate(w, r); !ok {
-		return
-	}
-	to, ok := s.checkTo(w, r)
+	to, ok := s.authorizedTo(w, r)
 	if !ok {
 		return
 	}
@@ -149,10 +146,7 @@ func (s *Server) propagate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.cfg.Auth.Authenticate(w, r); !ok {
-		return
-	}
-	to, ok := s.checkTo(w, r)
+	to, ok := s.authorizedTo(w, r)
 	if !ok {
 		return
 	}
@@ -168,8 +162,12 @@ func (s *Server) serviceCall(w http.ResponseWriter, r *http.Request) {
 	s.forward(w, r, to, h)
 }
 
-// checkTo returns the to= URL the allow-list allows, or answers 400.
-func (s *Server) checkTo(w http.ResponseWriter, r *http.Request) (string, bool) {
+// authorizedTo authenticates r and returns its to= URL when the allow-list
+// allows it; else it has answered (as Auth does, or 400 for to=).
+func (s *Server) authorizedTo(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if _, ok := s.cfg.Auth.Authenticate(w, r); !ok {
+		return "", false
+	}
 	to, err := s.cfg.Downstream.Check(r.URL.Query().Get("to"))
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "invalid_request", err.Error())

@@ -34,11 +34,16 @@ func (f faultJSON) spec() FaultSpec {
 
 func faultToJSON(f FaultSpec) faultJSON {
 	return faultJSON{Endpoint: f.Endpoint, AppID: f.AppID, Status: f.Status, Body: f.Body, ContentType: f.ContentType,
-		Delay: Duration(f.Delay), Hang: f.Hang, EveryNth: f.EveryNth, Until: f.Until}
+		Delay: Duration(f.Delay), Hang: f.Hang, EveryNth: f.EveryNth, Until: f.Until, For: Duration(f.For)}
 }
 
-// mintRequest is the body of POST /admin/apps/{appId}/tokens.
-type mintRequest struct {
+// MarshalJSON writes the fault in the admin API's form (POST and GET
+// /admin/faults): camelCase keys, durations as Go duration strings.
+func (f FaultSpec) MarshalJSON() ([]byte, error) { return json.Marshal(faultToJSON(f)) }
+
+// TokenRequest is the body of POST /admin/apps/{appId}/tokens: what the
+// minted tokens carry. ClientID is required.
+type TokenRequest struct {
 	ClientID    string                        `json:"clientId"`
 	User        *tokenfactory.User            `json:"user,omitempty"`
 	Device      tokenfactory.Device           `json:"device"`
@@ -59,7 +64,7 @@ func (s *Server) adminAPI() []adminHandler {
 	return []adminHandler{
 		{"GET /admin/{$}", s.adminIndex},
 		{"GET /admin/apps", s.adminListApps},
-		{"POST /admin/apps", s.adminAddApp},
+		{"POST /admin/apps", adminCreate(s.AddApp)},
 		{"GET /admin/apps/{appId}", s.adminGetApp},
 		{"DELETE /admin/apps/{appId}", s.adminRemoveApp},
 		{"GET /admin/apps/{appId}/clients", s.adminListClients},
@@ -108,51 +113,22 @@ func (s *Server) adminListApps(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.Apps())
 }
 
-func (s *Server) adminAddApp(w http.ResponseWriter, r *http.Request) {
-	var a App
-	if !decodeAdmin(w, r, &a) {
-		return
-	}
-	got, err := s.AddApp(a)
-	if err != nil {
-		adminErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, got)
-}
-
 func (s *Server) adminGetApp(w http.ResponseWriter, r *http.Request) {
 	a, err := s.App(r.PathValue("appId"))
-	if err != nil {
-		adminErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	adminAnswer(w, http.StatusOK, a, err)
 }
 
 func (s *Server) adminRemoveApp(w http.ResponseWriter, r *http.Request) {
-	if err := s.RemoveApp(r.PathValue("appId")); err != nil {
-		adminErr(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	adminAnswer(w, http.StatusNoContent, nil, s.RemoveApp(r.PathValue("appId")))
 }
 
 func (s *Server) adminListClients(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.Clients(r.PathValue("appId"))
-	if err != nil {
-		adminErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, cs)
+	adminAnswer(w, http.StatusOK, cs, err)
 }
 
 func (s *Server) adminRevokeClient(w http.ResponseWriter, r *http.Request) {
-	if err := s.RevokeClient(r.PathValue("appId"), r.PathValue("clientId")); err != nil {
-		adminErr(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	adminAnswer(w, http.StatusNoContent, nil, s.RevokeClient(r.PathValue("appId"), r.PathValue("clientId")))
 }
 
 func (s *Server) adminGetKeys(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +158,7 @@ func (s *Server) adminRetireOldKeys(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminMintTokens(w http.ResponseWriter, r *http.Request) {
-	var req mintRequest
+	var req TokenRequest
 	if !decodeAdmin(w, r, &req) {
 		return
 	}
@@ -223,11 +199,7 @@ func (s *Server) adminSetFault(w http.ResponseWriter, r *http.Request) {
 	if !decodeAdmin(w, r, &f) {
 		return
 	}
-	if err := s.SetFault(f.spec()); err != nil {
-		adminErr(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	adminAnswer(w, http.StatusNoContent, nil, s.SetFault(f.spec()))
 }
 
 func (s *Server) adminClearFaults(w http.ResponseWriter, _ *http.Request) {
@@ -324,13 +296,39 @@ func excerptJSON(raw []byte) string {
 	return string(raw)
 }
 
+// adminCreate is the handler of an admin POST that adds what its JSON body
+// describes: 201 with what add stored.
+func adminCreate[T any](add func(T) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var v T
+		if !decodeAdmin(w, r, &v) {
+			return
+		}
+		got, err := add(v)
+		adminAnswer(w, http.StatusCreated, got, err)
+	}
+}
+
+// adminAnswer writes the outcome of an admin call: err as adminErr maps it,
+// else status with v as the JSON body (none for 204 No Content).
+func adminAnswer(w http.ResponseWriter, status int, v any, err error) {
+	switch {
+	case err != nil:
+		adminErr(w, err)
+	case status == http.StatusNoContent:
+		w.WriteHeader(status)
+	default:
+		writeJSON(w, status, v)
+	}
+}
+
 func adminErr(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, ErrUnknownApp), errors.Is(err, ErrUnknownClient):
 		writeErr(w, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, ErrAppExists):
 		writeErr(w, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, ErrInvalidApp), errors.Is(err, ErrInvalidFault), errors.Is(err, ErrInvalidConfig):
+	case errors.Is(err, ErrInvalidApp), errors.Is(err, ErrInvalidFault), errors.Is(err, ErrInvalidConfig), errors.Is(err, ErrInvalidWebClient):
 		writeErr(w, http.StatusBadRequest, "invalid_request", err.Error())
 	default:
 		writeErr(w, http.StatusInternalServerError, "server_error", err.Error())

@@ -153,18 +153,13 @@ func (s *Server) handleAppIDDiscovery(w http.ResponseWriter, r *http.Request, a 
 		return
 	}
 	base := oauthServerURL(s.serverURL(r.Context()), a.ID)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                f.Issuer(),
+	writeJSON(w, http.StatusOK, discovery(f.Issuer(), map[string]any{
 		"authorization_endpoint":                base + "/authorization",
 		"token_endpoint":                        base + "/" + AppIDToken,
 		"jwks_uri":                              base + "/" + AppIDPublicKeys,
-		"response_types_supported":              []string{"code"},
-		"grant_types_supported":                 []string{"authorization_code", "client_credentials"},
-		"subject_types_supported":               []string{"public"},
-		"id_token_signing_alg_values_supported": []string{tokenfactory.RS256},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
 		"scopes_supported":                      strings.Fields(AppIDUserScope),
-	})
+	}))
 }
 
 // handleAppIDToken serves the client_credentials grant. The grant type comes

@@ -259,14 +259,9 @@ func (s *Server) AddApp(a App) (App, error) {
 }
 
 // App returns a registered app.
-func (s *Server) App(appID string) (App, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.appLocked(appID)
-	if err != nil {
-		return App{}, err
-	}
-	return cloneApp(st.app), nil
+func (s *Server) App(appID string) (a App, err error) {
+	err = s.withApp(appID, func(st *appState) error { a = cloneApp(st.app); return nil })
+	return a, err
 }
 
 // Apps returns every registered app, sorted by id.
@@ -312,6 +307,18 @@ func (s *Server) RemoveApp(appID string) error {
 	return nil
 }
 
+// withApp runs f on the app's state with s.mu held: ErrUnknownApp when
+// no app has that id.
+func (s *Server) withApp(appID string, f func(*appState) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.appLocked(appID)
+	if err != nil {
+		return err
+	}
+	return f(st)
+}
+
 func (s *Server) appLocked(appID string) (*appState, error) {
 	st := s.apps[appID]
 	if st == nil {
@@ -321,14 +328,9 @@ func (s *Server) appLocked(appID string) (*appState, error) {
 }
 
 // PublicKey returns the public half of the app's current signing key.
-func (s *Server) PublicKey(appID string) (*rsa.PublicKey, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.appLocked(appID)
-	if err != nil {
-		return nil, err
-	}
-	return &st.cur.priv.PublicKey, nil
+func (s *Server) PublicKey(appID string) (pub *rsa.PublicKey, err error) {
+	err = s.withApp(appID, func(st *appState) error { pub = &st.cur.priv.PublicKey; return nil })
+	return pub, err
 }
 
 // Factory returns a token factory that signs with the app's current key, with
@@ -389,31 +391,20 @@ func (s *Server) RotateKey(appID string, overlap time.Duration) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.appLocked(appID)
-	if err != nil {
-		return err
-	}
-	prev := st.cur
-	st.cur = k
-	if overlap > 0 {
-		prev.retireAt = s.now().Add(overlap)
-		st.old = append([]*signingKey{prev}, st.old...)
-	}
-	return nil
+	return s.withApp(appID, func(st *appState) error {
+		prev := st.cur
+		st.cur = k
+		if overlap > 0 {
+			prev.retireAt = s.now().Add(overlap)
+			st.old = append([]*signingKey{prev}, st.old...)
+		}
+		return nil
+	})
 }
 
 // RetireOldKeys drops every superseded key of the app from its JWKS now.
 func (s *Server) RetireOldKeys(appID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.appLocked(appID)
-	if err != nil {
-		return err
-	}
-	st.old = nil
-	return nil
+	return s.withApp(appID, func(st *appState) error { st.old = nil; return nil })
 }
 
 // liveKeysLocked returns the current key followed by superseded keys still in
@@ -433,16 +424,16 @@ func (s *Server) liveKeysLocked(st *appState) []*signingKey {
 }
 
 // Clients returns the app's registered clients, sorted by registration time.
-func (s *Server) Clients(appID string) ([]Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.appLocked(appID)
+func (s *Server) Clients(appID string) (out []Client, err error) {
+	err = s.withApp(appID, func(st *appState) error {
+		out = make([]Client, 0, len(st.clients))
+		for _, c := range st.clients {
+			out = append(out, *c)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	out := make([]Client, 0, len(st.clients))
-	for _, c := range st.clients {
-		out = append(out, *c)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].RegisteredAt.Equal(out[j].RegisteredAt) {
@@ -458,18 +449,14 @@ func (s *Server) Clients(appID string) ([]Client, error) {
 // Tokens already issued to it stay valid until their exp: they are
 // self-contained JWTs that validators check offline.
 func (s *Server) RevokeClient(appID, clientID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.appLocked(appID)
-	if err != nil {
-		return err
-	}
-	c := st.clients[clientID]
-	if c == nil {
-		return fmt.Errorf("%w: %q in app %s", ErrUnknownClient, clientID, appID)
-	}
-	c.Revoked = true
-	return nil
+	return s.withApp(appID, func(st *appState) error {
+		c := st.clients[clientID]
+		if c == nil {
+			return fmt.Errorf("%w: %q in app %s", ErrUnknownClient, clientID, appID)
+		}
+		c.Revoked = true
+		return nil
+	})
 }
 
 // Config is the JSON configuration file of a Server:

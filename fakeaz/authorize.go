@@ -119,20 +119,19 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 		return
 	}
 	var id *idp.Identity
-	switch realm.kind() {
-	case RealmCustom:
+	switch kind := realm.kind(); {
+	case kind == RealmCustom:
 		id, ok = s.authCustom(w, r, c, realm, redirect, answer)
-		if !ok {
-			return
-		}
-	case RealmFacebook:
-		if id, ok = s.authFacebook(w, r, realm, redirect, answer); !ok {
-			return
-		}
-	case RealmGoogle:
-		if id, ok = s.authGoogle(w, r, realm, redirect, answer); !ok {
-			return
-		}
+	case answer == nil: // a social realm: challenge with the app's id at the provider
+		writeChallenge(w, name, realm.socialChallenge())
+		return
+	case kind == RealmFacebook:
+		id, ok = s.authFacebook(w, r, realm, redirect, answer)
+	case kind == RealmGoogle:
+		id, ok = s.authGoogle(w, r, realm, redirect, answer)
+	}
+	if !ok {
+		return
 	}
 	if id == nil || id.UserName == "" {
 		writeErr(w, http.StatusBadGateway, "server_error", "the identity provider reported success without a user name")
@@ -142,16 +141,21 @@ func (s *Server) handleAuthorization(w http.ResponseWriter, r *http.Request, a *
 	s.redirectWithCode(w, r, c, redirect, name, user)
 }
 
-// authFacebook challenges for a Facebook access token (the realm's app id in
-// the challenge) or verifies the answer's token at the Graph API; false means
-// it has answered.
+// socialChallenge is the challenge of a Facebook or Google realm: the id
+// the device signs in with at the provider.
+func (r Realm) socialChallenge() json.RawMessage {
+	ch := map[string]string{"facebookAppId": r.FacebookAppID}
+	if r.kind() == RealmGoogle {
+		ch = map[string]string{"gClientId": r.GoogleClientID}
+	}
+	b, _ := json.Marshal(ch)
+	return b
+}
+
+// authFacebook verifies the challenge answer's Facebook access token at the
+// Graph API; false means it has answered.
 func (s *Server) authFacebook(w http.ResponseWriter, r *http.Request, realm Realm, redirect string, answer json.RawMessage) (*idp.Identity, bool) {
 	name := realm.RealmName()
-	if answer == nil {
-		ch, _ := json.Marshal(map[string]string{"facebookAppId": realm.FacebookAppID})
-		writeChallenge(w, name, ch)
-		return nil, false
-	}
 	var ans struct {
 		AccessToken string `json:"accessToken"`
 	}
@@ -163,16 +167,10 @@ func (s *Server) authFacebook(w http.ResponseWriter, r *http.Request, realm Real
 	return id, s.idpOK(w, redirect, name, "Facebook", err)
 }
 
-// authGoogle challenges for a Google token (the realm's client id in the
-// challenge) or verifies the answer's id token (iOS) or access token
-// (Android) at tokeninfo; false means it has answered.
+// authGoogle verifies the challenge answer's id token (iOS) or access
+// token (Android) at tokeninfo; false means it has answered.
 func (s *Server) authGoogle(w http.ResponseWriter, r *http.Request, realm Realm, redirect string, answer json.RawMessage) (*idp.Identity, bool) {
 	name := realm.RealmName()
-	if answer == nil {
-		ch, _ := json.Marshal(map[string]string{"gClientId": realm.GoogleClientID})
-		writeChallenge(w, name, ch)
-		return nil, false
-	}
 	var ans struct {
 		IDToken     string `json:"idToken"`
 		AccessToken string `json:"accessToken"`

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/adminauth"
@@ -156,11 +157,12 @@ type Server struct {
 	codePruneAt  int
 	statePruneAt int
 	ca           *certAuthority
-	clockOffset  time.Duration
 	faults       []*fault
 	release      chan struct{} // closed (and replaced) by ClearFaults: releases hangs
 	stats        statsState
 	web          webState // the web sign-in flow (web.go)
+
+	clockOffset atomic.Int64 // a time.Duration: SetClockOffset
 
 	publicURL   string          // WithPublicURL: the serverUrl
 	fromRequest bool            // WithPublicURLFromRequest
@@ -339,26 +341,15 @@ func (s *Server) now() time.Time { return s.clock() }
 
 // tokenNow is the clock of minted tokens: the server clock plus the clock offset.
 func (s *Server) tokenNow() time.Time {
-	s.mu.Lock()
-	off := s.clockOffset
-	s.mu.Unlock()
-	return s.clock().Add(off)
+	return s.clock().Add(s.ClockOffset())
 }
 
 // SetClockOffset shifts the iat and exp of tokens minted from now on
 // (including by Factory) by d relative to the server clock.
-func (s *Server) SetClockOffset(d time.Duration) {
-	s.mu.Lock()
-	s.clockOffset = d
-	s.mu.Unlock()
-}
+func (s *Server) SetClockOffset(d time.Duration) { s.clockOffset.Store(int64(d)) }
 
 // ClockOffset returns the current clock offset.
-func (s *Server) ClockOffset() time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.clockOffset
-}
+func (s *Server) ClockOffset() time.Duration { return time.Duration(s.clockOffset.Load()) }
 
 func (s *Server) randBytes(n int) []byte {
 	b := make([]byte, n)

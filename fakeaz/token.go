@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 
 	"github.com/mcaspec/mcaspec/tokenfactory"
@@ -188,18 +189,14 @@ func jwkOf(k *signingKey) JWK {
 
 // JWKS returns the app's live keys: the current one first, then superseded
 // keys still in their overlap window.
-func (s *Server) JWKS(appID string) ([]JWK, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st, err := s.appLocked(appID)
-	if err != nil {
-		return nil, err
-	}
-	var out []JWK
-	for _, k := range s.liveKeysLocked(st) {
-		out = append(out, jwkOf(k))
-	}
-	return out, nil
+func (s *Server) JWKS(appID string) (out []JWK, err error) {
+	err = s.withApp(appID, func(st *appState) error {
+		for _, k := range s.liveKeysLocked(st) {
+			out = append(out, jwkOf(k))
+		}
+		return nil
+	})
+	return out, err
 }
 
 func (s *Server) handlePublicKey(w http.ResponseWriter, r *http.Request, a *appState) {
@@ -221,17 +218,28 @@ func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, a *appState)
 func (s *Server) handleDiscovery(w http.ResponseWriter, r *http.Request, a *appState) {
 	su := s.serverURL(r.Context())
 	base := s.appURL(su, a.app.ID)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                su,
+	writeJSON(w, http.StatusOK, discovery(su, map[string]any{
 		"authorization_endpoint":                base + "/" + EndpointAuthorization,
 		"token_endpoint":                        base + "/" + EndpointToken,
 		"jwks_uri":                              base + "/" + EndpointJWKS,
 		"registration_endpoint":                 base + "/" + EndpointRegister,
 		"end_session_endpoint":                  base + "/" + EndpointLogout,
+		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "private_key_jwt"},
+	}))
+}
+
+// discovery is an OpenID Provider Metadata document (OpenID Connect
+// Discovery 1.0 §3) of issuer: what both flavours of the AZ support (the
+// code and client-credentials grants, public subjects, RS256 id tokens)
+// plus fields (the endpoints, the client authentication methods...).
+func discovery(issuer string, fields map[string]any) map[string]any {
+	doc := map[string]any{
+		"issuer":                                issuer,
 		"response_types_supported":              []string{"code"},
 		"grant_types_supported":                 []string{"authorization_code", "client_credentials"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{tokenfactory.RS256},
-		"token_endpoint_auth_methods_supported": []string{"client_secret_basic", "private_key_jwt"},
-	})
+	}
+	maps.Copy(doc, fields)
+	return doc
 }

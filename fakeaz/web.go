@@ -666,7 +666,7 @@ func (s *Server) webIDTokenFault(name string) ([]tokenfactory.Mutation, error) {
 func (s *Server) webAdminAPI() []adminHandler {
 	return []adminHandler{
 		{"GET /admin/web-clients", s.adminListWebClients},
-		{"POST /admin/web-clients", s.adminAddWebClient},
+		{"POST /admin/web-clients", adminCreate(s.AddWebClient)},
 		{"DELETE /admin/web-clients/{clientId}", s.adminRemoveWebClient},
 		{"PUT /admin/web-clients/{clientId}/scenario", s.adminSetWebScenario},
 	}
@@ -679,25 +679,8 @@ func (s *Server) adminListWebClients(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.WebClients(r.URL.Query().Get("appId")))
 }
 
-func (s *Server) adminAddWebClient(w http.ResponseWriter, r *http.Request) {
-	var c WebClient
-	if !decodeAdmin(w, r, &c) {
-		return
-	}
-	got, err := s.AddWebClient(c)
-	if err != nil {
-		webAdminErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, got)
-}
-
 func (s *Server) adminRemoveWebClient(w http.ResponseWriter, r *http.Request) {
-	if err := s.RemoveWebClient(r.PathValue("clientId")); err != nil {
-		webAdminErr(w, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	adminAnswer(w, http.StatusNoContent, nil, s.RemoveWebClient(r.PathValue("clientId")))
 }
 
 func (s *Server) adminSetWebScenario(w http.ResponseWriter, r *http.Request) {
@@ -705,17 +688,6 @@ func (s *Server) adminSetWebScenario(w http.ResponseWriter, r *http.Request) {
 	if !decodeAdmin(w, r, &sc) {
 		return
 	}
-	if err := s.SetWebScenario(r.PathValue("clientId"), sc); err != nil {
-		webAdminErr(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sc)
-}
-
-func webAdminErr(w http.ResponseWriter, err error) {
-	if errors.Is(err, ErrInvalidWebClient) {
-		writeErr(w, http.StatusBadRequest, "invalid_request", err.Error())
-		return
-	}
-	adminErr(w, err)
+	err := s.SetWebScenario(r.PathValue("clientId"), sc)
+	adminAnswer(w, http.StatusOK, sc, err)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/internal/defaults"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -177,24 +178,12 @@ func (c Config) withDefaults() (Config, error) {
 	if c.CacheSize == 0 {
 		c.CacheSize = DefaultCacheSize
 	}
-	if c.KeyTTL <= 0 {
-		c.KeyTTL = DefaultKeyTTL
-	}
-	if c.FetchTimeout <= 0 {
-		c.FetchTimeout = DefaultFetchTimeout
-	}
-	if c.RefetchInterval <= 0 {
-		c.RefetchInterval = DefaultRefetchInterval
-	}
-	if c.NegativeTTL <= 0 {
-		c.NegativeTTL = DefaultNegativeTTL
-	}
-	if c.NewAppFetchRate <= 0 {
-		c.NewAppFetchRate = DefaultNewAppFetchRate
-	}
-	if c.NewAppFetchBurst <= 0 {
-		c.NewAppFetchBurst = DefaultNewAppFetchBurst
-	}
+	defaults.Set(&c.KeyTTL, DefaultKeyTTL)
+	defaults.Set(&c.FetchTimeout, DefaultFetchTimeout)
+	defaults.Set(&c.RefetchInterval, DefaultRefetchInterval)
+	defaults.Set(&c.NegativeTTL, DefaultNegativeTTL)
+	defaults.Set(&c.NewAppFetchRate, DefaultNewAppFetchRate)
+	defaults.Set(&c.NewAppFetchBurst, DefaultNewAppFetchBurst)
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}

@@ -266,14 +266,8 @@ func (p *parser) digits() int {
 }
 
 func (p *parser) object(depth int) error {
-	if depth > maxJSONDepth {
-		return p.fail(fmt.Sprintf("nested deeper than %d levels", maxJSONDepth))
-	}
-	p.i++ // '{'
-	p.ws()
-	if p.peek() == '}' {
-		p.i++
-		return nil
+	if empty, err := p.open(depth, '}'); empty || err != nil {
+		return err
 	}
 	var small [linearKeys][]byte
 	keys := small[:0]
@@ -296,43 +290,55 @@ func (p *parser) object(depth int) error {
 		if _, _, err := p.value(depth, false); err != nil {
 			return err
 		}
-		p.ws()
-		c := p.peek()
-		p.i++
-		if c == '}' {
-			return nil
-		}
-		if c != ',' {
-			return p.fail("expected , or }")
+		if done, err := p.next('}'); done || err != nil {
+			return err
 		}
 	}
 }
 
 func (p *parser) array(depth int) error {
-	if depth > maxJSONDepth {
-		return p.fail(fmt.Sprintf("nested deeper than %d levels", maxJSONDepth))
-	}
-	p.i++ // '['
-	p.ws()
-	if p.peek() == ']' {
-		p.i++
-		return nil
+	if empty, err := p.open(depth, ']'); empty || err != nil {
+		return err
 	}
 	for {
 		p.ws()
 		if _, _, err := p.value(depth, false); err != nil {
 			return err
 		}
-		p.ws()
-		c := p.peek()
-		p.i++
-		if c == ']' {
-			return nil
-		}
-		if c != ',' {
-			return p.fail("expected , or ]")
+		if done, err := p.next(']'); done || err != nil {
+			return err
 		}
 	}
+}
+
+// open enters an object or array at depth, skipping its opening byte, and
+// reports whether it is empty (its closing byte follows, and is skipped).
+func (p *parser) open(depth int, closing byte) (empty bool, err error) {
+	if depth > maxJSONDepth {
+		return false, p.fail(fmt.Sprintf("nested deeper than %d levels", maxJSONDepth))
+	}
+	p.i++ // '{' or '['
+	p.ws()
+	if p.peek() == closing {
+		p.i++
+		return true, nil
+	}
+	return false, nil
+}
+
+// next reads what follows a member or element: the closing byte (done) or
+// a comma; anything else is an error.
+func (p *parser) next(closing byte) (done bool, err error) {
+	p.ws()
+	c := p.peek()
+	p.i++
+	if c == closing {
+		return true, nil
+	}
+	if c != ',' {
+		return false, p.fail("expected , or " + string(closing))
+	}
+	return false, nil
 }
 
 const linearKeys = 16

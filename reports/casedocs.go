@@ -124,36 +124,36 @@ var outcomeLegend = []struct {
 // then the rule sentences. The output depends only on cases.
 func WriteCasesMarkdown(w io.Writer, cases []conformance.Case) error {
 	docs := CaseDocs(cases)
-	ew := &errWriter{w: w}
-	ew.printf("## Legend\n\n")
-	ew.printf("**Levels.** A broken `MUST` is a FAIL; a missed `SHOULD` is NON-STRICT (a failure only with `--fail-on-nonstrict`); `INFO` is recorded, never a failure.\n\n")
-	ew.printf("**Profiles.** `mca`: what the seed strategy's README promises. `strict`: adds RFC 6750 / RFC 8725 / RFC 9068 / OIDC best practice. ")
-	ew.printf("Where a case differs between profiles, cells read `mca / strict`.\n\n")
-	ew.printf("**Outcomes** (any one listed is acceptable):\n\n| Outcome | Meaning |\n|---|---|\n")
+	ew := mdtext.NewWriter(w)
+	ew.Printf("## Legend\n\n")
+	ew.Printf("**Levels.** A broken `MUST` is a FAIL; a missed `SHOULD` is NON-STRICT (a failure only with `--fail-on-nonstrict`); `INFO` is recorded, never a failure.\n\n")
+	ew.Printf("**Profiles.** `mca`: what the seed strategy's README promises. `strict`: adds RFC 6750 / RFC 8725 / RFC 9068 / OIDC best practice. ")
+	ew.Printf("Where a case differs between profiles, cells read `mca / strict`.\n\n")
+	ew.Printf("**Outcomes** (any one listed is acceptable):\n\n| Outcome | Meaning |\n|---|---|\n")
 	for _, o := range outcomeLegend {
-		ew.printf("| `%s` | %s |\n", o.Outcome, mdCell(o.Meaning))
+		ew.Printf("| `%s` | %s |\n", o.Outcome, mdCell(o.Meaning))
 	}
-	ew.printf("\n**Rejections** must also come within the response bound and, where the case says so, without calling downstream.\n\n")
+	ew.Printf("\n**Rejections** must also come within the response bound and, where the case says so, without calling downstream.\n\n")
 
 	groups := groupDocs(docs)
-	ew.printf("## Areas\n\n| Area | Prefix | Cases |\n|---|---|---:|\n")
+	ew.Printf("## Areas\n\n| Area | Prefix | Cases |\n|---|---|---:|\n")
 	for _, g := range groups {
-		ew.printf("| [%s](#%s) | %s | %d |\n", mdCell(g.area.Title), mdAnchor(g.area), g.area.Prefix, len(g.docs))
+		ew.Printf("| [%s](#%s) | %s | %d |\n", mdCell(g.area.Title), mdAnchor(g.area), g.area.Prefix, len(g.docs))
 	}
-	ew.printf("\nTotal: %d cases.\n", len(docs))
+	ew.Printf("\nTotal: %d cases.\n", len(docs))
 	for _, g := range groups {
-		ew.printf("\n## %s\n\n", mdHeading(g.area))
-		ew.printf("| ID | Title | Level mca / strict | Outcomes mca / strict | Recipe | References |\n|---|---|---|---|---|---|\n")
+		ew.Printf("\n## %s\n\n", mdHeading(g.area))
+		ew.Printf("| ID | Title | Level mca / strict | Outcomes mca / strict | Recipe | References |\n|---|---|---|---|---|---|\n")
 		for _, d := range g.docs {
-			ew.printf("| %s | %s | %s | %s | %s | %s |\n", d.ID, mdCell(d.Title), levelCell(d), outcomeCell(d),
+			ew.Printf("| %s | %s | %s | %s | %s | %s |\n", d.ID, mdCell(d.Title), levelCell(d), outcomeCell(d),
 				mdCell(d.Recipe), mdCell(strings.Join(d.Refs, "; ")))
 		}
 	}
-	ew.printf("\n## Rules\n")
+	ew.Printf("\n## Rules\n")
 	for _, g := range groups {
-		ew.printf("\n### %s rules\n\n", mdCell(g.area.Title))
+		ew.Printf("\n### %s rules\n\n", mdCell(g.area.Title))
 		for _, d := range g.docs {
-			ew.printf("- **%s** <a id=\"%s\"></a>%s", d.ID, CaseDocAnchor(d.ID), mdCell(d.Rule))
+			ew.Printf("- **%s** <a id=\"%s\"></a>%s", d.ID, CaseDocAnchor(d.ID), mdCell(d.Rule))
 			var extra []string
 			if len(d.Needs) > 0 {
 				extra = append(extra, "needs "+joinAny(d.Needs))
@@ -162,13 +162,13 @@ func WriteCasesMarkdown(w io.Writer, cases []conformance.Case) error {
 				extra = append(extra, "families "+joinFamilies(d.Families))
 			}
 			if len(extra) > 0 {
-				ew.printf(" _(%s)_", mdCell(strings.Join(extra, "; ")))
+				ew.Printf(" _(%s)_", mdCell(strings.Join(extra, "; ")))
 			}
-			ew.printf("\n")
+			ew.Printf("\n")
 		}
 	}
-	if ew.err != nil {
-		return fmt.Errorf("reports: write cases Markdown: %w", ew.err)
+	if ew.Err() != nil {
+		return fmt.Errorf("reports: write cases Markdown: %w", ew.Err())
 	}
 	return nil
 }
@@ -265,18 +265,6 @@ func joinAny[T ~string](xs []T) string {
 // mdCell makes text safe in a Markdown table cell: no line breaks, pipes
 // and backslashes escaped, no raw HTML, no stray code spans or emphasis.
 func mdCell(s string) string { return mdtext.Cell(s) }
-
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	if e.err != nil {
-		return
-	}
-	_, e.err = fmt.Fprintf(e.w, format, args...)
-}
 
 // CaseDocAnchor is the anchor of a case's rule in docs/CASES.md
 // (docs/CASES.md#hdr-001): SARIF help URIs and summaries link to it.

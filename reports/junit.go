@@ -24,26 +24,25 @@ type JUnitOptions struct {
 // test reporters and Surefire-style readers).
 type (
 	junitSuites struct {
-		XMLName   xml.Name     `xml:"testsuites"`
-		Name      string       `xml:"name,attr"`
-		Tests     int          `xml:"tests,attr"`
-		Failures  int          `xml:"failures,attr"`
-		Errors    int          `xml:"errors,attr"`
-		Skipped   int          `xml:"skipped,attr"`
-		Time      string       `xml:"time,attr"`
-		Timestamp string       `xml:"timestamp,attr,omitempty"`
-		Suites    []junitSuite `xml:"testsuite"`
+		XMLName xml.Name `xml:"testsuites"`
+		Name    string   `xml:"name,attr"`
+		junitCounts
+		Suites []junitSuite `xml:"testsuite"`
 	}
 	junitSuite struct {
-		Name       string           `xml:"name,attr"`
-		Tests      int              `xml:"tests,attr"`
-		Failures   int              `xml:"failures,attr"`
-		Errors     int              `xml:"errors,attr"`
-		Skipped    int              `xml:"skipped,attr"`
-		Time       string           `xml:"time,attr"`
-		Timestamp  string           `xml:"timestamp,attr,omitempty"`
+		Name string `xml:"name,attr"`
+		junitCounts
 		Properties *junitProperties `xml:"properties,omitempty"`
 		Cases      []junitCase      `xml:"testcase"`
+	}
+	// junitCounts are the attributes a <testsuites> and a <testsuite> share.
+	junitCounts struct {
+		Tests     int    `xml:"tests,attr"`
+		Failures  int    `xml:"failures,attr"`
+		Errors    int    `xml:"errors,attr"`
+		Skipped   int    `xml:"skipped,attr"`
+		Time      string `xml:"time,attr"`
+		Timestamp string `xml:"timestamp,attr,omitempty"`
 	}
 	junitProperties struct {
 		Property []junitProperty `xml:"property"`
@@ -89,7 +88,7 @@ func WriteJUnit(w io.Writer, r *conformance.RunReport, opts JUnitOptions) error 
 	props := junitPropertyList(r)
 	var total time.Duration
 	for _, g := range groupByArea(r.Results) {
-		s := junitSuite{Timestamp: doc.Timestamp}
+		s := junitSuite{junitCounts: junitCounts{Timestamp: doc.Timestamp}}
 		if len(doc.Suites) == 0 {
 			s.Properties = &junitProperties{props}
 		}
@@ -133,10 +132,7 @@ func WriteJUnit(w io.Writer, r *conformance.RunReport, opts JUnitOptions) error 
 		}
 		s.Time = seconds(suiteTime)
 		total += suiteTime
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Skipped += s.Skipped
-		doc.Errors += s.Errors
+		doc.add(s.junitCounts)
 		doc.Suites = append(doc.Suites, s)
 	}
 	if r.Duration > 0 {
@@ -156,6 +152,14 @@ func WriteJUnit(w io.Writer, r *conformance.RunReport, opts JUnitOptions) error 
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// add counts o's cases in c.
+func (c *junitCounts) add(o junitCounts) {
+	c.Tests += o.Tests
+	c.Failures += o.Failures
+	c.Skipped += o.Skipped
+	c.Errors += o.Errors
 }
 
 func failureType(r *conformance.Result) string {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/internal/mdtext"
 )
 
 // SummaryOptions tune WriteSummaryMarkdown.
@@ -33,7 +34,7 @@ func WriteSummaryMarkdown(w io.Writer, r *conformance.RunReport, opt SummaryOpti
 	if opt.MaxCases <= 0 {
 		opt.MaxCases = 50
 	}
-	ew := &errWriter{w: w}
+	ew := mdtext.NewWriter(w)
 	code, why := r.Outcome(opt.FailOnNonStrict)
 	outcome := "passed"
 	switch code {
@@ -42,40 +43,40 @@ func WriteSummaryMarkdown(w io.Writer, r *conformance.RunReport, opt SummaryOpti
 	case conformance.ExitInvalid:
 		outcome = "INVALID"
 	}
-	ew.printf("## mcaspec conformance: %s (%s profile): %s\n\n", mdCell(r.Target.Name), r.Profile, outcome)
+	ew.Printf("## mcaspec conformance: %s (%s profile): %s\n\n", mdCell(r.Target.Name), r.Profile, outcome)
 	if why != "" {
-		ew.printf("%s\n\n", mdCell(why))
+		ew.Printf("%s\n\n", mdCell(why))
 	}
-	ew.printf("Target `%s` (%s, family %s)", strings.ReplaceAll(r.Target.URL, "`", "'"), mdCell(r.Target.Mode), mdCell(r.Target.Family.Name()))
+	ew.Printf("Target `%s` (%s, family %s)", strings.ReplaceAll(r.Target.URL, "`", "'"), mdCell(r.Target.Mode), mdCell(r.Target.Family.Name()))
 	if r.ToolVersion != "" {
-		ew.printf(" · %s", mdCell(r.ToolVersion))
+		ew.Printf(" · %s", mdCell(r.ToolVersion))
 	}
 	if r.Catalogue != "" {
-		ew.printf(" · catalogue `%s`", r.Catalogue)
+		ew.Printf(" · catalogue `%s`", r.Catalogue)
 	}
-	ew.printf("\n\n| Cases |")
+	ew.Printf("\n\n| Cases |")
 	for _, v := range verdictOrder {
-		ew.printf(" %s |", v)
+		ew.Printf(" %s |", v)
 	}
-	ew.printf("\n|---:|")
+	ew.Printf("\n|---:|")
 	for range verdictOrder {
-		ew.printf("---:|")
+		ew.Printf("---:|")
 	}
-	ew.printf("\n| %d |", len(r.Results))
+	ew.Printf("\n| %d |", len(r.Results))
 	for _, v := range verdictOrder {
-		ew.printf(" %d |", r.Summary[v])
+		ew.Printf(" %d |", r.Summary[v])
 	}
-	ew.printf("\n")
+	ew.Printf("\n")
 	writeFindings(ew, r, opt)
 	if b := r.Baseline; b != nil {
-		ew.printf("\nBaseline `%s`: %d expected failure(s) failed again; new %s; stale %s.\n",
+		ew.Printf("\nBaseline `%s`: %d expected failure(s) failed again; new %s; stale %s.\n",
 			strings.ReplaceAll(b.File, "`", "'"), len(b.Expected), idList(b.New), idList(b.Stale))
 	}
-	return ew.err
+	return ew.Err()
 }
 
 // writeFindings lists the FAIL, NON-STRICT and ERROR cases.
-func writeFindings(ew *errWriter, r *conformance.RunReport, opt SummaryOptions) {
+func writeFindings(ew *mdtext.Writer, r *conformance.RunReport, opt SummaryOptions) {
 	var rows []*conformance.Result
 	for i := range r.Results {
 		switch r.Results[i].Verdict {
@@ -86,13 +87,13 @@ func writeFindings(ew *errWriter, r *conformance.RunReport, opt SummaryOptions) 
 	if len(rows) == 0 {
 		return
 	}
-	ew.printf("\n| Case | Verdict | Level | Rule | Reason |\n|---|---|---|---|---|\n")
+	ew.Printf("\n| Case | Verdict | Level | Rule | Reason |\n|---|---|---|---|---|\n")
 	for i, res := range rows {
 		if i == opt.MaxCases {
-			ew.printf("\n…and %d more: see the HTML report.\n", len(rows)-i)
+			ew.Printf("\n…and %d more: see the HTML report.\n", len(rows)-i)
 			break
 		}
-		ew.printf("| [%s](%s) | %s | %s | %s | %s |\n", res.ID, caseLink(res.ID, opt), res.Verdict, res.Level,
+		ew.Printf("| [%s](%s) | %s | %s | %s | %s |\n", res.ID, caseLink(res.ID, opt), res.Verdict, res.Level,
 			mdCell(res.Rule), mdCell(clip(res.Reason, 300)))
 	}
 }

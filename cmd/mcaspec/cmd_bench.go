@@ -21,12 +21,6 @@ import (
 	"github.com/mcaspec/mcaspec/reference"
 )
 
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, " ") }
-func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
-
 // benchFlags are the flags of `mcaspec bench`, declared plainly in
 // declareBenchFlags (each with its default and help).
 type benchFlags struct {
@@ -514,8 +508,7 @@ func checkBenchNumbers(fs *flag.FlagSet) error {
 		}
 		switch f.Name {
 		case "start-rate", "step-factor", "cold-factor":
-			v := f.Value.(flag.Getter).Get().(float64)
-			if !(v > 0) || math.IsInf(v, 0) {
+			if !bench.ValidRate(f.Value.(flag.Getter).Get().(float64)) {
 				err = fmt.Errorf("%w: --%s %s: want a positive, finite number (e.g. --rate 0.5 sends one request every 2 s)", errUsage, f.Name, f.Value)
 			}
 		case "duration", "step-duration", "timeout":

@@ -13,9 +13,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
-	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/internal/fileio"
-	"github.com/mcaspec/mcaspec/targets/launch"
 )
 
 // Exit codes of conformance runs (conformance.Exit*).
@@ -87,7 +85,11 @@ Examples:
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
 	if cf.printContract {
-		fmt.Fprint(stdout, harness.ContractHelp(contractOf(*h, r.targets.url)))
+		c, err := harness.PlannedContract(*h, r.targets.url)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errUsage, err)
+		}
+		fmt.Fprint(stdout, harness.ContractHelp(c))
 		return nil
 	}
 	if cf.list {
@@ -382,39 +384,4 @@ func (r conformanceRun) prepareOut(stderr io.Writer) error {
 		fmt.Fprintf(stderr, "mcaspec: %s held an earlier run: moved it to %s\n", r.out, moved)
 	}
 	return nil
-}
-
-// contractOf is the contract a target gets in a run configured by h.
-func contractOf(h harness.Config, targetURL string) launch.Contract {
-	def := func(v, d string) string {
-		if v == "" {
-			return d
-		}
-		return v
-	}
-	serverURL := "http://" + def(h.AZListen, harness.DefaultAZListen) + "/imf-authserver"
-	if u, err := fakeaz.ParsePublicURL(h.AZPublicURL); err == nil && h.AZPublicURL != "" {
-		serverURL = u
-	}
-	c := launch.Contract{
-		ServerURL:       serverURL,
-		DownstreamHosts: harness.DownstreamHosts(h),
-		AppID:           def(h.AppID, harness.DefaultAppID),
-		ClientID:        def(h.ClientID, harness.DefaultClientID),
-		Secret:          def(h.Secret, harness.DefaultSecret),
-		Backend:         h.FixedAppID,
-	}
-	if h.NoServiceCredentials {
-		c.ClientID, c.Secret = "", ""
-	}
-	if h.Family.IsWeb() {
-		authz, token := fakeaz.WebEndpointsAt(serverURL, c.AppID, h.Family.AppID())
-		base := strings.TrimRight(targetURL, "/")
-		if base == "" {
-			base = "<the target's base URL>"
-		}
-		c.Web = &launch.Web{ClientID: harness.DefaultWebClientID, Secret: harness.DefaultWebSecret,
-			AuthorizationEndpoint: authz, TokenEndpoint: token, CallbackURL: base + harness.CallbackPath}
-	}
-	return c
 }

@@ -109,16 +109,18 @@ func TestConformanceHarnessErrorExits3(t *testing.T) {
 	}
 }
 
-// --print-contract prints the web variables for the web families: the App ID
-// endpoints for web-appid, and the callback under --target's URL.
+// --print-contract prints the contract a run gives the target: MCA_ISSUER
+// where fakeaz mints MCA tokens, and for the web families the web variables
+// (the App ID endpoints for web-appid, the callback under --target's URL).
 func TestPrintContractWeb(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		family string
 		want   []string
 	}{
-		{"mca", nil},
-		{"web", []string{"MCA_WEB_CLIENT_ID=" + harness.DefaultWebClientID, "MCA_WEB_SECRET=", "/web/authorization\n", "/web/token\n",
+		{"mca", []string{"MCA_ISSUER=http://127.0.0.1:9080/imf-authserver/authorization/\n"}},
+		{"appid", nil},
+		{"web", []string{"MCA_ISSUER=http://127.0.0.1:9080/imf-authserver/authorization/\n", "MCA_WEB_CLIENT_ID=" + harness.DefaultWebClientID, "MCA_WEB_SECRET=", "/web/authorization\n", "/web/token\n",
 			"MCA_CALLBACK_URL=http://127.0.0.1:3000/web/callback\n"}},
 		{"web-appid", []string{"MCA_AUTHORIZATION_ENDPOINT=http://127.0.0.1:9080/imf-authserver/oauth/v4/", "/authorization\n", "/token\n",
 			"MCA_CALLBACK_URL=http://127.0.0.1:3000/web/callback\n"}},
@@ -129,7 +131,7 @@ func TestPrintContractWeb(t *testing.T) {
 			t.Fatalf("%s: exit %d: %s", tc.family, code, stderr.String())
 		}
 		out := stdout.String()
-		if tc.want == nil && strings.Contains(out, "MCA_WEB_") {
+		if !strings.HasPrefix(tc.family, "web") && strings.Contains(out, "MCA_WEB_") {
 			t.Errorf("%s: web variables printed for a bearer family:\n%s", tc.family, out)
 		}
 		for _, w := range tc.want {

@@ -75,13 +75,28 @@ func runReference(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	if err := s.Start(cfg.Listen); err != nil {
+	return serveUntilDone(ctx, s, "reference target", cfg.Listen, stdout, stderr)
+}
+
+// listenServer is a server a command starts and runs until interrupted.
+type listenServer interface {
+	Start(addr string) error
+	Addr() string // where it listens, once started
+	URL() string
+	Close() error
+}
+
+// serveUntilDone starts s at addr (a bad address is a usage error), warns
+// on stderr when it listens beyond loopback, prints its URL on stdout and
+// runs until ctx ends.
+func serveUntilDone(ctx context.Context, s listenServer, name, addr string, stdout, stderr io.Writer) error {
+	if err := s.Start(addr); err != nil {
 		if errors.Is(err, listen.ErrAddr) {
 			return fmt.Errorf("%w: --listen / HOST:PORT: %w", errUsage, err)
 		}
 		return err
 	}
-	if line := listen.Exposure("reference target", s.Addr()); line != "" {
+	if line := listen.Exposure(name, s.Addr()); line != "" {
 		fmt.Fprintln(stderr, line)
 	}
 	fmt.Fprintln(stdout, s.URL())

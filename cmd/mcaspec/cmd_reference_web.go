@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 
-	"github.com/mcaspec/mcaspec/internal/listen"
 	"github.com/mcaspec/mcaspec/reference/target"
 	"github.com/mcaspec/mcaspec/reference/webrp"
 )
@@ -44,16 +42,5 @@ func runReferenceWeb(ctx context.Context, args []string, stdout, stderr io.Write
 	if err != nil {
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}
-	if err := rp.Start(addr); err != nil {
-		if errors.Is(err, listen.ErrAddr) {
-			return fmt.Errorf("%w: --listen / HOST:PORT: %w", errUsage, err)
-		}
-		return err
-	}
-	if line := listen.Exposure("reference web RP", addr); line != "" {
-		fmt.Fprintln(stderr, line)
-	}
-	fmt.Fprintln(stdout, rp.URL())
-	<-ctx.Done()
-	return rp.Close()
+	return serveUntilDone(ctx, rp, "reference web RP", addr, stdout, stderr)
 }

@@ -10,17 +10,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/fileio"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
-
-type stringList []string
-
-func (s *stringList) String() string     { return strings.Join(*s, ",") }
-func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runToken(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("token", `Mints an MCA access token and id token signed RS256, as the authorization server
@@ -46,7 +40,7 @@ Examples:
 		decode      = fs.Bool("decode", false, "print header and claims of each token as JSON instead")
 		list        = fs.Bool("list", false, "list the named mutations and exit")
 		publicKey   = fs.Bool("public-key", false, "print the publickey endpoint body ({kty,n,e}) of the signing key and exit")
-		mutateNames stringList
+		mutateNames listFlag
 	)
 	fs.Var(&mutateNames, "mutate", "apply a named mutation to the access token (repeatable; see --list)")
 	if err := parseFlags(fs, args); err != nil {

@@ -136,7 +136,11 @@ func freeAddr(t *testing.T) string {
 func startFaultyTarget(t *testing.T, h http.Handler, azAddr string) string {
 	t.Helper()
 	if h == nil {
-		cfg, err := target.ConfigFromEnv(harness.Getenv(contractOf(harness.Config{AZListen: azAddr}, "")))
+		c, err := harness.PlannedContract(harness.Config{AZListen: azAddr, Profile: conformance.Strict}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := target.ConfigFromEnv(harness.Getenv(c))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -148,6 +148,13 @@ func newFlagSet(name, desc string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// listFlag is a repeatable string flag (its values space-separated when
+// printed, as --print-config does).
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, " ") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
 // parseFlags parses args, turning parse errors into errUsage and rejecting
 // stray positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) error {

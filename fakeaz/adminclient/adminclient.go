@@ -22,7 +22,6 @@ import (
 
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/internal/excerpt"
-	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
 const (
@@ -62,13 +61,7 @@ func New(adminURL, token string, hc *http.Client) *Client {
 
 // TokenRequest says what MintToken puts in the tokens (the body of POST
 // /admin/apps/{appId}/tokens). The zero value mints an anonymous pair for DefaultClientID.
-type TokenRequest struct {
-	ClientID    string                        `json:"clientId"`
-	User        *tokenfactory.User            `json:"user,omitempty"`
-	Device      tokenfactory.Device           `json:"device"`
-	Application tokenfactory.Application      `json:"application"`
-	Scope       map[string]tokenfactory.Scope `json:"scope,omitempty"`
-}
+type TokenRequest = fakeaz.TokenRequest
 
 // AdminError is an error answer of the admin API; it wraps ErrAdmin and, when the description
 // names one, the fakeaz error behind it (errors.Is(err, fakeaz.ErrUnknownApp) works).
@@ -93,20 +86,6 @@ func (e *AdminError) Unwrap() []error {
 		}
 	}
 	return errs
-}
-
-// faultJSON is the admin API form of a fakeaz.FaultSpec.
-type faultJSON struct {
-	Endpoint    string          `json:"endpoint,omitempty"`
-	AppID       string          `json:"appId,omitempty"`
-	Status      int             `json:"status,omitempty"`
-	Body        string          `json:"body,omitempty"`
-	ContentType string          `json:"contentType,omitempty"`
-	Delay       fakeaz.Duration `json:"delay,omitempty"`
-	Hang        bool            `json:"hang,omitempty"`
-	EveryNth    int             `json:"everyNth,omitempty"`
-	Until       time.Time       `json:"until,omitzero"`
-	For         fakeaz.Duration `json:"for,omitempty"`
 }
 
 // Do sends one admin API request to c.URL+path (path starts with "/"); in (if not nil) is sent
@@ -226,9 +205,7 @@ func (c *Client) RotateKey(ctx context.Context, appID string, overlap time.Durat
 // SetFault activates a fault (see fakeaz.FaultSpec): an error status, a garbage or empty body,
 // a delay or a hang on one endpoint (or all), for one app (or all).
 func (c *Client) SetFault(ctx context.Context, f fakeaz.FaultSpec) error {
-	j := faultJSON{Endpoint: f.Endpoint, AppID: f.AppID, Status: f.Status, Body: f.Body, ContentType: f.ContentType,
-		Delay: fakeaz.Duration(f.Delay), Hang: f.Hang, EveryNth: f.EveryNth, Until: f.Until, For: fakeaz.Duration(f.For)}
-	return c.Do(ctx, http.MethodPost, "/faults", j, nil)
+	return c.Do(ctx, http.MethodPost, "/faults", f, nil) // FaultSpec marshals in the admin API's form
 }
 
 // ClearFaults removes every fault and releases the requests held by Hang faults.

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/fakeaz/adminclient"
@@ -82,5 +83,47 @@ func TestAgainstFakeAZ(t *testing.T) {
 		t.Errorf("App(unknown): %v, want ErrAdmin and fakeaz.ErrUnknownApp", err)
 	} else if ae := (*adminclient.AdminError)(nil); !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
 		t.Errorf("App(unknown): %v, want an AdminError with status 404", err)
+	}
+}
+
+// TestSetFault: SetFault sends the fault in the admin API's form (FaultSpec's JSON), so every
+// field reaches the server, and GET /faults lists it in the same form.
+func TestSetFault(t *testing.T) {
+	t.Parallel()
+	s, err := fakeaz.New(keyGen(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	defer s.Close()
+	c := adminclient.New(ts.URL+"/admin", "", nil)
+	want := fakeaz.FaultSpec{Endpoint: fakeaz.EndpointToken, AppID: "app-1", Status: 503, Body: "busy",
+		ContentType: "text/plain", Delay: 1500 * time.Millisecond, EveryNth: 2, For: time.Hour}
+	before := time.Now()
+	if err := c.SetFault(t.Context(), want); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Faults()
+	if len(got) != 1 {
+		t.Fatalf("faults %+v, want one", got)
+	}
+	f := got[0]
+	if f.Until.Before(before.Add(time.Hour)) || f.Until.After(time.Now().Add(time.Hour)) {
+		t.Errorf("Until %v, want an hour after SetFault", f.Until)
+	}
+	f.Until, want.For = time.Time{}, 0 // the server turns For into Until
+	if f != want {
+		t.Errorf("server has %+v, want %+v", f, want)
+	}
+	var listed []map[string]any
+	if err := c.Do(t.Context(), http.MethodGet, "/faults", nil, &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0]["delay"] != "1.5s" || listed[0]["endpoint"] != fakeaz.EndpointToken || listed[0]["everyNth"] != float64(2) {
+		t.Errorf("GET /faults = %v, want the fault in the admin form", listed)
+	}
+	if err := c.SetFault(t.Context(), fakeaz.FaultSpec{Endpoint: "nowhere", Status: 500}); !errors.Is(err, fakeaz.ErrInvalidFault) {
+		t.Errorf("SetFault(unknown endpoint) = %v, want fakeaz.ErrInvalidFault", err)
 	}
 }

@@ -216,33 +216,27 @@ func WithQuiet() Option {
 
 // WithTokenLifetime sets exp - iat of the tokens fakeaz mints (default fakeaz.DefaultTokenLifetime).
 func WithTokenLifetime(d time.Duration) Option {
-	return func(o *options) error {
-		if d <= 0 {
-			return fmt.Errorf("WithTokenLifetime(%v): the lifetime must be positive", d)
-		}
-		o.tokenLifetime = d
-		return nil
-	}
+	return positive("WithTokenLifetime", "lifetime", d, func(o *options) *time.Duration { return &o.tokenLifetime })
 }
 
 // WithCodeLifetime sets how long authorization codes can be redeemed (default fakeaz.DefaultCodeLifetime).
 func WithCodeLifetime(d time.Duration) Option {
-	return func(o *options) error {
-		if d <= 0 {
-			return fmt.Errorf("WithCodeLifetime(%v): the lifetime must be positive", d)
-		}
-		o.codeLifetime = d
-		return nil
-	}
+	return positive("WithCodeLifetime", "lifetime", d, func(o *options) *time.Duration { return &o.codeLifetime })
 }
 
 // WithStartupTimeout bounds the wait for the admin API (default DefaultStartupTimeout).
 func WithStartupTimeout(d time.Duration) Option {
+	return positive("WithStartupTimeout", "timeout", d, func(o *options) *time.Duration { return &o.startupTimeout })
+}
+
+// positive is the option name(d) that sets the duration field picks, refusing
+// d <= 0 (what the duration is: "lifetime", "timeout").
+func positive(name, what string, d time.Duration, field func(*options) *time.Duration) Option {
 	return func(o *options) error {
 		if d <= 0 {
-			return fmt.Errorf("WithStartupTimeout(%v): the timeout must be positive", d)
+			return fmt.Errorf("%s(%v): the %s must be positive", name, d, what)
 		}
-		o.startupTimeout = d
+		*field(o) = d
 		return nil
 	}
 }

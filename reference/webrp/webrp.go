@@ -37,6 +37,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mcaspec/mcaspec/internal/defaults"
 	"github.com/mcaspec/mcaspec/internal/httpjson"
 	"github.com/mcaspec/mcaspec/internal/listen"
 )
@@ -173,15 +174,9 @@ func New(cfg Config) (*RP, error) {
 		return nil, fmt.Errorf("%w: %s", ErrConfig, strings.Join(errs, "; "))
 	}
 	cfg.ServerURL = strings.TrimRight(cfg.ServerURL, "/")
-	if cfg.TokenTimeout <= 0 {
-		cfg.TokenTimeout = DefaultTokenTimeout
-	}
-	if cfg.Leeway <= 0 {
-		cfg.Leeway = DefaultLeeway
-	}
-	if cfg.MaxSessions <= 0 {
-		cfg.MaxSessions = DefaultMaxSessions
-	}
+	defaults.Set(&cfg.TokenTimeout, DefaultTokenTimeout)
+	defaults.Set(&cfg.Leeway, DefaultLeeway)
+	defaults.Set(&cfg.MaxSessions, DefaultMaxSessions)
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -596,6 +591,9 @@ func (rp *RP) Start(addr string) error {
 
 // URL is the base URL once started.
 func (rp *RP) URL() string { return rp.srv.URL() }
+
+// Addr is the address it listens on once started.
+func (rp *RP) Addr() string { return rp.srv.Addr() }
 
 // Close stops the listener.
 func (rp *RP) Close() error { return rp.srv.Close() }

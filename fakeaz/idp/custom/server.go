@@ -22,7 +22,7 @@ type Option func(*Server)
 // WithAdminToken requires "Authorization: Bearer <secret>" on the admin routes (/admin/...);
 // without it they are open, which Start allows on a loopback address only. An empty secret
 // makes Start fail.
-func WithAdminToken(secret string) Option { return func(s *Server) { s.admin.SetToken(secret) } }
+func WithAdminToken(secret string) Option { return func(s *Server) { s.base.Admin.SetToken(secret) } }
 
 // WithClock sets the clock that ages stateIds.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
@@ -52,12 +52,9 @@ type Server struct {
 	cfg    Config
 	states map[string]state
 
-	startN, answerN, challengeN, successN, failureN, badN, faultN atomic.Int64
+	startN, answerN, challengeN, successN, failureN, badN atomic.Int64
 
-	faults sim.Faults
-	admin  sim.AdminGuard
-	ln     sim.Listener
-	mux    *http.ServeMux
+	base sim.Base
 }
 
 // state is a pending second step.
@@ -75,55 +72,51 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	mux := sim.Skeleton{
+	s.base.Init("custom simulator", sim.Skeleton{
 		Routes: []sim.Route{
 			{Method: http.MethodPost, Path: "/apps/{appId}/{realm}/startAuthorization", Handler: s.handleStart},
 			{Method: http.MethodPost, Path: "/apps/{appId}/{realm}/handleChallengeAnswer", Handler: s.handleAnswer},
 			{Method: http.MethodGet, Path: "/admin/users", Handler: s.handleGetUsers},
 			{Method: http.MethodPost, Path: "/admin/users", Handler: s.handleAddUser},
 		},
-		Stats:  func() any { return s.Stats() },
-		Faults: &s.faults,
+		Stats: func() any { return s.Stats() },
 		WrongMethod: func(w http.ResponseWriter, r *http.Request, allow string) {
 			if !strings.HasPrefix(r.URL.Path, "/admin/") {
 				s.badN.Add(1)
 			}
 			sim.MethodNotAllowed(w, allow)
 		},
-		NotFound: func(w http.ResponseWriter, r *http.Request) {
-			sim.NotFound(w, fmt.Sprintf("no route %s %s; see the package documentation of fakeaz/idp/custom", r.Method, r.URL.Path))
-		},
-	}.Mux()
-	s.mux = mux
+		NotFound: sim.NoRoute("fakeaz/idp/custom"),
+	})
 	return s, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.admin.Serve(w, r, s.mux)
+	s.base.ServeHTTP(w, r)
 }
 
 // Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
 // routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	return s.admin.Start(&s.ln, "custom simulator", addr, s)
+	return s.base.Start(addr, s)
 }
 
 // URL is the base URL after Start: the AZ's idpUrl.
-func (s *Server) URL() string { return s.ln.URL() }
+func (s *Server) URL() string { return s.base.URL() }
 
 // Close stops the server and releases hanging requests.
-func (s *Server) Close() error { return s.ln.Close() }
+func (s *Server) Close() error { return s.base.Close() }
 
 // SetFault makes the provider routes misbehave (admin routes are unaffected).
-func (s *Server) SetFault(f idp.Fault) { s.faults.Set(f) }
+func (s *Server) SetFault(f idp.Fault) { s.base.SetFault(f) }
 
 // Stats returns the call counters.
 func (s *Server) Stats() Stats {
 	return Stats{
 		StartAuthorization: s.startN.Load(), HandleChallengeAnswer: s.answerN.Load(),
 		Challenges: s.challengeN.Load(), Successes: s.successN.Load(), Failures: s.failureN.Load(),
-		BadRequests: s.badN.Load(), Faults: s.faultN.Load(),
+		BadRequests: s.badN.Load(), Faults: s.base.FaultsHit(),
 	}
 }
 
@@ -156,10 +149,35 @@ type wireStart struct {
 	Headers *map[string]any `json:"headers"`
 }
 
+func (b *wireStart) noHeaders() bool { return b.Headers == nil }
+
 type wireAnswer struct {
-	Headers         *map[string]any `json:"headers"`
+	wireStart
 	StateID         *string         `json:"stateId"`
 	ChallengeAnswer json.RawMessage `json:"challengeAnswer"`
+}
+
+// begin opens a provider call: it counts it in n, applies the fault, checks
+// the realm and decodes the body into req, whose "headers" must be there
+// (usage is the body's shape, for the error). false means it has answered.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, n *atomic.Int64, req interface{ noHeaders() bool }, usage string) (Realm, bool) {
+	if !s.base.Enter(w, r, n) {
+		return Realm{}, false
+	}
+	realm, ok := s.realmFor(w, r)
+	if !ok {
+		return Realm{}, false
+	}
+	if !sim.DecodeJSON(w, r, req) {
+		s.badN.Add(1)
+		return Realm{}, false
+	}
+	if req.noHeaders() {
+		s.badN.Add(1)
+		sim.BadRequest(w, usage+`: "headers" is missing or null`)
+		return Realm{}, false
+	}
+	return realm, true
 }
 
 // realmFor checks the realm/app; on failure it has answered.
@@ -182,44 +200,18 @@ func (s *Server) realmFor(w http.ResponseWriter, r *http.Request) (Realm, bool) 
 }
 
 func (s *Server) handleStart(w http.ResponseWriter, r *http.Request) {
-	s.startN.Add(1)
-	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
-		return
-	}
-	realm, ok := s.realmFor(w, r)
-	if !ok {
-		return
-	}
 	var req wireStart
-	if !sim.DecodeJSON(w, r, &req) {
-		s.badN.Add(1)
-		return
-	}
-	if req.Headers == nil {
-		s.badN.Add(1)
-		sim.BadRequest(w, `startAuthorization body must be {"headers": {...}}: "headers" is missing or null`)
+	realm, ok := s.begin(w, r, &s.startN, &req, `startAuthorization body must be {"headers": {...}}`)
+	if !ok {
 		return
 	}
 	s.challenge(w, "", realm.message())
 }
 
 func (s *Server) handleAnswer(w http.ResponseWriter, r *http.Request) {
-	s.answerN.Add(1)
-	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
-		return
-	}
-	realm, ok := s.realmFor(w, r)
-	if !ok {
-		return
-	}
 	var req wireAnswer
-	if !sim.DecodeJSON(w, r, &req) {
-		s.badN.Add(1)
-		return
-	}
-	if req.Headers == nil {
-		s.badN.Add(1)
-		sim.BadRequest(w, `handleChallengeAnswer body must be {"headers": {...}, "stateId": "...", "challengeAnswer": {...}}: "headers" is missing or null`)
+	realm, ok := s.begin(w, r, &s.answerN, &req, `handleChallengeAnswer body must be {"headers": {...}, "stateId": "...", "challengeAnswer": {...}}`)
+	if !ok {
 		return
 	}
 	if len(req.ChallengeAnswer) == 0 {
@@ -253,7 +245,7 @@ func (s *Server) handleAnswer(w http.ResponseWriter, r *http.Request) {
 	}
 	id, err := s.newState(state{appID: appID, realm: realmName, user: u.UserName})
 	if err != nil {
-		sim.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": err.Error()})
+		sim.ServerError(w, err)
 		return
 	}
 	s.challenge(w, id, realm.pinMessage())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,7 +32,7 @@ type Option func(*Server)
 // WithAdminToken requires "Authorization: Bearer <secret>" on the admin routes (/admin/...);
 // without it they are open, which Start allows on a loopback address only. An empty secret
 // makes Start fail.
-func WithAdminToken(secret string) Option { return func(s *Server) { s.admin.SetToken(secret) } }
+func WithAdminToken(secret string) Option { return func(s *Server) { s.base.Admin.SetToken(secret) } }
 
 // WithClock sets the clock used for issuing and expiring tokens.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
@@ -72,12 +73,9 @@ type Server struct {
 	apps   map[string]string
 	tokens map[string]*token
 
-	issuedN, debugN, meN, rejectedN, badAppN, faultN atomic.Int64
+	issuedN, debugN, meN, rejectedN, badAppN atomic.Int64
 
-	faults sim.Faults
-	admin  sim.AdminGuard
-	ln     sim.Listener
-	mux    *http.ServeMux
+	base sim.Base
 }
 
 // New returns a Graph API stand-in with the given apps.
@@ -86,16 +84,15 @@ func New(opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	mux := sim.Skeleton{
+	s.base.Init("facebook simulator", sim.Skeleton{
 		Routes: []sim.Route{
 			{Method: http.MethodGet, Path: "/debug_token", Handler: s.handleDebugToken},
 			{Method: http.MethodGet, Path: "/me", Handler: s.handleMe},
 			{Method: http.MethodPost, Path: "/admin/tokens", Handler: s.handleAdminTokens},
-			{Method: http.MethodPost, Path: "/admin/revoke", Handler: s.handleAdminRevoke},
+			{Method: http.MethodPost, Path: "/admin/revoke", Handler: sim.AdminRevoke(s.Revoke)},
 			{Method: http.MethodPost, Path: "/admin/apps", Handler: s.handleAdminApps},
 		},
-		Stats:  func() any { return s.Stats() },
-		Faults: &s.faults,
+		Stats: func() any { return s.Stats() },
 		// The Graph API answers a wrong method with its own error shape.
 		WrongMethod: func(w http.ResponseWriter, r *http.Request, allow string) {
 			if strings.HasPrefix(r.URL.Path, "/admin/") {
@@ -107,8 +104,7 @@ func New(opts ...Option) *Server {
 		NotFound: func(w http.ResponseWriter, r *http.Request) {
 			graphError(w, http.StatusBadRequest, 100, fmt.Sprintf("Unsupported request: no route %s %s in this Graph API stand-in", r.Method, r.URL.Path))
 		},
-	}.Mux()
-	s.mux = mux
+	})
 	return s
 }
 
@@ -123,28 +119,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
-	s.admin.Serve(w, r, s.mux)
+	s.base.ServeHTTP(w, r)
 }
 
 // Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
 // routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	return s.admin.Start(&s.ln, "facebook simulator", addr, s)
+	return s.base.Start(addr, s)
 }
 
 // URL is the base URL after Start: the graphURL to give Verify.
-func (s *Server) URL() string { return s.ln.URL() }
+func (s *Server) URL() string { return s.base.URL() }
 
 // Close stops the server and releases hanging requests.
-func (s *Server) Close() error { return s.ln.Close() }
+func (s *Server) Close() error { return s.base.Close() }
 
 // SetFault makes the Graph routes misbehave (admin routes are unaffected).
-func (s *Server) SetFault(f idp.Fault) { s.faults.Set(f) }
+func (s *Server) SetFault(f idp.Fault) { s.base.SetFault(f) }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	return Stats{TokensIssued: s.issuedN.Load(), DebugToken: s.debugN.Load(), Me: s.meN.Load(),
-		Rejected: s.rejectedN.Load(), BadAppCredentials: s.badAppN.Load(), Faults: s.faultN.Load()}
+		Rejected: s.rejectedN.Load(), BadAppCredentials: s.badAppN.Load(), Faults: s.base.FaultsHit()}
 }
 
 // AddApp registers (or re-keys) an app.
@@ -223,7 +219,16 @@ func (s *Server) lookup(tok string) (token, *tokenError) {
 
 // graphError writes the Graph API error envelope.
 func graphError(w http.ResponseWriter, status, code int, msg string) {
-	sim.WriteJSON(w, status, map[string]any{"error": map[string]any{"message": msg, "type": "OAuthException", "code": code, "fbtrace_id": "mcaspec"}})
+	tokenError{Code: code, Message: msg}.write(w, status)
+}
+
+// write sends e in the Graph API error envelope (error_subcode when set).
+func (e tokenError) write(w http.ResponseWriter, status int) {
+	env := map[string]any{"message": e.Message, "type": "OAuthException", "code": e.Code, "fbtrace_id": "mcaspec"}
+	if e.Subcode != 0 {
+		env["error_subcode"] = e.Subcode
+	}
+	sim.WriteJSON(w, status, map[string]any{"error": env})
 }
 
 type debugData struct {
@@ -238,16 +243,26 @@ type debugData struct {
 	Error       *tokenError `json:"error,omitempty"`
 }
 
-func (s *Server) handleDebugToken(w http.ResponseWriter, r *http.Request) {
-	s.debugN.Add(1)
-	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
-		return
+// graphCall opens a Graph API call authenticated by its access_token query
+// parameter: it counts the call in n, applies the fault and, when the token
+// is missing, counts a refusal in refused and answers the Graph error code
+// with msg. ok false means it has answered.
+func (s *Server) graphCall(w http.ResponseWriter, r *http.Request, n, refused *atomic.Int64, code int, msg string) (q url.Values, tok string, ok bool) {
+	if !s.base.Enter(w, r, n) {
+		return nil, "", false
 	}
-	q := r.URL.Query()
-	appTok := q.Get("access_token")
-	if appTok == "" {
-		s.badAppN.Add(1)
-		graphError(w, http.StatusBadRequest, 104, "An access token is required to request this resource.")
+	q = r.URL.Query()
+	if tok = q.Get("access_token"); tok == "" {
+		refused.Add(1)
+		graphError(w, http.StatusBadRequest, code, msg)
+		return nil, "", false
+	}
+	return q, tok, true
+}
+
+func (s *Server) handleDebugToken(w http.ResponseWriter, r *http.Request) {
+	q, appTok, ok := s.graphCall(w, r, &s.debugN, &s.badAppN, 104, "An access token is required to request this resource.")
+	if !ok {
 		return
 	}
 	appID, secret, ok := strings.Cut(appTok, "|")
@@ -280,25 +295,14 @@ func (s *Server) handleDebugToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
-	s.meN.Add(1)
-	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
-		return
-	}
-	q := r.URL.Query()
-	tok := q.Get("access_token")
-	if tok == "" {
-		s.rejectedN.Add(1)
-		graphError(w, http.StatusBadRequest, 2500, "An active access token must be used to query information about the current user.")
+	q, tok, ok := s.graphCall(w, r, &s.meN, &s.rejectedN, 2500, "An active access token must be used to query information about the current user.")
+	if !ok {
 		return
 	}
 	t, terr := s.lookup(tok)
 	if terr != nil {
 		s.rejectedN.Add(1)
-		e := map[string]any{"message": terr.Message, "type": "OAuthException", "code": terr.Code, "fbtrace_id": "mcaspec"}
-		if terr.Subcode != 0 {
-			e["error_subcode"] = terr.Subcode
-		}
-		sim.WriteJSON(w, http.StatusBadRequest, map[string]any{"error": e})
+		terr.write(w, http.StatusBadRequest)
 		return
 	}
 	fields := q.Get("fields")
@@ -344,20 +348,10 @@ func (s *Server) handleAdminTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, exp, err := s.issue(req.AppID, req.User, time.Duration(req.TTLSeconds)*time.Second)
 	if err != nil {
-		sim.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": err.Error()})
+		sim.ServerError(w, err)
 		return
 	}
 	sim.WriteJSON(w, http.StatusOK, adminTokenReply{AccessToken: tok, ExpiresAt: exp.Unix()})
-}
-
-func (s *Server) handleAdminRevoke(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Token string `json:"token"`
-	}
-	if !sim.DecodeJSON(w, r, &req) {
-		return
-	}
-	sim.WriteJSON(w, http.StatusOK, map[string]bool{"revoked": s.Revoke(req.Token)})
 }
 
 func (s *Server) handleAdminApps(w http.ResponseWriter, r *http.Request) {

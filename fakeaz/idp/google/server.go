@@ -46,7 +46,7 @@ type Option func(*Server)
 // WithAdminToken requires "Authorization: Bearer <secret>" on the admin routes (/admin/...);
 // without it they are open, which Start allows on a loopback address only. An empty secret
 // makes Start fail.
-func WithAdminToken(secret string) Option { return func(s *Server) { s.admin.SetToken(secret) } }
+func WithAdminToken(secret string) Option { return func(s *Server) { s.base.Admin.SetToken(secret) } }
 
 // WithClock sets the clock used for issuing and expiring tokens.
 func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
@@ -93,12 +93,9 @@ type Server struct {
 	access  map[string]accessToken
 	revoked map[string]bool
 
-	idN, accN, infoN, rejectedN, certsN, faultN atomic.Int64
+	idN, accN, infoN, rejectedN, certsN atomic.Int64
 
-	faults sim.Faults
-	admin  sim.AdminGuard
-	ln     sim.Listener
-	mux    *http.ServeMux
+	base sim.Base
 }
 
 // New returns a Google stand-in.
@@ -120,7 +117,7 @@ func New(opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("google stand-in: %w", err)
 	}
 	s.factory = f
-	s.mux = sim.Skeleton{
+	s.base.Init("google simulator", sim.Skeleton{
 		Routes: []sim.Route{
 			{Method: http.MethodGet, Path: "/tokeninfo", Handler: s.handleTokenInfo},
 			{Method: http.MethodPost, Path: "/tokeninfo", Handler: s.handleTokenInfo},
@@ -129,39 +126,36 @@ func New(opts ...Option) (*Server, error) {
 			{Method: http.MethodGet, Path: "/oauth2/v3/certs", Handler: s.handleCerts},
 			{Method: http.MethodPost, Path: "/revoke", Handler: s.handleRevoke},
 			{Method: http.MethodPost, Path: "/admin/tokens", Handler: s.handleAdminTokens},
-			{Method: http.MethodPost, Path: "/admin/revoke", Handler: s.handleAdminRevoke},
+			{Method: http.MethodPost, Path: "/admin/revoke", Handler: sim.AdminRevoke(s.Revoke)},
 		},
-		Stats:  func() any { return s.Stats() },
-		Faults: &s.faults,
-		NotFound: func(w http.ResponseWriter, r *http.Request) {
-			sim.NotFound(w, fmt.Sprintf("no route %s %s; see the package documentation of fakeaz/idp/google", r.Method, r.URL.Path))
-		},
-	}.Mux()
+		Stats:    func() any { return s.Stats() },
+		NotFound: sim.NoRoute("fakeaz/idp/google"),
+	})
 	return s, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.admin.Serve(w, r, s.mux)
+	s.base.ServeHTTP(w, r)
 }
 
 // Start serves on addr (host:port; "" picks 127.0.0.1 and a free port). Off loopback the admin
 // routes need WithAdminToken: without it Start returns an error wrapping idp.ErrAdminExposed.
 func (s *Server) Start(addr string) error {
-	return s.admin.Start(&s.ln, "google simulator", addr, s)
+	return s.base.Start(addr, s)
 }
 
 // URL is the base URL after Start.
-func (s *Server) URL() string { return s.ln.URL() }
+func (s *Server) URL() string { return s.base.URL() }
 
 // TokenInfoURL is URL()+"/tokeninfo", the tokenInfoURL to give Verify.
-func (s *Server) TokenInfoURL() string { return s.ln.URL() + "/tokeninfo" }
+func (s *Server) TokenInfoURL() string { return s.base.URL() + "/tokeninfo" }
 
 // Close stops the server and releases hanging requests.
-func (s *Server) Close() error { return s.ln.Close() }
+func (s *Server) Close() error { return s.base.Close() }
 
 // SetFault makes tokeninfo, certs and revoke misbehave (admin routes are unaffected).
-func (s *Server) SetFault(f idp.Fault) { s.faults.Set(f) }
+func (s *Server) SetFault(f idp.Fault) { s.base.SetFault(f) }
 
 // PublicKey is the key that verifies issued id tokens.
 func (s *Server) PublicKey() *rsa.PublicKey { return &s.key.PublicKey }
@@ -172,7 +166,7 @@ func (s *Server) KeyID() string { return s.kid }
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
 	return Stats{IDTokensIssued: s.idN.Load(), AccessTokensIssued: s.accN.Load(), TokenInfo: s.infoN.Load(),
-		Rejected: s.rejectedN.Load(), Certs: s.certsN.Load(), Faults: s.faultN.Load()}
+		Rejected: s.rejectedN.Load(), Certs: s.certsN.Load(), Faults: s.base.FaultsHit()}
 }
 
 // IssueIDToken mints an RS256 id token for clientID (aud and azp) and user,
@@ -304,8 +298,7 @@ func tokenInfoError(w http.ResponseWriter, desc string) {
 }
 
 func (s *Server) handleTokenInfo(w http.ResponseWriter, r *http.Request) {
-	s.infoN.Add(1)
-	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
+	if !s.base.Enter(w, r, &s.infoN) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -401,8 +394,7 @@ func (s *Server) accessTokenInfo(tok string) (map[string]string, error) {
 }
 
 func (s *Server) handleCerts(w http.ResponseWriter, r *http.Request) {
-	s.certsN.Add(1)
-	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
+	if !s.base.Enter(w, r, &s.certsN) {
 		return
 	}
 	k := tokenfactory.NewPublicKeyJSON(&s.key.PublicKey)
@@ -414,7 +406,7 @@ func (s *Server) handleCerts(w http.ResponseWriter, r *http.Request) {
 // handleRevoke is Google's revoke endpoint: POST /revoke with token=T (form
 // or query) answers 200 {} or 400 {"error": "invalid_token"}.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
-	if s.faults.Apply(w, r, s.ln.Done(), &s.faultN) {
+	if !s.base.Enter(w, r, nil) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -467,18 +459,8 @@ func (s *Server) handleAdminTokens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		sim.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": err.Error()})
+		sim.ServerError(w, err)
 		return
 	}
 	sim.WriteJSON(w, http.StatusOK, map[string]any{key: tok, "expiresAt": exp})
-}
-
-func (s *Server) handleAdminRevoke(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Token string `json:"token"`
-	}
-	if !sim.DecodeJSON(w, r, &req) {
-		return
-	}
-	sim.WriteJSON(w, http.StatusOK, map[string]bool{"revoked": s.Revoke(req.Token)})
 }

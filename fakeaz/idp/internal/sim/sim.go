@@ -119,6 +119,11 @@ func BadRequest(w http.ResponseWriter, msg string) {
 	WriteJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": msg})
 }
 
+// ServerError writes 500 {"error": "server_error", "error_description": err}.
+func ServerError(w http.ResponseWriter, err error) {
+	WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error", "error_description": err.Error()})
+}
+
 // NotFound writes 404 with a JSON error.
 func NotFound(w http.ResponseWriter, msg string) {
 	WriteJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "error_description": msg})
