@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/excerpt"
+	"github.com/mcaspec/mcaspec/internal/sleep"
 
 	"golang.org/x/sync/errgroup"
 
@@ -412,13 +413,4 @@ func (e *Env) sendFreshPairs(ctx context.Context, app *App, n int, noID func(i i
 
 // sleepUntil waits until t or ctx ends. The harness waits for real time to
 // pass only where a rule is about real time (token expiry).
-func sleepUntil(ctx context.Context, t time.Time) error {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
+func sleepUntil(ctx context.Context, t time.Time) error { return sleep.Until(ctx, t) }
