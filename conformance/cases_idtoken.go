@@ -36,11 +36,7 @@ func idTokenCases() []Case {
 }
 
 func otherClientIDToken(ctx context.Context, e *Env) error {
-	app, err := e.NewApp(ctx)
-	if err != nil {
-		return err
-	}
-	a, err := app.Mint(false, nil, nil)
+	app, a, err := freshPair(ctx, e, false)
 	if err != nil {
 		return err
 	}
@@ -48,10 +44,7 @@ func otherClientIDToken(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	obs := e.Observation()
-	obs.Token("access", a.Access)
-	obs.Token("id", b.ID)
-	e.Protected(ctx, "access of client A + id of client B", app.ID, "Bearer "+a.Access+" "+b.ID)
+	e.sendPair(ctx, "access of client A + id of client B", app.ID, Pair{Access: a.Access, ID: b.ID})
 	return nil
 }
 
@@ -72,11 +65,7 @@ func richContext(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	obs := e.Observation()
-	obs.Want = WantContext(spec)
-	obs.Token("access", acc)
-	obs.Token("id", id)
-	e.Protected(ctx, "request", app.ID, "Bearer "+acc+" "+id)
+	e.sendPair(ctx, "request", app.ID, Pair{Access: acc, ID: id, Want: WantContext(spec)})
 	return nil
 }
 
@@ -86,13 +75,10 @@ func concurrentContexts(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	pairs := make([]Pair, n)
-	for i := range pairs {
-		if pairs[i], err = app.Mint(i%3 != 0, nil, nil); err != nil {
-			return err
-		}
+	pairs, xs, err := e.sendFreshPairs(ctx, app, n, func(i int) bool { return i%3 == 0 })
+	if err != nil {
+		return err
 	}
-	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
 	obs := e.Observation()
 	obs.Want = pairs[n-1].Want
 	bad := 0

@@ -20,11 +20,8 @@ func keyOutageCase(id, title, doc string, f fakeaz.FaultSpec) Case {
 		Refs:   []string{refAZKey, refContract, refUnavailable},
 		Expect: same(Must, FailClosed),
 		Recipe: Procedure{Doc: "fresh app whose publickey endpoint " + doc + "; one valid pair", Fn: func(ctx context.Context, e *Env) error {
-			app, err := e.NewApp(ctx)
+			app, err := faultedApp(ctx, e, f)
 			if err != nil {
-				return err
-			}
-			if err := e.fault(app.ID, f); err != nil {
 				return err
 			}
 			p, err := app.Mint(true, nil, nil)
@@ -207,13 +204,10 @@ func kidPaths(ctx context.Context, e *Env) error {
 func kidFlood(ctx context.Context, e *Env) error {
 	const n, bound = 40, 5
 	app, p, err := freshPair(ctx, e, true)
-	if err != nil {
+	if err != nil || !e.expectAccepted(ctx, "valid pair (JWKS cached)", app.ID, p) {
 		return err
 	}
 	obs := e.Observation()
-	if !expectOK(obs, e.Protected(ctx, "valid pair (JWKS cached)", app.ID, p.Header()), p.Want) {
-		return nil
-	}
 	before := e.AZ().Stats()
 	accepted := 0
 	for i := range n {
@@ -252,22 +246,26 @@ func (e *Env) fault(appID string, f fakeaz.FaultSpec) error {
 	return nil
 }
 
+// faultedApp returns a fresh app whose AZ endpoint fails as f says (until
+// the case ends or the faults are cleared).
+func faultedApp(ctx context.Context, e *Env, f fakeaz.FaultSpec) (*App, error) {
+	app, err := e.NewApp(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return app, e.fault(app.ID, f)
+}
+
 func concurrentDuringHang(ctx context.Context, e *Env) error {
 	const n = 16
-	app, err := e.NewApp(ctx)
+	app, err := faultedApp(ctx, e, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true})
 	if err != nil {
 		return err
 	}
-	if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true}); err != nil {
+	_, xs, err := e.sendFreshPairs(ctx, app, n, nil)
+	if err != nil {
 		return err
 	}
-	pairs := make([]Pair, n)
-	for i := range pairs {
-		if pairs[i], err = app.Mint(true, nil, nil); err != nil {
-			return err
-		}
-	}
-	xs := e.ProtectedConcurrently(ctx, app.ID, pairs)
 	obs := e.Observation()
 	bound := e.k.bound()
 	var slowest time.Duration
@@ -281,16 +279,16 @@ func concurrentDuringHang(ctx context.Context, e *Env) error {
 	return nil
 }
 
-// retry sends fresh valid pairs from mint until one is accepted or the deadline passes.
-func retry(ctx context.Context, e *Env, obs *Observation, step string, appID string, within time.Duration, mint func() (Pair, error)) (time.Duration, bool, error) {
+// retry sends fresh valid pairs for the app until one is accepted or the deadline passes.
+func retry(ctx context.Context, e *Env, obs *Observation, step string, app *App, within time.Duration) (time.Duration, bool, error) {
 	start := time.Now()
 	for {
-		p, err := mint()
+		p, err := app.Mint(true, nil, nil)
 		if err != nil {
 			return 0, false, err
 		}
 		obs.Want = p.Want
-		x := e.Protected(ctx, step, appID, p.Header())
+		x := e.Protected(ctx, step, app.ID, p.Header())
 		if x.Status == http.StatusOK {
 			return time.Since(start), true, nil
 		}
@@ -304,11 +302,8 @@ func retry(ctx context.Context, e *Env, obs *Observation, step string, appID str
 }
 
 func recovery(ctx context.Context, e *Env) error {
-	app, err := e.NewApp(ctx)
+	app, err := faultedApp(ctx, e, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500})
 	if err != nil {
-		return err
-	}
-	if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500}); err != nil {
 		return err
 	}
 	obs := e.Observation()
@@ -320,12 +315,20 @@ func recovery(ctx context.Context, e *Env) error {
 		obs.Failf("precondition: accepted a token while the key endpoint was failing")
 		return nil
 	}
+	return awaitRecovery(ctx, e, app, "after recovery", "recovered after")
+}
+
+// awaitRecovery clears the AZ faults and sends fresh valid pairs for the
+// app (step) until one is accepted, for up to 10 s; the fact named fact
+// records how long it took.
+func awaitRecovery(ctx context.Context, e *Env, app *App, step, fact string) error {
 	e.AZ().ClearFaults()
-	took, ok, err := retry(ctx, e, obs, "after recovery", app.ID, 10*time.Second, func() (Pair, error) { return app.Mint(true, nil, nil) })
+	obs := e.Observation()
+	took, ok, err := retry(ctx, e, obs, step, app, 10*time.Second)
 	if err != nil {
 		return err
 	}
-	obs.Fact("recovered after", "%s (ok=%v)", took.Round(time.Millisecond), ok)
+	obs.Fact(fact, "%s (ok=%v)", took.Round(time.Millisecond), ok)
 	return nil
 }
 
@@ -339,7 +342,7 @@ func rotateAndWait(ctx context.Context, e *Env, obs *Observation, retire bool) (
 	if err != nil {
 		return nil, 0, false, false, err
 	}
-	if !expectOK(obs, e.Protected(ctx, "before rotation", app.ID, p.Header()), p.Want) {
+	if !e.expectAccepted(ctx, "before rotation", app.ID, p) {
 		return app, 0, false, true, nil
 	}
 	if err := e.AZ().RotateKey(app.ID, 0); err != nil {
@@ -355,7 +358,7 @@ func rotateAndWait(ctx context.Context, e *Env, obs *Observation, retire bool) (
 		return nil, 0, false, false, fmt.Errorf("%w: %w", ErrSetup, err)
 	}
 	newApp := &App{ID: app.ID, Factory: nf, env: e}
-	took, ok, err = retry(ctx, e, obs, "new key", app.ID, 15*time.Second, func() (Pair, error) { return newApp.Mint(true, nil, nil) })
+	took, ok, err = retry(ctx, e, obs, "new key", newApp, 15*time.Second)
 	return app, took, ok, false, err
 }
 
@@ -436,24 +439,16 @@ func randomGUID() string {
 }
 
 func crossAppKey(ctx context.Context, e *Env) error {
-	a, err := e.NewApp(ctx)
-	if err != nil {
+	b, a, pb, err := twoApps(ctx, e)
+	if err != nil || !e.expectAccepted(ctx, "valid pair for B", b.ID, pb) {
 		return err
-	}
-	b, pb, err := freshPair(ctx, e, true)
-	if err != nil {
-		return err
-	}
-	obs := e.Observation()
-	if !expectOK(obs, e.Protected(ctx, "valid pair for B", b.ID, pb.Header()), pb.Want) {
-		return nil
 	}
 	forged := &App{ID: b.ID, Factory: a.Factory, env: e}
 	p, err := forged.Mint(true, nil, nil)
 	if err != nil {
 		return err
 	}
-	obs.Token("access", p.Access)
+	e.Observation().Token("access", p.Access)
 	e.Protected(ctx, "token for B signed by A's key", b.ID, p.Header())
 	return nil
 }

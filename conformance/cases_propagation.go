@@ -68,22 +68,35 @@ func propagatePath(appID, route, to string) string {
 	return "/v1/apps/" + appID + "/" + route + "?to=" + url.QueryEscape(to)
 }
 
+// viaSink mints a valid pair for a fresh app (its access token mutated by
+// accessMuts), sends it as step to the target's route (propagate or
+// service-call) with the sink as ?to= and the headers h makes for the pair,
+// and returns the pair and the requests the sink received.
+func viaSink(ctx context.Context, e *Env, step, route string, h func(Pair) http.Header, accessMuts ...tf.Mutation) (Pair, []SinkRequest, error) {
+	app, p, err := freshPair(ctx, e, true, accessMuts...)
+	if err != nil {
+		return Pair{}, nil, err
+	}
+	to := e.SinkURL()
+	e.Get(ctx, step, propagatePath(app.ID, route, to), h(p))
+	return p, e.Downstream(to), nil
+}
+
+// bearerOnly is the headers of a plain request with the pair: Authorization only.
+func bearerOnly(p Pair) http.Header { return http.Header{"Authorization": {p.Header()}} }
+
 func propagate(doc string, header func(Pair) string) Recipe {
 	return Procedure{Doc: doc, Fn: func(ctx context.Context, e *Env) error {
-		app, p, err := freshPair(ctx, e, true)
+		p, got, err := viaSink(ctx, e, "propagate", "propagate", func(p Pair) http.Header { return http.Header{"Authorization": {header(p)}} })
 		if err != nil {
 			return err
 		}
-		to := e.SinkURL()
-		h := header(p)
 		obs := e.Observation()
-		e.Get(ctx, "propagate", propagatePath(app.ID, "propagate", to), http.Header{"Authorization": {h}})
-		got := e.Downstream(to)
 		obs.Downstream = got
 		switch {
 		case len(got) != 1:
 			obs.Failf("the sink received %d request(s), want 1", len(got))
-		case got[0].Header.Get("Authorization") != h:
+		case got[0].Header.Get("Authorization") != header(p):
 			obs.Failf("the sink received Authorization %.80q…, not the incoming header", got[0].Header.Get("Authorization"))
 		}
 		return nil
@@ -92,15 +105,13 @@ func propagate(doc string, header func(Pair) string) Recipe {
 
 func propagateInvalid(route string) Recipe {
 	return Procedure{Doc: "expired access token to /" + route + "?to=<sink>", Fn: func(ctx context.Context, e *Env) error {
-		app, p, err := freshPair(ctx, e, true, tf.ExpiredBy(time.Hour))
+		_, got, err := viaSink(ctx, e, route, route, bearerOnly, tf.ExpiredBy(time.Hour))
 		if err != nil {
 			return err
 		}
-		to := e.SinkURL()
 		obs := e.Observation()
 		obs.NoDownstream = true
-		e.Get(ctx, route, propagatePath(app.ID, route, to), http.Header{"Authorization": {p.Header()}})
-		obs.Downstream = e.Downstream(to)
+		obs.Downstream = got
 		return nil
 	}}
 }
@@ -109,14 +120,12 @@ func badSecret(ctx context.Context, e *Env) error {
 	if err := e.fault(e.k.HomeAppID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointToken, Status: 401, Body: `{"error":"invalid_client","error_description":"bad client secret"}`}); err != nil {
 		return err
 	}
-	app, p, err := freshPair(ctx, e, true)
+	_, got, err := viaSink(ctx, e, "service-call", "service-call", bearerOnly)
 	if err != nil {
 		return err
 	}
-	to := e.SinkURL()
-	obs := e.Observation()
-	e.Get(ctx, "service-call", propagatePath(app.ID, "service-call", to), http.Header{"Authorization": {p.Header()}})
-	if got := e.Downstream(to); len(got) > 0 {
+	if len(got) > 0 {
+		obs := e.Observation()
 		obs.Downstream = got
 		obs.Failf("the target called downstream %d time(s) without a service token", len(got))
 	}
@@ -125,13 +134,10 @@ func badSecret(ctx context.Context, e *Env) error {
 
 // serviceCall makes one service call and returns the token the sink received.
 func serviceCall(ctx context.Context, e *Env, obs *Observation) (string, error) {
-	app, p, err := freshPair(ctx, e, true)
+	p, got, err := viaSink(ctx, e, "service-call", "service-call", bearerOnly)
 	if err != nil {
 		return "", err
 	}
-	to := e.SinkURL()
-	e.Get(ctx, "service-call", propagatePath(app.ID, "service-call", to), http.Header{"Authorization": {p.Header()}})
-	got := e.Downstream(to)
 	obs.Downstream = append(obs.Downstream, got...)
 	if len(got) != 1 {
 		obs.Failf("the sink received %d request(s), want 1", len(got))
@@ -210,15 +216,13 @@ func serviceTokenReuse(ctx context.Context, e *Env) error {
 }
 
 func injectedHeaders(ctx context.Context, e *Env) error {
-	app, p, err := freshPair(ctx, e, true)
+	_, got, err := viaSink(ctx, e, "propagate with injected headers", "propagate", func(p Pair) http.Header {
+		return http.Header{"Authorization": {p.Header()}, "X-Imf-User": {`{"id":"admin"}`}, "X-Imf-Sub": {"admin"}, "X-Forwarded-User": {"admin"}}
+	})
 	if err != nil {
 		return err
 	}
-	to := e.SinkURL()
-	h := http.Header{"Authorization": {p.Header()}, "X-Imf-User": {`{"id":"admin"}`}, "X-Imf-Sub": {"admin"}, "X-Forwarded-User": {"admin"}}
 	obs := e.Observation()
-	e.Get(ctx, "propagate with injected headers", propagatePath(app.ID, "propagate", to), h)
-	got := e.Downstream(to)
 	obs.Downstream = got
 	for _, r := range got {
 		for _, k := range []string{"X-Imf-User", "X-Imf-Sub", "X-Forwarded-User"} {

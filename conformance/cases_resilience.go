@@ -70,17 +70,9 @@ func slowLoris(ctx context.Context, e *Env) error {
 }
 
 func outageBurst(ctx context.Context, e *Env) error {
-	a, pa, err := freshPair(ctx, e, true)
-	if err != nil {
+	a, b, pa, err := twoApps(ctx, e)
+	if err != nil || !e.expectAccepted(ctx, "cache app A's key", a.ID, pa) {
 		return err
-	}
-	b, err := e.NewApp(ctx)
-	if err != nil {
-		return err
-	}
-	obs := e.Observation()
-	if !expectOK(obs, e.Protected(ctx, "cache app A's key", a.ID, pa.Header()), pa.Want) {
-		return nil
 	}
 	if err := e.fault(b.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500}); err != nil {
 		return err
@@ -134,15 +126,10 @@ func outageBurst(ctx context.Context, e *Env) error {
 		})
 	}
 	_ = g.Wait()
+	obs := e.Observation()
 	obs.Fact("slowest", "%s", slowest.Round(time.Millisecond))
 	for o, n := range wrong {
 		obs.Failf("%d of 40 requests expecting %s got something else", n, o)
 	}
-	e.AZ().ClearFaults()
-	took, ok, err := retry(ctx, e, obs, "app B after recovery", b.ID, 10*time.Second, func() (Pair, error) { return b.Mint(true, nil, nil) })
-	if err != nil {
-		return err
-	}
-	obs.Fact("B recovered after", "%s (ok=%v)", took.Round(time.Millisecond), ok)
-	return nil
+	return awaitRecovery(ctx, e, b, "app B after recovery", "B recovered after")
 }

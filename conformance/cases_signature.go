@@ -9,10 +9,7 @@ import (
 )
 
 func signatureCases() []Case {
-	c := func(id, title, rule string, refs []string, m tf.Mutation) Case {
-		return Case{ID: id, Area: "signature", Title: title, Rule: rule, Refs: append(refs, refSeedInvalid), Expect: must401i,
-			Recipe: Tokens{Access: muts(m)}}
-	}
+	c := refusedAccess("signature")
 	sigRule := "The RS256 signature MUST be verified with the AZ's key for the app; a token whose signature does not verify MUST be refused as invalid_token."
 	algRule := "Only RS256 is issued: a validator MUST pin the algorithm and refuse any other alg in the header (RFC 8725 §3.1)."
 	keyRule := "The verification key MUST come from the AZ, never from the token: embedded keys MUST be ignored and key URLs MUST NOT be fetched."

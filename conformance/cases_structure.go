@@ -6,10 +6,7 @@ import (
 
 // structure cases are all "an invalid token is refused with invalid_token".
 func structureCases() []Case {
-	c := func(id, title, rule string, refs []string, m tf.Mutation) Case {
-		return Case{ID: id, Area: "structure", Title: title, Rule: rule, Refs: append(refs, refSeedInvalid), Expect: must401i,
-			Recipe: Tokens{Access: muts(m)}}
-	}
+	c := refusedAccess("structure")
 	segRule := "A compact JWS has exactly three segments; anything else MUST be refused as invalid_token."
 	encRule := "Segments are base64url without padding (RFC 7515 §2); other encodings MUST be refused as invalid_token."
 	jsonRule := "Header and payload MUST be JSON objects in valid UTF-8; anything else MUST be refused as invalid_token."

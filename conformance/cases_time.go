@@ -82,7 +82,7 @@ func cachedExpiryRecipe() Recipe {
 			obs := e.Observation()
 			obs.Want = p.Want
 			obs.Token("access", p.Access)
-			if !expectOK(obs, e.Protected(ctx, "while valid", app.ID, p.Header()), p.Want) {
+			if !e.expectAccepted(ctx, "while valid", app.ID, p) {
 				return nil
 			}
 			expAt, err := claimTime(p.Access, "exp")

@@ -365,6 +365,16 @@ var must401i = same(Must, InvalidToken)
 
 func muts(ms ...tokenfactory.Mutation) []tokenfactory.Mutation { return ms }
 
+// refusedAccess returns the constructor of an area's cases of the form "a
+// pair whose access token is broken by mutation m is refused with
+// invalid_token in every profile" (refSeedInvalid is added to refs).
+func refusedAccess(area string) func(id, title, rule string, refs []string, m tokenfactory.Mutation) Case {
+	return func(id, title, rule string, refs []string, m tokenfactory.Mutation) Case {
+		return Case{ID: id, Area: area, Title: title, Rule: rule, Refs: append(refs, refSeedInvalid), Expect: must401i,
+			Recipe: Tokens{Access: muts(m)}}
+	}
+}
+
 // fixed returns a Format that ignores the tokens.
 func fixed(vals ...string) func(string, string) []string {
 	return func(string, string) []string { return vals }

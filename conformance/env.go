@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/internal/excerpt"
+	"github.com/mcaspec/mcaspec/internal/sleep"
 
 	"golang.org/x/sync/errgroup"
 
@@ -364,25 +365,52 @@ func freshPair(ctx context.Context, e *Env, withID bool, accessMuts ...tokenfact
 	return app, p, err
 }
 
-// expectOK records a precondition: the exchange must be a 200 with the
-// pair's context; otherwise the case cannot test what it is about.
-func expectOK(obs *Observation, x Exchange, want *SecurityContext) bool {
-	if ok, why := Accepted.Match(&x, want); !ok {
-		obs.Failf("precondition: %s should be accepted but got %s (%s)", x.Step, x.Brief(), why)
+// twoApps registers two fresh apps and mints a valid pair for the first:
+// the set-up of the cases about app A's token or key used at app B.
+func twoApps(ctx context.Context, e *Env) (a, b *App, p Pair, err error) {
+	if a, p, err = freshPair(ctx, e, true); err != nil {
+		return nil, nil, Pair{}, err
+	}
+	b, err = e.NewApp(ctx)
+	return a, b, p, err
+}
+
+// expectAccepted sends a valid pair to the app's protected route as the
+// precondition of a case about what the target does next: it reports
+// whether the target accepted the pair with its context. When it did not,
+// the observation says so (the case FAILs: it cannot test what it is
+// about) and the recipe ends.
+func (e *Env) expectAccepted(ctx context.Context, step, appID string, p Pair) bool {
+	x := e.Protected(ctx, step, appID, p.Header())
+	if ok, why := Accepted.Match(&x, p.Want); !ok {
+		e.Observation().Failf("precondition: %s should be accepted but got %s (%s)", x.Step, x.Brief(), why)
 		return false
 	}
 	return true
 }
 
+// sendPair records the pair's tokens and the context they imply, and sends
+// the pair to the app's protected route.
+func (e *Env) sendPair(ctx context.Context, step, appID string, p Pair) Exchange {
+	e.obs.pair(p)
+	return e.Protected(ctx, step, appID, p.Header())
+}
+
+// sendFreshPairs mints n valid pairs for fresh clients of the app (pair i
+// with an id token unless noID(i); nil: every pair has one) and sends them
+// at once (ProtectedConcurrently).
+func (e *Env) sendFreshPairs(ctx context.Context, app *App, n int, noID func(i int) bool) ([]Pair, []Exchange, error) {
+	pairs := make([]Pair, n)
+	for i := range pairs {
+		p, err := app.Mint(noID == nil || !noID(i), nil, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		pairs[i] = p
+	}
+	return pairs, e.ProtectedConcurrently(ctx, app.ID, pairs), nil
+}
+
 // sleepUntil waits until t or ctx ends. The harness waits for real time to
 // pass only where a rule is about real time (token expiry).
-func sleepUntil(ctx context.Context, t time.Time) error {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
-}
+func sleepUntil(ctx context.Context, t time.Time) error { return sleep.Until(ctx, t) }

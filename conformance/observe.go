@@ -127,6 +127,16 @@ func (o *Observation) Token(role, tok string) {
 	o.Tokens[role] = tok
 }
 
+// pair records a pair's tokens (the id token when it has one) and the
+// security context they imply.
+func (o *Observation) pair(p Pair) {
+	o.Want = p.Want
+	o.Token("access", p.Access)
+	if p.ID != "" {
+		o.Token("id", p.ID)
+	}
+}
+
 // Summary is a one-line description of what was observed.
 func (o *Observation) Summary() string {
 	var parts []string
@@ -162,9 +172,17 @@ func (s *SecurityContext) Equal(o *SecurityContext) bool {
 
 // Match reports whether the exchange is this outcome, and if not, why.
 func (o Outcome) Match(x *Exchange, want *SecurityContext) (bool, string) {
-	ch := x.Header.Get("WWW-Authenticate")
-	bearer := strings.HasPrefix(strings.ToLower(strings.TrimSpace(ch)), "bearer")
-	errCode := challengeError(ch)
+	if status, code, ok := o.challenge(); ok {
+		ch := x.Header.Get("WWW-Authenticate")
+		bearer := strings.HasPrefix(strings.ToLower(strings.TrimSpace(ch)), "bearer")
+		if x.Status == status && bearer && challengeError(ch) == code {
+			return true, ""
+		}
+		if code == "" {
+			return false, fmt.Sprintf("not %d with a bare Bearer challenge", status)
+		}
+		return false, fmt.Sprintf("not %d with Bearer error=%q", status, code)
+	}
 	switch o {
 	case Observed:
 		return true, ""
@@ -184,24 +202,9 @@ func (o Outcome) Match(x *Exchange, want *SecurityContext) (bool, string) {
 			return false, fmt.Sprintf("200 but the security context differs: want %s", w)
 		}
 		return true, ""
-	case InvalidToken:
-		if x.Status != http.StatusUnauthorized || !bearer || errCode != "invalid_token" {
-			return false, `not 401 with Bearer error="invalid_token"`
-		}
-		return true, ""
-	case BareChallenge:
-		if x.Status != http.StatusUnauthorized || !bearer || errCode != "" {
-			return false, "not 401 with a bare Bearer challenge"
-		}
-		return true, ""
 	case BadRequest:
 		if x.Status != http.StatusBadRequest {
 			return false, "not 400"
-		}
-		return true, ""
-	case InvalidRequest:
-		if x.Status != http.StatusBadRequest || !bearer || errCode != "invalid_request" {
-			return false, `not 400 with Bearer error="invalid_request"`
 		}
 		return true, ""
 	case FailClosed:
@@ -222,6 +225,20 @@ func (o Outcome) Match(x *Exchange, want *SecurityContext) (bool, string) {
 		return false, "a 2xx"
 	}
 	return false, "unknown outcome " + string(o)
+}
+
+// challenge returns the status and the Bearer challenge's error code ("":
+// none) of the outcomes that are a status with a Bearer challenge.
+func (o Outcome) challenge() (status int, code string, ok bool) {
+	switch o {
+	case InvalidToken:
+		return http.StatusUnauthorized, "invalid_token", true
+	case BareChallenge:
+		return http.StatusUnauthorized, "", true
+	case InvalidRequest:
+		return http.StatusBadRequest, "invalid_request", true
+	}
+	return 0, "", false
 }
 
 // challengeError extracts error="..." from a WWW-Authenticate value.

@@ -80,12 +80,7 @@ func (t Tokens) Execute(ctx context.Context, e *Env) error {
 	if err != nil {
 		return err
 	}
-	obs := e.Observation()
-	obs.Want = p.Want
-	obs.Token("access", p.Access)
-	if p.ID != "" {
-		obs.Token("id", p.ID)
-	}
+	e.Observation().pair(p)
 	vals := []string{p.Header()}
 	if t.Format != nil {
 		vals = t.Format(p.Access, p.ID)

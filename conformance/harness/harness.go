@@ -451,14 +451,9 @@ func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 		return
 	}
 	what := fmt.Sprintf("the target stopped answering (%d requests in a row timed out, probes included)", n)
-	r.Observed.Fact("unresponsive", "%s", what)
-	if s.proc != nil && s.restartTarget(r, what) {
-		r.Reason = strings.TrimSuffix(what+"; it was restarted for the next cases; "+r.Reason, "; ")
-		return
+	if !s.restartOrSkip(r, "unresponsive", what, "cases") {
+		s.unresponsive = r.ID
 	}
-	s.unresponsive = r.ID
-	r.Reason = strings.TrimSuffix(what+"; the remaining cases are SKIPPED; "+r.Reason, "; ")
-	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: what + "; the remaining cases were SKIPPED"})
 }
 
 // afterKeyProbe handles a target that answers, but not where it needs a key
@@ -469,14 +464,25 @@ func (s *Session) afterKeyProbe(r *conformance.Result) {
 	if why == "" || s.keyWedged != "" {
 		return
 	}
-	r.Observed.Fact("key path", "%s", why)
+	if !s.restartOrSkip(r, "key path", why, "cases that send a token") {
+		s.keyWedged = r.ID
+	}
+}
+
+// restartOrSkip records, under the fact named fact, why the target cannot
+// serve the next cases, and restarts it if the harness started it. It
+// reports whether the target was restarted; if not, the case's reason and
+// an event say that the remaining cases (which: "cases", or a kind of them)
+// are SKIPPED, and the caller marks the session so.
+func (s *Session) restartOrSkip(r *conformance.Result, fact, why, which string) bool {
+	r.Observed.Fact(fact, "%s", why)
 	if s.proc != nil && s.restartTarget(r, why) {
 		r.Reason = strings.TrimSuffix(why+"; it was restarted for the next cases; "+r.Reason, "; ")
-		return
+		return true
 	}
-	s.keyWedged = r.ID
-	r.Reason = strings.TrimSuffix(why+"; the remaining cases that send a token are SKIPPED; "+r.Reason, "; ")
-	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: why + "; the remaining cases that send a token were SKIPPED"})
+	r.Reason = strings.TrimSuffix(why+"; the remaining "+which+" are SKIPPED; "+r.Reason, "; ")
+	s.events = append(s.events, conformance.TargetEvent{After: r.ID, What: why + "; the remaining " + which + " were SKIPPED"})
+	return false
 }
 
 // restartTarget stops and restarts a target the harness started, within
