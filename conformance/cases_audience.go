@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -11,39 +12,39 @@ func audienceCases() []Case {
 	near := func(id string, kind tf.AudNearMissKind) Case {
 		return Case{ID: id, Families: mcaOnly, Area: "audience", Title: "aud is a near miss of the app id (" + string(kind) + ")",
 			Rule: "aud MUST equal the app id exactly: a near miss (" + string(kind) + ") MUST be refused as invalid_token.",
-			Refs: []string{refRFC7519 + " aud", refSeedAud}, Expect: must401i, Recipe: Tokens{Access: muts(tf.AudNearMiss(kind))}}
+			Refs: []string{refRFC7519 + " aud", refSeedAud}, Expect: must401i, Recipe: kit.Tokens{Access: muts(tf.AudNearMiss(kind))}}
 	}
 	return []Case{
 		{ID: "AUD-001", Families: mcaOnly, Area: "audience", Title: "aud is another app id", Rule: "aud MUST equal the app id: a token for another app MUST be refused as invalid_token.",
-			Refs: []string{refRFC7519 + " aud", refSeedAud}, Expect: must401i, Recipe: Tokens{Access: muts(tf.WrongAud(tf.DefaultOtherAppID))}},
+			Refs: []string{refRFC7519 + " aud", refSeedAud}, Expect: must401i, Recipe: kit.Tokens{Access: muts(tf.WrongAud(tf.DefaultOtherAppID))}},
 		near("AUD-002", tf.AudPrefix),
 		near("AUD-003", tf.AudSuffix),
 		near("AUD-004", tf.AudUpperCase),
 		near("AUD-005", tf.AudTrailingSpace),
 		near("AUD-006", tf.AudLeadingSpace),
 		{ID: "AUD-007", Area: "audience", Title: "No aud claim", Rule: "A token without aud is good for any app: it MUST be refused (RFC 9068 §4); SHOULD in mca.",
-			Refs: []string{refRFC9068}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.NoAud())}},
+			Refs: []string{refRFC9068}, Expect: split(exp(Should, kit.InvalidToken), exp(Must, kit.InvalidToken)), Recipe: kit.Tokens{Access: muts(tf.NoAud())}},
 		{ID: "AUD-008", Families: mcaOnly, Area: "audience", Title: "aud is an array holding the app id", Rule: "MCA tokens carry aud as a string; what the target does with an array holding the app id is recorded.",
-			Refs: []string{"RFC 7519 §4.1.3"}, Expect: same(Info, Observed), Recipe: Tokens{Access: muts(tf.AudArray())}},
+			Refs: []string{"RFC 7519 §4.1.3"}, Expect: same(Info, kit.Observed), Recipe: kit.Tokens{Access: muts(tf.AudArray())}},
 		{ID: "AUD-009", Families: mcaOnly, Area: "audience", Title: "aud is an array holding only another app id", Rule: "An aud array without the app id MUST be refused as invalid_token.",
-			Refs: []string{"RFC 7519 §4.1.3"}, Expect: must401i, Recipe: Tokens{Access: muts(tf.WrongAud(tf.DefaultOtherAppID), tf.AudArray())}},
+			Refs: []string{"RFC 7519 §4.1.3"}, Expect: must401i, Recipe: kit.Tokens{Access: muts(tf.WrongAud(tf.DefaultOtherAppID), tf.AudArray())}},
 		{ID: "AUD-010", Area: "audience", Title: "iss is another issuer", Rule: "iss MUST be the AZ the target trusts (RFC 9068 §4), compared exactly with the configured issuer (MCA_ISSUER, the real AZ's {serverUrl}/authorization/), in strict; the seed strategy never read iss.",
-			Refs: []string{refRFC9068, "RFC 8725 §3.8", refContractIssuer}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.WrongIss("https://attacker.invalid/imf-authserver"))}},
+			Refs: []string{refRFC9068, "RFC 8725 §3.8", refContractIssuer}, Expect: split(exp(Info, kit.Observed), exp(Must, kit.InvalidToken)), Recipe: kit.Tokens{Access: muts(tf.WrongIss("https://attacker.invalid/imf-authserver"))}},
 		{ID: "AUD-011", Area: "audience", Title: "No iss claim", Rule: "A token without iss cannot match the configured issuer (MCA_ISSUER): it MUST be refused in strict; recorded in mca.",
-			Refs: []string{refRFC9068, refContractIssuer}, Expect: split(exp(Info, Observed), exp(Must, InvalidToken)), Recipe: Tokens{Access: muts(tf.NoIss())}},
+			Refs: []string{refRFC9068, refContractIssuer}, Expect: split(exp(Info, kit.Observed), exp(Must, kit.InvalidToken)), Recipe: kit.Tokens{Access: muts(tf.NoIss())}},
 		{ID: "AUD-012", Families: mcaOnly, Area: "audience", Title: "aud is another app id in the id token only", Rule: "The id token's aud MUST equal the app id too.",
-			Refs: []string{"OIDC Core §3.1.3.7 (3)", refSeedInvalid}, Expect: must401i, Recipe: Tokens{ID: muts(tf.WrongAud(tf.DefaultOtherAppID))}},
+			Refs: []string{"OIDC Core §3.1.3.7 (3)", refSeedInvalid}, Expect: must401i, Recipe: kit.Tokens{ID: muts(tf.WrongAud(tf.DefaultOtherAppID))}},
 		{ID: "AUD-013", Area: "audience", Title: "An app id in the path that only looks like a GUID", Needs: []Need{NeedFreshApp},
 			Rule: "The app id is a GUID of hexadecimal digits: a path segment with commas or other characters in GUID positions is no app id. The request MUST get a 4xx and the target MUST NOT fetch a key for it (one npm strategy's pattern [0-9,a-f] did).",
-			Refs: []string{refContractAppID, "RFC 9562 §4 (UUID format: hexadecimal digits)"}, Expect: same(Must, Rejected), Recipe: Procedure{
+			Refs: []string{refContractAppID, "RFC 9562 §4 (UUID format: hexadecimal digits)"}, Expect: same(Must, kit.Rejected), Recipe: kit.Procedure{
 				Doc: "pairs signed by a fresh app's key whose aud is the look-alike, sent to /v1/apps/,,,,,,,,-,,,,-,,,,-,,,,-,,,,,,,,,,,,/protected and to the app id with a comma for its last digit; fakeaz counts key fetches for those ids",
 				Fn:  guidLookalike}},
 		{ID: "AUD-014", Area: "audience", Title: "A protected path with no app id at all", Needs: []Need{NeedFreshApp},
 			Rule: "A protected route whose path holds no GUID has no app to validate for: a request with valid tokens MUST get a 4xx, never 200 or a 5xx.",
-			Refs: []string{refContractAppID, refHygiene}, Expect: same(Must, Rejected), Recipe: Procedure{
+			Refs: []string{refContractAppID, refHygiene}, Expect: same(Must, kit.Rejected), Recipe: kit.Procedure{
 				Doc: "a valid pair for a fresh app sent to /v1/apps/not-an-app-id/protected",
-				Fn: func(ctx context.Context, e *Env) error {
-					_, p, err := freshPair(ctx, e, true)
+				Fn: func(ctx context.Context, e *kit.Env) error {
+					_, p, err := kit.FreshPair(ctx, e, true)
 					if err != nil {
 						return err
 					}
@@ -58,7 +59,7 @@ func guidLookalikes(appID string) []string {
 	return []string{",,,,,,,,-,,,,-,,,,-,,,,-,,,,,,,,,,,,", appID[:len(appID)-1] + ","}
 }
 
-func guidLookalike(ctx context.Context, e *Env) error {
+func guidLookalike(ctx context.Context, e *kit.Env) error {
 	app, err := e.NewApp(ctx)
 	if err != nil {
 		return err

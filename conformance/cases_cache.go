@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -19,9 +20,9 @@ func cacheCases() []Case {
 			Rule:   "A token accepted for app A MUST be refused for app B: the cache key MUST include the app id.",
 			Refs:   []string{refSeedCache, refSeedAud},
 			Expect: must401i,
-			Recipe: Procedure{Doc: "valid pair for app A sent to A (200), then the same header sent to app B's URL", Fn: func(ctx context.Context, e *Env) error {
-				a, b, p, err := twoApps(ctx, e)
-				if err != nil || !e.expectAccepted(ctx, "to app A", a.ID, p) {
+			Recipe: kit.Procedure{Doc: "valid pair for app A sent to A (200), then the same header sent to app B's URL", Fn: func(ctx context.Context, e *kit.Env) error {
+				a, b, p, err := kit.TwoApps(ctx, e)
+				if err != nil || !e.ExpectAccepted(ctx, "to app A", a.ID, p) {
 					return err
 				}
 				e.Protected(ctx, "same header to app B", b.ID, p.Header())
@@ -30,9 +31,9 @@ func cacheCases() []Case {
 		{ID: "CCH-002", Area: "cache", Title: "Refused for app B, still accepted for app A", Needs: []Need{NeedSecondApp},
 			Rule:   "A token refused for the wrong app MUST still be accepted for the app it was issued to: the rejection cache key MUST include the app id.",
 			Refs:   []string{refSeedCache, refSeedAud},
-			Expect: same(Must, Accepted),
-			Recipe: Procedure{Doc: "valid pair for app A sent to app B first, then to A", Fn: func(ctx context.Context, e *Env) error {
-				a, b, p, err := twoApps(ctx, e)
+			Expect: same(Must, kit.Accepted),
+			Recipe: kit.Procedure{Doc: "valid pair for app A sent to app B first, then to A", Fn: func(ctx context.Context, e *kit.Env) error {
+				a, b, p, err := kit.TwoApps(ctx, e)
 				if err != nil {
 					return err
 				}
@@ -48,17 +49,17 @@ func cacheCases() []Case {
 			Rule:   "After a token is accepted, the same header and payload with another signature MUST be refused: the cache key MUST cover the signature.",
 			Refs:   []string{refSeedCache, refRFC8725s33},
 			Expect: must401i,
-			Recipe: resendAltered("access token's signature replaced by random bytes", func(p Pair) string { return "Bearer " + replaceSig(p.Access) + " " + p.ID })},
+			Recipe: resendAltered("access token's signature replaced by random bytes", func(p kit.Pair) string { return "Bearer " + replaceSig(p.Access) + " " + p.ID })},
 		{ID: "CCH-004", Area: "cache", Title: "Same access token with a forged id token after a success",
 			Rule:   "After a pair is accepted, the same access token with an id token whose signature is replaced MUST be refused: the cache key MUST cover both tokens.",
 			Refs:   []string{refSeedCache, refRFC8725s33},
 			Expect: must401i,
-			Recipe: resendAltered("id token's signature replaced by random bytes", func(p Pair) string { return "Bearer " + p.Access + " " + replaceSig(p.ID) })},
+			Recipe: resendAltered("id token's signature replaced by random bytes", func(p kit.Pair) string { return "Bearer " + p.Access + " " + replaceSig(p.ID) })},
 		{ID: "CCH-005", Area: "cache", Title: "Service after a flood of distinct rejected tokens", Needs: []Need{NeedDisruptive},
 			Rule:   "After 1,000 distinct invalid tokens (filling a rejection cache), valid tokens are still accepted promptly; the latency is recorded.",
 			Refs:   []string{refSeedCache, refHygiene},
-			Expect: same(Info, Observed),
-			Recipe: Procedure{Doc: "1,000 access tokens with random signatures at concurrency 8, then a valid pair", Fn: floodThenValid}},
+			Expect: same(Info, kit.Observed),
+			Recipe: kit.Procedure{Doc: "1,000 access tokens with random signatures at concurrency 8, then a valid pair", Fn: floodThenValid}},
 	}
 }
 
@@ -70,10 +71,10 @@ func replaceSig(tok string) string {
 	return tok[:i+1] + tf.B64.EncodeToString(junk)
 }
 
-func resendAltered(doc string, alter func(Pair) string) Recipe {
-	return Procedure{Doc: "valid pair accepted, then resent with the " + doc, Fn: func(ctx context.Context, e *Env) error {
-		app, p, err := freshPair(ctx, e, true)
-		if err != nil || !e.expectAccepted(ctx, "valid pair", app.ID, p) {
+func resendAltered(doc string, alter func(kit.Pair) string) kit.Recipe {
+	return kit.Procedure{Doc: "valid pair accepted, then resent with the " + doc, Fn: func(ctx context.Context, e *kit.Env) error {
+		app, p, err := kit.FreshPair(ctx, e, true)
+		if err != nil || !e.ExpectAccepted(ctx, "valid pair", app.ID, p) {
 			return err
 		}
 		e.Protected(ctx, "altered", app.ID, alter(p))
@@ -81,8 +82,8 @@ func resendAltered(doc string, alter func(Pair) string) Recipe {
 	}}
 }
 
-func floodThenValid(ctx context.Context, e *Env) error {
-	app, p, err := freshPair(ctx, e, false)
+func floodThenValid(ctx context.Context, e *kit.Env) error {
+	app, p, err := kit.FreshPair(ctx, e, false)
 	if err != nil {
 		return err
 	}

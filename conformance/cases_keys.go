@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/fakeaz"
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -18,8 +19,8 @@ func keyOutageCase(id, title, doc string, f fakeaz.FaultSpec) Case {
 	return Case{ID: id, Area: "keys", Title: title, Needs: []Need{NeedFreshApp, NeedAZControl},
 		Rule:   "When the AZ's key endpoint fails (" + doc + ") the target MUST fail closed — 401, 500 or 503, never 200 — within a bounded time.",
 		Refs:   []string{refAZKey, refContract, refUnavailable},
-		Expect: same(Must, FailClosed),
-		Recipe: Procedure{Doc: "fresh app whose publickey endpoint " + doc + "; one valid pair", Fn: func(ctx context.Context, e *Env) error {
+		Expect: same(Must, kit.FailClosed),
+		Recipe: kit.Procedure{Doc: "fresh app whose publickey endpoint " + doc + "; one valid pair", Fn: func(ctx context.Context, e *kit.Env) error {
 			app, err := faultedApp(ctx, e, f)
 			if err != nil {
 				return err
@@ -45,9 +46,9 @@ func keyFetchCases() []Case {
 		{ID: "KEY-001", Area: "keys", Title: "The key is fetched from the app's publickey endpoint", Needs: []Need{NeedFreshApp},
 			Rule:   "The target MUST get the verification key from {serverUrl}/authorization/v1/apps/{appId}/publickey for the app in question.",
 			Refs:   []string{refSeedKey, refAZKey},
-			Expect: same(Must, Accepted),
-			Recipe: Procedure{Doc: "valid pair for a fresh app; fakeaz counts key fetches per app", Fn: func(ctx context.Context, e *Env) error {
-				app, p, err := freshPair(ctx, e, true)
+			Expect: same(Must, kit.Accepted),
+			Recipe: kit.Procedure{Doc: "valid pair for a fresh app; fakeaz counts key fetches per app", Fn: func(ctx context.Context, e *kit.Env) error {
+				app, p, err := kit.FreshPair(ctx, e, true)
 				if err != nil {
 					return err
 				}
@@ -74,13 +75,13 @@ func keyFetchCases() []Case {
 		{ID: "KEY-006", Area: "keys", Title: "Concurrent requests while the key endpoint hangs", Needs: []Need{NeedFreshApp, NeedAZControl},
 			Rule:   "While the key endpoint hangs, concurrent requests MUST all be answered within the bound, none with 200.",
 			Refs:   []string{refContract, refHygiene},
-			Expect: same(Must, FailClosed),
-			Recipe: Procedure{Doc: "16 concurrent valid pairs for a fresh app whose publickey endpoint hangs", Fn: concurrentDuringHang}},
+			Expect: same(Must, kit.FailClosed),
+			Recipe: kit.Procedure{Doc: "16 concurrent valid pairs for a fresh app whose publickey endpoint hangs", Fn: concurrentDuringHang}},
 		{ID: "KEY-007", Area: "keys", Title: "Recovery once the AZ recovers", Needs: []Need{NeedFreshApp, NeedAZControl},
 			Rule:   "After a key-endpoint outage ends, valid tokens MUST be accepted again within 10 s.",
 			Refs:   []string{refSeedKey, refContract},
-			Expect: same(Must, Accepted),
-			Recipe: Procedure{Doc: "publickey answers 500 for one request, then recovers; valid pairs every 250 ms for up to 10 s", Fn: recovery}},
+			Expect: same(Must, kit.Accepted),
+			Recipe: kit.Procedure{Doc: "publickey answers 500 for one request, then recovers; valid pairs every 250 ms for up to 10 s", Fn: recovery}},
 	}
 }
 
@@ -91,55 +92,55 @@ func keyTrustCases() []Case {
 		{ID: "KEY-008", Area: "keys", Title: "Tokens signed by a rotated key are accepted", Needs: []Need{NeedAZControl},
 			Rule:   "After the AZ rotates an app's key, tokens signed by the new key SHOULD be accepted within 15 s (refetch on signature failure, rate-limited).",
 			Refs:   []string{refKeyRotation, refSeedKey},
-			Expect: split(exp(Info, Observed), exp(Should, Accepted)),
-			Recipe: Procedure{Doc: "valid pair accepted (key cached), key rotated at the AZ, new-key pairs every 250 ms for up to 15 s", Fn: rotation}},
+			Expect: split(exp(Info, kit.Observed), exp(Should, kit.Accepted)),
+			Recipe: kit.Procedure{Doc: "valid pair accepted (key cached), key rotated at the AZ, new-key pairs every 250 ms for up to 15 s", Fn: rotation}},
 		{ID: "KEY-009", Area: "keys", Title: "Tokens signed by a retired key are refused", Needs: []Need{NeedAZControl},
 			Rule:   "Once the target uses the new key, a never-seen token signed by the retired key MUST be refused as invalid_token.",
 			Refs:   []string{refKeyRotation, refRFC8725s33},
-			Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)),
-			Recipe: Procedure{Doc: "rotate and retire the old key; once a new-key token is accepted, send a fresh old-key token", Fn: retiredKey}},
+			Expect: split(exp(Should, kit.InvalidToken), exp(Must, kit.InvalidToken)),
+			Recipe: kit.Procedure{Doc: "rotate and retire the old key; once a new-key token is accepted, send a fresh old-key token", Fn: retiredKey}},
 		{ID: "KEY-010", Area: "keys", Title: "Repeated tokens for an unknown app id", Needs: []Need{NeedFreshApp, NeedDisruptive},
 			Rule:   "20 requests for one app id the AZ does not know SHOULD NOT cause more than 5 key fetches (negative caching), and none may be accepted.",
 			Refs:   []string{refSeedCache, refKeyRotation, refHygiene},
-			Expect: split(exp(Info, Observed), exp(Should, InvalidToken, FailClosed)),
-			Recipe: Procedure{Doc: "20 tokens signed by an attacker for one unregistered app id; fakeaz counts key fetches", Fn: unknownAppFlood(1, 20, 5)}},
+			Expect: split(exp(Info, kit.Observed), exp(Should, kit.InvalidToken, kit.FailClosed)),
+			Recipe: kit.Procedure{Doc: "20 tokens signed by an attacker for one unregistered app id; fakeaz counts key fetches", Fn: unknownAppFlood(1, 20, 5)}},
 		{ID: "KEY-011", Area: "keys", Title: "Tokens for 100 distinct unknown app ids", Needs: []Need{NeedFreshApp, NeedDisruptive},
 			Rule:   "Tokens for 100 app ids the AZ does not know: the number of key fetches is recorded (a bounded validator rate-limits them).",
 			Refs:   []string{refSeedCache, refHygiene},
-			Expect: same(Info, Observed),
-			Recipe: Procedure{Doc: "100 tokens signed by an attacker, each for a different unregistered app id", Fn: unknownAppFlood(100, 100, 0)}},
+			Expect: same(Info, kit.Observed),
+			Recipe: kit.Procedure{Doc: "100 tokens signed by an attacker, each for a different unregistered app id", Fn: unknownAppFlood(100, 100, 0)}},
 		{ID: "KEY-012", Area: "keys", Title: "A token signed with app A's key presented for app B", Needs: []Need{NeedSecondApp},
 			Rule:   "Keys are per app: a token signed by app A's key, claiming app B, MUST be refused by app B.",
 			Refs:   []string{refAZKey, refRFC8725s33},
 			Expect: must401i,
-			Recipe: Procedure{Doc: "app B's key cached by a valid B request; then a token for B signed by A's key", Fn: crossAppKey}},
+			Recipe: kit.Procedure{Doc: "app B's key cached by a valid B request; then a token for B signed by A's key", Fn: crossAppKey}},
 		{ID: "KEY-013", Families: mcaOnly, Area: "keys", Title: "The AZ key endpoint serves a 512-bit key", Needs: []Need{NeedFreshApp, NeedAZControl},
 			Rule:   "A 512-bit RSA modulus is factorable by anyone: a key that weak from the key endpoint SHOULD be refused (tokens it signs are not accepted: 401 or a fail-closed 5xx).",
 			Refs:   []string{"RFC 7518 §3.3 (a key of size 2048 bits or larger MUST be used with RS256)", "RFC 8725 §3.5 (ensure cryptographic keys have sufficient entropy)", refAZKey},
-			Expect: same(Should, InvalidToken, FailClosed),
-			Recipe: Procedure{Doc: "fresh app whose publickey endpoint serves a 512-bit key; a pair signed by that key", Fn: weakKey(false)}},
+			Expect: same(Should, kit.InvalidToken, kit.FailClosed),
+			Recipe: kit.Procedure{Doc: "fresh app whose publickey endpoint serves a 512-bit key; a pair signed by that key", Fn: weakKey(false)}},
 		{ID: "KEY-014", Families: mcaOnly, Area: "keys", Title: "The AZ key endpoint serves a key with e = 1", Needs: []Need{NeedFreshApp, NeedAZControl},
 			Rule:   "With a public exponent of 1 a signature is the encoded message itself, so anyone can forge one: such a key SHOULD be refused (401 or a fail-closed 5xx).",
 			Refs:   []string{"RFC 8017 §3.1 (the RSA public exponent e is an integer between 3 and n - 1)", "RFC 8725 §3.3", refAZKey},
-			Expect: same(Should, InvalidToken, FailClosed),
-			Recipe: Procedure{Doc: "fresh app whose publickey endpoint serves {n, e = 1}; a pair whose signatures are the PKCS #1 v1.5 encoded messages (no private key needed)", Fn: weakKey(true)}},
-		{ID: "KEY-015", Families: []Family{FamilyAppID}, Area: "keys", Title: "kid shaped like a path",
+			Expect: same(Should, kit.InvalidToken, kit.FailClosed),
+			Recipe: kit.Procedure{Doc: "fresh app whose publickey endpoint serves {n, e = 1}; a pair whose signatures are the PKCS #1 v1.5 encoded messages (no private key needed)", Fn: weakKey(true)}},
+		{ID: "KEY-015", Families: []kit.Family{kit.FamilyAppID}, Area: "keys", Title: "kid shaped like a path",
 			Rule:   "A kid is an opaque name matched against the JWKS, never a path: tokens whose kid is ../../publickey or /dev/null (signed by the app's key) MUST be refused as invalid_token (never a 5xx, never a key read from elsewhere); the key fetches they cause are recorded.",
 			Refs:   []string{"RFC 7515 §4.1.4 (kid)", "RFC 8725 §3.10 (do not trust received claims)", refAZKey},
 			Expect: must401i,
-			Recipe: Procedure{Doc: "two pairs for the App ID app whose kid is ../../publickey and /dev/null; fakeaz counts the app's key fetches", Fn: kidPaths}},
-		{ID: "KEY-016", Families: []Family{FamilyAppID}, Area: "keys", Title: "A flood of unknown kids", Needs: []Need{NeedDisruptive},
+			Recipe: kit.Procedure{Doc: "two pairs for the App ID app whose kid is ../../publickey and /dev/null; fakeaz counts the app's key fetches", Fn: kidPaths}},
+		{ID: "KEY-016", Families: []kit.Family{kit.FamilyAppID}, Area: "keys", Title: "A flood of unknown kids", Needs: []Need{NeedDisruptive},
 			Rule:   "Tokens naming kids the JWKS does not hold MUST be refused, and the JWKS refetches they trigger MUST stay bounded (at most 5 for 40 tokens): an unknown kid cannot make the target hammer the AZ (MUST in strict, SHOULD in mca).",
 			Refs:   []string{refKeyRotation, refHygiene, "RFC 7515 §4.1.4 (kid)"},
-			Expect: split(exp(Should, InvalidToken, FailClosed), exp(Must, InvalidToken, FailClosed)),
-			Recipe: Procedure{Doc: "a valid pair first (the JWKS cached), then 40 pairs signed by the app's key, each naming a random kid; fakeaz counts JWKS fetches", Fn: kidFlood}},
+			Expect: split(exp(Should, kit.InvalidToken, kit.FailClosed), exp(Must, kit.InvalidToken, kit.FailClosed)),
+			Recipe: kit.Procedure{Doc: "a valid pair first (the JWKS cached), then 40 pairs signed by the app's key, each naming a random kid; fakeaz counts JWKS fetches", Fn: kidFlood}},
 	}
 }
 
 // weakKey serves a weak key at the app's publickey endpoint (a 512-bit
 // modulus, or the app's own modulus with e = 1) and sends a pair signed for it.
-func weakKey(exponentOne bool) func(ctx context.Context, e *Env) error {
-	return func(ctx context.Context, e *Env) error {
+func weakKey(exponentOne bool) func(ctx context.Context, e *kit.Env) error {
+	return func(ctx context.Context, e *kit.Env) error {
 		app, err := e.NewApp(ctx)
 		if err != nil {
 			return err
@@ -152,19 +153,19 @@ func weakKey(exponentOne bool) func(ctx context.Context, e *Env) error {
 		} else {
 			k, kerr := tf.GenerateKey(512, nil)
 			if kerr != nil {
-				return fmt.Errorf("%w: a 512-bit key (GODEBUG rsa1024min=0): %w", ErrSetup, kerr)
+				return fmt.Errorf("%w: a 512-bit key (GODEBUG rsa1024min=0): %w", kit.ErrSetup, kerr)
 			}
 			f, ferr := tf.New(k, tf.WithIssuer(app.Factory.Issuer()), tf.WithShape(app.Factory.Shape()))
 			if ferr != nil {
-				return fmt.Errorf("%w: %w", ErrSetup, ferr)
+				return fmt.Errorf("%w: %w", kit.ErrSetup, ferr)
 			}
-			signer = &App{ID: app.ID, Factory: f, env: e}
+			signer = &kit.App{ID: app.ID, Factory: f, Env: e}
 			body, err = json.Marshal(tf.NewPublicKeyJSON(&k.PublicKey))
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %w", ErrSetup, err)
+			return fmt.Errorf("%w: %w", kit.ErrSetup, err)
 		}
-		if err := e.fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200, Body: string(body)}); err != nil {
+		if err := e.Fault(app.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 200, Body: string(body)}); err != nil {
 			return err
 		}
 		p, err := signer.Mint(true, sig, sig)
@@ -179,7 +180,7 @@ func weakKey(exponentOne bool) func(ctx context.Context, e *Env) error {
 	}
 }
 
-func kidPaths(ctx context.Context, e *Env) error {
+func kidPaths(ctx context.Context, e *kit.Env) error {
 	app, err := e.NewApp(ctx)
 	if err != nil {
 		return err
@@ -193,7 +194,7 @@ func kidPaths(ctx context.Context, e *Env) error {
 			return err
 		}
 		x := e.Protected(ctx, "kid "+kid, app.ID, p.Header())
-		if ok, why := InvalidToken.Match(&x, nil); !ok {
+		if ok, why := kit.InvalidToken.Match(&x, nil); !ok {
 			obs.Failf("kid %q: %s (%s)", kid, x.Brief(), why)
 		}
 	}
@@ -201,10 +202,10 @@ func kidPaths(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func kidFlood(ctx context.Context, e *Env) error {
+func kidFlood(ctx context.Context, e *kit.Env) error {
 	const n, bound = 40, 5
-	app, p, err := freshPair(ctx, e, true)
-	if err != nil || !e.expectAccepted(ctx, "valid pair (JWKS cached)", app.ID, p) {
+	app, p, err := kit.FreshPair(ctx, e, true)
+	if err != nil || !e.ExpectAccepted(ctx, "valid pair (JWKS cached)", app.ID, p) {
 		return err
 	}
 	obs := e.Observation()
@@ -236,42 +237,32 @@ func keyFetches(s fakeaz.Stats, app string) int {
 	return s.Count(fakeaz.EndpointPublicKey, app) + s.Count(fakeaz.EndpointJWKS, app)
 }
 
-// fault sets an AZ fault for the app and clears every fault when the case ends.
-func (e *Env) fault(appID string, f fakeaz.FaultSpec) error {
-	f.AppID = appID
-	if err := e.AZ().SetFault(f); err != nil {
-		return fmt.Errorf("%w: set fault: %w", ErrSetup, err)
-	}
-	e.Defer(e.AZ().ClearFaults)
-	return nil
-}
-
 // faultedApp returns a fresh app whose AZ endpoint fails as f says (until
 // the case ends or the faults are cleared).
-func faultedApp(ctx context.Context, e *Env, f fakeaz.FaultSpec) (*App, error) {
+func faultedApp(ctx context.Context, e *kit.Env, f fakeaz.FaultSpec) (*kit.App, error) {
 	app, err := e.NewApp(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return app, e.fault(app.ID, f)
+	return app, e.Fault(app.ID, f)
 }
 
-func concurrentDuringHang(ctx context.Context, e *Env) error {
+func concurrentDuringHang(ctx context.Context, e *kit.Env) error {
 	const n = 16
 	app, err := faultedApp(ctx, e, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Hang: true})
 	if err != nil {
 		return err
 	}
-	_, xs, err := e.sendFreshPairs(ctx, app, n, nil)
+	_, xs, err := e.SendFreshPairs(ctx, app, n, nil)
 	if err != nil {
 		return err
 	}
 	obs := e.Observation()
-	bound := e.k.bound()
+	bound := e.Kit().Bound()
 	var slowest time.Duration
 	for i := range xs {
 		slowest = max(slowest, xs[i].Latency)
-		if ok, _ := FailClosed.Match(&xs[i], nil); !ok || xs[i].Latency > bound {
+		if ok, _ := kit.FailClosed.Match(&xs[i], nil); !ok || xs[i].Latency > bound {
 			obs.Failf("request %d: %s", i, xs[i].Brief())
 		}
 	}
@@ -280,7 +271,7 @@ func concurrentDuringHang(ctx context.Context, e *Env) error {
 }
 
 // retry sends fresh valid pairs for the app until one is accepted or the deadline passes.
-func retry(ctx context.Context, e *Env, obs *Observation, step string, app *App, within time.Duration) (time.Duration, bool, error) {
+func retry(ctx context.Context, e *kit.Env, obs *kit.Observation, step string, app *kit.App, within time.Duration) (time.Duration, bool, error) {
 	start := time.Now()
 	for {
 		p, err := app.Mint(true, nil, nil)
@@ -292,16 +283,16 @@ func retry(ctx context.Context, e *Env, obs *Observation, step string, app *App,
 		if x.Status == http.StatusOK {
 			return time.Since(start), true, nil
 		}
-		if time.Since(start) > within || e.k.Unresponsive() {
+		if time.Since(start) > within || e.Kit().Unresponsive() {
 			return time.Since(start), false, nil
 		}
-		if err := sleepUntil(ctx, time.Now().Add(250*time.Millisecond)); err != nil {
+		if err := kit.SleepUntil(ctx, time.Now().Add(250*time.Millisecond)); err != nil {
 			return 0, false, err
 		}
 	}
 }
 
-func recovery(ctx context.Context, e *Env) error {
+func recovery(ctx context.Context, e *kit.Env) error {
 	app, err := faultedApp(ctx, e, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500})
 	if err != nil {
 		return err
@@ -321,7 +312,7 @@ func recovery(ctx context.Context, e *Env) error {
 // awaitRecovery clears the AZ faults and sends fresh valid pairs for the
 // app (step) until one is accepted, for up to 10 s; the fact named fact
 // records how long it took.
-func awaitRecovery(ctx context.Context, e *Env, app *App, step, fact string) error {
+func awaitRecovery(ctx context.Context, e *kit.Env, app *kit.App, step, fact string) error {
 	e.AZ().ClearFaults()
 	obs := e.Observation()
 	took, ok, err := retry(ctx, e, obs, step, app, 10*time.Second)
@@ -337,32 +328,32 @@ func awaitRecovery(ctx context.Context, e *Env, app *App, step, fact string) err
 // sends new-key pairs until one is accepted or 15 s pass. It returns the
 // app as it was (old key) and whether the new key was accepted; obs holds
 // the exchanges. done is true when a precondition failed and obs says why.
-func rotateAndWait(ctx context.Context, e *Env, obs *Observation, retire bool) (old *App, took time.Duration, ok, done bool, err error) {
-	app, p, err := freshPair(ctx, e, true)
+func rotateAndWait(ctx context.Context, e *kit.Env, obs *kit.Observation, retire bool) (old *kit.App, took time.Duration, ok, done bool, err error) {
+	app, p, err := kit.FreshPair(ctx, e, true)
 	if err != nil {
 		return nil, 0, false, false, err
 	}
-	if !e.expectAccepted(ctx, "before rotation", app.ID, p) {
+	if !e.ExpectAccepted(ctx, "before rotation", app.ID, p) {
 		return app, 0, false, true, nil
 	}
 	if err := e.AZ().RotateKey(app.ID, 0); err != nil {
-		return nil, 0, false, false, fmt.Errorf("%w: rotate: %w", ErrSetup, err)
+		return nil, 0, false, false, fmt.Errorf("%w: rotate: %w", kit.ErrSetup, err)
 	}
 	if retire {
 		if err := e.AZ().RetireOldKeys(app.ID); err != nil {
-			return nil, 0, false, false, fmt.Errorf("%w: retire: %w", ErrSetup, err)
+			return nil, 0, false, false, fmt.Errorf("%w: retire: %w", kit.ErrSetup, err)
 		}
 	}
 	nf, err := e.AZ().Factory(app.ID)
 	if err != nil {
-		return nil, 0, false, false, fmt.Errorf("%w: %w", ErrSetup, err)
+		return nil, 0, false, false, fmt.Errorf("%w: %w", kit.ErrSetup, err)
 	}
-	newApp := &App{ID: app.ID, Factory: nf, env: e}
+	newApp := &kit.App{ID: app.ID, Factory: nf, Env: e}
 	took, ok, err = retry(ctx, e, obs, "new key", newApp, 15*time.Second)
 	return app, took, ok, false, err
 }
 
-func rotation(ctx context.Context, e *Env) error {
+func rotation(ctx context.Context, e *kit.Env) error {
 	obs := e.Observation()
 	_, took, ok, done, err := rotateAndWait(ctx, e, obs, false)
 	if err != nil || done {
@@ -372,7 +363,7 @@ func rotation(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func retiredKey(ctx context.Context, e *Env) error {
+func retiredKey(ctx context.Context, e *kit.Env) error {
 	obs := e.Observation()
 	oldApp, _, ok, done, err := rotateAndWait(ctx, e, obs, true)
 	if err != nil || done {
@@ -390,8 +381,8 @@ func retiredKey(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func unknownAppFlood(apps, requests, maxFetches int) func(ctx context.Context, e *Env) error {
-	return func(ctx context.Context, e *Env) error {
+func unknownAppFlood(apps, requests, maxFetches int) func(ctx context.Context, e *kit.Env) error {
+	return func(ctx context.Context, e *kit.Env) error {
 		f, err := tf.New(e.AttackerKey(), tf.WithIssuer(tf.MCAIssuer(e.AZ().URL())))
 		if err != nil {
 			return err
@@ -438,12 +429,12 @@ func randomGUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-func crossAppKey(ctx context.Context, e *Env) error {
-	b, a, pb, err := twoApps(ctx, e)
-	if err != nil || !e.expectAccepted(ctx, "valid pair for B", b.ID, pb) {
+func crossAppKey(ctx context.Context, e *kit.Env) error {
+	b, a, pb, err := kit.TwoApps(ctx, e)
+	if err != nil || !e.ExpectAccepted(ctx, "valid pair for B", b.ID, pb) {
 		return err
 	}
-	forged := &App{ID: b.ID, Factory: a.Factory, env: e}
+	forged := &kit.App{ID: b.ID, Factory: a.Factory, Env: e}
 	p, err := forged.Mint(true, nil, nil)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/fakeaz"
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -19,28 +20,28 @@ func resilienceCases() []Case {
 		{ID: "RES-001", Area: "resilience", Title: "Slow-loris clients do not starve others",
 			Rule:   "While 8 clients trickle their headers a byte at a time, a valid request MUST still be answered within the bound.",
 			Refs:   []string{refHygiene},
-			Expect: same(Must, Accepted),
-			Recipe: Procedure{Doc: "8 slow connections open, then one valid pair", Fn: slowLoris}},
+			Expect: same(Must, kit.Accepted),
+			Recipe: kit.Procedure{Doc: "8 slow connections open, then one valid pair", Fn: slowLoris}},
 		{ID: "RES-002", Area: "resilience", Title: "A claim nested 5,000 arrays deep",
 			Rule:   "Deeply nested JSON in a token MUST be refused (or, being validly signed, handled) in bounded time without a crash: a 4xx.",
 			Refs:   []string{refHygiene, "RFC 8259 §9 (parsers may limit nesting depth)"},
-			Expect: same(Must, Rejected),
-			Recipe: Tokens{NoID: true, Access: muts(tf.WithClaim("exp", "bad"), tf.DeepNesting(5000))}},
+			Expect: same(Must, kit.Rejected),
+			Recipe: kit.Tokens{NoID: true, Access: muts(tf.WithClaim("exp", "bad"), tf.DeepNesting(5000))}},
 		{ID: "RES-003", Area: "resilience", Title: "A token with 100,000 claims",
 			Rule:   "A token with 10^5 claims MUST be refused with a 4xx in bounded time and memory.",
 			Refs:   []string{refHygiene},
-			Expect: same(Must, Rejected),
-			Recipe: Tokens{NoID: true, Access: muts(tf.ManyClaims(100_000))}},
+			Expect: same(Must, kit.Rejected),
+			Recipe: kit.Tokens{NoID: true, Access: muts(tf.ManyClaims(100_000))}},
 		{ID: "RES-004", Area: "resilience", Title: "AZ down during a burst of traffic", Needs: []Need{NeedSecondApp, NeedAZControl},
 			Rule:   "With the key endpoint failing for one app during 120 concurrent requests, every answer MUST be correct (200 for the app whose key is cached, fail-closed for the other, 401 for expired tokens), none may hang, and the failing app MUST recover.",
 			Refs:   []string{refHygiene, refContract, refUnavailable},
-			Expect: same(Must, Accepted),
-			Recipe: Procedure{Doc: "apps A (key cached) and B (publickey 500); 120 requests at concurrency 8 mixing valid A, valid B and expired A; then B recovers", Fn: outageBurst}},
+			Expect: same(Must, kit.Accepted),
+			Recipe: kit.Procedure{Doc: "apps A (key cached) and B (publickey 500); 120 requests at concurrency 8 mixing valid A, valid B and expired A; then B recovers", Fn: outageBurst}},
 	}
 }
 
-func slowLoris(ctx context.Context, e *Env) error {
-	u, err := url.Parse(e.k.Target)
+func slowLoris(ctx context.Context, e *kit.Env) error {
+	u, err := url.Parse(e.Kit().Target)
 	if err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func slowLoris(ctx context.Context, e *Env) error {
 		conns = append(conns, c)
 		_, _ = fmt.Fprintf(c, "GET /v1/apps/%s/protected HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer ", randomGUID(), u.Host)
 	}
-	app, p, err := freshPair(ctx, e, true)
+	app, p, err := kit.FreshPair(ctx, e, true)
 	if err != nil {
 		return err
 	}
@@ -69,18 +70,18 @@ func slowLoris(ctx context.Context, e *Env) error {
 	return nil
 }
 
-func outageBurst(ctx context.Context, e *Env) error {
-	a, b, pa, err := twoApps(ctx, e)
-	if err != nil || !e.expectAccepted(ctx, "cache app A's key", a.ID, pa) {
+func outageBurst(ctx context.Context, e *kit.Env) error {
+	a, b, pa, err := kit.TwoApps(ctx, e)
+	if err != nil || !e.ExpectAccepted(ctx, "cache app A's key", a.ID, pa) {
 		return err
 	}
-	if err := e.fault(b.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500}); err != nil {
+	if err := e.Fault(b.ID, fakeaz.FaultSpec{Endpoint: fakeaz.EndpointPublicKey, Status: 500}); err != nil {
 		return err
 	}
 	type job struct {
 		app  string
-		pair Pair
-		want Outcome
+		pair kit.Pair
+		want kit.Outcome
 	}
 	var jobs []job
 	for i := range 120 {
@@ -91,24 +92,24 @@ func outageBurst(ctx context.Context, e *Env) error {
 			if err != nil {
 				return err
 			}
-			j = job{a.ID, p, Accepted}
+			j = job{a.ID, p, kit.Accepted}
 		case 1:
 			p, err := b.Mint(true, nil, nil)
 			if err != nil {
 				return err
 			}
-			j = job{b.ID, p, FailClosed}
+			j = job{b.ID, p, kit.FailClosed}
 		default:
 			p, err := a.Mint(true, muts(tf.ExpiredBy(time.Hour)), nil)
 			if err != nil {
 				return err
 			}
-			j = job{a.ID, p, InvalidToken}
+			j = job{a.ID, p, kit.InvalidToken}
 		}
 		jobs = append(jobs, j)
 	}
 	var mu sync.Mutex
-	wrong := map[Outcome]int{}
+	wrong := map[kit.Outcome]int{}
 	var slowest time.Duration
 	var g errgroup.Group
 	g.SetLimit(8)
@@ -119,7 +120,7 @@ func outageBurst(ctx context.Context, e *Env) error {
 			mu.Lock()
 			defer mu.Unlock()
 			slowest = max(slowest, x.Latency)
-			if !ok || x.Latency > e.k.bound() {
+			if !ok || x.Latency > e.Kit().Bound() {
 				wrong[j.want]++
 			}
 			return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -61,23 +62,23 @@ func signatureCases() []Case {
 		Case{ID: "SIG-031", Area: "signature", Title: "crit names an unknown extension",
 			Rule:   "A JWS whose crit lists an extension the recipient does not understand MUST be rejected (RFC 7515 §4.1.11), even with a valid signature; MUST in strict, SHOULD in mca (the seed strategy never read crit).",
 			Refs:   []string{"RFC 7515 §4.1.11", refSeedInvalid},
-			Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)),
-			Recipe: Tokens{Access: muts(tf.CritUnknown())}},
+			Expect: split(exp(Should, kit.InvalidToken), exp(Must, kit.InvalidToken)),
+			Recipe: kit.Tokens{Access: muts(tf.CritUnknown())}},
 		Case{ID: "SIG-032", Area: "signature", Title: "b64: false listed in crit",
 			Rule:   "An unencoded-payload JWS (RFC 7797: b64 false, listed in crit) is an extension MCA validators do not implement: it MUST be rejected (RFC 7515 §4.1.11, RFC 7797 §6), never read as an ordinary token; MUST in strict, SHOULD in mca.",
 			Refs:   []string{"RFC 7797 §3, §6", "RFC 7515 §4.1.11"},
-			Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)),
-			Recipe: Tokens{Access: muts(tf.B64False(true))}},
+			Expect: split(exp(Should, kit.InvalidToken), exp(Must, kit.InvalidToken)),
+			Recipe: kit.Tokens{Access: muts(tf.B64False(true))}},
 		Case{ID: "SIG-033", Area: "signature", Title: "b64: false without crit",
 			Rule:   "A header with b64 false but no crit is malformed (RFC 7797 §6: b64 MUST be in crit); a validator that ignores it reads a payload its issuer declared unencoded. It SHOULD be refused (strict); recorded in mca.",
 			Refs:   []string{"RFC 7797 §6", "RFC 8725 §3.1 (reject what is not expected)"},
-			Expect: split(exp(Info, Observed), exp(Should, InvalidToken)),
-			Recipe: Tokens{Access: muts(tf.B64False(false))}},
+			Expect: split(exp(Info, kit.Observed), exp(Should, kit.InvalidToken)),
+			Recipe: kit.Tokens{Access: muts(tf.B64False(false))}},
 		Case{ID: "SIG-034", Area: "signature", Title: "zip header on a JWS",
 			Rule:   "zip is a JWE parameter (RFC 7516 §4.1.3); the AZ never puts it on a JWS. A token carrying it SHOULD be refused (strict), and a validator MUST NOT inflate a JWS payload (a decompression bomb); recorded in mca.",
 			Refs:   []string{"RFC 7516 §4.1.3", "RFC 7515 §4.1 (the JWS header parameters)", "RFC 8725 §3.6 (compression)"},
-			Expect: split(exp(Info, Observed), exp(Should, InvalidToken)),
-			Recipe: Tokens{Access: muts(tf.ZipHeader())}},
+			Expect: split(exp(Info, kit.Observed), exp(Should, kit.InvalidToken)),
+			Recipe: kit.Tokens{Access: muts(tf.ZipHeader())}},
 	)
 	return out
 }
@@ -87,32 +88,19 @@ func keyURLCase(id string, param tf.KeyURLParam, name string) Case {
 		Rule:   "Key URLs in the token header (" + string(param) + ") MUST NOT be fetched and the token MUST be refused as invalid_token.",
 		Refs:   []string{"RFC 8725 §3.10", "RFC 7515 §4.1.2, §4.1.5", refSeedInvalid},
 		Expect: must401i,
-		Recipe: Procedure{Doc: "access token signed by the attacker, header " + string(param) + " pointing at the attacker's server (fetches counted)",
-			Fn: func(ctx context.Context, e *Env) error {
-				u := e.k.Attacker.URLFor(strings.ToLower(e.caseID) + "/" + name)
-				app, p, err := freshPair(ctx, e, true, tf.KeyURL(param, u, e.AttackerKey()))
+		Recipe: kit.Procedure{Doc: "access token signed by the attacker, header " + string(param) + " pointing at the attacker's server (fetches counted)",
+			Fn: func(ctx context.Context, e *kit.Env) error {
+				u := e.Kit().Attacker.URLFor(strings.ToLower(e.CaseID()) + "/" + name)
+				app, p, err := kit.FreshPair(ctx, e, true, tf.KeyURL(param, u, e.AttackerKey()))
 				if err != nil {
 					return err
 				}
 				obs := e.Observation()
 				obs.Token("access", p.Access)
 				e.Protected(ctx, "request", app.ID, p.Header())
-				if n := e.k.Attacker.Fetches(u); n > 0 {
+				if n := e.Kit().Attacker.Fetches(u); n > 0 {
 					obs.Failf("the target fetched the %s URL %s %d time(s)", param, u, n)
 				}
 				return nil
 			}}}
-}
-
-// bindAttacker replaces the nil attacker key of the catalogue's mutations
-// with the run's attacker key.
-func bindAttacker(ms []tf.Mutation, e *Env) []tf.Mutation {
-	out := make([]tf.Mutation, len(ms))
-	for i, m := range ms {
-		out[i] = m
-		if m.WithKey != nil {
-			out[i] = m.WithKey(e.AttackerKey())
-		}
-	}
-	return out
 }

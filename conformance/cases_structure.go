@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	tf "github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -45,12 +46,12 @@ func structureCases() []Case {
 	out = append(out,
 		Case{ID: "STR-029", Area: "structure", Title: "iat is a string",
 			Rule: "iat is a NumericDate; a string iat SHOULD be refused (strict); recorded in mca, which never read iat.",
-			Refs: []string{refRFC7519}, Expect: split(exp(Info, Observed), exp(Should, InvalidToken)),
-			Recipe: Tokens{Access: muts(tf.RetypeClaim("iat", tf.TypeString))}},
+			Refs: []string{refRFC7519}, Expect: split(exp(Info, kit.Observed), exp(Should, kit.InvalidToken)),
+			Recipe: kit.Tokens{Access: muts(tf.RetypeClaim("iat", tf.TypeString))}},
 		Case{ID: "STR-030", Families: mcaOnly, Area: "structure", Title: "Access token without prn",
 			Rule: "An MCA access token names its client in prn; without it the request has no subject and MUST be refused. (App ID tokens carry no prn: removing it would leave a valid token, so the case is MCA's.)",
-			Refs: []string{refSeedCtx, "RFC 7519 §4.1.2 (sub: the principal the token is about)"}, Expect: split(exp(Should, InvalidToken), exp(Must, InvalidToken)),
-			Recipe: Tokens{NoID: true, Access: muts(tf.WithoutClaim("prn"))}},
+			Refs: []string{refSeedCtx, "RFC 7519 §4.1.2 (sub: the principal the token is about)"}, Expect: split(exp(Should, kit.InvalidToken), exp(Must, kit.InvalidToken)),
+			Recipe: kit.Tokens{NoID: true, Access: muts(tf.WithoutClaim("prn"))}},
 		c("STR-031", "A second JSON object after the payload's", "The payload MUST be exactly one JSON object (RFC 7519 §7.2 step 10): bytes after it (here a second object with another aud) MUST make the token invalid, not be ignored.", []string{"RFC 7519 §7.2", "RFC 8259 §2"}, tf.JSONFraming(tf.FramingTrailing)),
 		c("STR-032", "Payload starting with a UTF-8 byte order mark", "A JWT payload is UTF-8 JSON without a byte order mark (RFC 8259 §8.1: implementations MUST NOT add one); the AZ never sends one, so a payload starting with EF BB BF MUST be refused.", []string{"RFC 8259 §8.1", "RFC 7519 §7.2"}, tf.JSONFraming(tf.FramingBOM)),
 	)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/fakeaz"
 )
 
@@ -44,10 +45,10 @@ const (
 // any answer but a 2xx (a redirect to an error page too), in strict a 4xx
 // as the web contract asks; in both, the browser must not be signed in
 // (checked by the procedure) and the answer must come within the bound.
-var webRefused = split(exp(Must, NotOK), exp(Must, Rejected))
+var webRefused = split(exp(Must, kit.NotOK), exp(Must, kit.Rejected))
 
 // webFamily marks the cases of the web family.
-var webFamily = []Family{FamilyWeb, FamilyWebAppID}
+var webFamily = []kit.Family{kit.FamilyWeb, kit.FamilyWebAppID}
 
 // webCases is the web area (and its calibration cases), in run order: the
 // calibration first, the key rotation last.
@@ -60,19 +61,7 @@ func webCases() []Case {
 	return cs
 }
 
-// The kit shared by the web sections.
-
-// markJudged marks x as the judged exchange (the last one with its step and URL).
-func markJudged(e *Env, x Exchange) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	for i := len(e.obs.Exchanges) - 1; i >= 0; i-- {
-		if e.obs.Exchanges[i].Step == x.Step && e.obs.Exchanges[i].URL == x.URL {
-			e.obs.JudgedIndex = &i
-			return
-		}
-	}
-}
+// Helpers shared by the web sections.
 
 func randomToken() string {
 	b := make([]byte, 24)
@@ -84,48 +73,48 @@ func randomToken() string {
 // user; the check's exchange is the judged one. Failures of the target are
 // recorded (the case then fails); ok says the case has recorded none, so
 // it can go on; err is a harness fault.
-func webSignedIn(ctx context.Context, e *Env, b *Browser, path string) (SignInSteps, bool, error) {
+func webSignedIn(ctx context.Context, e *kit.Env, b *kit.Browser, path string) (kit.SignInSteps, bool, error) {
 	wc, err := e.WebClient()
 	if err != nil {
-		return SignInSteps{}, false, err
+		return kit.SignInSteps{}, false, err
 	}
 	st, ok, err := b.SignIn(ctx, path)
 	if err != nil || !ok {
 		return st, false, err
 	}
 	if st.Done.Error != "" || st.Done.Status >= 400 {
-		e.obs.Failf("precondition: the callback of a valid sign-in got %s", st.Done.Brief())
-		markJudged(e, st.Done)
+		e.Observation().Failf("precondition: the callback of a valid sign-in got %s", st.Done.Brief())
+		kit.MarkJudged(e, st.Done)
 		return st, false, nil
 	}
 	sub, x := b.WhoAmI(ctx, "signed in?")
-	e.obs.Judge()
+	e.Observation().Judge()
 	want := fakeaz.WebSubject(wc.ClientID, b.User)
 	if x.Status == http.StatusOK && sub != want {
-		e.obs.Failf("signed in as %q, want the id token's sub %q", sub, want)
+		e.Observation().Failf("signed in as %q, want the id token's sub %q", sub, want)
 	}
 	if x.Status != http.StatusOK {
-		e.obs.Failf("precondition: after a valid sign-in /web/protected got %s, want 200 {\"user\": …}", x.Brief())
+		e.Observation().Failf("precondition: after a valid sign-in /web/protected got %s, want 200 {\"user\": …}", x.Brief())
 	}
-	return st, len(e.obs.Failures) == 0, nil
+	return st, len(e.Observation().Failures) == 0, nil
 }
 
 // notSignedIn checks b is not signed in (as forbidden, or as anyone when
 // forbidden is "").
-func notSignedIn(ctx context.Context, e *Env, b *Browser, forbidden string) {
+func notSignedIn(ctx context.Context, e *kit.Env, b *kit.Browser, forbidden string) {
 	sub, _ := b.WhoAmI(ctx, "signed in?")
 	switch {
 	case sub == "":
 	case forbidden == "":
-		e.obs.Failf("the browser is signed in (as %s) after a sign-in that must be refused", sub)
+		e.Observation().Failf("the browser is signed in (as %s) after a sign-in that must be refused", sub)
 	case sub == forbidden:
-		e.obs.Failf("the victim's browser is signed in as the attacker (%s)", sub)
+		e.Observation().Failf("the victim's browser is signed in as the attacker (%s)", sub)
 	}
 }
 
-func setScenario(e *Env, wc fakeaz.WebClient, sc fakeaz.WebScenario) error {
+func setScenario(e *kit.Env, wc fakeaz.WebClient, sc fakeaz.WebScenario) error {
 	if err := e.AZ().SetWebScenario(wc.ClientID, sc); err != nil {
-		return fmt.Errorf("%w: web scenario: %w", ErrSetup, err)
+		return fmt.Errorf("%w: web scenario: %w", kit.ErrSetup, err)
 	}
 	e.Defer(func() { _ = e.AZ().SetWebScenario(wc.ClientID, fakeaz.WebScenario{}) })
 	return nil

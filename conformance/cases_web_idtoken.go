@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/fakeaz"
 )
 
@@ -57,8 +58,8 @@ func webKeyRotationCases() []Case {
 	return []Case{
 		{ID: "WEB-213", Area: "web", Title: "A rotated AZ key is followed",
 			Rule: "After the AZ rotates its signing key, the next sign-in (id token signed by the new key) MUST succeed.",
-			Refs: []string{refKeyRotation + " (OIDF RP test rp-key-rotation-op-sign-key)"}, Expect: same(Must, Accepted), Needs: []Need{NeedAZControl}, Families: webFamily,
-			Recipe: Procedure{Doc: "a browser signs in (the target learns the key); the AZ rotates the app's key (the old one retired at once); a second browser signs in", Fn: keyRotationFollowed}},
+			Refs: []string{refKeyRotation + " (OIDF RP test rp-key-rotation-op-sign-key)"}, Expect: same(Must, kit.Accepted), Needs: []Need{NeedAZControl}, Families: webFamily,
+			Recipe: kit.Procedure{Doc: "a browser signs in (the target learns the key); the AZ rotates the app's key (the old one retired at once); a second browser signs in", Fn: keyRotationFollowed}},
 	}
 }
 
@@ -67,14 +68,14 @@ func webKeyRotationCases() []Case {
 // c.Refs and OIDC Core's ID token validation.
 func idTokenCase(fault string, c Case) Case {
 	c.Refs = append(c.Refs, refIDTValid)
-	c.Recipe = Procedure{
+	c.Recipe = kit.Procedure{
 		Doc: "the AZ's token endpoint answers an id token broken as " + fault + " (fakeaz web scenario idTokenFault); the browser signs in; the callback must be refused and the browser not signed in",
 		Fn:  scenarioSignIn(fakeaz.WebScenario{IDTokenFault: fault}, nil),
 	}
 	return refusedSignIn(c)
 }
 
-func keyRotationFollowed(ctx context.Context, e *Env) error {
+func keyRotationFollowed(ctx context.Context, e *kit.Env) error {
 	first, err := e.NewBrowser("first", "victim")
 	if err != nil {
 		return err
@@ -82,8 +83,8 @@ func keyRotationFollowed(ctx context.Context, e *Env) error {
 	if _, ok, err := webSignedIn(ctx, e, first, "/web/protected"); !ok {
 		return err
 	}
-	if err := e.AZ().RotateKey(e.k.HomeAppID, 0); err != nil {
-		return fmt.Errorf("%w: rotate the key: %w", ErrSetup, err)
+	if err := e.AZ().RotateKey(e.Kit().HomeAppID, 0); err != nil {
+		return fmt.Errorf("%w: rotate the key: %w", kit.ErrSetup, err)
 	}
 	second, err := e.NewBrowser("second", "victim")
 	if err != nil {

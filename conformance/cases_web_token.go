@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/fakeaz"
 )
 
@@ -25,21 +26,21 @@ func webTokenCases() []Case {
 			"the connection closed without an answer", nil, fakeaz.WebScenario{Reset: true}),
 		{ID: "WEB-506", Area: "web", Title: "A callback without a code makes no token request",
 			Rule: "A callback without a code SHOULD be refused before any request to the token endpoint: a site should not make client-authenticated calls to the AZ on an attacker's say-so.",
-			Refs: []string{"RFC 6749 §4.1.2 (the authorization response carries code)", "RFC 6749 §4.1.3 (the access token request sends the code received)", refAZWeb}, Expect: same(Should, Observed), Families: webFamily,
-			Recipe: Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its code parameter; the AZ counts the token requests the callback makes", Fn: noTokenRequestWithoutCode}},
+			Refs: []string{"RFC 6749 §4.1.2 (the authorization response carries code)", "RFC 6749 §4.1.3 (the access token request sends the code received)", refAZWeb}, Expect: same(Should, kit.Observed), Families: webFamily,
+			Recipe: kit.Procedure{Doc: "the browser signs in, but the AZ's redirect back loses its code parameter; the AZ counts the token requests the callback makes", Fn: noTokenRequestWithoutCode}},
 	}
 }
 
-func noTokenRequestWithoutCode(ctx context.Context, e *Env) error {
-	endpoint := e.AZ().WebTokenEndpoint(e.k.HomeAppID)
-	before := e.AZ().Stats().Count(endpoint, e.k.HomeAppID)
+func noTokenRequestWithoutCode(ctx context.Context, e *kit.Env) error {
+	endpoint := e.AZ().WebTokenEndpoint(e.Kit().HomeAppID)
+	before := e.AZ().Stats().Count(endpoint, e.Kit().HomeAppID)
 	if err := tamperedCallback(func(q url.Values) { q.Del("code") })(ctx, e); err != nil {
 		return err
 	}
-	n := e.AZ().Stats().Count(endpoint, e.k.HomeAppID) - before
-	e.obs.Fact("token requests", "%d", n)
+	n := e.AZ().Stats().Count(endpoint, e.Kit().HomeAppID) - before
+	e.Observation().Fact("token requests", "%d", n)
 	if n > 0 {
-		e.obs.Failf("the callback without a code made %d request(s) to the token endpoint (client-authenticated, on the say-so of whoever sent the browser there)", n)
+		e.Observation().Failf("the callback without a code made %d request(s) to the token endpoint (client-authenticated, on the say-so of whoever sent the browser there)", n)
 	}
 	return nil
 }
@@ -52,15 +53,15 @@ const hangs = "no answer at all (the request is held until the case ends, then a
 func tokenFaultCase(c Case, what string, fault *fakeaz.FaultSpec, sc fakeaz.WebScenario) Case {
 	c.Rule = "When the token endpoint fails (" + what + "), the callback MUST be answered within the bound as a refused sign-in (a 4xx in strict), never signed in, never a hang or a crash."
 	c.Refs = []string{refTokenFault, refWebRoutes, refAZWeb}
-	c.Recipe = Procedure{Doc: "the AZ's token endpoint gives " + what + "; the browser signs in; the callback is judged", Fn: scenarioSignIn(sc, fault)}
+	c.Recipe = kit.Procedure{Doc: "the AZ's token endpoint gives " + what + "; the browser signs in; the callback is judged", Fn: scenarioSignIn(sc, fault)}
 	return refusedSignIn(c)
 }
 
 // scenarioSignIn runs a sign-in with the AZ misbehaving (a scenario, a
 // fault on the token endpoint): the callback is judged, and the browser
 // must not be signed in.
-func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context.Context, *Env) error {
-	return asVictim(func(ctx context.Context, e *Env, b *Browser) error {
+func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context.Context, *kit.Env) error {
+	return asVictim(func(ctx context.Context, e *kit.Env, b *kit.Browser) error {
 		wc, err := e.WebClient()
 		if err != nil {
 			return err
@@ -70,9 +71,9 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 		}
 		if fault != nil {
 			f := *fault
-			f.Endpoint, f.AppID = e.AZ().WebTokenEndpoint(e.k.HomeAppID), e.k.HomeAppID
+			f.Endpoint, f.AppID = e.AZ().WebTokenEndpoint(e.Kit().HomeAppID), e.Kit().HomeAppID
 			if err := e.AZ().SetFault(f); err != nil {
-				return fmt.Errorf("%w: fault: %w", ErrSetup, err)
+				return fmt.Errorf("%w: fault: %w", kit.ErrSetup, err)
 			}
 			e.Defer(e.AZ().ClearFaults)
 		}
@@ -80,7 +81,7 @@ func scenarioSignIn(sc fakeaz.WebScenario, fault *fakeaz.FaultSpec) func(context
 		if !ok {
 			return err
 		}
-		markJudged(e, st.Done)
+		kit.MarkJudged(e, st.Done)
 		if sc.IDTokenFault == fakeaz.WebIDTokenWrongNonce && st.AuthRequest.Query().Get("nonce") == "" {
 			return Skip("the target sends no nonce (WEB-003), so there is none to compare")
 		}

@@ -7,6 +7,12 @@
 // the request, and the set of acceptable outcomes. The Ginkgo specs
 // (conformance/specs), the reports and the generated docs are all built from
 // Catalogue(); this package imports no Ginkgo.
+//
+// Three layers, one folder each: the catalogue and the runner here; the kit a
+// recipe acts with (Env, exchanges, browser, sink, attacker, outcomes, the
+// protocol family) in conformance/kit, which knows no case; and the harness
+// (conformance/harness), which starts the target and the servers, runs the
+// catalogue through a Runner and owns the run folder and its reports.
 package conformance
 
 import (
@@ -15,6 +21,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -85,35 +92,10 @@ func AreaByKey(key string) (Area, bool) {
 	return Area{}, false
 }
 
-// Outcome names one acceptable result of a case.
-type Outcome string
-
-// Outcomes.
-const (
-	// Accepted: 200 from the protected route with the security context the tokens imply.
-	Accepted Outcome = "accept"
-	// InvalidToken: 401 with WWW-Authenticate: Bearer ... error="invalid_token" (401i).
-	InvalidToken Outcome = "401i"
-	// BareChallenge: 401 with a Bearer challenge without an error code (401b).
-	BareChallenge Outcome = "401b"
-	// BadRequest: 400 (the mca profile; any challenge or none).
-	BadRequest Outcome = "400"
-	// InvalidRequest: 400 with WWW-Authenticate: Bearer ... error="invalid_request".
-	InvalidRequest Outcome = "400ir"
-	// FailClosed: the AZ could not be used: 401, 500, 502, 503 or 504 — never 200.
-	FailClosed Outcome = "fail-closed"
-	// Rejected: any 4xx.
-	Rejected Outcome = "4xx"
-	// NotOK: any status but 2xx (the target could not do what was asked, and said so).
-	NotOK Outcome = "non-2xx"
-	// Observed: anything is acceptable; the behaviour is recorded (informational cases).
-	Observed Outcome = "observed"
-)
-
 // Expect is a case's expectation in one profile.
 type Expect struct {
 	Level    Level
-	Outcomes []Outcome
+	Outcomes []kit.Outcome
 }
 
 // Need is something a case requires from the run.
@@ -151,8 +133,8 @@ type Case struct {
 	Needs  []Need
 	// Families the case applies to (default: every bearer family); a case
 	// listing an App ID family applies to every App ID generation.
-	Families []Family
-	Recipe   Recipe
+	Families []kit.Family
+	Recipe   kit.Recipe
 }
 
 // Needs reports whether the case needs n.
@@ -171,15 +153,15 @@ func (c *Case) NeedsAny(ns ...Need) bool {
 // documentation: Families, or [FamilyMCA] for a case that lists none (it
 // applies to every bearer family; the docs name MCA, the family the
 // catalogue was written for).
-func (c *Case) DocFamilies() []Family {
+func (c *Case) DocFamilies() []kit.Family {
 	if len(c.Families) == 0 {
-		return []Family{FamilyMCA}
+		return []kit.Family{kit.FamilyMCA}
 	}
-	return append([]Family{}, c.Families...)
+	return append([]kit.Family{}, c.Families...)
 }
 
 // AppliesTo reports whether the case applies to a protocol family.
-func (c *Case) AppliesTo(f Family) bool {
+func (c *Case) AppliesTo(f kit.Family) bool {
 	if len(c.Families) == 0 {
 		return !f.IsWeb()
 	}
@@ -345,7 +327,7 @@ func Catalogue() []Case {
 }
 
 // same gives both profiles one expectation.
-func same(l Level, outs ...Outcome) map[Profile]Expect {
+func same(l Level, outs ...kit.Outcome) map[Profile]Expect {
 	return map[Profile]Expect{MCA: {l, outs}, Strict: {l, outs}}
 }
 
@@ -354,14 +336,14 @@ func split(mca, strict Expect) map[Profile]Expect {
 	return map[Profile]Expect{MCA: mca, Strict: strict}
 }
 
-func exp(l Level, outs ...Outcome) Expect { return Expect{l, outs} }
+func exp(l Level, outs ...kit.Outcome) Expect { return Expect{l, outs} }
 
 // mcaOnly marks cases that rely on the MCA token shape (string aud, MCA
 // service tokens); App ID tokens carry aud as an array.
-var mcaOnly = []Family{FamilyMCA}
+var mcaOnly = []kit.Family{kit.FamilyMCA}
 
 // must401i: an invalid token, refused with invalid_token in every profile.
-var must401i = same(Must, InvalidToken)
+var must401i = same(Must, kit.InvalidToken)
 
 func muts(ms ...tokenfactory.Mutation) []tokenfactory.Mutation { return ms }
 
@@ -371,7 +353,7 @@ func muts(ms ...tokenfactory.Mutation) []tokenfactory.Mutation { return ms }
 func refusedAccess(area string) func(id, title, rule string, refs []string, m tokenfactory.Mutation) Case {
 	return func(id, title, rule string, refs []string, m tokenfactory.Mutation) Case {
 		return Case{ID: id, Area: area, Title: title, Rule: rule, Refs: append(refs, refSeedInvalid), Expect: must401i,
-			Recipe: Tokens{Access: muts(m)}}
+			Recipe: kit.Tokens{Access: muts(m)}}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -25,7 +26,7 @@ func (r *Result) Explain() string {
 	}
 	o := r.Observed
 	if o.Omitted > 0 {
-		fmt.Fprintf(&b, "  (%d exchanges not kept: the first %d and the latest are)\n", o.Omitted, MaxExchanges/4)
+		fmt.Fprintf(&b, "  (%d exchanges not kept: the first %d and the latest are)\n", o.Omitted, kit.MaxExchanges/4)
 	}
 	for i, x := range o.Exchanges {
 		if len(o.Exchanges) > 6 && i >= 3 && i < len(o.Exchanges)-3 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/internal/fileio"
 )
 
@@ -25,7 +26,7 @@ type TargetInfo struct {
 	Command string `json:"command,omitempty"`
 	Image   string `json:"image,omitempty"`
 	// Family of protocol: mca or appid.
-	Family Family `json:"family"`
+	Family kit.Family `json:"family"`
 	// FixedAppID is set in --fixed-app-id mode.
 	FixedAppID string `json:"fixedAppId,omitempty"`
 	// Versions of the packages under test, when known (e.g. npm package@version).

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/mcaspec/mcaspec/conformance/kit"
 )
 
 // Verdict is the result of one case.
@@ -30,21 +32,6 @@ func Verdicts() []Verdict {
 	return []Verdict{Pass, Fail, NonStrict, Informational, Skipped, Errored}
 }
 
-// Defaults of a Runner.
-const (
-	// DefaultResponseBound is the longest a target may take to answer one
-	// request; slower counts as a hang.
-	DefaultResponseBound = 5 * time.Second
-	// DefaultBodyExcerpt is how much of a response body a result keeps.
-	DefaultBodyExcerpt = 1024
-	// DefaultWedgeAfter is how many consecutive requests (probes
-	// included) must time out before the target counts as unresponsive.
-	DefaultWedgeAfter = 3
-	// DefaultProbeTimeout bounds a probe: a request without credentials,
-	// which a live target answers at once (no AZ, no key).
-	DefaultProbeTimeout = 2 * time.Second
-)
-
 // Runner runs cases against one target: it decides which cases run
 // (skips), runs each recipe with an Env on its Kit, and judges the
 // observation against the case's expected outcomes in its Profile. It is
@@ -52,7 +39,7 @@ const (
 type Runner struct {
 	// Kit is what the cases act with: the target, the AZ, the sink, the
 	// attacker's key server and the run's identities.
-	Kit
+	kit.Kit
 	// Profile decides levels and acceptable outcomes.
 	Profile Profile
 	// ServiceCredentials tells whether the target was given a service
@@ -73,29 +60,25 @@ func (r *Runner) result(c Case) Result {
 		Level: exp.Level, Expected: exp.Outcomes, Recipe: c.Recipe.Describe()}
 }
 
-// ErrSetup marks errors of the harness itself, not of the target: a recipe
-// that returns any error (this one or another) makes its case ERROR.
-var ErrSetup = errors.New("harness setup")
-
 // ErrHarness marks a bug of the harness found while running a case (a
 // recipe that panicked).
 var ErrHarness = errors.New("harness bug")
 
 // Result is the outcome of one case.
 type Result struct {
-	ID       string       `json:"id"`
-	Area     string       `json:"area"`
-	Title    string       `json:"title"`
-	Rule     string       `json:"rule"`
-	Refs     []string     `json:"refs"`
-	Profile  Profile      `json:"profile"`
-	Level    Level        `json:"level"`
-	Expected []Outcome    `json:"expected"`
-	Recipe   string       `json:"recipe"`
-	Verdict  Verdict      `json:"verdict"`
-	Reason   string       `json:"reason,omitempty"`
-	Observed *Observation `json:"observed,omitempty"`
-	Duration Duration     `json:"durationMs"`
+	ID       string           `json:"id"`
+	Area     string           `json:"area"`
+	Title    string           `json:"title"`
+	Rule     string           `json:"rule"`
+	Refs     []string         `json:"refs"`
+	Profile  Profile          `json:"profile"`
+	Level    Level            `json:"level"`
+	Expected []kit.Outcome    `json:"expected"`
+	Recipe   string           `json:"recipe"`
+	Verdict  Verdict          `json:"verdict"`
+	Reason   string           `json:"reason,omitempty"`
+	Observed *kit.Observation `json:"observed,omitempty"`
+	Duration Duration         `json:"durationMs"`
 }
 
 // Duration marshals as milliseconds.
@@ -154,15 +137,15 @@ func (r *Runner) Run(ctx context.Context, c Case) Result {
 // execute runs the recipe; a panic in it is the harness's own bug and
 // comes back as an error wrapping ErrHarness.
 // The observation holds what was sent before an error or a panic too.
-func (r *Runner) execute(ctx context.Context, c Case) (obs *Observation, err error) {
-	env := &Env{k: &r.Kit, caseID: c.ID, obs: &Observation{}}
-	defer env.cleanup()
+func (r *Runner) execute(ctx context.Context, c Case) (obs *kit.Observation, err error) {
+	env := kit.NewEnv(&r.Kit, c.ID)
+	defer env.Cleanup()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: recipe of %s panicked: %v", ErrHarness, c.ID, p)
 		}
 	}()
-	return env.obs, c.Recipe.Execute(ctx, env)
+	return env.Observation(), c.Recipe.Execute(ctx, env)
 }
 
 func (r *Runner) skipReason(c *Case) string {
@@ -191,7 +174,7 @@ func Skip(format string, args ...any) error { return &SkipError{Reason: fmt.Spri
 
 // judge decides whether the observation is one of the outcomes and passes
 // the checks every rejection must pass.
-func (r *Runner) judge(outcomes []Outcome, obs *Observation) (bool, string) {
+func (r *Runner) judge(outcomes []kit.Outcome, obs *kit.Observation) (bool, string) {
 	if len(obs.Failures) > 0 {
 		return false, strings.Join(obs.Failures, "; ")
 	}
@@ -202,13 +185,13 @@ func (r *Runner) judge(outcomes []Outcome, obs *Observation) (bool, string) {
 	if x.Error != "" {
 		return false, fmt.Sprintf("%s: no response: %s", x.Step, x.Error)
 	}
-	bound := r.bound()
+	bound := r.Bound()
 	if x.Latency > bound {
 		return false, fmt.Sprintf("%s: answered after %s (bound %s)", x.Step, x.Latency.Round(time.Millisecond), bound)
 	}
 	for _, o := range outcomes {
 		if ok, _ := o.Match(x, obs.Want); ok {
-			if o != Accepted && o != Observed && len(obs.Downstream) > 0 && obs.NoDownstream {
+			if o != kit.Accepted && o != kit.Observed && len(obs.Downstream) > 0 && obs.NoDownstream {
 				return false, fmt.Sprintf("rejected, but the target still called downstream %d time(s)", len(obs.Downstream))
 			}
 			return true, ""
@@ -222,7 +205,7 @@ func (r *Runner) judge(outcomes []Outcome, obs *Observation) (bool, string) {
 	return false, fmt.Sprintf("%s: got %s; expected %s (%s)", x.Step, x.Brief(), joinOutcomes(outcomes), strings.Join(whys, "; "))
 }
 
-func joinOutcomes(os []Outcome) string {
+func joinOutcomes(os []kit.Outcome) string {
 	s := make([]string, len(os))
 	for i, o := range os {
 		s[i] = string(o)

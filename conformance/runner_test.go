@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 )
 
 // A recipe that returns an error or panics is a harness fault: ERROR, never
@@ -19,25 +20,25 @@ func TestRunnerErrorIsNotFail(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 	}))
 	t.Cleanup(target.Close)
-	r := &conformance.Runner{Profile: conformance.Strict, Kit: conformance.Kit{Target: target.URL, HTTP: target.Client()}}
-	mk := func(fn func(context.Context, *conformance.Env) error) conformance.Case {
+	r := &conformance.Runner{Profile: conformance.Strict, Kit: kit.Kit{Target: target.URL, HTTP: target.Client()}}
+	mk := func(fn func(context.Context, *kit.Env) error) conformance.Case {
 		return conformance.Case{ID: "HDR-900", Area: "header", Title: "t", Rule: "MUST", Refs: []string{"r"},
-			Expect: map[conformance.Profile]conformance.Expect{conformance.Strict: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}},
-			Recipe: conformance.Procedure{Doc: "d", Fn: fn}}
+			Expect: map[conformance.Profile]conformance.Expect{conformance.Strict: {Level: conformance.Must, Outcomes: []kit.Outcome{kit.Accepted}}},
+			Recipe: kit.Procedure{Doc: "d", Fn: fn}}
 	}
 	tests := []struct {
 		name   string
-		fn     func(context.Context, *conformance.Env) error
+		fn     func(context.Context, *kit.Env) error
 		want   conformance.Verdict
 		reason string
 	}{
-		{"setup error", func(context.Context, *conformance.Env) error {
-			return fmt.Errorf("%w: add app: no key", conformance.ErrSetup)
+		{"setup error", func(context.Context, *kit.Env) error {
+			return fmt.Errorf("%w: add app: no key", kit.ErrSetup)
 		}, conformance.Errored, "harness error (not a verdict on the target): harness setup: add app: no key"},
-		{"panic", func(context.Context, *conformance.Env) error {
+		{"panic", func(context.Context, *kit.Env) error {
 			panic("a bug in the recipe")
 		}, conformance.Errored, "harness bug: recipe of HDR-900 panicked"},
-		{"target refuses a valid token in set-up", func(ctx context.Context, e *conformance.Env) error {
+		{"target refuses a valid token in set-up", func(ctx context.Context, e *kit.Env) error {
 			if x := e.Get(ctx, "valid pair", "/v1/apps/a/protected", nil); x.Status != http.StatusOK {
 				e.Observation().Failf("precondition: the valid pair got %d", x.Status)
 			}
@@ -96,14 +97,14 @@ func TestOutcomeExitCodes(t *testing.T) {
 // the judged exchange stays the one judged.
 func TestObservationKeepsStartAndEnd(t *testing.T) {
 	t.Parallel()
-	var o conformance.Observation
-	o.Add(conformance.Exchange{Step: "first"})
+	var o kit.Observation
+	o.Add(kit.Exchange{Step: "first"})
 	o.Judge()
 	for i := range 1000 {
-		o.Add(conformance.Exchange{Step: fmt.Sprintf("flood %d", i)})
+		o.Add(kit.Exchange{Step: fmt.Sprintf("flood %d", i)})
 	}
-	o.Add(conformance.Exchange{Step: "valid after flood"})
-	if len(o.Exchanges) != conformance.MaxExchanges || o.Omitted != 1001+1-conformance.MaxExchanges {
+	o.Add(kit.Exchange{Step: "valid after flood"})
+	if len(o.Exchanges) != kit.MaxExchanges || o.Omitted != 1001+1-kit.MaxExchanges {
 		t.Fatalf("%d exchanges kept, %d omitted", len(o.Exchanges), o.Omitted)
 	}
 	if o.Judged().Step != "first" || o.Exchanges[len(o.Exchanges)-1].Step != "valid after flood" {

@@ -3,14 +3,16 @@ package conformance
 import (
 	"context"
 	"net/url"
+
+	"github.com/mcaspec/mcaspec/conformance/kit"
 )
 
 // The recipe kit of the web cases: the steps their procedures share.
 
 // asVictim runs fn in a fresh browser of the victim (AZ user victim), the
 // browser most web cases sign in with.
-func asVictim(fn func(context.Context, *Env, *Browser) error) func(context.Context, *Env) error {
-	return func(ctx context.Context, e *Env) error {
+func asVictim(fn func(context.Context, *kit.Env, *kit.Browser) error) func(context.Context, *kit.Env) error {
+	return func(ctx context.Context, e *kit.Env) error {
 		b, err := e.NewBrowser("victim", "victim")
 		if err != nil {
 			return err
@@ -22,9 +24,9 @@ func asVictim(fn func(context.Context, *Env, *Browser) error) func(context.Conte
 // startJudged opens /web/protected in b, signed out; the target's redirect
 // is the judged exchange. ok is false when it did not redirect to the
 // authorization endpoint (recorded as a failed precondition).
-func startJudged(ctx context.Context, e *Env, b *Browser) (SignInSteps, bool) {
+func startJudged(ctx context.Context, e *kit.Env, b *kit.Browser) (kit.SignInSteps, bool) {
 	st, ok := b.StartSignIn(ctx, "/web/protected")
-	markJudged(e, st.Start)
+	kit.MarkJudged(e, st.Start)
 	return st, ok
 }
 

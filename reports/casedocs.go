@@ -8,22 +8,23 @@ import (
 	"strings"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/internal/mdtext"
 )
 
 // CaseDoc is one case of the catalogue as documentation (the elements of
 // WriteCasesJSON's array).
 type CaseDoc struct {
-	ID       string                                        `json:"id"`
-	Area     string                                        `json:"area"`
-	Title    string                                        `json:"title"`
-	Rule     string                                        `json:"rule"`
-	Refs     []string                                      `json:"refs"`
-	Needs    []conformance.Need                            `json:"needs"`
-	Families []conformance.Family                          `json:"families"`
-	Levels   map[conformance.Profile]conformance.Level     `json:"levels"`
-	Outcomes map[conformance.Profile][]conformance.Outcome `json:"outcomes"`
-	Recipe   string                                        `json:"recipe"`
+	ID       string                                    `json:"id"`
+	Area     string                                    `json:"area"`
+	Title    string                                    `json:"title"`
+	Rule     string                                    `json:"rule"`
+	Refs     []string                                  `json:"refs"`
+	Needs    []conformance.Need                        `json:"needs"`
+	Families []kit.Family                              `json:"families"`
+	Levels   map[conformance.Profile]conformance.Level `json:"levels"`
+	Outcomes map[conformance.Profile][]kit.Outcome     `json:"outcomes"`
+	Recipe   string                                    `json:"recipe"`
 }
 
 // CaseDocs turns cases into their documentation, ordered by area
@@ -38,12 +39,12 @@ func CaseDocs(cases []conformance.Case) []CaseDoc {
 			Refs: append([]string{}, c.Refs...), Needs: append([]conformance.Need{}, c.Needs...),
 			Families: c.DocFamilies(),
 			Levels:   map[conformance.Profile]conformance.Level{},
-			Outcomes: map[conformance.Profile][]conformance.Outcome{},
+			Outcomes: map[conformance.Profile][]kit.Outcome{},
 		}
 		for _, p := range profilesOf(c) {
 			e := c.Expect[p]
 			d.Levels[p] = e.Level
-			d.Outcomes[p] = append([]conformance.Outcome{}, e.Outcomes...)
+			d.Outcomes[p] = append([]kit.Outcome{}, e.Outcomes...)
 		}
 		if c.Recipe != nil {
 			d.Recipe = c.Recipe.Describe()
@@ -104,18 +105,18 @@ func WriteCasesJSON(w io.Writer, cases []conformance.Case) error {
 
 // outcomeLegend explains each outcome in one line (used by the docs; read only).
 var outcomeLegend = []struct {
-	Outcome conformance.Outcome
+	Outcome kit.Outcome
 	Meaning string
 }{
-	{conformance.InvalidToken, `401 with WWW-Authenticate: Bearer ... error="invalid_token"`},
-	{conformance.BareChallenge, "401 with a Bearer challenge without an error code"},
-	{conformance.BadRequest, "400 (any challenge or none)"},
-	{conformance.InvalidRequest, `400 with WWW-Authenticate: Bearer ... error="invalid_request"`},
-	{conformance.FailClosed, "the AZ could not be used: 401, 500, 502, 503 or 504, never 200"},
-	{conformance.Rejected, "any 4xx"},
-	{conformance.NotOK, "any status but 2xx"},
-	{conformance.Accepted, "200 from the protected route with the security context the tokens imply"},
-	{conformance.Observed, "anything; the behaviour is recorded (informational)"},
+	{kit.InvalidToken, `401 with WWW-Authenticate: Bearer ... error="invalid_token"`},
+	{kit.BareChallenge, "401 with a Bearer challenge without an error code"},
+	{kit.BadRequest, "400 (any challenge or none)"},
+	{kit.InvalidRequest, `400 with WWW-Authenticate: Bearer ... error="invalid_request"`},
+	{kit.FailClosed, "the AZ could not be used: 401, 500, 502, 503 or 504, never 200"},
+	{kit.Rejected, "any 4xx"},
+	{kit.NotOK, "any status but 2xx"},
+	{kit.Accepted, "200 from the protected route with the security context the tokens imply"},
+	{kit.Observed, "anything; the behaviour is recorded (informational)"},
 }
 
 // WriteCasesMarkdown writes the catalogue as Markdown: a legend of levels,
@@ -158,7 +159,7 @@ func WriteCasesMarkdown(w io.Writer, cases []conformance.Case) error {
 			if len(d.Needs) > 0 {
 				extra = append(extra, "needs "+joinAny(d.Needs))
 			}
-			if len(d.Families) != 1 || d.Families[0] != conformance.FamilyMCA {
+			if len(d.Families) != 1 || d.Families[0] != kit.FamilyMCA {
 				extra = append(extra, "families "+joinFamilies(d.Families))
 			}
 			if len(extra) > 0 {
@@ -246,7 +247,7 @@ func perProfile(vs []string) string {
 	return vs[0]
 }
 
-func joinFamilies(fs []conformance.Family) string {
+func joinFamilies(fs []kit.Family) string {
 	s := make([]string, len(fs))
 	for i, f := range fs {
 		s[i] = f.Name()

@@ -9,20 +9,21 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/reports"
 )
 
 // exampleReport is a run of two cases against a target named name.
 func exampleReport(name string, hdr conformance.Verdict) *conformance.RunReport {
-	x := conformance.Exchange{Step: "request", Method: "GET", URL: "http://127.0.0.1:8080/v1/apps/app-1/protected",
+	x := kit.Exchange{Step: "request", Method: "GET", URL: "http://127.0.0.1:8080/v1/apps/app-1/protected",
 		RequestHeader: http.Header{"Authorization": {"Bearer <script>alert(1)</script>"}},
 		Status:        500, Body: "TypeError: <script>", Latency: 3 * time.Millisecond}
 	rs := []conformance.Result{
 		{ID: "CAL-001", Area: "calibration", Title: "A valid pair is accepted", Rule: "MUST be accepted.",
-			Profile: conformance.MCA, Level: conformance.Must, Expected: []conformance.Outcome{conformance.Accepted}, Verdict: conformance.Pass},
+			Profile: conformance.MCA, Level: conformance.Must, Expected: []kit.Outcome{kit.Accepted}, Verdict: conformance.Pass},
 		{ID: "HDR-004", Area: "header", Title: "Three parts after Bearer", Rule: "MUST be refused with 400, never a 5xx.",
-			Profile: conformance.MCA, Level: conformance.Must, Expected: []conformance.Outcome{conformance.BadRequest},
-			Verdict: hdr, Reason: "request: got 500 in 3ms; expected 400", Observed: &conformance.Observation{Exchanges: []conformance.Exchange{x}},
+			Profile: conformance.MCA, Level: conformance.Must, Expected: []kit.Outcome{kit.BadRequest},
+			Verdict: hdr, Reason: "request: got 500 in 3ms; expected 400", Observed: &kit.Observation{Exchanges: []kit.Exchange{x}},
 			Duration: conformance.Duration(4 * time.Millisecond)},
 	}
 	return &conformance.RunReport{Version: conformance.ReportVersion, Tool: "mcaspec", Profile: conformance.MCA,

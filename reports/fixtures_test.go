@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -68,7 +69,7 @@ func newFixture(t testing.TB) *fixture {
 
 type pair struct {
 	access, id string
-	want       *conformance.SecurityContext
+	want       *kit.SecurityContext
 }
 
 func (p pair) header() string {
@@ -91,17 +92,17 @@ func (fx *fixture) mint(withID bool, accessMuts, idMuts []tokenfactory.Mutation)
 	if !withID {
 		return p
 	}
-	spec := conformance.DefaultIDSpec(fixAppID, client)
+	spec := kit.DefaultIDSpec(fixAppID, client)
 	if p.id, err = fx.f.IDToken(spec, idMuts...); err != nil {
 		fx.t.Fatal(err)
 	}
-	p.want = conformance.WantContext(spec)
+	p.want = kit.WantContext(spec)
 	return p
 }
 
 // protected is an exchange with the protected route.
-func protected(step, auth string, status int, challenge, body string, latency time.Duration) conformance.Exchange {
-	x := conformance.Exchange{Step: step, Method: http.MethodGet, URL: fixTarget + "/v1/apps/" + fixAppID + "/protected",
+func protected(step, auth string, status int, challenge, body string, latency time.Duration) kit.Exchange {
+	x := kit.Exchange{Step: step, Method: http.MethodGet, URL: fixTarget + "/v1/apps/" + fixAppID + "/protected",
 		RequestHeader: http.Header{}, Status: status, Header: http.Header{}, Body: body, Latency: latency}
 	if auth != "" {
 		x.RequestHeader["Authorization"] = []string{auth}
@@ -122,8 +123,8 @@ const (
 	bodyInv   = `{"error":"invalid_token","error_description":"The access token is invalid"}`
 )
 
-func obsOf(p pair, xs ...conformance.Exchange) *conformance.Observation {
-	o := &conformance.Observation{Want: p.want}
+func obsOf(p pair, xs ...kit.Exchange) *kit.Observation {
+	o := &kit.Observation{Want: p.want}
 	if p.access != "" {
 		o.Token("access", p.access)
 	}
@@ -136,14 +137,14 @@ func obsOf(p pair, xs ...conformance.Exchange) *conformance.Observation {
 	return o
 }
 
-func result(id, area, title, rule string, level conformance.Level, profile conformance.Profile, expected []conformance.Outcome, recipe string, v conformance.Verdict, reason string, o *conformance.Observation, d time.Duration) conformance.Result {
+func result(id, area, title, rule string, level conformance.Level, profile conformance.Profile, expected []kit.Outcome, recipe string, v conformance.Verdict, reason string, o *kit.Observation, d time.Duration) conformance.Result {
 	return conformance.Result{ID: id, Area: area, Title: title, Rule: rule,
 		Refs:    []string{"seed README (bms-mca-token-validation-strategy 2.0.11)", "RFC 6750 §3.1 (error codes)"},
 		Profile: profile, Level: level, Expected: expected, Recipe: recipe, Verdict: v, Reason: reason,
 		Observed: o, Duration: conformance.Duration(d)}
 }
 
-func outs(os ...conformance.Outcome) []conformance.Outcome { return os }
+func outs(os ...kit.Outcome) []kit.Outcome { return os }
 
 // fixtureResults builds a run of about a dozen cases against a target
 // whose behaviour is given by variant: "reference" passes nearly
@@ -163,21 +164,21 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 	ctx, _ := json.Marshal(p.want)
 	rs = append(rs, result("CAL-001", "calibration", "A valid access and id token pair is accepted",
 		"A valid RS256 access token with its id token, for the app in the URL, MUST be accepted with the security context of the id token.",
-		conformance.Must, prof, outs(conformance.Accepted), "access token (valid); id token (valid); header: Bearer <access> <id>",
+		conformance.Must, prof, outs(kit.Accepted), "access token (valid); id token (valid); header: Bearer <access> <id>",
 		conformance.Pass, "", obsOf(p, protected("request", p.header(), 200, "", string(ctx), 4210*time.Microsecond)), 9*ms))
 
 	// CAL-003: garbage refused.
 	g := pair{access: "garbage-not-a-token"}
 	rs = append(rs, result("CAL-003", "calibration", "A garbage token is refused",
-		"A token that is not a JWS at all MUST be refused with a 4xx.", conformance.Must, prof, outs(conformance.Rejected),
+		"A token that is not a JWS at all MUST be refused with a 4xx.", conformance.Must, prof, outs(kit.Rejected),
 		"access token (valid); id token (valid); header: Bearer garbage-not-a-token", conformance.Pass, "",
 		obsOf(g, protected("request", "Bearer garbage-not-a-token", 401, chInvalid, bodyInv, 850*time.Microsecond)), 2*ms))
 
 	// HDR-001: Basic scheme; SHOULD get a bare challenge (strict) — npm answers 400.
 	p = fx.mint(false, nil, nil)
-	hdrExp, hdrLevel := outs(conformance.BadRequest), conformance.Should
+	hdrExp, hdrLevel := outs(kit.BadRequest), conformance.Should
 	if prof == conformance.Strict {
-		hdrExp = outs(conformance.BareChallenge)
+		hdrExp = outs(kit.BareChallenge)
 	}
 	v, reason, x := conformance.Pass, "", protected("request", "Basic "+p.access, 400, chReq, `{"error":"invalid_request"}`, 1100*time.Microsecond)
 	if prof == conformance.Strict {
@@ -198,7 +199,7 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 	}
 	rs = append(rs, result("HDR-004", "header", "Three parts after Bearer",
 		"A Bearer header that does not match 'Bearer <b64token> [<b64token>]' MUST be refused with 400 (strict: error=\"invalid_request\"), never a 5xx.",
-		conformance.Must, prof, outs(conformance.BadRequest, conformance.InvalidRequest), "access token (valid); id token (valid); header: Bearer <access> <id> extra",
+		conformance.Must, prof, outs(kit.BadRequest, kit.InvalidRequest), "access token (valid); id token (valid); header: Bearer <access> <id> extra",
 		v, reason, obsOf(p, x), 5*ms))
 
 	// SIG-004: alg none; npm accepts it (FAIL).
@@ -211,7 +212,7 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 	}
 	rs = append(rs, result("SIG-004", "signature", `alg "none" with an empty signature`,
 		"A token whose header says alg none MUST be refused; only RS256 is issued (RFC 8725 §2.1).",
-		conformance.Must, prof, outs(conformance.InvalidToken), "access token mutated by alg-none/none/empty-sig; id token (valid); header: Bearer <access> <id>",
+		conformance.Must, prof, outs(kit.InvalidToken), "access token mutated by alg-none/none/empty-sig; id token (valid); header: Bearer <access> <id>",
 		v, reason, obsOf(p, x), 4*ms))
 
 	// SIG-007: one flipped signature bit (not in the npm run: the case is missing there).
@@ -219,7 +220,7 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 		p = fx.mint(true, []tokenfactory.Mutation{tokenfactory.FlipBit(tokenfactory.SegSignature)}, nil)
 		rs = append(rs, result("SIG-007", "signature", "Signature with one bit flipped",
 			"A token whose signature does not verify MUST be refused with invalid_token.",
-			conformance.Must, prof, outs(conformance.InvalidToken), "access token mutated by flip-bit/signature; id token (valid); header: Bearer <access> <id>",
+			conformance.Must, prof, outs(kit.InvalidToken), "access token mutated by flip-bit/signature; id token (valid); header: Bearer <access> <id>",
 			conformance.Pass, "", obsOf(p, protected("request", p.header(), 401, chInvalid, bodyInv, 1900*time.Microsecond)), 4*ms))
 	}
 
@@ -232,14 +233,14 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 	o.Fact("probes", "2")
 	rs = append(rs, result("TIM-003", "time", "Clock-skew leeway on exp",
 		"The leeway a validator allows after exp is recorded (informational).",
-		conformance.Info, prof, outs(conformance.Observed), "access token expired by 30s, then by 5m; no id token",
+		conformance.Info, prof, outs(kit.Observed), "access token expired by 30s, then by 5m; no id token",
 		conformance.Informational, "observed: 200 in 2ms; leeway=between 30s and 5m; probes=2", o, 11*ms))
 
 	// AUD-002: wrong aud; broken token part decoding (access token with a non-JSON payload).
 	p = fx.mint(true, []tokenfactory.Mutation{tokenfactory.NotJSONObject(tokenfactory.SegPayload, tokenfactory.JSONGarbage)}, nil)
 	rs = append(rs, result("AUD-002", "audience", "Payload is not JSON",
 		"A token whose payload is not a JSON object MUST be refused with invalid_token.",
-		conformance.Must, prof, outs(conformance.InvalidToken), "access token mutated by not-json/payload/garbage; id token (valid)",
+		conformance.Must, prof, outs(kit.InvalidToken), "access token mutated by not-json/payload/garbage; id token (valid)",
 		conformance.Pass, "", obsOf(p, protected("request", p.header(), 401, chInvalid, bodyInv, 1*ms)), 3*ms))
 
 	// KEY-002: public key fetch counts; npm fetches on every request (NON-STRICT) in mca.
@@ -257,24 +258,24 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 	}
 	rs = append(rs, result("KEY-002", "keys", "The public key is cached",
 		"The AZ public key SHOULD be fetched once and cached, not on every request.",
-		conformance.Should, prof, outs(conformance.Accepted), "three valid requests; count publickey fetches at the AZ",
+		conformance.Should, prof, outs(kit.Accepted), "three valid requests; count publickey fetches at the AZ",
 		v, reason, o, 14*ms))
 
 	// PRP-001: propagation, downstream recorded.
 	p = fx.mint(true, nil, nil)
-	o = obsOf(p, conformance.Exchange{Step: "propagate", Method: http.MethodGet, URL: fixTarget + "/v1/apps/" + fixAppID + "/propagate?to=http%3A%2F%2F127.0.0.1%3A41002%2Fcase%2FPRP-001%2F7",
+	o = obsOf(p, kit.Exchange{Step: "propagate", Method: http.MethodGet, URL: fixTarget + "/v1/apps/" + fixAppID + "/propagate?to=http%3A%2F%2F127.0.0.1%3A41002%2Fcase%2FPRP-001%2F7",
 		RequestHeader: http.Header{"Authorization": {p.header()}}, Status: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: `{"status":200}`, Latency: 6 * ms})
-	o.Downstream = []conformance.SinkRequest{{Method: http.MethodGet, Path: "/case/PRP-001/7",
+	o.Downstream = []kit.SinkRequest{{Method: http.MethodGet, Path: "/case/PRP-001/7",
 		Header: http.Header{"Authorization": {p.header()}, "User-Agent": {"node-fetch"}}, At: fixNow.Add(120 * ms)}}
 	rs = append(rs, result("PRP-001", "propagation", "Incoming Authorization header is propagated unchanged",
 		"getAuthorizationHeaderFromIncomingRequest MUST return the incoming header byte for byte.",
-		conformance.Must, prof, outs(conformance.Accepted), "valid pair; target calls the sink with the incoming header",
+		conformance.Must, prof, outs(kit.Accepted), "valid pair; target calls the sink with the incoming header",
 		conformance.Pass, "", o, 8*ms))
 
 	// PRP-004: skipped (no service credentials).
 	rs = append(rs, result("PRP-004", "propagation", "Service token is obtained with client credentials",
 		"getAuthorizationHeader MUST obtain a service token from the AZ token endpoint with the configured client id and secret.",
-		conformance.Must, prof, outs(conformance.Accepted), "target calls the sink with a service token",
+		conformance.Must, prof, outs(kit.Accepted), "target calls the sink with a service token",
 		conformance.Skipped, "the target has no service credentials (MCA_CLIENT_ID / MCA_SECRET)", nil, 0))
 
 	// RES-002: AZ hangs; target never answers within the bound (npm), or fails closed.
@@ -288,15 +289,15 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 	}
 	rs = append(rs, result("RES-002", "resilience", "The AZ public key endpoint hangs",
 		"When the AZ does not answer, the target MUST fail closed (401/5xx) within the response bound, never accept.",
-		conformance.Must, prof, outs(conformance.FailClosed), "fresh app; AZ publickey endpoint hangs; valid pair",
+		conformance.Must, prof, outs(kit.FailClosed), "fresh app; AZ publickey endpoint hangs; valid pair",
 		v, reason, obsOf(p, x), 7012*ms))
 
 	// KEY-005: the harness could not register the case's app (ERROR, npm run only).
 	if variant == "npm" {
 		rs = append(rs, result("KEY-005", "keys", "AZ key endpoint hangs",
 			"When the AZ's key endpoint fails (hangs) the target MUST fail closed — 401, 500 or 503, never 200 — within a bounded time.",
-			conformance.Must, prof, outs(conformance.FailClosed), "fresh app whose publickey endpoint hangs; one valid pair",
-			conformance.Errored, "harness error (not a verdict on the target): harness setup: add app: fakeaz: generating a signing key: entropy source failed", &conformance.Observation{}, 1*ms))
+			conformance.Must, prof, outs(kit.FailClosed), "fresh app whose publickey endpoint hangs; one valid pair",
+			conformance.Errored, "harness error (not a verdict on the target): harness setup: add app: fakeaz: generating a signing key: entropy source failed", &kit.Observation{}, 1*ms))
 	}
 	return rs
 }
@@ -305,7 +306,7 @@ func (fx *fixture) fixtureResults(variant string) []conformance.Result {
 func (fx *fixture) fixtureReport(variant string) *conformance.RunReport {
 	rs := fx.fixtureResults(variant)
 	r := &conformance.RunReport{Version: conformance.ReportVersion, Tool: "mcaspec", Profile: conformance.MCA, KeysDir: "az-keys",
-		Target:    conformance.TargetInfo{Name: "reference", URL: fixTarget, Mode: "cmd", Command: "mcaspec reference --addr 127.0.0.1:41001", Family: conformance.FamilyMCA},
+		Target:    conformance.TargetInfo{Name: "reference", URL: fixTarget, Mode: "cmd", Command: "mcaspec reference --addr 127.0.0.1:41001", Family: kit.FamilyMCA},
 		StartedAt: fixNow, Summary: conformance.Summarize(rs), Results: rs}
 	var total time.Duration
 	for _, x := range rs {

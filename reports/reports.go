@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/internal/excerpt"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
@@ -121,7 +122,7 @@ func fmtDuration(d time.Duration) string {
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 
 // joinOutcomes prints outcomes as "401i or 400".
-func joinOutcomes(os []conformance.Outcome) string {
+func joinOutcomes(os []kit.Outcome) string {
 	s := make([]string, len(os))
 	for i, o := range os {
 		s[i] = string(o)
@@ -359,7 +360,7 @@ func sortedTokens(m map[string]string) []decodedToken {
 }
 
 // judgedIndex is the index of the exchange the outcome was judged on, or -1.
-func judgedIndex(o *conformance.Observation) int {
+func judgedIndex(o *kit.Observation) int {
 	if o == nil || len(o.Exchanges) == 0 {
 		return -1
 	}
@@ -392,7 +393,7 @@ func evidenceText(r *conformance.Result) string {
 	}
 	j := judgedIndex(o)
 	if o.Omitted > 0 {
-		fmt.Fprintf(&b, "(%d exchanges not kept: the first %d and the latest are)\n", o.Omitted, conformance.MaxExchanges/4)
+		fmt.Fprintf(&b, "(%d exchanges not kept: the first %d and the latest are)\n", o.Omitted, kit.MaxExchanges/4)
 	}
 	for i := range o.Exchanges {
 		x := &o.Exchanges[i]

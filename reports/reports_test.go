@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -51,21 +52,21 @@ func docCases() []conformance.Case {
 	return []conformance.Case{
 		{ID: "SIG-001", Area: "signature", Title: `alg "none"`, Rule: "A token with alg none MUST be refused.",
 			Refs:   []string{"RFC 8725 §2.1"},
-			Expect: map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.InvalidToken}}, conformance.Strict: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.InvalidToken}}},
-			Recipe: conformance.Tokens{Access: []tokenfactory.Mutation{tokenfactory.AlgNone("none", false)}}},
+			Expect: map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Must, Outcomes: []kit.Outcome{kit.InvalidToken}}, conformance.Strict: {Level: conformance.Must, Outcomes: []kit.Outcome{kit.InvalidToken}}},
+			Recipe: kit.Tokens{Access: []tokenfactory.Mutation{tokenfactory.AlgNone("none", false)}}},
 		{ID: "HDR-001", Area: "header", Title: "Basic scheme | not Bearer", Rule: "It SHOULD get a bare challenge; the seed answers 400.",
 			Refs:   []string{"seed README", "RFC 6750 §3.1"},
-			Expect: map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Should, Outcomes: []conformance.Outcome{conformance.BadRequest}}, conformance.Strict: {Level: conformance.Should, Outcomes: []conformance.Outcome{conformance.BareChallenge}}},
-			Recipe: conformance.Tokens{NoID: true, Format: func(a, _ string) []string { return []string{"Basic " + a} }, FormatDoc: "Basic <access>"}},
+			Expect: map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Should, Outcomes: []kit.Outcome{kit.BadRequest}}, conformance.Strict: {Level: conformance.Should, Outcomes: []kit.Outcome{kit.BareChallenge}}},
+			Recipe: kit.Tokens{NoID: true, Format: func(a, _ string) []string { return []string{"Basic " + a} }, FormatDoc: "Basic <access>"}},
 		{ID: "KEY-004", Area: "keys", Title: "Key rotation", Rule: "After a rotation the new key MUST be fetched.",
 			Refs: []string{"fakeaz/README.md §AZ endpoints"}, Needs: []conformance.Need{conformance.NeedAZControl, conformance.NeedFreshApp},
-			Families: []conformance.Family{conformance.FamilyMCA, conformance.FamilyAppID},
-			Expect:   map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}, conformance.Strict: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}},
-			Recipe:   conformance.Procedure{Doc: "rotate the AZ key; send a pair signed by the new key"}},
+			Families: []kit.Family{kit.FamilyMCA, kit.FamilyAppID},
+			Expect:   map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Must, Outcomes: []kit.Outcome{kit.Accepted}}, conformance.Strict: {Level: conformance.Must, Outcomes: []kit.Outcome{kit.Accepted}}},
+			Recipe:   kit.Procedure{Doc: "rotate the AZ key; send a pair signed by the new key"}},
 		{ID: "HDR-002", Area: "header", Title: "Spacing", Rule: "Parts separated by tabs MUST be accepted; informational in strict.",
 			Refs:   []string{"seed README"},
-			Expect: map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Must, Outcomes: []conformance.Outcome{conformance.Accepted}}, conformance.Strict: {Level: conformance.Info, Outcomes: []conformance.Outcome{conformance.Observed}}},
-			Recipe: conformance.Tokens{FormatDoc: "Bearer<TAB><access><TAB><id>"}},
+			Expect: map[conformance.Profile]conformance.Expect{conformance.MCA: {Level: conformance.Must, Outcomes: []kit.Outcome{kit.Accepted}}, conformance.Strict: {Level: conformance.Info, Outcomes: []kit.Outcome{kit.Observed}}},
+			Recipe: kit.Tokens{FormatDoc: "Bearer<TAB><access><TAB><id>"}},
 	}
 }
 
@@ -294,7 +295,7 @@ func TestHTMLEscapes(t *testing.T) {
 	res.Observed.Exchanges[0].URL = `javascript:alert(1)//` + xss
 	res.Observed.Facts = map[string]string{xss: xss}
 	res.Observed.Failures = []string{xss}
-	res.Observed.Downstream = []conformance.SinkRequest{{Method: "GET", Path: xss, Header: http.Header{"X-Evil": {xss}}}}
+	res.Observed.Downstream = []kit.SinkRequest{{Method: "GET", Path: xss, Header: http.Header{"X-Evil": {xss}}}}
 	res.Reason = xss
 	res.Title = xss
 	res.ID = `HDR-004"><script>`
@@ -650,7 +651,7 @@ func FuzzDecodeToken(f *testing.F) {
 		}
 		_ = shortenWords(tok)
 		r := &conformance.RunReport{Results: []conformance.Result{{ID: "X-1", Verdict: conformance.Fail,
-			Observed: &conformance.Observation{Tokens: map[string]string{"access": tok}}}}}
+			Observed: &kit.Observation{Tokens: map[string]string{"access": tok}}}}}
 		var b bytes.Buffer
 		if err := WriteHTML(&b, r); err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -32,7 +33,7 @@ func shellQuote(s string) string {
 // curlCommand is one exchange as a curl command against $TARGET (the
 // target's base URL): the method, the path and the request headers as
 // recorded.
-func curlCommand(x *conformance.Exchange, base string) string {
+func curlCommand(x *kit.Exchange, base string) string {
 	u := x.URL
 	if base != "" && strings.HasPrefix(u, base) {
 		u = "${TARGET}" + strings.TrimPrefix(u, base)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/tokenfactory"
 )
 
@@ -32,9 +33,9 @@ func TestReproducer(t *testing.T) {
 	sum := sha256.Sum256(key.N.Bytes())
 	kid := hex.EncodeToString(sum[:8])
 	base := "http://127.0.0.1:5000"
-	r := &conformance.Result{ID: "SIG-001", Observed: &conformance.Observation{
+	r := &conformance.Result{ID: "SIG-001", Observed: &kit.Observation{
 		Tokens: map[string]string{"access": tok},
-		Exchanges: []conformance.Exchange{{Method: "GET", URL: base + "/v1/apps/" + app + "/protected",
+		Exchanges: []kit.Exchange{{Method: "GET", URL: base + "/v1/apps/" + app + "/protected",
 			RequestHeader: http.Header{"Authorization": {"Bearer " + tok + " it's"}}}},
 	}}
 	rv := buildRepro(r, base, "az-keys")
@@ -52,7 +53,7 @@ func TestReproducer(t *testing.T) {
 		}
 	}
 	// A kid that is not fakeaz's (a crafted header) names no key file.
-	if got := fakeAZCommand(&conformance.Result{ID: "X", Observed: &conformance.Observation{
+	if got := fakeAZCommand(&conformance.Result{ID: "X", Observed: &kit.Observation{
 		Tokens: map[string]string{"access": "eyJraWQiOiIuLi8uLi9ldGMvcGFzc3dkIn0.e30.x"}}}, "az-keys"); got != "" {
 		t.Errorf("crafted kid gave %q, want no command", got)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/internal/fileio"
 )
 
@@ -122,7 +123,7 @@ func (r *conformanceRun) declareFlags(fs *flag.FlagSet) *conformanceFlags {
 	fs.StringVar(&tf.image, "target-image", "", "Docker image of the target (needs a Docker engine)")
 	fs.StringVar(&h.TargetName, "name", "", "name of the target in reports (default: derived from the target)")
 	fs.StringVar(&cf.profile, "profile", string(conformance.Strict), "profile: mca (what the seed strategy promises) or strict (adds RFC 6750/8725/9068 best practice)")
-	fs.StringVar(&cf.family, "family", conformance.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
+	fs.StringVar(&cf.family, "family", kit.FamilyMCA.Name(), "protocol family of the target: mca, appid, web (a website signing users in: the web cases) or web-appid (the web cases against an App ID tenant)")
 	fs.StringVar(&cf.generation, "appid-generation", "", "App ID token generation (--family appid or web-appid): v4 (ibmcloud-appid 6 and later, the default), v3 (5.x) or v3-host (up to 4.2.1, bluemix-appid)")
 	fs.BoolVar(&h.FixedAppID, "fixed-app-id", false, "the target serves one app id only (backend style, MCA_MODE=backend): cases needing other apps are skipped")
 	fs.StringVar(&h.AZListen, "az-listen", harness.DefaultAZListen, "address of the harness's fake AZ (0.0.0.0:9080: every interface, with --az-public-url)")
@@ -133,7 +134,7 @@ func (r *conformanceRun) declareFlags(fs *flag.FlagSet) *conformanceFlags {
 	fs.StringVar(&h.ClientID, "client-id", harness.DefaultClientID, "the target's service client id (MCA_CLIENT_ID)")
 	fs.StringVar(&h.Secret, "secret", harness.DefaultSecret, "the target's service client secret (MCA_SECRET)")
 	fs.BoolVar(&h.NoServiceCredentials, "no-service-credentials", false, "give the target no client id / secret (service-call cases are skipped)")
-	fs.DurationVar(&h.ResponseBound, "response-bound", conformance.DefaultResponseBound, "longest a target may take to answer one request")
+	fs.DurationVar(&h.ResponseBound, "response-bound", kit.DefaultResponseBound, "longest a target may take to answer one request")
 	fs.DurationVar(&tf.ready, "ready-timeout", 60*time.Second, "how long to wait for the target's /healthz")
 	fs.StringVar(&r.labelFilter, "label-filter", "", `Ginkgo label filter, e.g. "area:header", "level:must && !area:keys", "case:HDR-003"`)
 	fs.StringVar(&cf.focus, "focus", "", "comma-separated case IDs to run (e.g. HDR-001,SIG-014)")
@@ -159,7 +160,7 @@ func (r *conformanceRun) applyFlags(cf *conformanceFlags) (conformance.Profile, 
 		return "", fmt.Errorf("%w: --profile: %w", errUsage, err)
 	}
 	h.Profile = p
-	if h.Family, err = conformance.ParseFamily(cf.family, cf.generation); err != nil {
+	if h.Family, err = kit.ParseFamily(cf.family, cf.generation); err != nil {
 		return "", fmt.Errorf("%w: --family / --appid-generation: %w", errUsage, err)
 	}
 	if cf.versions != "" {
@@ -234,7 +235,7 @@ func listCases(w io.Writer, r conformanceRun, p conformance.Profile) error {
 	return nil
 }
 
-func joinOut(os []conformance.Outcome) string {
+func joinOut(os []kit.Outcome) string {
 	s := make([]string, len(os))
 	for i, o := range os {
 		s[i] = string(o)

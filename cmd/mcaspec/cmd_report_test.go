@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 )
 
 // writeResults writes a small results file with one case of each verdict
 // (missing is left out) and returns its path.
 func writeResults(t *testing.T, dir, name string, profile conformance.Profile, missing string) string {
 	t.Helper()
-	x := conformance.Exchange{Step: "request", Method: "GET", URL: "http://127.0.0.1:1/v1/apps/a/protected",
+	x := kit.Exchange{Step: "request", Method: "GET", URL: "http://127.0.0.1:1/v1/apps/a/protected",
 		Status: 401, Header: http.Header{"WWW-Authenticate": {`Bearer realm="imfAuthentication", error="invalid_token"`}}, Latency: 2 * time.Millisecond}
 	var rs []conformance.Result
 	for _, c := range []struct {
@@ -32,9 +33,9 @@ func writeResults(t *testing.T, dir, name string, profile conformance.Profile, m
 			continue
 		}
 		r := conformance.Result{ID: c.id, Area: c.area, Title: "title of " + c.id, Rule: "rule", Profile: profile,
-			Level: conformance.Must, Expected: []conformance.Outcome{conformance.InvalidToken}, Verdict: c.v, Reason: "reason of " + c.id}
+			Level: conformance.Must, Expected: []kit.Outcome{kit.InvalidToken}, Verdict: c.v, Reason: "reason of " + c.id}
 		if c.v != conformance.Skipped && c.v != conformance.Errored {
-			r.Observed = &conformance.Observation{Exchanges: []conformance.Exchange{x}}
+			r.Observed = &kit.Observation{Exchanges: []kit.Exchange{x}}
 		}
 		rs = append(rs, r)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/internal/termline"
 )
 
@@ -59,7 +60,7 @@ To test your own target use 'mcaspec conformance' and 'mcaspec bench'.`, stderr)
 	}
 	if !*noWeb {
 		web := r
-		web.harness.Family = conformance.FamilyWeb
+		web.harness.Family = kit.FamilyWeb
 		web.out = filepath.Join(*out, "conformance-web")
 		if err := web.prepareOut(stderr); err != nil {
 			return err

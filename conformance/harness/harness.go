@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/contract"
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/internal/listen"
@@ -55,7 +56,7 @@ type Config struct {
 	TargetName string
 	// Family of the target's protocol and the shape of its tokens, App ID
 	// generation included (conformance.ParseFamily; zero: MCA).
-	Family conformance.Family
+	Family kit.Family
 	// Versions of what is tested, for the report.
 	Versions map[string]string
 	// Backend starts the target in backend mode (MCA_MODE=backend) and runs in fixed-app-id mode.
@@ -158,7 +159,7 @@ func Prepare(ctx context.Context, cfg Config) (s *Session, err error) {
 		return s, err
 	}
 	s.Target = targetInfo(cfg, t, s.running.URL())
-	s.Runner = &conformance.Runner{Profile: cfg.Profile, ServiceCredentials: cfg.ClientID != "", Kit: conformance.Kit{
+	s.Runner = &conformance.Runner{Profile: cfg.Profile, ServiceCredentials: cfg.ClientID != "", Kit: kit.Kit{
 		Target: s.running.URL(), AZ: s.AZ, ResponseBound: cfg.ResponseBound,
 		HomeAppID: cfg.AppID, ServiceClientID: cfg.ClientID, Family: cfg.Family,
 		HTTP: &http.Client{
@@ -222,9 +223,9 @@ func (s *Session) startAZ(cfg Config) error {
 }
 
 // startServers starts the propagation sink and the attacker's key server.
-func (s *Session) startServers(cfg Config) (*conformance.Sink, *conformance.Attacker, error) {
+func (s *Session) startServers(cfg Config) (*kit.Sink, *kit.Attacker, error) {
 	srvListen := net.JoinHostPort(cmp.Or(cfg.ServersListen, "127.0.0.1"), "0")
-	sink, err := conformance.StartSink(srvListen, cfg.ServersHost)
+	sink, err := kit.StartSink(srvListen, cfg.ServersHost)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -233,7 +234,7 @@ func (s *Session) startServers(cfg Config) (*conformance.Sink, *conformance.Atta
 	if err != nil {
 		return nil, nil, err
 	}
-	att, err := conformance.StartAttacker(srvListen, cfg.ServersHost, key)
+	att, err := kit.StartAttacker(srvListen, cfg.ServersHost, key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -258,7 +259,7 @@ func builtinTarget(cfg Config) (targets.Target, error) {
 	if !cfg.Family.IsWeb() {
 		return targets.Reference(DefaultTargetName, targets.ReferenceOptions{}), nil
 	}
-	if cfg.Family != conformance.FamilyWeb {
+	if cfg.Family != kit.FamilyWeb {
 		return nil, fmt.Errorf("the built-in reference web RP speaks MCA (--family web); --family %s needs a target (--target-cmd or --target)", cfg.Family)
 	}
 	return targets.WebReference(DefaultWebTargetName, targets.ReferenceOptions{}), nil
@@ -407,7 +408,7 @@ func notSentForKeys(r conformance.Result) bool {
 		return false
 	}
 	for _, x := range r.Observed.Exchanges {
-		if strings.HasPrefix(x.Error, conformance.KeyPathNotSent) {
+		if strings.HasPrefix(x.Error, kit.KeyPathNotSent) {
 			return true
 		}
 	}
@@ -427,7 +428,7 @@ func (s *Session) UnresponsiveSince() string { return s.unresponsive }
 // unresponsive, and the later cases are SKIPPED.
 func (s *Session) AfterCase(ctx context.Context, r *conformance.Result) {
 	if r.Observed == nil {
-		r.Observed = &conformance.Observation{}
+		r.Observed = &kit.Observation{}
 	}
 	if x := r.Observed.Judged(); s.proc != nil && x != nil && x.Error != "" && !x.TimedOut {
 		// The connection was lost: the target may be dying; give its exit a

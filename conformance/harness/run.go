@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/internal/buildinfo"
 )
@@ -37,7 +38,7 @@ func Order(cases []conformance.Case, fixedApp bool) []conformance.Case {
 func (s *Session) Diagnose(r conformance.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "calibration case %s (%s) did not pass: %s\n", r.ID, r.Title, r.Reason)
-	var x *conformance.Exchange
+	var x *kit.Exchange
 	if r.Observed != nil {
 		x = r.Observed.Judged()
 	}

@@ -6,13 +6,14 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 )
 
 func TestCasesPerFamily(t *testing.T) {
 	t.Parallel()
 	all := 0
 	for _, c := range conformance.Catalogue() {
-		if c.AppliesTo(conformance.FamilyMCA) || c.AppliesTo(conformance.FamilyAppID) {
+		if c.AppliesTo(kit.FamilyMCA) || c.AppliesTo(kit.FamilyAppID) {
 			all++ // a bearer case
 		}
 	}
@@ -21,16 +22,16 @@ func TestCasesPerFamily(t *testing.T) {
 		t.Errorf("unset family (MCA): %d cases, want some but not all of %d bearer cases (KEY-015 is App ID only)", len(mca), all)
 	}
 	for _, c := range mca {
-		if !c.AppliesTo(conformance.FamilyMCA) {
+		if !c.AppliesTo(kit.FamilyMCA) {
 			t.Errorf("%s does not apply to MCA", c.ID)
 		}
 	}
-	appid := harness.Cases(harness.Config{Family: conformance.FamilyAppID})
+	appid := harness.Cases(harness.Config{Family: kit.FamilyAppID})
 	if len(appid) == 0 || len(appid) >= all {
 		t.Errorf("App ID: %d cases, want some but not all of %d", len(appid), all)
 	}
 	for _, c := range appid {
-		if !c.AppliesTo(conformance.FamilyAppID) {
+		if !c.AppliesTo(kit.FamilyAppID) {
 			t.Errorf("%s does not apply to App ID", c.ID)
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/contract"
 	"github.com/mcaspec/mcaspec/fakeaz"
 	"github.com/mcaspec/mcaspec/targets"
@@ -53,7 +53,7 @@ func withCallback(c contract.Contract, cb string) contract.Contract {
 }
 
 // webDiagnosis explains a failed web calibration case.
-func (s *Session) webDiagnosis(x *conformance.Exchange) string {
+func (s *Session) webDiagnosis(x *kit.Exchange) string {
 	authz, _ := s.AZ.WebEndpoints(s.Runner.HomeAppID)
 	switch {
 	case x == nil:

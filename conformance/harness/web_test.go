@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 )
 
 // The reference web RP passes every web case in both profiles (the
@@ -16,12 +17,12 @@ func TestReferenceWebRPPassesTheWebFamily(t *testing.T) {
 		t.Skip("runs the web family twice")
 	}
 	t.Parallel()
-	cases := harness.Cases(harness.Config{Family: conformance.FamilyWeb})
+	cases := harness.Cases(harness.Config{Family: kit.FamilyWeb})
 	if len(cases) < 30 {
 		t.Fatalf("%d web cases, want at least 30", len(cases))
 	}
 	for _, c := range cases {
-		if !c.AppliesTo(conformance.FamilyWeb) || c.AppliesTo(conformance.FamilyMCA) {
+		if !c.AppliesTo(kit.FamilyWeb) || c.AppliesTo(kit.FamilyMCA) {
 			t.Errorf("%s: families %v in the web family", c.ID, c.Families)
 		}
 	}
@@ -29,7 +30,7 @@ func TestReferenceWebRPPassesTheWebFamily(t *testing.T) {
 		t.Run(string(p), func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			sess, err := harness.Prepare(ctx, harness.Config{Profile: p, Family: conformance.FamilyWeb, AZListen: "127.0.0.1:0"})
+			sess, err := harness.Prepare(ctx, harness.Config{Profile: p, Family: kit.FamilyWeb, AZListen: "127.0.0.1:0"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/reference/target"
 	"github.com/mcaspec/mcaspec/targets"
 	"github.com/mcaspec/mcaspec/targets/launch"
@@ -287,7 +288,7 @@ func TestKeyPathWedgedURLTargetSkipsTokenCases(t *testing.T) {
 			skipped++
 		case after:
 			ran++
-			if d := time.Duration(r.Duration); d >= conformance.DefaultResponseBound {
+			if d := time.Duration(r.Duration); d >= kit.DefaultResponseBound {
 				t.Errorf("%s after the key path wedged took %s: it waited out a timeout", r.ID, d)
 			}
 		}

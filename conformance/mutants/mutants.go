@@ -22,6 +22,7 @@ import (
 
 	"github.com/mcaspec/mcaspec/conformance"
 	"github.com/mcaspec/mcaspec/conformance/harness"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/reference"
 	"github.com/mcaspec/mcaspec/reference/webrp"
 	"github.com/mcaspec/mcaspec/targets"
@@ -48,7 +49,7 @@ type Mutant struct {
 	// Family is the protocol family of the target (default MCA: the
 	// reference target); FamilyWeb runs the web cases against the
 	// reference web RP, broken by Web (and Wrap).
-	Family conformance.Family
+	Family kit.Family
 	// Web breaks the reference web RP's config (may be nil).
 	Web func(*webrp.Config)
 }
@@ -396,7 +397,7 @@ func Run(ctx context.Context, ms []Mutant, profile conformance.Profile, parallel
 	// implements MCA, the web RP the web family; App ID cases say why in
 	// NoMutant): the matrix holds the cases of the families of ms.
 	var cases []conformance.Case
-	seen := map[conformance.Family]bool{}
+	seen := map[kit.Family]bool{}
 	for _, m := range ms {
 		if f := m.Family; !seen[f] {
 			seen[f] = true
@@ -497,7 +498,7 @@ func (m *Matrix) WriteMarkdown(w io.Writer) error {
 	}
 	var other []string
 	for _, c := range conformance.Catalogue() {
-		if !c.AppliesTo(conformance.FamilyMCA) {
+		if !c.AppliesTo(kit.FamilyMCA) {
 			other = append(other, c.ID)
 		}
 	}

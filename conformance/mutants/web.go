@@ -2,6 +2,7 @@ package mutants
 
 import (
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/reference/webrp"
 )
 
@@ -9,7 +10,7 @@ import (
 // with one hole of a website's sign-in, run against the web family.
 func Web() []Mutant {
 	web := func(name, bug string, intended []string, f func(*webrp.Config)) Mutant {
-		return Mutant{Name: name, Bug: bug, Intended: intended, Family: conformance.FamilyWeb, Web: f}
+		return Mutant{Name: name, Bug: bug, Intended: intended, Family: kit.FamilyWeb, Web: f}
 	}
 	ids := func(xs ...string) []string { return xs }
 	return []Mutant{
@@ -49,7 +50,7 @@ func Web() []Mutant {
 			func(c *webrp.Config) { c.InsecureRedeemWithoutCode = true }),
 		web("web-raw-redirect-uri", "the callback URL is pasted into the authorization request as is (as MCAWebSiteStrategy does): a query string of its own is cut at its first &", ids("WEB-006"),
 			func(c *webrp.Config) { c.InsecureRawRedirectURI = true }),
-		{Name: "web-errors-as-500", Bug: "every 4xx of the website becomes a 500 (a refused sign-in looks like a crash)", Family: conformance.FamilyWeb, Profile: conformance.Strict,
+		{Name: "web-errors-as-500", Bug: "every 4xx of the website becomes a 500 (a refused sign-in looks like a crash)", Family: kit.FamilyWeb, Profile: conformance.Strict,
 			Intended: ids("WEB-105", "WEB-106", "WEB-107", "WEB-501", "WEB-502", "WEB-503", "WEB-504", "WEB-505"), Wrap: errorsAs500},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mcaspec/mcaspec/conformance"
+	"github.com/mcaspec/mcaspec/conformance/kit"
 	"github.com/mcaspec/mcaspec/conformance/mutants"
 )
 
@@ -33,7 +34,7 @@ func TestWebMutantsAreCaught(t *testing.T) {
 	}
 	why := mutants.NoMutant()
 	for _, c := range conformance.Catalogue() {
-		if c.AppliesTo(conformance.FamilyWeb) && len(mx.Catchers[c.ID]) == 0 && why[c.ID] == "" {
+		if c.AppliesTo(kit.FamilyWeb) && len(mx.Catchers[c.ID]) == 0 && why[c.ID] == "" {
 			t.Errorf("web case %s catches no web mutant and NoMutant says not why", c.ID)
 		}
 	}

@@ -1,4 +1,4 @@
-package conformance
+package kit
 
 import (
 	"encoding/json"
@@ -273,3 +273,28 @@ func WantContext(spec tokenfactory.ID) *SecurityContext {
 	}
 	return &SecurityContext{Sub: sub, User: user, Device: spec.Device, Application: spec.Application}
 }
+
+// Outcome names one acceptable result of a case.
+type Outcome string
+
+// Outcomes.
+const (
+	// Accepted: 200 from the protected route with the security context the tokens imply.
+	Accepted Outcome = "accept"
+	// InvalidToken: 401 with WWW-Authenticate: Bearer ... error="invalid_token" (401i).
+	InvalidToken Outcome = "401i"
+	// BareChallenge: 401 with a Bearer challenge without an error code (401b).
+	BareChallenge Outcome = "401b"
+	// BadRequest: 400 (the mca profile; any challenge or none).
+	BadRequest Outcome = "400"
+	// InvalidRequest: 400 with WWW-Authenticate: Bearer ... error="invalid_request".
+	InvalidRequest Outcome = "400ir"
+	// FailClosed: the AZ could not be used: 401, 500, 502, 503 or 504 — never 200.
+	FailClosed Outcome = "fail-closed"
+	// Rejected: any 4xx.
+	Rejected Outcome = "4xx"
+	// NotOK: any status but 2xx (the target could not do what was asked, and said so).
+	NotOK Outcome = "non-2xx"
+	// Observed: anything is acceptable; the behaviour is recorded (informational cases).
+	Observed Outcome = "observed"
+)

@@ -1,4 +1,4 @@
-package conformance
+package kit
 
 import (
 	"context"
@@ -80,8 +80,8 @@ func (b *Browser) Plant(cs []*http.Cookie) {
 	b.jar.SetCookies(u, out)
 }
 
-// onTarget reports whether u is on the target's origin.
-func (b *Browser) onTarget(u *url.URL) bool {
+// OnTarget reports whether u is on the target's origin.
+func (b *Browser) OnTarget(u *url.URL) bool {
 	t, err := url.Parse(b.env.k.Target)
 	return err == nil && strings.EqualFold(u.Host, t.Host) && u.Scheme == t.Scheme
 }
@@ -101,14 +101,14 @@ func (b *Browser) Visit(ctx context.Context, step, rawURL string) Exchange {
 		x.Error = err.Error()
 		return b.env.record(x)
 	}
-	target := b.onTarget(u)
+	target := b.OnTarget(u)
 	if target {
 		if why := b.env.k.unresponsive(); why != "" {
 			x.Error = why
 			return b.env.record(x)
 		}
 	}
-	rctx, cancel := context.WithTimeout(ctx, b.env.k.bound()+2*time.Second)
+	rctx, cancel := context.WithTimeout(ctx, b.env.k.Bound()+2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, rawURL, nil)
 	if err != nil {
@@ -175,7 +175,7 @@ func (b *Browser) OffSite(x Exchange) bool {
 		return true
 	}
 	u, ok := Location(x)
-	return ok && u.IsAbs() && !b.onTarget(u)
+	return ok && u.IsAbs() && !b.OnTarget(u)
 }
 
 // User fetches /web/protected without following redirects: the signed-in
@@ -220,7 +220,7 @@ func (b *Browser) StartSignIn(ctx context.Context, pathAndQuery string) (SignInS
 	st.Start = b.Visit(ctx, "open "+pathAndQuery, b.Target(pathAndQuery))
 	for i := 0; i < 3; i++ { // a target may first redirect on its own site (a cleaned path, a login page)
 		u, ok := Location(st.Start)
-		if !ok || !b.onTarget(u) {
+		if !ok || !b.OnTarget(u) {
 			break
 		}
 		st.Start = b.Visit(ctx, "follow", u.String())
@@ -257,8 +257,8 @@ func (b *Browser) Authorize(ctx context.Context, st *SignInSteps) error {
 // sends the browser to.
 func (b *Browser) Complete(ctx context.Context, st *SignInSteps, callback string) {
 	st.Done = b.Visit(ctx, "callback", callback)
-	markJudged(b.env, st.Done)
-	if u, ok := Location(st.Done); ok && b.onTarget(u) && !b.OffSite(st.Done) {
+	MarkJudged(b.env, st.Done)
+	if u, ok := Location(st.Done); ok && b.OnTarget(u) && !b.OffSite(st.Done) {
 		st.Final = b.Visit(ctx, "after sign-in", u.String())
 	}
 }
@@ -285,4 +285,16 @@ func (b *Browser) SignIn(ctx context.Context, pathAndQuery string) (SignInSteps,
 		b.Complete(ctx, &st, st.Callback.String())
 	}
 	return st, ok, err
+}
+
+// MarkJudged marks x as the judged exchange (the last one with its step and URL).
+func MarkJudged(e *Env, x Exchange) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for i := len(e.obs.Exchanges) - 1; i >= 0; i-- {
+		if e.obs.Exchanges[i].Step == x.Step && e.obs.Exchanges[i].URL == x.URL {
+			e.obs.JudgedIndex = &i
+			return
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package conformance
+package kit
 
 import (
 	"bufio"
@@ -52,13 +52,21 @@ func (e *Env) record(x Exchange) Exchange {
 // Kit returns what the case acts with (target URL, AZ, sink, attacker).
 func (e *Env) Kit() *Kit { return e.k }
 
+// NewEnv returns the Env of one run of case caseID on k, with an empty
+// observation.
+func NewEnv(k *Kit, caseID string) *Env { return &Env{k: k, caseID: caseID, obs: &Observation{}} }
+
+// CaseID is the ID of the case this Env runs.
+func (e *Env) CaseID() string { return e.caseID }
+
 // AZ returns the fake authorization server.
 func (e *Env) AZ() *fakeaz.Server { return e.k.AZ }
 
 // Defer registers a cleanup that runs when the case ends (e.g. ClearFaults).
 func (e *Env) Defer(f func()) { e.cleanups = append(e.cleanups, f) }
 
-func (e *Env) cleanup() {
+// Cleanup runs the functions registered with Defer, last first.
+func (e *Env) Cleanup() {
 	for i := len(e.cleanups) - 1; i >= 0; i-- {
 		e.cleanups[i]()
 	}
@@ -68,7 +76,7 @@ func (e *Env) cleanup() {
 type App struct {
 	ID      string
 	Factory *tokenfactory.Factory
-	env     *Env
+	Env     *Env
 }
 
 // NewApp returns a fresh app registered at the AZ (or the fixed app in
@@ -87,7 +95,7 @@ func (e *Env) NewApp(ctx context.Context) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: token factory for %s: %w", ErrSetup, id, err)
 	}
-	return &App{ID: id, Factory: f, env: e}, nil
+	return &App{ID: id, Factory: f, Env: e}, nil
 }
 
 // AccessToken mints an access token with the app's key (the factory has the
@@ -124,7 +132,7 @@ func (p Pair) Header() string {
 // device and an application) for a fresh client of the app, applying the
 // mutations to each.
 func (a *App) Mint(withID bool, accessMuts, idMuts []tokenfactory.Mutation) (Pair, error) {
-	client := a.env.ClientID()
+	client := a.Env.ClientID()
 	return a.MintFor(client, withID, accessMuts, idMuts)
 }
 
@@ -215,7 +223,7 @@ func (e *Env) transmit(ctx context.Context, step, pathAndQuery string, h http.He
 		x.Error = KeyPathNotSent + why
 		return x
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.k.bound()+2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, e.k.Bound()+2*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -272,7 +280,7 @@ func (e *Env) transmitRaw(ctx context.Context, step, path string, headerLines ..
 		x.Error = why
 		return x
 	}
-	d := net.Dialer{Timeout: e.k.bound()}
+	d := net.Dialer{Timeout: e.k.Bound()}
 	conn, err := d.DialContext(ctx, "tcp", u.Host)
 	if err != nil {
 		x.Error, x.TimedOut = err.Error(), isTimeout(err)
@@ -280,7 +288,7 @@ func (e *Env) transmitRaw(ctx context.Context, step, path string, headerLines ..
 		return x
 	}
 	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(e.k.bound() + 2*time.Second))
+	_ = conn.SetDeadline(time.Now().Add(e.k.Bound() + 2*time.Second))
 	var b strings.Builder
 	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", path, u.Host)
 	for _, l := range headerLines {
@@ -356,7 +364,9 @@ func (e *Env) SinkURL() string {
 // Downstream returns the requests the sink received at u.
 func (e *Env) Downstream(u string) []SinkRequest { return e.k.Sink.Received(u) }
 
-func freshPair(ctx context.Context, e *Env, withID bool, accessMuts ...tokenfactory.Mutation) (*App, Pair, error) {
+// FreshPair registers a fresh app and mints a pair for it (an id token too
+// if withID), the access token changed by accessMuts.
+func FreshPair(ctx context.Context, e *Env, withID bool, accessMuts ...tokenfactory.Mutation) (*App, Pair, error) {
 	app, err := e.NewApp(ctx)
 	if err != nil {
 		return nil, Pair{}, err
@@ -365,22 +375,22 @@ func freshPair(ctx context.Context, e *Env, withID bool, accessMuts ...tokenfact
 	return app, p, err
 }
 
-// twoApps registers two fresh apps and mints a valid pair for the first:
+// TwoApps registers two fresh apps and mints a valid pair for the first:
 // the set-up of the cases about app A's token or key used at app B.
-func twoApps(ctx context.Context, e *Env) (a, b *App, p Pair, err error) {
-	if a, p, err = freshPair(ctx, e, true); err != nil {
+func TwoApps(ctx context.Context, e *Env) (a, b *App, p Pair, err error) {
+	if a, p, err = FreshPair(ctx, e, true); err != nil {
 		return nil, nil, Pair{}, err
 	}
 	b, err = e.NewApp(ctx)
 	return a, b, p, err
 }
 
-// expectAccepted sends a valid pair to the app's protected route as the
+// ExpectAccepted sends a valid pair to the app's protected route as the
 // precondition of a case about what the target does next: it reports
 // whether the target accepted the pair with its context. When it did not,
 // the observation says so (the case FAILs: it cannot test what it is
 // about) and the recipe ends.
-func (e *Env) expectAccepted(ctx context.Context, step, appID string, p Pair) bool {
+func (e *Env) ExpectAccepted(ctx context.Context, step, appID string, p Pair) bool {
 	x := e.Protected(ctx, step, appID, p.Header())
 	if ok, why := Accepted.Match(&x, p.Want); !ok {
 		e.Observation().Failf("precondition: %s should be accepted but got %s (%s)", x.Step, x.Brief(), why)
@@ -389,17 +399,17 @@ func (e *Env) expectAccepted(ctx context.Context, step, appID string, p Pair) bo
 	return true
 }
 
-// sendPair records the pair's tokens and the context they imply, and sends
+// SendPair records the pair's tokens and the context they imply, and sends
 // the pair to the app's protected route.
-func (e *Env) sendPair(ctx context.Context, step, appID string, p Pair) Exchange {
+func (e *Env) SendPair(ctx context.Context, step, appID string, p Pair) Exchange {
 	e.obs.pair(p)
 	return e.Protected(ctx, step, appID, p.Header())
 }
 
-// sendFreshPairs mints n valid pairs for fresh clients of the app (pair i
+// SendFreshPairs mints n valid pairs for fresh clients of the app (pair i
 // with an id token unless noID(i); nil: every pair has one) and sends them
 // at once (ProtectedConcurrently).
-func (e *Env) sendFreshPairs(ctx context.Context, app *App, n int, noID func(i int) bool) ([]Pair, []Exchange, error) {
+func (e *Env) SendFreshPairs(ctx context.Context, app *App, n int, noID func(i int) bool) ([]Pair, []Exchange, error) {
 	pairs := make([]Pair, n)
 	for i := range pairs {
 		p, err := app.Mint(noID == nil || !noID(i), nil, nil)
@@ -411,6 +421,29 @@ func (e *Env) sendFreshPairs(ctx context.Context, app *App, n int, noID func(i i
 	return pairs, e.ProtectedConcurrently(ctx, app.ID, pairs), nil
 }
 
-// sleepUntil waits until t or ctx ends. The harness waits for real time to
+// SleepUntil waits until t or ctx ends. The harness waits for real time to
 // pass only where a rule is about real time (token expiry).
-func sleepUntil(ctx context.Context, t time.Time) error { return sleep.Until(ctx, t) }
+func SleepUntil(ctx context.Context, t time.Time) error { return sleep.Until(ctx, t) }
+
+// bindAttacker replaces the nil attacker key of the catalogue's mutations
+// with the run's attacker key.
+func bindAttacker(ms []tokenfactory.Mutation, e *Env) []tokenfactory.Mutation {
+	out := make([]tokenfactory.Mutation, len(ms))
+	for i, m := range ms {
+		out[i] = m
+		if m.WithKey != nil {
+			out[i] = m.WithKey(e.AttackerKey())
+		}
+	}
+	return out
+}
+
+// Fault sets an AZ fault for the app and clears every fault when the case ends.
+func (e *Env) Fault(appID string, f fakeaz.FaultSpec) error {
+	f.AppID = appID
+	if err := e.AZ().SetFault(f); err != nil {
+		return fmt.Errorf("%w: set fault: %w", ErrSetup, err)
+	}
+	e.Defer(e.AZ().ClearFaults)
+	return nil
+}

@@ -1,7 +1,15 @@
-package conformance
+// Package kit is what a conformance case acts with: the Env a recipe
+// receives (send a request to the target, mint tokens for a fresh app,
+// drive a browser through a web sign-in), the Observation that records
+// every exchange, the Outcomes an exchange is judged against, the sink and
+// the attacker's key server, and the Family a target speaks. The catalogue
+// (package conformance) is written in these terms; the kit knows no case
+// and no run policy.
+package kit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -107,7 +115,7 @@ func (k *Kit) probeKeyPath(ctx context.Context, timeout time.Duration) {
 	if err != nil {
 		return // no such app at the AZ: nothing to probe with
 	}
-	p, err := (&App{ID: k.probeApp(), Factory: f, env: e}).Mint(true, nil, nil)
+	p, err := (&App{ID: k.probeApp(), Factory: f, Env: e}).Mint(true, nil, nil)
 	if err != nil {
 		return
 	}
@@ -135,7 +143,7 @@ func sendsToken(h http.Header) bool {
 	return false
 }
 
-// unresponsive says why a request is not sent ("" to send it).
+// Unresponsive says why a request is not sent ("" to send it).
 func (k *Kit) unresponsive() string {
 	if n := k.timeouts.Load(); n >= k.wedgeAfter() {
 		return fmt.Sprintf("not sent: the target stopped answering (%d requests in a row timed out)", n)
@@ -185,9 +193,29 @@ func (k *Kit) probeApp() string {
 	return "00000000-0000-4000-8000-000000000000"
 }
 
-func (k *Kit) bound() time.Duration {
+// Bound is the longest the target may take to answer one request.
+func (k *Kit) Bound() time.Duration {
 	if k.ResponseBound > 0 {
 		return k.ResponseBound
 	}
 	return DefaultResponseBound
 }
+
+// Defaults of a run.
+const (
+	// DefaultResponseBound is the longest a target may take to answer one
+	// request; slower counts as a hang.
+	DefaultResponseBound = 5 * time.Second
+	// DefaultBodyExcerpt is how much of a response body a result keeps.
+	DefaultBodyExcerpt = 1024
+	// DefaultWedgeAfter is how many consecutive requests (probes
+	// included) must time out before the target counts as unresponsive.
+	DefaultWedgeAfter = 3
+	// DefaultProbeTimeout bounds a probe: a request without credentials,
+	// which a live target answers at once (no AZ, no key).
+	DefaultProbeTimeout = 2 * time.Second
+)
+
+// ErrSetup marks errors of the harness itself, not of the target: a recipe
+// that returns any error (this one or another) makes its case ERROR.
+var ErrSetup = errors.New("harness setup")
