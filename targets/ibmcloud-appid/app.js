@@ -7,6 +7,7 @@
 // is its earlier name), so that a folder of another version (targets/versions/…)
 // runs this same code on its own node_modules.
 const contract = require('../common/contract');
+const { appIdContext } = require('../common/jwtbearer');
 
 module.exports = function main(req, pkg = 'ibmcloud-appid') {
   const cfg = contract.config();
@@ -56,20 +57,11 @@ module.exports = function main(req, pkg = 'ibmcloud-appid') {
 
   // The strategy puts the validated tokens on req.appIdAuthorizationContext
   // ({accessToken, accessTokenPayload, identityToken?, identityTokenPayload?})
-  // and the id token payload on req.user. Mapped onto the MCA security context:
+  // and the id token payload on req.user. Mapped onto the MCA security context
+  // as every App ID target maps it (../common/jwtbearer.js):
   function securityContext(req) {
     const ctx = req.appIdAuthorizationContext || {};
-    const a = ctx.accessTokenPayload || {};
-    const i = ctx.identityTokenPayload;
-    if (!i) return { 'imf.sub': a.sub, 'imf.user': {}, 'imf.device': {}, 'imf.application': {} };
-    const id0 = Array.isArray(i.identities) && i.identities.length > 0 ? i.identities[0] : null;
-    const oc = i.oauth_client || null;
-    return {
-      'imf.sub': i.sub,
-      'imf.user': id0 ? { id: id0.id, authBy: id0.provider, displayName: i.name, attributes: id0.attributes || null } : {},
-      'imf.device': oc ? { id: oc.device_id, platform: oc.device_os, model: oc.device_model, osVersion: oc.device_os_version } : {},
-      'imf.application': oc ? { id: oc.software_id, version: oc.software_version } : {},
-    };
+    return appIdContext(ctx.accessTokenPayload || {}, ctx.identityTokenPayload);
   }
 
   // The SDK's own TokenManager.getApplicationIdentityToken() gets the service
