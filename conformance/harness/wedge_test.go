@@ -61,6 +61,39 @@ func startWedgingReference(ln net.Listener, getenv func(string) string) (*http.S
 	return hs, nil
 }
 
+// wedgeContract is a free AZ address and the environment a target gets for
+// it (the contract's variables, no service-call downstream).
+func wedgeContract(t *testing.T) (azListen string, getenv func(string) string) {
+	t.Helper()
+	port, err := launch.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	azListen = fmt.Sprintf("127.0.0.1:%d", port)
+	return azListen, harness.Getenv(launch.Contract{ServerURL: "http://" + azListen + "/imf-authserver",
+		AppID: harness.DefaultAppID, ClientID: harness.DefaultClientID, Secret: harness.DefaultSecret})
+}
+
+// runStrictSuite runs every strict case, a minute at most each, against the
+// running target at u with the AZ at azListen, and reports how long it took.
+func runStrictSuite(t *testing.T, u, azListen string) ([]conformance.Result, *conformance.RunReport, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	cfg := harness.Config{Profile: conformance.Strict, Target: targets.URL(u, 0), AZListen: azListen}
+	sess, err := harness.Prepare(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sess.Close() })
+	var results []conformance.Result
+	for _, c := range harness.Cases(cfg) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		results = append(results, sess.Run(ctx, c))
+		cancel()
+	}
+	return results, sess.Report(start, nil, results), time.Since(start)
+}
+
 // TestHelperWedgingTarget is not a test: run by --target-cmd with
 // HARNESS_HELPER=wedge, it is a target under the contract that wedges for
 // good after its first outage.
@@ -87,43 +120,18 @@ func TestWedgedURLTargetSkipsTheRest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suite up to the first outage")
 	}
-	port, err := launch.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	azListen := fmt.Sprintf("127.0.0.1:%d", port)
-	contract := launch.Contract{ServerURL: "http://" + azListen + "/imf-authserver", AppID: harness.DefaultAppID,
-		ClientID: harness.DefaultClientID, Secret: harness.DefaultSecret}
-	env := map[string]string{}
-	for _, kv := range contract.Env(0) {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
+	azListen, getenv := wedgeContract(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs, err := startWedgingReference(ln, func(k string) string { return env[k] })
+	hs, err := startWedgingReference(ln, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = hs.Close() })
 
-	start := time.Now()
-	cfg := harness.Config{Profile: conformance.Strict, Target: targets.URL("http://"+ln.Addr().String(), 0), AZListen: azListen}
-	sess, err := harness.Prepare(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sess.Close() })
-	var results []conformance.Result
-	for _, c := range harness.Cases(cfg) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		results = append(results, sess.Run(ctx, c))
-		cancel()
-	}
-	rep := sess.Report(start, nil, results)
-	took := time.Since(start)
+	results, rep, took := runStrictSuite(t, "http://"+ln.Addr().String(), azListen)
 	// The wall-clock figure is logged (it is load-dependent: quote it, do not
 	// assert it); what is asserted below is that no case after the wedge
 	// waits out a timeout.
@@ -226,19 +234,8 @@ func TestKeyPathWedgedURLTargetSkipsTokenCases(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the suite against a target wedged after its first outage")
 	}
-	port, err := launch.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	azListen := fmt.Sprintf("127.0.0.1:%d", port)
-	contract := launch.Contract{ServerURL: "http://" + azListen + "/imf-authserver", AppID: harness.DefaultAppID,
-		ClientID: harness.DefaultClientID, Secret: harness.DefaultSecret}
-	env := map[string]string{}
-	for _, kv := range contract.Env(0) {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	tc, err := target.ConfigFromEnv(func(k string) string { return env[k] })
+	azListen, getenv := wedgeContract(t)
+	tc, err := target.ConfigFromEnv(getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,21 +251,7 @@ func TestKeyPathWedgedURLTargetSkipsTokenCases(t *testing.T) {
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() { _ = hs.Close() })
 
-	start := time.Now()
-	cfg := harness.Config{Profile: conformance.Strict, Target: targets.URL("http://"+ln.Addr().String(), 0), AZListen: azListen}
-	sess, err := harness.Prepare(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sess.Close() })
-	var results []conformance.Result
-	for _, c := range harness.Cases(cfg) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		results = append(results, sess.Run(ctx, c))
-		cancel()
-	}
-	rep := sess.Report(start, nil, results)
-	took := time.Since(start)
+	results, rep, took := runStrictSuite(t, "http://"+ln.Addr().String(), azListen)
 	// The wall-clock figure is logged (it is load-dependent: quote it, do not
 	// assert it); what is asserted is that no later case waits out a timeout.
 	t.Logf("strict suite against a target wedged on its key path after its first outage: %s, %v, events %+v", took.Round(time.Millisecond), rep.Summary, rep.Events)
