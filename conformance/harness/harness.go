@@ -120,13 +120,6 @@ type Session struct {
 // ErrTargetDown is wrapped when the target cannot be started or reached.
 var ErrTargetDown = errors.New("target unavailable")
 
-// ErrBadTargetURL is wrapped by CheckTargetURL (targets.ErrBadURL).
-var ErrBadTargetURL = targets.ErrBadURL
-
-// CheckTargetURL checks that u is an absolute http or https URL with a
-// host, such as http://127.0.0.1:3000 (targets.CheckURL).
-func CheckTargetURL(u string) error { return targets.CheckURL(u) }
-
 // Prepare starts everything a run needs: fakeaz with the target's home app,
 // the sink and the attacker's key server, then the target. Close the
 // session when done.

@@ -18,7 +18,7 @@ func PlannedContract(cfg Config, targetURL string) (contract.Contract, error) {
 	if err != nil {
 		return contract.Contract{}, err
 	}
-	serverURL := "http://" + cfg.AZListen + "/imf-authserver"
+	serverURL := "http://" + cfg.AZListen + fakeaz.BasePath
 	if cfg.AZPublicURL != "" {
 		if serverURL, err = fakeaz.ParsePublicURL(cfg.AZPublicURL); err != nil {
 			return contract.Contract{}, err
